@@ -1,0 +1,1 @@
+//! STUB: implemented by the secrets work package.

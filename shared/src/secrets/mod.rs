@@ -1,0 +1,107 @@
+//! Tenant secrets: Lever credentials, webhook signature tokens and vendor credentials, one
+//! JSON document per tenant. [`aws::SecretsManagerSource`] reads them in AWS,
+//! [`file::FileSource`] from a local file; [`cache::CachedSecrets`] sits in front of either.
+//!
+//! Every secret value is a [`SecretString`], so `Debug` and logs never show it.
+
+pub mod aws;
+pub mod cache;
+pub mod file;
+
+use crate::model::VendorId;
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error("no secret for tenant {0}")]
+    NotFound(String),
+    #[error("tenant secret is malformed: {0}")]
+    Malformed(String),
+    #[error("secrets backend unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where tenant secrets come from (no caching here; see [`cache::CachedSecrets`]).
+#[async_trait]
+pub trait SecretsSource: Send + Sync {
+    async fn load(&self, tenant_id: &str) -> Result<TenantSecrets, SecretsError>;
+}
+
+/// A secret that can be rotated: the previous value stays valid until it is removed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RotatingSecret {
+    pub current: SecretString,
+    #[serde(default)]
+    pub previous: Option<SecretString>,
+}
+
+impl RotatingSecret {
+    /// Current first, then previous.
+    pub fn candidates(&self) -> impl Iterator<Item = &SecretString> {
+        std::iter::once(&self.current).chain(self.previous.iter())
+    }
+}
+
+/// How this product authenticates to a tenant's Lever account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeverCredentials {
+    /// Basic auth `KEY:` (Sterling and Xref connect this way).
+    #[serde(default)]
+    pub api_key: Option<SecretString>,
+}
+
+/// One signature token per Lever webhook type, each rotatable.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookTokens {
+    #[serde(default)]
+    pub candidate_stage_change: Option<RotatingSecret>,
+    #[serde(default)]
+    pub application_created: Option<RotatingSecret>,
+}
+
+/// A vendor's credentials for one tenant. Each adapter takes the fields its transport needs
+/// and reports a clear error when one is missing.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct VendorSecrets {
+    /// Authenticates the vendor's callbacks (Standard Webhooks `whsec_…` secret).
+    #[serde(default)]
+    pub callback_secret: Option<RotatingSecret>,
+    #[serde(default)]
+    pub api_key: Option<SecretString>,
+    #[serde(default)]
+    pub username: Option<SecretString>,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+}
+
+/// The JSON document stored per tenant (Secrets Manager secret `{prefix}{tenant}`).
+///
+/// ```json
+/// {
+///   "lever": { "api_key": "…" },
+///   "webhooks": { "candidateStageChange": { "current": "…", "previous": "…" } },
+///   "vendors": { "xref": { "api_key": "…", "callback_secret": { "current": "whsec_…" } } }
+/// }
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+pub struct TenantSecrets {
+    pub lever: LeverCredentials,
+    #[serde(default)]
+    pub webhooks: WebhookTokens,
+    #[serde(default)]
+    pub vendors: BTreeMap<VendorId, VendorSecrets>,
+}
+
+impl TenantSecrets {
+    pub fn parse(json: &str) -> Result<Self, SecretsError> {
+        serde_json::from_str(json).map_err(|e| SecretsError::Malformed(e.to_string()))
+    }
+
+    pub fn vendor(&self, vendor: VendorId) -> Option<&VendorSecrets> {
+        self.vendors.get(&vendor)
+    }
+}

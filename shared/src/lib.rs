@@ -21,5 +21,5 @@ pub mod store;
 pub mod telemetry;
 pub mod vendors;
 
-// pub use app::{App, Settings};
-// pub use error::AppError;
+pub use app::{App, Settings};
+pub use error::AppError;

@@ -37,6 +37,13 @@ impl VendorId {
         Self::ALL.into_iter().find(|v| v.as_str() == value)
     }
 
+    /// What a recruiter calls the screening, for notes ("Xref reference check").
+    pub fn service_name(self) -> &'static str {
+        match self {
+            VendorId::Xref => "Xref reference check",
+        }
+    }
+
     /// The name recruiters know the vendor by, used in notes and logs.
     pub fn display_name(self) -> &'static str {
         match self {
@@ -131,6 +138,9 @@ pub struct Order {
     #[serde(default)]
     pub history: Vec<StatusChange>,
     pub report_url: Option<String>,
+    /// Why the order was not placed (candidate data missing, vendor refused), if so.
+    #[serde(default)]
+    pub problem: Option<String>,
     /// The status whose Lever presentation (tags, notes) is known to be written.
     pub lever_synced_status: Option<String>,
     pub created_at: EpochMillis,
@@ -153,11 +163,49 @@ impl Order {
             status_rank: 0,
             history: Vec::new(),
             report_url: None,
+            problem: None,
             lever_synced_status: None,
             created_at: now,
             updated_at: now,
             version: 0,
         }
+    }
+
+    /// Moves the order to `status` if that is a step forward. A repeat or an older status
+    /// changes nothing and returns false: orders never regress (DESIGN.md §3.3).
+    pub fn advance(
+        &mut self,
+        status: &str,
+        rank: u32,
+        terminal: bool,
+        report_url: Option<String>,
+    ) -> bool {
+        if rank <= self.status_rank {
+            return false;
+        }
+        let now = now_millis();
+        self.status = Some(status.to_owned());
+        self.status_rank = rank;
+        self.history.push(StatusChange {
+            status: status.to_owned(),
+            at: now,
+        });
+        if report_url.is_some() {
+            self.report_url = report_url;
+        }
+        self.phase = if terminal {
+            OrderPhase::Closed
+        } else {
+            OrderPhase::Open
+        };
+        true
+    }
+
+    /// The record to write after changing this one: next version, fresh `updated_at`.
+    pub fn next_version(mut self) -> Self {
+        self.version += 1;
+        self.updated_at = now_millis();
+        self
     }
 
     pub fn needs_lever_sync(&self) -> bool {
@@ -171,7 +219,10 @@ impl Order {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OutboxWork {
     /// Place (or finish placing) the vendor order for an order intent.
-    PlaceOrder { order_id: String },
+    PlaceOrder {
+        order_id: String,
+        callback_url: String,
+    },
     /// Write the order's current status to Lever (tags or notes).
     SyncLever { order_id: String },
     /// A verified Lever webhook that could not be processed (e.g. Lever's API was down).
@@ -179,6 +230,7 @@ pub enum OutboxWork {
         tenant_id: String,
         event: String,
         body: String,
+        callback_base: String,
     },
 }
 

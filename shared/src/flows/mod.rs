@@ -1,1 +1,131 @@
-//! in progress
+//! The use cases, in one place. Each entry point takes the [`App`] and already-read request
+//! parts, and returns an [`Ack`] (what the sender is told) or an [`AppError`].
+//!
+//! - [`lever_webhook`]: a signed Lever delivery → verify, dedupe, order from the vendors
+//!   whose trigger stage the candidate entered.
+//! - [`vendor_callback`]: an authenticated vendor status → apply it (never backwards) and
+//!   show it in Lever.
+//! - [`outbox`]: redo what failed on the way out, on a schedule or from the admin command.
+
+pub mod lever_sync;
+pub mod lever_webhook;
+pub mod ordering;
+pub mod outbox;
+pub mod vendor_callback;
+
+use crate::app::App;
+use crate::error::AppError;
+use crate::model::{Order, TenantConfig, VendorId};
+use crate::secrets::{SecretsError, TenantSecrets};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What happened, as the JSON body of a 2xx answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ack {
+    pub status: AckStatus,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<OrderRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatus {
+    /// Lever's "send test" delivery.
+    Test,
+    /// The stage triggers no vendor.
+    Ignored,
+    /// This delivery or callback was processed before.
+    Duplicate,
+    /// At least one vendor order placed (or already open).
+    Ordered,
+    /// Stored safely; the outbox finishes the work once Lever or the vendor answers.
+    Queued,
+    /// Nothing ordered: the candidate lacks data the vendor needs (a Lever note says what).
+    NotOrdered,
+    /// A vendor status moved the order forward.
+    Applied,
+    /// The status was already applied, or is older than the order's: nothing changed.
+    Unchanged,
+}
+
+impl Ack {
+    pub fn new(status: AckStatus) -> Self {
+        Ack {
+            status,
+            orders: Vec::new(),
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// `Queued` is "accepted, not done": 202. Everything else is done: 200.
+    pub fn is_accepted_only(&self) -> bool {
+        self.status == AckStatus::Queued
+    }
+}
+
+/// An order as the sender may see it: ids and status, no candidate data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderRef {
+    pub vendor: VendorId,
+    pub order_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+impl From<&Order> for OrderRef {
+    fn from(order: &Order) -> Self {
+        OrderRef {
+            vendor: order.vendor,
+            order_id: order.order_id.clone(),
+            vendor_order_id: order.vendor_order_id.clone(),
+            status: order.status.clone(),
+        }
+    }
+}
+
+/// A tenant's configuration and secrets, loaded once per request.
+pub struct Tenant {
+    pub config: TenantConfig,
+    pub secrets: Arc<TenantSecrets>,
+}
+
+impl Tenant {
+    pub fn id(&self) -> &str {
+        &self.config.tenant_id
+    }
+}
+
+/// Unknown tenant → 404 before anything else is read or written.
+pub async fn load_tenant(app: &App, tenant_id: &str) -> Result<Tenant, AppError> {
+    let config = app
+        .store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or(AppError::NotFound("tenant"))?;
+    let secrets = app.secrets.get(tenant_id).await.map_err(|e| match e {
+        SecretsError::NotFound(_) => AppError::Misconfigured("the tenant has no secret".into()),
+        other => AppError::Secrets(other),
+    })?;
+    Ok(Tenant { config, secrets })
+}
+
+/// Failures that time may fix (Lever or the vendor down or throttling past the retry
+/// bound): the work goes to the outbox and the sender is told it was accepted. A store or
+/// secrets outage is not among them: nothing could be kept, so the sender must retry.
+pub(crate) fn is_transient(error: &AppError) -> bool {
+    match error {
+        AppError::Lever(crate::lever::LeverError::Unavailable(_)) => true,
+        AppError::Vendor(e) => e.is_transient(),
+        _ => false,
+    }
+}

@@ -1,8 +1,17 @@
-//! Lever API client (lever-api.md §3–4). STUB: implemented by the client work package.
+//! Lever API client (lever-api.md §3–4). Every call goes through [`send_with_retry`];
+//! ids (from webhooks, so untrusted) only ever enter the URL as single encoded path segments.
 
 use super::model::{NewNote, Opportunity, Posting, Stage};
-use crate::retry::RetryPolicy;
-use secrecy::SecretString;
+use crate::retry::{send_with_retry, RetryPolicy, SendError};
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Bounds `list_stages`, so a server that always says `hasNext` cannot loop us forever.
+const MAX_PAGES: usize = 50;
+/// Longest part of Lever's error message kept in [`LeverError::Rejected`].
+const MAX_MESSAGE_CHARS: usize = 200;
 
 #[derive(Debug, Clone)]
 pub enum LeverAuth {
@@ -17,6 +26,7 @@ pub enum LeverError {
     /// 401/403: credentials rejected or revoked. Not retried.
     #[error("Lever rejected the credentials (HTTP {status})")]
     Unauthorized { status: u16 },
+    /// Also returned, without a request, for an id no Lever object can have ("", "..").
     #[error("Lever has no {what}")]
     NotFound { what: String },
     /// Any other 4xx: our request is wrong; retrying will not help.
@@ -27,6 +37,9 @@ pub enum LeverError {
     Unavailable(String),
     #[error("unexpected response from Lever: {0}")]
     Decode(String),
+    /// An unusable base URL or credential (e.g. a token that is no valid header value).
+    #[error("Lever client misconfigured: {0}")]
+    Misconfigured(String),
 }
 
 #[derive(Clone)]
@@ -37,16 +50,250 @@ pub struct LeverClient {
     retry: RetryPolicy,
 }
 
+/// Lever's envelope for single objects.
+#[derive(Deserialize)]
+struct Data<T> {
+    data: T,
+}
+
+/// Lever's envelope for lists.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<T> {
+    data: Vec<T>,
+    #[serde(default)]
+    has_next: bool,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedNote {
+    note_id: String,
+}
+
+#[derive(Serialize)]
+struct Tags<'a> {
+    tags: &'a [String],
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
 impl LeverClient {
     pub fn new(http: reqwest::Client, base_url: &str, auth: LeverAuth, retry: RetryPolicy) -> Self {
-        LeverClient { http, base_url: base_url.trim_end_matches('/').to_owned(), auth, retry }
+        LeverClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            auth,
+            retry,
+        }
     }
 
-    pub async fn get_opportunity(&self, _id: &str) -> Result<Opportunity, LeverError> { unimplemented!() }
-    pub async fn get_posting(&self, _id: &str) -> Result<Posting, LeverError> { unimplemented!() }
-    pub async fn list_stages(&self) -> Result<Vec<Stage>, LeverError> { unimplemented!() }
-    pub async fn add_tags(&self, _opportunity_id: &str, _tags: &[String]) -> Result<(), LeverError> { unimplemented!() }
-    pub async fn remove_tags(&self, _opportunity_id: &str, _tags: &[String]) -> Result<(), LeverError> { unimplemented!() }
-    pub async fn add_note(&self, _opportunity_id: &str, _note: &NewNote) -> Result<String, LeverError> { unimplemented!() }
-    pub async fn update_note(&self, _opportunity_id: &str, _note_id: &str, _note: &NewNote) -> Result<(), LeverError> { unimplemented!() }
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The opportunity with its application expanded, which names the posting.
+    pub async fn get_opportunity(&self, id: &str) -> Result<Opportunity, LeverError> {
+        const WHAT: &str = "opportunity";
+        let mut url = self.url(&["opportunities", segment(WHAT, id)?])?;
+        url.query_pairs_mut().append_pair("expand", "applications");
+        let response = self.send(WHAT, || self.request(Method::GET, &url)).await?;
+        Ok(decode::<Data<_>>(response).await?.data)
+    }
+
+    pub async fn get_posting(&self, id: &str) -> Result<Posting, LeverError> {
+        const WHAT: &str = "posting";
+        let url = self.url(&["postings", segment(WHAT, id)?])?;
+        let response = self.send(WHAT, || self.request(Method::GET, &url)).await?;
+        Ok(decode::<Data<_>>(response).await?.data)
+    }
+
+    /// All stages, following Lever's `next` offset tokens.
+    pub async fn list_stages(&self) -> Result<Vec<Stage>, LeverError> {
+        let base = self.url(&["stages"])?;
+        let mut stages = Vec::new();
+        let mut offset: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut url = base.clone();
+            {
+                let mut query = url.query_pairs_mut();
+                query.append_pair("limit", "100");
+                if let Some(offset) = &offset {
+                    query.append_pair("offset", offset);
+                }
+            }
+            let response = self
+                .send("stages", || self.request(Method::GET, &url))
+                .await?;
+            let page: Page<Stage> = decode(response).await?;
+            stages.extend(page.data);
+            match (page.has_next, page.next) {
+                (false, _) => return Ok(stages),
+                (true, Some(next)) => offset = Some(next),
+                (true, None) => return Err(LeverError::Decode("hasNext without next".into())),
+            }
+        }
+        Err(LeverError::Decode(format!(
+            "stage list longer than {MAX_PAGES} pages"
+        )))
+    }
+
+    pub async fn add_tags(&self, opportunity_id: &str, tags: &[String]) -> Result<(), LeverError> {
+        self.change_tags(opportunity_id, "addTags", tags).await
+    }
+
+    pub async fn remove_tags(
+        &self,
+        opportunity_id: &str,
+        tags: &[String],
+    ) -> Result<(), LeverError> {
+        self.change_tags(opportunity_id, "removeTags", tags).await
+    }
+
+    /// Returns the new note's id (needed to update it later).
+    pub async fn add_note(
+        &self,
+        opportunity_id: &str,
+        note: &NewNote,
+    ) -> Result<String, LeverError> {
+        const WHAT: &str = "opportunity";
+        let url = self.url(&["opportunities", segment(WHAT, opportunity_id)?, "notes"])?;
+        let response = self
+            .send(WHAT, || self.request(Method::POST, &url).json(note))
+            .await?;
+        Ok(decode::<Data<CreatedNote>>(response).await?.data.note_id)
+    }
+
+    /// Lever only lets the API update notes the API created.
+    pub async fn update_note(
+        &self,
+        opportunity_id: &str,
+        note_id: &str,
+        note: &NewNote,
+    ) -> Result<(), LeverError> {
+        const WHAT: &str = "note";
+        let url = self.url(&[
+            "opportunities",
+            segment("opportunity", opportunity_id)?,
+            "notes",
+            segment(WHAT, note_id)?,
+        ])?;
+        self.send(WHAT, || self.request(Method::PUT, &url).json(note))
+            .await
+            .map(drop)
+    }
+
+    async fn change_tags(
+        &self,
+        opportunity_id: &str,
+        action: &str,
+        tags: &[String],
+    ) -> Result<(), LeverError> {
+        // Nothing to change: save a call against Lever's rate limit.
+        if tags.is_empty() {
+            return Ok(());
+        }
+        const WHAT: &str = "opportunity";
+        let url = self.url(&["opportunities", segment(WHAT, opportunity_id)?, action])?;
+        self.send(WHAT, || {
+            self.request(Method::POST, &url).json(&Tags { tags })
+        })
+        .await
+        .map(drop)
+    }
+
+    /// `{base}/a/b/…`; each segment is percent-encoded ('/' → %2F), so it stays one segment.
+    fn url(&self, segments: &[&str]) -> Result<Url, LeverError> {
+        let mut url = Url::parse(&self.base_url)
+            .map_err(|e| LeverError::Misconfigured(format!("base URL: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|()| LeverError::Misconfigured("base URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    fn request(&self, method: Method, url: &Url) -> RequestBuilder {
+        let request = self.http.request(method, url.clone());
+        match &self.auth {
+            LeverAuth::ApiKey(key) => request.basic_auth(key.expose_secret(), None::<&str>),
+            LeverAuth::Bearer(token) => request.bearer_auth(token.expose_secret()),
+        }
+    }
+
+    /// Sends with retries and turns Lever's error statuses into [`LeverError`]s; `what` names
+    /// the object a 404 is about.
+    async fn send(
+        &self,
+        what: &str,
+        request: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, LeverError> {
+        let response = send_with_retry(&self.retry, request)
+            .await
+            .map_err(|e| match e {
+                SendError::Build(e) => LeverError::Misconfigured(e.to_string()),
+                gave_up @ SendError::GaveUp { .. } => LeverError::Unavailable(gave_up.to_string()),
+            })?;
+        let status = response.status();
+        match status {
+            _ if status.is_success() => Ok(response),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(LeverError::Unauthorized {
+                status: status.as_u16(),
+            }),
+            StatusCode::NOT_FOUND => Err(LeverError::NotFound {
+                what: what.to_owned(),
+            }),
+            _ if status.is_client_error() => Err(LeverError::Rejected {
+                status: status.as_u16(),
+                message: error_message(response).await,
+            }),
+            // A 5xx the retry policy does not retry (501, 505…) is still Lever's side.
+            _ if status.is_server_error() => {
+                Err(LeverError::Unavailable(format!("HTTP {}", status.as_u16())))
+            }
+            _ => Err(LeverError::Decode(format!(
+                "unexpected HTTP {}",
+                status.as_u16()
+            ))),
+        }
+    }
+}
+
+/// An untrusted id as a path segment. URL handling drops tabs and newlines and resolves
+/// "." and "..", so such ids could address another resource: refuse them (no Lever id
+/// looks like that).
+fn segment<'a>(what: &str, id: &'a str) -> Result<&'a str, LeverError> {
+    if id.is_empty() || matches!(id, "." | "..") || id.chars().any(char::is_control) {
+        return Err(LeverError::NotFound {
+            what: what.to_owned(),
+        });
+    }
+    Ok(id)
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, LeverError> {
+    // Read the bytes ourselves: reqwest's decode errors carry the URL.
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| LeverError::Unavailable(e.without_url().to_string()))?;
+    serde_json::from_slice(&body).map_err(|e| LeverError::Decode(e.to_string()))
+}
+
+/// The `message` (else `code`) of Lever's `{"code","message"}` error body, shortened.
+async fn error_message(response: Response) -> String {
+    let body = response.bytes().await.unwrap_or_default();
+    serde_json::from_slice::<ErrorBody>(&body)
+        .ok()
+        .and_then(|e| e.message.or(e.code))
+        .map(|message| message.chars().take(MAX_MESSAGE_CHARS).collect())
+        .unwrap_or_else(|| "no error message".to_owned())
 }

@@ -1,1 +1,292 @@
-//! in progress
+//! Lever webhook deliveries: the envelope, the per-event data, and the signature check
+//! (lever-api.md §1–2). Lever signs `token + triggeredAt` in the body, not the raw body.
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sha2::Sha256;
+use std::time::Duration;
+
+/// The webhook types this product subscribes to; each has its own signature token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookKind {
+    CandidateStageChange,
+    ApplicationCreated,
+}
+
+impl WebhookKind {
+    /// The `event` value Lever sends for this webhook.
+    pub fn event_name(self) -> &'static str {
+        match self {
+            WebhookKind::CandidateStageChange => "candidateStageChange",
+            WebhookKind::ApplicationCreated => "applicationCreated",
+        }
+    }
+}
+
+/// The delivery envelope, as Lever posts it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// Event UID (absent from Lever's published example, so optional).
+    #[serde(default)]
+    pub id: Option<String>,
+    pub event: String,
+    pub triggered_at: i64,
+    /// 48 random characters, unique per delivery: the replay key.
+    pub token: String,
+    /// Absent only when no signing token was ever generated, which we treat as unsigned.
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+impl Delivery {
+    pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(body)
+    }
+
+    /// Lever's "Send test" delivery carries `"data": {}` and must get a 2xx, nothing else.
+    pub fn is_test(&self) -> bool {
+        match &self.data {
+            serde_json::Value::Object(map) => map.is_empty(),
+            serde_json::Value::Null => true,
+            _ => false,
+        }
+    }
+
+    /// Decodes `data` as the payload of a specific event type.
+    pub fn data_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(&self.data)
+    }
+}
+
+/// `data` of a Candidate Stage Change delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageChange {
+    pub opportunity_id: String,
+    #[serde(default)]
+    pub candidate_id: Option<String>,
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    pub to_stage_id: String,
+    #[serde(default)]
+    pub from_stage_id: Option<String>,
+}
+
+/// `data` of an Application Created delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationCreated {
+    pub opportunity_id: String,
+    #[serde(default)]
+    pub application_id: Option<String>,
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    #[serde(default)]
+    pub posting_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the delivery carries no signature")]
+    Missing,
+    #[error("the signature does not match")]
+    Mismatch,
+    #[error("triggeredAt is outside the accepted window")]
+    Stale,
+    #[error("triggeredAt is in the future")]
+    Future,
+}
+
+/// How far `triggeredAt` may be from now. Lever retries a failed delivery five times over
+/// hours, so the default past window is generous; the delivery-token dedupe (kept at least
+/// this long) is what stops replays inside it.
+#[derive(Debug, Clone, Copy)]
+pub struct FreshnessWindow {
+    pub max_age: Duration,
+    /// Clock skew tolerated for deliveries stamped slightly ahead of our clock.
+    pub max_future: Duration,
+}
+
+impl Default for FreshnessWindow {
+    fn default() -> Self {
+        FreshnessWindow {
+            max_age: Duration::from_secs(72 * 3600),
+            max_future: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// Hex HMAC-SHA256 of `token + triggeredAt`, keyed by the webhook's signature token.
+pub fn sign(signature_token: &str, token: &str, triggered_at: i64) -> String {
+    hex::encode(mac(signature_token, token, triggered_at).finalize().into_bytes())
+}
+
+fn mac(signature_token: &str, token: &str, triggered_at: i64) -> Hmac<Sha256> {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(signature_token.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(token.as_bytes());
+    mac.update(triggered_at.to_string().as_bytes());
+    mac
+}
+
+/// Checks the delivery's signature against each candidate token (current, then previous)
+/// in constant time, then its freshness. The signature is checked first so an attacker
+/// learns nothing about the window from unsigned probes.
+pub fn verify<'a>(
+    delivery: &Delivery,
+    tokens: impl IntoIterator<Item = &'a SecretString>,
+    now_millis: i64,
+    window: FreshnessWindow,
+) -> Result<(), SignatureError> {
+    let signature = delivery
+        .signature
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or(SignatureError::Missing)?;
+    let expected = hex::decode(signature.trim()).map_err(|_| SignatureError::Mismatch)?;
+    let matches = tokens.into_iter().any(|key| {
+        mac(key.expose_secret(), &delivery.token, delivery.triggered_at)
+            .verify_slice(&expected)
+            .is_ok()
+    });
+    if !matches {
+        return Err(SignatureError::Mismatch);
+    }
+    let age = now_millis.saturating_sub(delivery.triggered_at);
+    if age > millis(window.max_age) {
+        return Err(SignatureError::Stale);
+    }
+    if -age > millis(window.max_future) {
+        return Err(SignatureError::Future);
+    }
+    Ok(())
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "test-signature-token";
+    const TOKEN: &str = "be58f711f349c7780e4579cd7c63341ac6f881e4dccc3154";
+    const AT: i64 = 1431454330072;
+    const VECTOR: &str = "67237316b71be6f4595c3313d347b09353b22d7cbab3726261b73d409acd8fd7";
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
+    fn delivery(signature: Option<&str>) -> Delivery {
+        Delivery {
+            id: None,
+            event: "candidateStageChange".into(),
+            triggered_at: AT,
+            token: TOKEN.into(),
+            signature: signature.map(str::to_owned),
+            data: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn published_vector_signs_and_verifies() {
+        assert_eq!(sign(KEY, TOKEN, AT), VECTOR);
+        let d = delivery(Some(VECTOR));
+        assert_eq!(verify(&d, [&secret(KEY)], AT + 1000, FreshnessWindow::default()), Ok(()));
+    }
+
+    #[test]
+    fn previous_token_still_verifies_during_rotation() {
+        let d = delivery(Some(VECTOR));
+        let tokens = [secret("new-token"), secret(KEY)];
+        assert_eq!(verify(&d, &tokens, AT, FreshnessWindow::default()), Ok(()));
+    }
+
+    #[test]
+    fn wrong_token_flipped_byte_and_missing_signature_are_rejected() {
+        let window = FreshnessWindow::default();
+        let d = delivery(Some(VECTOR));
+        assert_eq!(verify(&d, [&secret("other")], AT, window), Err(SignatureError::Mismatch));
+
+        let mut flipped = VECTOR.to_owned();
+        flipped.replace_range(0..1, "7");
+        let d = delivery(Some(&flipped));
+        assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Mismatch));
+
+        let d = delivery(Some("not hex"));
+        assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Mismatch));
+
+        for missing in [None, Some("")] {
+            let d = delivery(missing);
+            assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Missing));
+        }
+    }
+
+    #[test]
+    fn tampered_token_or_timestamp_breaks_the_signature() {
+        let window = FreshnessWindow::default();
+        let mut d = delivery(Some(VECTOR));
+        d.triggered_at += 1;
+        assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Mismatch));
+        let mut d = delivery(Some(VECTOR));
+        d.token.push('x');
+        assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn stale_and_future_deliveries_are_rejected_at_the_window_edges() {
+        let window = FreshnessWindow {
+            max_age: Duration::from_secs(3600),
+            max_future: Duration::from_secs(60),
+        };
+        let d = delivery(Some(VECTOR));
+        let key = secret(KEY);
+        assert_eq!(verify(&d, [&key], AT + 3_600_000, window), Ok(()));
+        assert_eq!(verify(&d, [&key], AT + 3_600_001, window), Err(SignatureError::Stale));
+        assert_eq!(verify(&d, [&key], AT - 60_000, window), Ok(()));
+        assert_eq!(verify(&d, [&key], AT - 60_001, window), Err(SignatureError::Future));
+    }
+
+    #[test]
+    fn published_example_payload_parses_once_its_json_is_fixed() {
+        // lever-api.md's example with its two JSON typos corrected.
+        let body = br#"{
+          "triggeredAt": 1431454330072,
+          "event": "candidateStageChange",
+          "data": {
+            "opportunityId": "3410c8b9-5c31-4bab-b7e9-9f710206d647",
+            "candidateId": "daeaa038-cddb-4d69-9b8c-74b6c23be3f3",
+            "contactId": "05c248f9-ccb1-435f-bab5-0ec608aec263",
+            "toStageId": "7c2690d8-6308-4ed9-ae2a-cbfe7db26593",
+            "fromStageId": "992f01a9-ee19-41d2-ae79-1040701b195c"
+          },
+          "signature": "28e3fbb90ce869c3695c4a9559ff43eae998389a48b42c509d1adbeea0897c16",
+          "token": "be58f711f349c7780e4579cd7c63341ac6f881e4dccc3154"
+        }"#;
+        let d = Delivery::parse(body).unwrap();
+        assert!(!d.is_test());
+        let data: StageChange = d.data_as().unwrap();
+        assert_eq!(data.opportunity_id, "3410c8b9-5c31-4bab-b7e9-9f710206d647");
+        assert_eq!(data.to_stage_id, "7c2690d8-6308-4ed9-ae2a-cbfe7db26593");
+        assert_eq!(
+            data.from_stage_id.as_deref(),
+            Some("992f01a9-ee19-41d2-ae79-1040701b195c")
+        );
+    }
+
+    #[test]
+    fn test_delivery_is_recognised() {
+        let d = Delivery::parse(
+            br#"{"event":"candidateStageChange","triggeredAt":1,"token":"t","signature":"s","data":{}}"#,
+        )
+        .unwrap();
+        assert!(d.is_test());
+    }
+}

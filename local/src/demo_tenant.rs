@@ -1,0 +1,46 @@
+//! The embedded demo tenant: its ids and its (documented, test-only) secrets. The ids are
+//! those of Lever's published webhook example, so `events/` reads like Lever's docs.
+//! `demo-secrets.json` holds the same secrets; a test keeps the two in step.
+
+use std::path::PathBuf;
+
+pub const TENANT: &str = "demo";
+pub const LEVER_API_KEY: &str = "demo-lever-api-key";
+/// The Candidate Stage Change signature token; also signs `events/`.
+pub const STAGE_CHANGE_TOKEN: &str = "test-signature-token";
+pub const XREF_API_KEY: &str = "demo-xref-api-key";
+/// Standard Webhooks secret Xref signs its callbacks with; also signs `events/`.
+pub const XREF_CALLBACK_SECRET: &str = "whsec_bGV2ZXItc2NyZWVuaW5nLWRlbW8teHJlZi1zZWNyZXQ=";
+
+pub const PHONE_SCREEN_STAGE_ID: &str = "992f01a9-ee19-41d2-ae79-1040701b195c";
+pub const REFERENCE_CHECK_STAGE_ID: &str = "7c2690d8-6308-4ed9-ae2a-cbfe7db26593";
+pub const OFFER_STAGE_ID: &str = "5a0e4b5c-2d4f-4f7e-9a39-3f6d2b8c1e07";
+pub const REFERENCE_CHECK_STAGE_NAME: &str = "Reference Check";
+pub const STAGES: [(&str, &str); 3] = [
+    (PHONE_SCREEN_STAGE_ID, "Phone Screen"),
+    (REFERENCE_CHECK_STAGE_ID, REFERENCE_CHECK_STAGE_NAME),
+    (OFFER_STAGE_ID, "Offer"),
+];
+
+pub const POSTING_ID: &str = "f2f3b4a5-6c7d-4e8f-9a0b-1c2d3e4f5a6b";
+pub const OPPORTUNITY_ID: &str = "3410c8b9-5c31-4bab-b7e9-9f710206d647";
+pub const NO_EMAIL_OPPORTUNITY_ID: &str = "0b9c8d7e-6f5a-4b3c-2d1e-0f9a8b7c6d5e";
+
+/// `local/demo-secrets.json`: the local stand-in for the tenant's Secrets Manager secret.
+pub fn secrets_file() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo-secrets.json"))
+}
+
+/// The demo tenant's secret document, as stored in Secrets Manager by `fixture`.
+pub fn secret_document() -> serde_json::Value {
+    serde_json::json!({
+        "lever": { "api_key": LEVER_API_KEY },
+        "webhooks": { "candidateStageChange": { "current": STAGE_CHANGE_TOKEN } },
+        "vendors": {
+            "xref": {
+                "api_key": XREF_API_KEY,
+                "callback_secret": { "current": XREF_CALLBACK_SECRET }
+            }
+        }
+    })
+}

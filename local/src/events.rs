@@ -1,0 +1,60 @@
+//! `events/` are API Gateway events whose signatures expire (Lever's `triggeredAt` window,
+//! Standard Webhooks' five minutes). `resign` refreshes one with the demo tenant's secrets
+//! so `cargo lambda invoke` and `sam local invoke` see a current, valid request.
+
+use crate::demo_tenant as demo;
+use serde_json::Value;
+use shared::callback_auth;
+use shared::lever::webhook;
+use shared::model::now_millis;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the event has no {0}")]
+    Missing(&'static str),
+    #[error("no signing scheme for path {0}")]
+    UnknownRoute(String),
+    #[error("cannot sign: {0}")]
+    Signing(#[from] callback_auth::CallbackAuthError),
+}
+
+/// Returns the event with a fresh timestamp and a valid signature for its route.
+pub fn resign(event_json: &str) -> Result<Value, EventError> {
+    let mut event: Value = serde_json::from_str(event_json)?;
+    let path = event["rawPath"]
+        .as_str()
+        .ok_or(EventError::Missing("rawPath"))?
+        .to_owned();
+    let body = event["body"]
+        .as_str()
+        .ok_or(EventError::Missing("body"))?
+        .to_owned();
+    let now = now_millis();
+    if path.starts_with("/lever/") {
+        let mut delivery: Value = serde_json::from_str(&body)?;
+        let token = fresh_token();
+        delivery["signature"] = webhook::sign(demo::STAGE_CHANGE_TOKEN, &token, now).into();
+        delivery["triggeredAt"] = now.into();
+        delivery["token"] = token.into();
+        event["body"] = delivery.to_string().into();
+    } else if path.starts_with("/callbacks/") {
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let signed =
+            callback_auth::sign_headers(demo::XREF_CALLBACK_SECRET, &id, now / 1000, body.as_bytes())?;
+        for (name, value) in &signed {
+            event["headers"][name.as_str()] = value.to_str().unwrap_or_default().into();
+        }
+    } else {
+        return Err(EventError::UnknownRoute(path));
+    }
+    event["requestContext"]["timeEpoch"] = now.into();
+    Ok(event)
+}
+
+/// 48 characters, like Lever's delivery tokens.
+fn fresh_token() -> String {
+    let uuid = || uuid::Uuid::new_v4().simple().to_string();
+    format!("{}{}", uuid(), uuid())[..48].to_owned()
+}

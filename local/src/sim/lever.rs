@@ -1,0 +1,603 @@
+//! Lever simulator: the slice of Lever's API this product calls (lever-api.md §3–4) under
+//! `/v1`, and webhook deliveries signed the way Lever signs them (§1–2).
+
+use super::{json_error, lock, parse_json, Faults, SimError};
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use shared::model::now_millis;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use uuid::Uuid;
+
+const STAGE_CHANGE: &str = "candidateStageChange";
+const APPLICATION_CREATED: &str = "applicationCreated";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimPosting {
+    pub id: String,
+    pub text: String,
+    pub tags: Vec<String>,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimOpportunity {
+    pub id: String,
+    pub name: String,
+    pub emails: Vec<String>,
+    /// Phone numbers; served as `{"type":"mobile","value":...}`.
+    pub phones: Vec<String>,
+    pub tags: Vec<String>,
+    /// Stage id.
+    pub stage: String,
+    /// The posting of the opportunity's one application, if it has one.
+    pub posting_id: Option<String>,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimNote {
+    pub id: String,
+    pub value: String,
+    pub secret: bool,
+    pub created_at: i64,
+    /// Set by the last `PUT` of this note.
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedCall {
+    pub method: String,
+    /// Path only, e.g. `/v1/opportunities/abc`.
+    pub path: String,
+}
+
+/// One webhook delivery as posted, and what the receiver answered.
+#[derive(Debug, Clone)]
+pub struct SentWebhook {
+    pub status: u16,
+    pub body: Value,
+    pub response: String,
+}
+
+#[derive(Debug, Clone)]
+struct Subscription {
+    url: String,
+    signature_token: String,
+}
+
+#[derive(Debug, Default)]
+struct LeverState {
+    api_key: String,
+    bearer_token: Option<String>,
+    /// In Lever's pipeline order, which `GET /stages` keeps.
+    stages: Vec<(String, String)>,
+    postings: HashMap<String, SimPosting>,
+    opportunities: HashMap<String, SimOpportunity>,
+    notes: HashMap<String, Vec<SimNote>>,
+    calls: Vec<RecordedCall>,
+    faults: Faults,
+    subscriptions: HashMap<String, Subscription>,
+}
+
+impl LeverState {
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return false;
+        };
+        if let Some(token) = value.strip_prefix("Bearer ") {
+            return self.bearer_token.as_deref() == Some(token);
+        }
+        value
+            .strip_prefix("Basic ")
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .is_some_and(|user_pass| user_pass == format!("{}:", self.api_key).as_bytes())
+    }
+
+    fn opportunity(&mut self, id: &str) -> Result<&mut SimOpportunity, Response> {
+        self.opportunities
+            .get_mut(id)
+            .ok_or_else(|| not_found("opportunity", id))
+    }
+
+    fn stage_text(&self, id: &str) -> Option<&str> {
+        self.stages
+            .iter()
+            .find(|(stage_id, _)| stage_id == id)
+            .map(|(_, text)| text.as_str())
+    }
+
+    fn subscription(&self, event: &str) -> Result<Subscription, SimError> {
+        self.subscriptions
+            .get(event)
+            .cloned()
+            .ok_or_else(|| SimError::NotSubscribed(event.to_owned()))
+    }
+}
+
+#[derive(Clone)]
+pub struct LeverSim {
+    state: Arc<Mutex<LeverState>>,
+    http: reqwest::Client,
+}
+
+impl LeverSim {
+    pub fn new(api_key: &str) -> Self {
+        let state = LeverState {
+            api_key: api_key.to_owned(),
+            ..LeverState::default()
+        };
+        LeverSim {
+            state: Arc::new(Mutex::new(state)),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Lever's API under `/v1`, plus `GET /_sim/opportunities/{id}` for humans.
+    pub fn router(&self) -> Router {
+        let api = Router::new()
+            .route("/opportunities/{id}", get(get_opportunity))
+            .route("/opportunities/{id}/addTags", post(add_tags))
+            .route("/opportunities/{id}/removeTags", post(remove_tags))
+            .route("/opportunities/{id}/notes", post(create_note))
+            .route("/opportunities/{id}/notes/{note_id}", put(update_note))
+            .route("/postings/{id}", get(get_posting))
+            .route("/stages", get(list_stages))
+            .fallback(
+                |OriginalUri(uri): OriginalUri| async move { not_found("resource", uri.path()) },
+            )
+            .layer(middleware::from_fn_with_state(self.clone(), gate));
+        Router::new()
+            .nest("/v1", api)
+            .route("/_sim/opportunities/{id}", get(inspect_opportunity))
+            .with_state(self.clone())
+    }
+
+    /// Also accept `Authorization: Bearer <token>`, as an OAuth-connected tenant sends.
+    pub fn set_bearer_token(&self, token: &str) {
+        self.lock().bearer_token = Some(token.to_owned());
+    }
+
+    /// Adds a stage at the end of the pipeline, or renames an existing one.
+    pub fn add_stage(&self, id: &str, text: &str) {
+        let mut state = self.lock();
+        match state.stages.iter_mut().find(|(stage_id, _)| stage_id == id) {
+            Some(stage) => stage.1 = text.to_owned(),
+            None => state.stages.push((id.to_owned(), text.to_owned())),
+        }
+    }
+
+    pub fn add_posting(&self, posting: SimPosting) {
+        self.lock().postings.insert(posting.id.clone(), posting);
+    }
+
+    pub fn add_opportunity(&self, opportunity: SimOpportunity) {
+        self.lock()
+            .opportunities
+            .insert(opportunity.id.clone(), opportunity);
+    }
+
+    pub fn opportunity(&self, id: &str) -> Option<SimOpportunity> {
+        self.lock().opportunities.get(id).cloned()
+    }
+
+    pub fn notes(&self, opportunity_id: &str) -> Vec<SimNote> {
+        self.lock()
+            .notes
+            .get(opportunity_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every `/v1` request received so far, failed ones included.
+    pub fn api_calls(&self) -> Vec<RecordedCall> {
+        self.lock().calls.clone()
+    }
+
+    /// The next `n` `/v1` requests answer `status` (429 with `Retry-After: 1`).
+    pub fn fail_next(&self, n: usize, status: u16) {
+        self.lock().faults.arm(n, status);
+    }
+
+    /// Where `event` ("candidateStageChange" or "applicationCreated") is delivered, and the
+    /// webhook's signature token. One webhook per event; subscribing again replaces it.
+    pub fn subscribe(&self, event: &str, url: String, signature_token: String) {
+        let subscription = Subscription {
+            url,
+            signature_token,
+        };
+        self.lock()
+            .subscriptions
+            .insert(event.to_owned(), subscription);
+    }
+
+    /// Moves the opportunity to a known stage and delivers `candidateStageChange`.
+    /// Nothing changes when nobody is subscribed or the ids are unknown.
+    pub async fn move_to_stage(
+        &self,
+        opportunity_id: &str,
+        to_stage_id: &str,
+    ) -> Result<SentWebhook, SimError> {
+        let (subscription, data) = {
+            let mut state = self.lock();
+            let subscription = state.subscription(STAGE_CHANGE)?;
+            if state.stage_text(to_stage_id).is_none() {
+                return Err(SimError::not_found("stage", to_stage_id));
+            }
+            let opportunity = state
+                .opportunities
+                .get_mut(opportunity_id)
+                .ok_or_else(|| SimError::not_found("opportunity", opportunity_id))?;
+            let from_stage_id = std::mem::replace(&mut opportunity.stage, to_stage_id.to_owned());
+            let data = json!({
+                "opportunityId": opportunity_id,
+                "candidateId": opportunity_id,
+                "contactId": contact_id(opportunity_id),
+                "toStageId": to_stage_id,
+                "fromStageId": from_stage_id,
+            });
+            (subscription, data)
+        };
+        self.deliver(&subscription, STAGE_CHANGE, data).await
+    }
+
+    /// Delivers `applicationCreated` for the opportunity's application, with the fields
+    /// lever-api.md §1 confirms (no `postingId`: the product reads it from the opportunity).
+    pub async fn application_created(&self, opportunity_id: &str) -> Result<SentWebhook, SimError> {
+        let subscription = {
+            let state = self.lock();
+            if !state.opportunities.contains_key(opportunity_id) {
+                return Err(SimError::not_found("opportunity", opportunity_id));
+            }
+            state.subscription(APPLICATION_CREATED)?
+        };
+        let data = json!({
+            "applicationId": application_id(opportunity_id),
+            "opportunityId": opportunity_id,
+            "contactId": contact_id(opportunity_id),
+        });
+        self.deliver(&subscription, APPLICATION_CREATED, data).await
+    }
+
+    /// Posts a delivery unchanged, as Lever's retries and an admin's "Rerun" do.
+    pub async fn send_raw(&self, url: &str, body: &Value) -> Result<SentWebhook, SimError> {
+        let response = self
+            .http
+            .post(url)
+            .header(header::USER_AGENT, "Lever-Webhooks")
+            .json(body)
+            .send()
+            .await?;
+        Ok(SentWebhook {
+            status: response.status().as_u16(),
+            body: body.clone(),
+            response: response.text().await?,
+        })
+    }
+
+    async fn deliver(
+        &self,
+        subscription: &Subscription,
+        event: &str,
+        data: Value,
+    ) -> Result<SentWebhook, SimError> {
+        let triggered_at = now_millis();
+        let token =
+            format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())[..48].to_owned();
+        let body = json!({
+            "id": Uuid::new_v4().to_string(),
+            "event": event,
+            "triggeredAt": triggered_at,
+            "signature": sign(&subscription.signature_token, &token, triggered_at),
+            "token": token,
+            "data": data,
+        });
+        self.send_raw(&subscription.url, &body).await
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LeverState> {
+        lock(&self.state)
+    }
+}
+
+/// Hex HMAC-SHA256 of `token + triggeredAt`, keyed by the webhook's signature token.
+/// Written here rather than borrowed from `shared`, so the simulator checks the product's
+/// verifier instead of mirroring it.
+pub fn sign(signature_token: &str, token: &str, triggered_at: i64) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(signature_token.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(format!("{token}{triggered_at}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+// Lever's ids for an opportunity's contact and application, derived so they stay stable.
+fn contact_id(opportunity_id: &str) -> String {
+    format!("{opportunity_id}-contact")
+}
+
+fn application_id(opportunity_id: &str) -> String {
+    format!("{opportunity_id}-application")
+}
+
+fn not_found(what: &str, id: &str) -> Response {
+    json_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!("no {what} {id}"),
+    )
+}
+
+/// Records every `/v1` call, then answers an injected fault or a missing credential
+/// before the request reaches its handler.
+async fn gate(
+    State(sim): State<LeverSim>,
+    OriginalUri(uri): OriginalUri,
+    request: Request,
+    next: Next,
+) -> Response {
+    let refusal = {
+        let mut state = sim.lock();
+        state.calls.push(RecordedCall {
+            method: request.method().to_string(),
+            path: uri.path().to_owned(),
+        });
+        state.faults.take().or_else(|| {
+            (!state.authorized(request.headers())).then(|| {
+                json_error(
+                    StatusCode::UNAUTHORIZED,
+                    "UnauthorizedError",
+                    "Basic auth with the API key as user name, or a Bearer token, is required",
+                )
+            })
+        })
+    };
+    match refusal {
+        Some(response) => response,
+        None => next.run(request).await,
+    }
+}
+
+type Params = Query<Vec<(String, String)>>;
+
+fn param<'a>(params: &'a [(String, String)], key: &'a str) -> impl Iterator<Item = &'a str> {
+    params
+        .iter()
+        .filter(move |(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn opportunity_json(opportunity: &SimOpportunity, expand_applications: bool) -> Value {
+    let applications: Vec<Value> = opportunity
+        .posting_id
+        .iter()
+        .map(|posting| {
+            let id = application_id(&opportunity.id);
+            if expand_applications {
+                json!({ "id": id, "posting": posting })
+            } else {
+                json!(id)
+            }
+        })
+        .collect();
+    let phones: Vec<Value> = opportunity
+        .phones
+        .iter()
+        .map(|value| json!({ "type": "mobile", "value": value }))
+        .collect();
+    json!({
+        "id": opportunity.id,
+        "name": opportunity.name,
+        "contact": contact_id(&opportunity.id),
+        "emails": opportunity.emails,
+        "phones": phones,
+        "tags": opportunity.tags,
+        "stage": opportunity.stage,
+        "location": opportunity.location,
+        "applications": applications,
+    })
+}
+
+async fn get_opportunity(
+    State(sim): State<LeverSim>,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> Result<Json<Value>, Response> {
+    let expand = param(&params, "expand").any(|v| v == "applications");
+    let mut state = sim.lock();
+    let opportunity = state.opportunity(&id)?;
+    Ok(Json(
+        json!({ "data": opportunity_json(opportunity, expand) }),
+    ))
+}
+
+async fn get_posting(
+    State(sim): State<LeverSim>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Response> {
+    let state = sim.lock();
+    let posting = state
+        .postings
+        .get(&id)
+        .ok_or_else(|| not_found("posting", &id))?;
+    Ok(Json(json!({ "data": {
+        "id": posting.id,
+        "text": posting.text,
+        "tags": posting.tags,
+        "categories": { "location": posting.location, "team": null },
+    }})))
+}
+
+async fn list_stages(
+    State(sim): State<LeverSim>,
+    Query(params): Params,
+) -> Result<Json<Value>, Response> {
+    let number = |key: &str, default: usize| match param(&params, key).next() {
+        None => Ok(default),
+        Some(v) => v.parse::<usize>().map_err(|_| {
+            json_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequestError",
+                format!("{key} must be a number"),
+            )
+        }),
+    };
+    let limit = number("limit", 100)?;
+    if !(1..=100).contains(&limit) {
+        let message = "limit must be between 1 and 100";
+        return Err(json_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            message,
+        ));
+    }
+    let offset = number("offset", 0)?;
+    let state = sim.lock();
+    let page: Vec<Value> = state
+        .stages
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(id, text)| json!({ "id": id, "text": text }))
+        .collect();
+    let end = offset.saturating_add(limit);
+    let mut body = json!({ "data": page, "hasNext": end < state.stages.len() });
+    if end < state.stages.len() {
+        body["next"] = json!(end.to_string());
+    }
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+struct TagsBody {
+    tags: Vec<String>,
+}
+
+async fn add_tags(
+    State(sim): State<LeverSim>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Response> {
+    edit_tags(&sim, &id, &body, |tags, new| {
+        for tag in new {
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+    })
+}
+
+async fn remove_tags(
+    State(sim): State<LeverSim>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Response> {
+    edit_tags(&sim, &id, &body, |tags, gone| {
+        tags.retain(|t| !gone.contains(t))
+    })
+}
+
+fn edit_tags(
+    sim: &LeverSim,
+    id: &str,
+    body: &[u8],
+    edit: impl FnOnce(&mut Vec<String>, Vec<String>),
+) -> Result<Json<Value>, Response> {
+    let TagsBody { tags } = parse_json(body, StatusCode::BAD_REQUEST)?;
+    let mut state = sim.lock();
+    let opportunity = state.opportunity(id)?;
+    edit(&mut opportunity.tags, tags);
+    Ok(Json(
+        json!({ "data": opportunity_json(opportunity, false) }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct NoteBody {
+    value: String,
+    secret: Option<bool>,
+}
+
+async fn create_note(
+    State(sim): State<LeverSim>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Response> {
+    let note: NoteBody = parse_json(&body, StatusCode::BAD_REQUEST)?;
+    let mut state = sim.lock();
+    state.opportunity(&id)?;
+    let note_id = Uuid::new_v4().to_string();
+    state.notes.entry(id).or_default().push(SimNote {
+        id: note_id.clone(),
+        value: note.value,
+        secret: note.secret.unwrap_or(false),
+        created_at: now_millis(),
+        updated_at: None,
+    });
+    let body = json!({ "data": { "noteId": note_id } });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn update_note(
+    State(sim): State<LeverSim>,
+    Path((id, note_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<Value>, Response> {
+    let update: NoteBody = parse_json(&body, StatusCode::BAD_REQUEST)?;
+    let mut state = sim.lock();
+    state.opportunity(&id)?;
+    let note = state
+        .notes
+        .get_mut(&id)
+        .and_then(|notes| notes.iter_mut().find(|n| n.id == note_id))
+        .ok_or_else(|| not_found("note", &note_id))?;
+    note.value = update.value;
+    note.secret = update.secret.unwrap_or(note.secret);
+    note.updated_at = Some(now_millis());
+    Ok(Json(json!({ "data": { "noteId": note_id } })))
+}
+
+async fn inspect_opportunity(
+    State(sim): State<LeverSim>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Response> {
+    let state = sim.lock();
+    let opportunity = state
+        .opportunities
+        .get(&id)
+        .ok_or_else(|| not_found("opportunity", &id))?;
+    let notes: Vec<Value> = state
+        .notes
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            json!({
+                "id": n.id,
+                "value": n.value,
+                "secret": n.secret,
+                "createdAt": n.created_at,
+                "updatedAt": n.updated_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "id": opportunity.id,
+        "stage": opportunity.stage,
+        "stageText": state.stage_text(&opportunity.stage),
+        "tags": opportunity.tags,
+        "notes": notes,
+    })))
+}

@@ -1,0 +1,203 @@
+//! A Lever webhook delivery, from raw body to vendor orders.
+//!
+//! Order of checks (DESIGN.md §3): parse → tenant exists → signature and freshness →
+//! event matches the endpoint → test delivery → payload fields → delivery dedupe → work.
+//! Nothing is written before the signature is verified and the payload is complete.
+
+use super::{is_transient, load_tenant, ordering, Ack, AckStatus, Tenant};
+use crate::app::App;
+use crate::error::AppError;
+use crate::lever::webhook::{self, Delivery, SignatureError, StageChange, WebhookKind};
+use crate::lever::LeverClient;
+use crate::model::{now_millis, OutboxItem, OutboxWork, StageRef};
+use crate::store::Delivery as Claim;
+
+/// Handles one delivery posted to `/lever/{tenant}/{kind}`. `callback_base` is this
+/// deployment's public base URL, from which vendor callback URLs are made.
+pub async fn handle(
+    app: &App,
+    kind: WebhookKind,
+    tenant_id: &str,
+    body: &[u8],
+    callback_base: &str,
+) -> Result<Ack, AppError> {
+    let delivery = Delivery::parse(body)
+        .map_err(|e| AppError::BadRequest(format!("malformed webhook JSON: {e}")))?;
+    let tenant = load_tenant(app, tenant_id).await?;
+    verify_signature(app, &tenant, kind, &delivery).await?;
+    if delivery.event != kind.event_name() {
+        return Err(AppError::BadRequest(format!(
+            "event `{}` was sent to the {} endpoint",
+            delivery.event,
+            kind.event_name()
+        )));
+    }
+    if delivery.is_test() {
+        return Ok(Ack::new(AckStatus::Test));
+    }
+    let change: StageChange = match kind {
+        WebhookKind::CandidateStageChange => delivery
+            .data_as()
+            .map_err(|e| AppError::BadRequest(format!("malformed stage change data: {e}")))?,
+        WebhookKind::ApplicationCreated => {
+            return Err(AppError::Unprocessable(
+                "no vendor is triggered by Application Created yet".into(),
+            ))
+        }
+    };
+
+    let key = format!("lever:{}:{}", tenant.id(), delivery.token);
+    let claim = app
+        .store
+        .begin_delivery(
+            &key,
+            now_millis(),
+            app.settings.delivery_stale_after,
+            app.settings.delivery_memory(),
+        )
+        .await?;
+    match claim {
+        Claim::AlreadyDone => return Ok(Ack::new(AckStatus::Duplicate)),
+        Claim::InProgress => return Err(AppError::InProgress),
+        Claim::New => {}
+    }
+    let outcome = match on_stage_change(app, &tenant, &change, callback_base).await {
+        Err(e) if is_transient(&e) => keep_for_retry(app, &tenant, kind, body, callback_base, &e).await,
+        other => other,
+    };
+    match &outcome {
+        Ok(_) => app.store.finish_delivery(&key).await?,
+        // Let Lever's own retry of this delivery be processed afresh.
+        Err(_) => app.store.abandon_delivery(&key).await?,
+    }
+    outcome
+}
+
+/// Re-runs a stored delivery from the outbox. It was verified when it arrived.
+pub async fn replay(
+    app: &App,
+    tenant_id: &str,
+    body: &str,
+    callback_base: &str,
+) -> Result<Ack, AppError> {
+    let delivery = Delivery::parse(body.as_bytes())
+        .map_err(|e| AppError::BadRequest(format!("stored delivery unreadable: {e}")))?;
+    let change: StageChange = delivery
+        .data_as()
+        .map_err(|e| AppError::BadRequest(format!("stored delivery unreadable: {e}")))?;
+    let tenant = load_tenant(app, tenant_id).await?;
+    on_stage_change(app, &tenant, &change, callback_base).await
+}
+
+/// Checks the signature with the current and previous token; on a mismatch re-reads the
+/// secret once (rate-limited) in case the token was just rotated.
+async fn verify_signature(
+    app: &App,
+    tenant: &Tenant,
+    kind: WebhookKind,
+    delivery: &Delivery,
+) -> Result<(), AppError> {
+    let check = |secrets: &crate::secrets::TenantSecrets| {
+        let tokens = match kind {
+            WebhookKind::CandidateStageChange => &secrets.webhooks.candidate_stage_change,
+            WebhookKind::ApplicationCreated => &secrets.webhooks.application_created,
+        };
+        let tokens = tokens.as_ref().ok_or_else(|| {
+            AppError::Misconfigured(format!("no signature token for {}", kind.event_name()))
+        })?;
+        webhook::verify(delivery, tokens.candidates(), now_millis(), app.settings.webhook_window)
+            .map_err(AppError::from)
+    };
+    match check(&tenant.secrets) {
+        Err(AppError::LeverSignature(SignatureError::Mismatch)) => {
+            match app.secrets.reload_after_mismatch(tenant.id()).await? {
+                Some(fresh) => check(&fresh),
+                None => Err(SignatureError::Mismatch.into()),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn on_stage_change(
+    app: &App,
+    tenant: &Tenant,
+    change: &StageChange,
+    callback_base: &str,
+) -> Result<Ack, AppError> {
+    let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
+    let mut triggered = Vec::new();
+    for (vendor, settings) in tenant.config.enabled_vendors() {
+        if stage_matches(app, tenant, &lever, &settings.trigger_stage, &change.to_stage_id).await? {
+            triggered.push(vendor);
+        }
+    }
+    if triggered.is_empty() {
+        tracing::info!(tenant = tenant.id(), opportunity = %change.opportunity_id, "stage triggers no vendor");
+        return Ok(Ack::new(AckStatus::Ignored).with_detail("this stage triggers no vendor"));
+    }
+    let mut ack = Ack::new(AckStatus::Ordered);
+    let mut outcomes = Vec::new();
+    for vendor in triggered {
+        let callback_url = callback_url(callback_base, vendor, tenant.id());
+        let outcome =
+            ordering::start(app, tenant, &lever, vendor, &change.opportunity_id, &callback_url)
+                .await?;
+        ack.orders.push(outcome.order().into());
+        outcomes.push(outcome);
+    }
+    // The answer reflects the least-finished order: queued work is "accepted", not "done".
+    if outcomes.iter().any(ordering::Outcome::is_queued) {
+        ack.status = AckStatus::Queued;
+    } else if outcomes.iter().all(ordering::Outcome::is_not_ordered) {
+        ack.status = AckStatus::NotOrdered;
+    }
+    Ok(ack)
+}
+
+async fn stage_matches(
+    app: &App,
+    tenant: &Tenant,
+    lever: &LeverClient,
+    trigger: &StageRef,
+    to_stage_id: &str,
+) -> Result<bool, AppError> {
+    Ok(match trigger {
+        StageRef::Id(id) => id == to_stage_id,
+        StageRef::Name(name) => app
+            .stages(tenant.id(), lever)
+            .await?
+            .iter()
+            .any(|stage| stage.id == to_stage_id && stage.text.eq_ignore_ascii_case(name)),
+    })
+}
+
+/// `{base}/callbacks/{vendor}/{tenant}`: the route the vendor's callback function serves.
+pub fn callback_url(base: &str, vendor: crate::model::VendorId, tenant_id: &str) -> String {
+    format!("{}/callbacks/{vendor}/{tenant_id}", base.trim_end_matches('/'))
+}
+
+/// Lever is unreachable before any order exists: keep the verified delivery for the
+/// outbox and tell Lever it is safely stored.
+async fn keep_for_retry(
+    app: &App,
+    tenant: &Tenant,
+    kind: WebhookKind,
+    body: &[u8],
+    callback_base: &str,
+    error: &AppError,
+) -> Result<Ack, AppError> {
+    let item = OutboxItem::new(
+        tenant.id(),
+        OutboxWork::LeverWebhook {
+            tenant_id: tenant.id().to_owned(),
+            event: kind.event_name().to_owned(),
+            body: String::from_utf8_lossy(body).into_owned(),
+            callback_base: callback_base.to_owned(),
+        },
+        error.to_string(),
+    );
+    app.store.enqueue(&item).await?;
+    tracing::warn!(tenant = tenant.id(), outbox_id = %item.id, error = %error, "delivery kept for retry");
+    Ok(Ack::new(AckStatus::Queued).with_detail("Lever is unavailable; the delivery is kept and retried"))
+}

@@ -1,0 +1,137 @@
+//! A vendor's status callback: authenticate, dedupe, apply forward-only, show in Lever.
+
+use super::{lever_sync, load_tenant, Ack, AckStatus, OrderRef, Tenant};
+use crate::app::App;
+use crate::callback_auth::{self, CallbackAuthError};
+use crate::error::AppError;
+use crate::model::{now_millis, Order, VendorId};
+use crate::store::{Delivery as Claim, StoreError};
+use crate::vendors::{self, StatusInfo, StatusUpdate};
+use http::HeaderMap;
+
+/// Handles one callback posted to `/callbacks/{vendor}/{tenant}`.
+pub async fn handle(
+    app: &App,
+    vendor: VendorId,
+    tenant_id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Ack, AppError> {
+    let tenant = load_tenant(app, tenant_id).await?;
+    let webhook_id = authenticate(app, &tenant, vendor, headers, body).await?;
+    let adapter = vendors::adapter(vendor);
+    let update = adapter
+        .parse_callback(body)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let info = adapter.status_info(&update.status).ok_or_else(|| {
+        AppError::Unprocessable(format!("`{}` is not a {vendor} status", update.status))
+    })?;
+
+    let key = format!("callback:{vendor}:{tenant_id}:{webhook_id}");
+    let claim = app
+        .store
+        .begin_delivery(
+            &key,
+            now_millis(),
+            app.settings.delivery_stale_after,
+            app.settings.delivery_memory(),
+        )
+        .await?;
+    match claim {
+        Claim::AlreadyDone => return Ok(Ack::new(AckStatus::Duplicate)),
+        Claim::InProgress => return Err(AppError::InProgress),
+        Claim::New => {}
+    }
+    let outcome = apply(app, &tenant, vendor, &update, info).await;
+    match &outcome {
+        Ok(_) => app.store.finish_delivery(&key).await?,
+        Err(_) => app.store.abandon_delivery(&key).await?,
+    }
+    outcome
+}
+
+async fn authenticate(
+    app: &App,
+    tenant: &Tenant,
+    vendor: VendorId,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<String, AppError> {
+    let check = |secrets: &crate::secrets::TenantSecrets| {
+        let secret = secrets
+            .vendor(vendor)
+            .and_then(|v| v.callback_secret.as_ref())
+            .ok_or_else(|| {
+                AppError::Misconfigured(format!("no callback secret for {vendor}"))
+            })?;
+        callback_auth::verify(secret, headers, body).map_err(AppError::from)
+    };
+    match check(&tenant.secrets) {
+        Err(AppError::CallbackAuth(CallbackAuthError::Mismatch)) => {
+            match app.secrets.reload_after_mismatch(tenant.id()).await? {
+                Some(fresh) => check(&fresh),
+                None => Err(CallbackAuthError::Mismatch.into()),
+            }
+        }
+        other => other,
+    }
+}
+
+async fn apply(
+    app: &App,
+    tenant: &Tenant,
+    vendor: VendorId,
+    update: &StatusUpdate,
+    info: StatusInfo,
+) -> Result<Ack, AppError> {
+    let mut order = find_order(app, tenant, vendor, &update.vendor_order_id).await?;
+    let mut changed = false;
+    for _ in 0..3 {
+        let mut next = order.clone().next_version();
+        if !next.advance(&update.status, info.rank, info.terminal, update.report_url.clone()) {
+            tracing::info!(tenant = tenant.id(), %vendor, order = %order.order_id,
+                "status is a repeat or older than the order's; nothing changes");
+            break;
+        }
+        match app.store.update_order(&next).await {
+            Ok(()) => {
+                tracing::info!(tenant = tenant.id(), %vendor, order = %next.order_id,
+                    rank = info.rank, "vendor status applied");
+                order = next;
+                changed = true;
+                break;
+            }
+            Err(StoreError::Conflict) => {
+                order = find_order(app, tenant, vendor, &update.vendor_order_id).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Also catches up a Lever write that failed before (e.g. on a repeated callback).
+    if order.needs_lever_sync() {
+        let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
+        lever_sync::sync_or_keep(app, tenant, &lever, &order.order_id, None).await?;
+    }
+    let mut ack = Ack::new(if changed {
+        AckStatus::Applied
+    } else {
+        AckStatus::Unchanged
+    });
+    ack.orders.push(OrderRef::from(&order));
+    Ok(ack)
+}
+
+/// The order the callback names, if this tenant has it; another tenant's order is
+/// indistinguishable from none.
+async fn find_order(
+    app: &App,
+    tenant: &Tenant,
+    vendor: VendorId,
+    vendor_order_id: &str,
+) -> Result<Order, AppError> {
+    app.store
+        .find_by_vendor_order(vendor, vendor_order_id)
+        .await?
+        .filter(|order| order.tenant_id == tenant.id())
+        .ok_or(AppError::NotFound("order"))
+}

@@ -197,11 +197,11 @@ impl LeverClient {
         action: &str,
         tags: &[String],
     ) -> Result<(), LeverError> {
+        const WHAT: &str = "opportunity";
         // Nothing to change: save a call against Lever's rate limit.
         if tags.is_empty() {
             return Ok(());
         }
-        const WHAT: &str = "opportunity";
         let url = self.url(&["opportunities", segment(WHAT, opportunity_id)?, action])?;
         self.send(WHAT, || {
             self.request(Method::POST, &url).json(&Tags { tags })

@@ -1,7 +1,7 @@
 //! Tenant secrets from a local JSON file, for the local server and tests:
 //! `{"tenants": {"<tenant>": <TenantSecrets document>}}`.
 
-use super::{SecretsError, SecretsSource, TenantSecrets};
+use super::{describe_json_error, SecretsError, SecretsSource, TenantSecrets};
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -32,12 +32,17 @@ impl SecretsSource for FileSource {
             .await
             .map_err(|e| SecretsError::Unavailable(format!("cannot read {path}: {e}")))?;
         let mut file: SecretsFile = serde_json::from_str(&text)
-            .map_err(|e| SecretsError::Malformed(format!("{path}: {e}")))?;
+            .map_err(|e| SecretsError::Malformed(format!("{path}: {}", describe_json_error(&e))))?;
         let document = file
             .tenants
             .remove(tenant_id)
             .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
         TenantSecrets::deserialize(document)
-            .map_err(|e| SecretsError::Malformed(format!("{path}, tenant {tenant_id}: {e}")))
+            .map_err(|e| {
+                SecretsError::Malformed(format!(
+                    "{path}, tenant {tenant_id}: {}",
+                    describe_json_error(&e)
+                ))
+            })
     }
 }

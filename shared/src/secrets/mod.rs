@@ -98,10 +98,37 @@ pub struct TenantSecrets {
 
 impl TenantSecrets {
     pub fn parse(json: &str) -> Result<Self, SecretsError> {
-        serde_json::from_str(json).map_err(|e| SecretsError::Malformed(e.to_string()))
+        serde_json::from_str(json).map_err(|e| SecretsError::Malformed(describe_json_error(&e)))
     }
 
     pub fn vendor(&self, vendor: VendorId) -> Option<&VendorSecrets> {
         self.vendors.get(&vendor)
+    }
+}
+
+/// Where a secret document is malformed, without serde's message: for a value of the wrong
+/// type that message quotes the value, which may be the secret itself.
+pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
+    let kind = match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "not the expected shape",
+        serde_json::error::Category::Eof => "truncated",
+    };
+    format!("{kind} at line {} column {}", error.line(), error.column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_secret_is_described_without_quoting_its_values() {
+        let json = r#"{"lever":{"api_key":"k"},"webhooks":{"candidateStageChange":"s3cr3t-token"}}"#;
+        let Err(SecretsError::Malformed(message)) = TenantSecrets::parse(json) else {
+            panic!("a token given as a string instead of {{current}} is malformed");
+        };
+        assert!(!message.contains("s3cr3t"), "{message}");
+        assert!(message.contains("line 1"), "{message}");
     }
 }

@@ -1,7 +1,7 @@
 //! Lever simulator: the slice of Lever's API this product calls (lever-api.md §3–4) under
 //! `/v1`, and webhook deliveries signed the way Lever signs them (§1–2).
 
-use super::{json_error, lock, parse_json, Faults, SimError};
+use super::{json_error, lock, parse_json, ApiError, Faults, SimError};
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -107,7 +107,7 @@ impl LeverState {
             .is_some_and(|user_pass| user_pass == format!("{}:", self.api_key).as_bytes())
     }
 
-    fn opportunity(&mut self, id: &str) -> Result<&mut SimOpportunity, Response> {
+    fn opportunity(&mut self, id: &str) -> Result<&mut SimOpportunity, ApiError> {
         self.opportunities
             .get_mut(id)
             .ok_or_else(|| not_found("opportunity", id))
@@ -332,7 +332,7 @@ fn application_id(opportunity_id: &str) -> String {
     format!("{opportunity_id}-application")
 }
 
-fn not_found(what: &str, id: &str) -> Response {
+fn not_found(what: &str, id: &str) -> ApiError {
     json_error(
         StatusCode::NOT_FOUND,
         "ResourceNotFound",
@@ -361,6 +361,7 @@ async fn gate(
                     "UnauthorizedError",
                     "Basic auth with the API key as user name, or a Bearer token, is required",
                 )
+                .into_response()
             })
         })
     };
@@ -414,7 +415,7 @@ async fn get_opportunity(
     State(sim): State<LeverSim>,
     Path(id): Path<String>,
     Query(params): Params,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, ApiError> {
     let expand = param(&params, "expand").any(|v| v == "applications");
     let mut state = sim.lock();
     let opportunity = state.opportunity(&id)?;
@@ -426,7 +427,7 @@ async fn get_opportunity(
 async fn get_posting(
     State(sim): State<LeverSim>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, ApiError> {
     let state = sim.lock();
     let posting = state
         .postings
@@ -443,7 +444,7 @@ async fn get_posting(
 async fn list_stages(
     State(sim): State<LeverSim>,
     Query(params): Params,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, ApiError> {
     let number = |key: &str, default: usize| match param(&params, key).next() {
         None => Ok(default),
         Some(v) => v.parse::<usize>().map_err(|_| {
@@ -489,7 +490,7 @@ async fn add_tags(
     State(sim): State<LeverSim>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, ApiError> {
     edit_tags(&sim, &id, &body, |tags, new| {
         for tag in new {
             if !tags.contains(&tag) {
@@ -503,7 +504,7 @@ async fn remove_tags(
     State(sim): State<LeverSim>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, ApiError> {
     edit_tags(&sim, &id, &body, |tags, gone| {
         tags.retain(|t| !gone.contains(t))
     })
@@ -514,7 +515,7 @@ fn edit_tags(
     id: &str,
     body: &[u8],
     edit: impl FnOnce(&mut Vec<String>, Vec<String>),
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, ApiError> {
     let TagsBody { tags } = parse_json(body, StatusCode::BAD_REQUEST)?;
     let mut state = sim.lock();
     let opportunity = state.opportunity(id)?;
@@ -534,7 +535,7 @@ async fn create_note(
     State(sim): State<LeverSim>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Result<Response, Response> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let note: NoteBody = parse_json(&body, StatusCode::BAD_REQUEST)?;
     let mut state = sim.lock();
     state.opportunity(&id)?;
@@ -547,14 +548,14 @@ async fn create_note(
         updated_at: None,
     });
     let body = json!({ "data": { "noteId": note_id } });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
 async fn update_note(
     State(sim): State<LeverSim>,
     Path((id, note_id)): Path<(String, String)>,
     body: Bytes,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, ApiError> {
     let update: NoteBody = parse_json(&body, StatusCode::BAD_REQUEST)?;
     let mut state = sim.lock();
     state.opportunity(&id)?;
@@ -572,7 +573,7 @@ async fn update_note(
 async fn inspect_opportunity(
     State(sim): State<LeverSim>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Response> {
+) -> Result<Json<Value>, ApiError> {
     let state = sim.lock();
     let opportunity = state
         .opportunities

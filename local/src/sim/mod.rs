@@ -58,7 +58,8 @@ impl Faults {
             status,
             "SimulatedFailure",
             "fault injected by the simulator",
-        );
+        )
+        .into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
             response
                 .headers_mut()
@@ -68,15 +69,33 @@ impl Faults {
     }
 }
 
-/// Error body in Lever's shape, `{"code","message"}`, which the vendor contract reuses.
-fn json_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let body = serde_json::json!({ "code": code, "message": message.into() });
-    (status, Json(body)).into_response()
+/// An error answer with the body in Lever's shape, `{"code","message"}`, which the vendor
+/// contract reuses. Small (unlike a `Response`), so handlers return it through `?`.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "code": self.code, "message": self.message });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+fn json_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status,
+        code,
+        message: message.into(),
+    }
 }
 
 /// Parses a JSON request body: 400 when it is not JSON, `invalid` when it is JSON of the
 /// wrong shape (Lever says 400, the vendor contract 422).
-fn parse_json<T: DeserializeOwned>(body: &[u8], invalid: StatusCode) -> Result<T, Response> {
+fn parse_json<T: DeserializeOwned>(body: &[u8], invalid: StatusCode) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         let (status, code) = if e.is_data() {
             (invalid, "InvalidRequest")

@@ -1,7 +1,7 @@
 //! Xref simulator, speaking this product's Xref contract (vendors.md, "Common" and "Xref"):
 //! orders by `POST /reference-checks`, status callbacks signed with Standard Webhooks.
 
-use super::{json_error, lock, parse_json, Faults, SimError};
+use super::{json_error, lock, parse_json, ApiError, Faults, SimError};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -193,22 +193,24 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn create_order(State(sim): State<XrefSim>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create_order(
+    State(sim): State<XrefSim>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let mut state = sim.lock();
     if let Some(fault) = state.faults.take() {
-        return fault;
+        return Ok(fault);
     }
     if header_str(&headers, "x-api-key") != Some(&*sim.api_key) {
-        return json_error(
+        let message = "missing or wrong X-Api-Key";
+        return Err(json_error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
-            "missing or wrong X-Api-Key",
-        );
+            message,
+        ));
     }
-    let request: CreateRequest = match parse_json(&body, StatusCode::UNPROCESSABLE_ENTITY) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+    let request: CreateRequest = parse_json(&body, StatusCode::UNPROCESSABLE_ENTITY)?;
     let required = [
         ("client_reference", &request.client_reference),
         ("candidate.name", &request.candidate.name),
@@ -217,12 +219,16 @@ async fn create_order(State(sim): State<XrefSim>, headers: HeaderMap, body: Byte
     ];
     if let Some((field, _)) = required.iter().find(|(_, value)| value.trim().is_empty()) {
         let message = format!("{field} must not be empty");
-        return json_error(StatusCode::UNPROCESSABLE_ENTITY, "InvalidRequest", message);
+        return Err(json_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "InvalidRequest",
+            message,
+        ));
     }
 
     let idempotency_key = header_str(&headers, "idempotency-key");
     if let Some(order) = state.find(idempotency_key, &request.client_reference) {
-        return order_summary(StatusCode::OK, order);
+        return Ok(order_summary(StatusCode::OK, order));
     }
     let order = XrefOrder {
         id: format!("xref_{}", state.orders.len() + 1),
@@ -239,5 +245,5 @@ async fn create_order(State(sim): State<XrefSim>, headers: HeaderMap, body: Byte
     }
     let response = order_summary(StatusCode::CREATED, &order);
     state.orders.push(order);
-    response
+    Ok(response)
 }

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use lever_screening_local::stack::{Stack, StackOptions};
 use lever_screening_local::{demo, events, fixture};
 use shared::flows::outbox;
-use shared::model::now_millis;
+use shared::model::{is_valid_tenant_id, now_millis, TenantConfig};
 use shared::App;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,12 +35,26 @@ enum Command {
     },
     /// Print an events/ file with fresh timestamps and signatures (they expire).
     ResignEvent { file: PathBuf },
+    /// A deployment's tenants (TABLE_NAME, SECRETS_PREFIX and AWS credentials from the
+    /// environment).
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
     /// The outbox of a deployment (TABLE_NAME, SECRETS_PREFIX and AWS credentials from the
     /// environment): work that failed on the way out.
     Outbox {
         #[command(subcommand)]
         action: OutboxAction,
     },
+}
+
+#[derive(Subcommand)]
+enum TenantAction {
+    /// Create or replace a tenant's configuration from a JSON file (see the README).
+    Put { file: PathBuf },
+    /// Print a tenant's configuration.
+    Show { tenant: String },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +106,24 @@ async fn run(command: Command) -> Result<(), BoxError> {
         Command::ResignEvent { file } => {
             let event = events::resign(&std::fs::read_to_string(&file)?)?;
             println!("{}", serde_json::to_string_pretty(&event)?);
+        }
+        Command::Tenant { action } => {
+            let app = App::from_env().await?;
+            match action {
+                TenantAction::Put { file } => {
+                    let tenant: TenantConfig =
+                        serde_json::from_str(&std::fs::read_to_string(&file)?)?;
+                    if !is_valid_tenant_id(&tenant.tenant_id) {
+                        return Err("tenant_id must be 1-64 of A-Z a-z 0-9 - _".into());
+                    }
+                    app.store.put_tenant(&tenant).await?;
+                    println!("saved tenant {}", tenant.tenant_id);
+                }
+                TenantAction::Show { tenant } => match app.store.get_tenant(&tenant).await? {
+                    Some(config) => println!("{}", serde_json::to_string_pretty(&config)?),
+                    None => return Err(format!("no tenant {tenant}").into()),
+                },
+            }
         }
         Command::Outbox { action } => {
             let app = App::from_env().await?;

@@ -1,21 +1,23 @@
 //! The DynamoDB store the Lambdas use: one table, every record as one item whose attributes
 //! are the record's fields (through `serde_dynamo`) next to its keys.
 //!
-//! | item            | `pk`                                  | `sk`       | also                          |
-//! |-----------------|---------------------------------------|------------|-------------------------------|
-//! | tenant          | `TENANT#<tenant>`                     | `TENANT`   |                               |
-//! | order           | `ORDER#<order id>`                    | `ORDER`    | `gsi1pk` `<vendor>#<vendor order id>`, `gsi1sk` `<order id>` once the vendor's id is known |
-//! | open-order lock | `OPEN#<tenant>#<vendor>#<opportunity>` | `OPEN`    | `order_id` of the open order  |
-//! | delivery        | `DELIVERY#<key>`                      | `DELIVERY` | `expires_at` (TTL, epoch s)   |
-//! | outbox item     | `OUTBOX`                              | `<id>`     |                               |
+//! | item            | `pk`                                   | `sk`       | other keys           |
+//! |-----------------|----------------------------------------|------------|----------------------|
+//! | tenant          | `TENANT#<tenant>`                      | `TENANT`   |                      |
+//! | order           | `ORDER#<order id>`                     | `ORDER`    | `gsi1pk`, `gsi1sk`   |
+//! | open-order lock | `OPEN#<tenant>#<vendor>#<opportunity>` | `OPEN`     |                      |
+//! | delivery        | `DELIVERY#<key>`                       | `DELIVERY` | `expires_at` (TTL)   |
+//! | outbox item     | `OUTBOX`                               | `<id>`     |                      |
 //!
-//! - The lock makes "one open order per tenant, vendor and opportunity" a conditional write:
-//!   an order is created together with its lock and closed together with the lock's removal,
-//!   each in one transaction.
-//! - The `by-vendor-order` index (`gsi1pk`/`gsi1sk`, all attributes) finds an order from a
-//!   vendor callback. Index reads are eventually consistent; callbacks come well after the
+//! - The lock, holding the open order's `order_id`, makes "one open order per tenant, vendor
+//!   and opportunity" a conditional write: an order is created together with its lock and
+//!   closed together with the lock's removal, each in one transaction.
+//! - The `by-vendor-order` index finds an order from a vendor callback: once the vendor's id
+//!   is known, an order carries `gsi1pk` = `<vendor>#<vendor order id>` and `gsi1sk` =
+//!   `<order id>`. Index reads are eventually consistent; callbacks come well after the
 //!   vendor's id is stored.
-//! - TTL deletes expired deliveries lazily, so a claim checks `expires_at` itself.
+//! - A delivery's `expires_at` is in epoch seconds, as TTL wants. TTL deletes expired items
+//!   lazily, so a claim checks `expires_at` itself.
 //! - The outbox holds only work that failed, so it is small: one partition, read whole and
 //!   sorted by `created_at` (item ids are random, so the sort key cannot order it), and
 //!   every other outbox operation addresses its item by id.
@@ -232,6 +234,10 @@ impl From<BuildError> for StoreError {
     }
 }
 
+fn transaction_put(put: PutBuilder) -> Result<TransactWriteItem, StoreError> {
+    Ok(TransactWriteItem::builder().put(put.build()?).build())
+}
+
 fn condition_failed(reason: &CancellationReason) -> bool {
     reason.code() == Some("ConditionalCheckFailed")
 }
@@ -296,7 +302,7 @@ impl DynamoStore {
         }
     }
 
-    /// A transaction's put of `item` into this table, if `condition` holds.
+    /// A put of `item` into this table, if `condition` holds, for [`transaction_put`].
     fn put_if(&self, item: Item, condition: &str) -> PutBuilder {
         Put::builder()
             .table_name(&self.table)
@@ -324,18 +330,13 @@ impl OrderStore for DynamoStore {
             order_id: order.order_id.clone(),
         };
         let items = vec![
-            TransactWriteItem::builder()
-                .put(self.put_if(order_item(order)?, NEW_ITEM).build()?)
-                .build(),
-            TransactWriteItem::builder()
-                .put(
-                    self.put_if(encode(open_order_key(order), &lock)?, NEW_ITEM)
-                        .return_values_on_condition_check_failure(
-                            ReturnValuesOnConditionCheckFailure::AllOld,
-                        )
-                        .build()?,
-                )
-                .build(),
+            transaction_put(self.put_if(order_item(order)?, NEW_ITEM))?,
+            transaction_put(
+                self.put_if(encode(open_order_key(order), &lock)?, NEW_ITEM)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    ),
+            )?,
         ];
         for attempt in 1..=CREATE_ATTEMPTS {
             let Txn::Cancelled(reasons) = self.transact(items.clone()).await? else {
@@ -387,13 +388,10 @@ impl OrderStore for DynamoStore {
 
     async fn update_order(&self, order: &Order) -> Result<(), StoreError> {
         let expected = order.version.checked_sub(1).ok_or(StoreError::Conflict)?;
-        let save = TransactWriteItem::builder()
-            .put(
-                self.put_if(order_item(order)?, "version = :expected")
-                    .expression_attribute_values(":expected", number(expected))
-                    .build()?,
-            )
-            .build();
+        let save = transaction_put(
+            self.put_if(order_item(order)?, "version = :expected")
+                .expression_attribute_values(":expected", number(expected)),
+        )?;
         if order.phase == OrderPhase::Closed {
             let release = Delete::builder()
                 .table_name(&self.table)

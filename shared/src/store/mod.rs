@@ -27,6 +27,8 @@ pub trait TenantStore: Send + Sync {
 }
 
 /// What [`OrderStore::create_order`] did.
+// Returned once per order attempt and matched at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateOrder {
     Created,

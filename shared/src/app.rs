@@ -95,12 +95,15 @@ fn env_required(name: &'static str) -> Result<String, ConfigError> {
         .ok_or(ConfigError::Missing(name))
 }
 
+/// Stage lists per tenant, with when they were fetched.
+type StageCache = HashMap<String, (Instant, Arc<Vec<Stage>>)>;
+
 pub struct App {
     pub store: Arc<dyn Store>,
     pub secrets: CachedSecrets,
     pub http: reqwest::Client,
     pub settings: Settings,
-    stages: Mutex<HashMap<String, (Instant, Arc<Vec<Stage>>)>>,
+    stages: Mutex<StageCache>,
 }
 
 impl App {
@@ -165,7 +168,7 @@ impl App {
         Ok(stages)
     }
 
-    fn stage_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Arc<Vec<Stage>>)>> {
+    fn stage_cache(&self) -> std::sync::MutexGuard<'_, StageCache> {
         // Entries are replaced whole, so a poisoned lock holds nothing half-written.
         self.stages.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

@@ -29,7 +29,10 @@ pub async fn run() -> Result<(), DemoError> {
     step(1, "Ada Lovelace is in 'Phone Screen' in Lever");
     show_lever(&stack, opportunity);
 
-    step(2, "A recruiter moves her to 'Reference Check'; Lever posts the signed webhook");
+    step(
+        2,
+        "A recruiter moves her to 'Reference Check'; Lever posts the signed webhook",
+    );
     let sent = stack
         .lever
         .move_to_stage(opportunity, demo::REFERENCE_CHECK_STAGE_ID)
@@ -48,7 +51,10 @@ pub async fn run() -> Result<(), DemoError> {
     );
     expect_tags(&stack, &["Xref - Candidate submitted"])?;
 
-    step(3, "Lever redelivers the same webhook (as it does after a timeout)");
+    step(
+        3,
+        "Lever redelivers the same webhook (as it does after a timeout)",
+    );
     let again = stack.lever.send_raw(&lever_url(&stack), &sent.body).await?;
     show_answer("lever-candidate-stage-change", &again);
     if stack.xref.orders().len() != 1 {
@@ -69,7 +75,10 @@ pub async fn run() -> Result<(), DemoError> {
         last = Some(callback);
     }
 
-    step(7, "A late, out-of-order 'Referees nominated' callback arrives");
+    step(
+        7,
+        "A late, out-of-order 'Referees nominated' callback arrives",
+    );
     let late = stack
         .xref
         .post_status(&order.id, "Referees nominated", None)
@@ -82,10 +91,16 @@ pub async fn run() -> Result<(), DemoError> {
         show_callback(&repeat);
     }
 
-    step(8, "Grace Hopper, who has no email address in Lever, is moved to 'Reference Check'");
+    step(
+        8,
+        "Grace Hopper, who has no email address in Lever, is moved to 'Reference Check'",
+    );
     let sent = stack
         .lever
-        .move_to_stage(demo::NO_EMAIL_OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+        .move_to_stage(
+            demo::NO_EMAIL_OPPORTUNITY_ID,
+            demo::REFERENCE_CHECK_STAGE_ID,
+        )
         .await?;
     show_answer("lever-candidate-stage-change", &sent);
     let notes = stack.lever.notes(demo::NO_EMAIL_OPPORTUNITY_ID);
@@ -120,7 +135,10 @@ fn show_answer(function: &str, sent: &SentWebhook) {
 }
 
 fn show_callback(sent: &SentCallback) {
-    println!("    xref-callback answered {} {}", sent.status, sent.response);
+    println!(
+        "    xref-callback answered {} {}",
+        sent.status, sent.response
+    );
 }
 
 fn show_lever(stack: &Stack, opportunity: &str) {
@@ -148,7 +166,10 @@ fn expect_tags(stack: &Stack, expected: &[&str]) -> Result<(), DemoError> {
         .map(|o| o.tags)
         .unwrap_or_default();
     if tags != expected {
-        return unexpected(format!("tags {expected:?}"), format!("Lever shows {tags:?}"));
+        return unexpected(
+            format!("tags {expected:?}"),
+            format!("Lever shows {tags:?}"),
+        );
     }
     Ok(())
 }

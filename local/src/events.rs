@@ -41,8 +41,12 @@ pub fn resign(event_json: &str) -> Result<Value, EventError> {
         event["body"] = delivery.to_string().into();
     } else if path.starts_with("/callbacks/") {
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let signed =
-            callback_auth::sign_headers(demo::XREF_CALLBACK_SECRET, &id, now / 1000, body.as_bytes())?;
+        let signed = callback_auth::sign_headers(
+            demo::XREF_CALLBACK_SECRET,
+            &id,
+            now / 1000,
+            body.as_bytes(),
+        )?;
         for (name, value) in &signed {
             event["headers"][name.as_str()] = value.to_str().unwrap_or_default().into();
         }

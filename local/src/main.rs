@@ -10,7 +10,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(version, about = "Run lever-screening locally, and administer a deployment")]
+#[command(
+    version,
+    about = "Run lever-screening locally, and administer a deployment"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -150,10 +153,16 @@ async fn run(command: Command) -> Result<(), BoxError> {
 fn print_urls(stack: &Stack) {
     let tenant = lever_screening_local::demo_tenant::TENANT;
     eprintln!("functions   {}", stack.functions_url);
-    eprintln!("  POST {}/lever/{tenant}/candidate-stage-change", stack.functions_url);
+    eprintln!(
+        "  POST {}/lever/{tenant}/candidate-stage-change",
+        stack.functions_url
+    );
     eprintln!("  POST {}/callbacks/xref/{tenant}", stack.functions_url);
     eprintln!("  GET  {}/_local/outbox", stack.functions_url);
-    eprintln!("Lever sim   {}/v1  (GET /_sim/opportunities/{{id}} shows tags and notes)", stack.lever_url);
+    eprintln!(
+        "Lever sim   {}/v1  (GET /_sim/opportunities/{{id}} shows tags and notes)",
+        stack.lever_url
+    );
     eprintln!("Xref sim    {}", stack.xref_url);
 }
 

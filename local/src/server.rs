@@ -21,7 +21,10 @@ const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// The functions' routes, plus `/_local/…` endpoints to inspect and drain the outbox.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/lever/{tenant}/candidate-stage-change", any(candidate_stage_change))
+        .route(
+            "/lever/{tenant}/candidate-stage-change",
+            any(candidate_stage_change),
+        )
         .route("/callbacks/{vendor}/{tenant}", any(vendor_callback))
         .route("/_local/outbox", get(list_outbox))
         .route("/_local/outbox/drain", post(drain_outbox))
@@ -34,9 +37,9 @@ async fn candidate_stage_change(
     request: Request,
 ) -> Response {
     match to_lambda(request, &[("tenant", tenant)]).await {
-        Ok(request) => {
-            from_lambda(handlers::lever_webhook(&app, WebhookKind::CandidateStageChange, request).await)
-        }
+        Ok(request) => from_lambda(
+            handlers::lever_webhook(&app, WebhookKind::CandidateStageChange, request).await,
+        ),
         Err(response) => response,
     }
 }
@@ -76,12 +79,14 @@ async fn to_lambda(
 ) -> Result<lambda_http::Request, Response> {
     let (mut parts, body) = request.into_parts();
     // API Gateway tells the function how it was reached; so does this gateway.
-    parts.headers.insert(
-        "x-forwarded-proto",
-        http::HeaderValue::from_static("http"),
-    );
+    parts
+        .headers
+        .insert("x-forwarded-proto", http::HeaderValue::from_static("http"));
     let bytes = to_bytes(body, GATEWAY_BODY_LIMIT).await.map_err(|_| {
-        error_response(http::StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+        error_response(
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        )
     })?;
     let parameters: HashMap<String, String> = path_parameters
         .iter()
@@ -110,7 +115,11 @@ fn not_found() -> Response {
 }
 
 fn error_response(status: http::StatusCode, message: &str) -> Response {
-    let code = status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "_");
+    let code = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_lowercase()
+        .replace(' ', "_");
     (
         status,
         Json(serde_json::json!({ "error": { "code": code, "message": message } })),

@@ -79,7 +79,10 @@ impl Stack {
         seed_lever(&lever);
         lever.subscribe(
             "candidateStageChange",
-            format!("{functions_url}/lever/{}/candidate-stage-change", demo::TENANT),
+            format!(
+                "{functions_url}/lever/{}/candidate-stage-change",
+                demo::TENANT
+            ),
             demo::STAGE_CHANGE_TOKEN.to_owned(),
         );
         Ok(Stack {

@@ -107,7 +107,12 @@ impl Harness {
         })
     }
 
-    async fn post(&self, url: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, Value) {
         let response = self
             .http
             .post(url)
@@ -118,25 +123,39 @@ impl Harness {
             .unwrap();
         let status = response.status().as_u16();
         assert_eq!(
-            response.headers()["content-type"], "application/json",
+            response.headers()["content-type"],
+            "application/json",
             "every answer is JSON"
         );
         (status, response.json().await.unwrap())
     }
 
     async fn send_delivery(&self, delivery: &Value) -> (u16, Value) {
-        self.post(&self.webhook_url(demo::TENANT), "application/json", delivery.to_string())
-            .await
+        self.post(
+            &self.webhook_url(demo::TENANT),
+            "application/json",
+            delivery.to_string(),
+        )
+        .await
     }
 
     /// Posts a callback for `xref_id` to `tenant`'s callback URL, signed with `secret`.
-    async fn callback(&self, tenant: &str, secret: &str, xref_id: &str, status: &str) -> (u16, Value) {
+    async fn callback(
+        &self,
+        tenant: &str,
+        secret: &str,
+        xref_id: &str,
+        status: &str,
+    ) -> (u16, Value) {
         let body = json!({ "id": xref_id, "status": status }).to_string();
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         let headers = sign_headers(secret, &id, now_millis() / 1000, body.as_bytes()).unwrap();
         let response = self
             .http
-            .post(format!("{}/callbacks/xref/{tenant}", self.stack.functions_url))
+            .post(format!(
+                "{}/callbacks/xref/{tenant}",
+                self.stack.functions_url
+            ))
             .headers(headers)
             .header("content-type", "application/json")
             .body(body)
@@ -209,13 +228,25 @@ async fn each_xref_status_replaces_the_previous_xref_tag() {
     let h = start().await;
     let xref_id = h.order_reference_check().await;
     for status in ["Referees nominated", "References in progress", "Completed"] {
-        let sent = h.stack.xref.post_status(&xref_id, status, Some("https://xref.example/r/1")).await.unwrap();
+        let sent = h
+            .stack
+            .xref
+            .post_status(&xref_id, status, Some("https://xref.example/r/1"))
+            .await
+            .unwrap();
         assert_eq!(sent.status, 200, "{}", sent.response);
-        assert_eq!(h.tags(), [format!("Xref - {status}")], "one Xref tag at a time");
+        assert_eq!(
+            h.tags(),
+            [format!("Xref - {status}")],
+            "one Xref tag at a time"
+        );
     }
     let order = &h.store.orders()[0];
     assert_eq!(order.phase, OrderPhase::Closed);
-    assert_eq!(order.report_url.as_deref(), Some("https://xref.example/r/1"));
+    assert_eq!(
+        order.report_url.as_deref(),
+        Some("https://xref.example/r/1")
+    );
     assert_eq!(order.history.len(), 4);
 }
 
@@ -225,13 +256,21 @@ async fn other_recruiter_tags_are_left_alone() {
     let xref_id = h.order_reference_check().await;
     // A recruiter's own tag, added in Lever between two Xref updates.
     h.http
-        .post(format!("{}/v1/opportunities/{}/addTags", h.stack.lever_url, demo::OPPORTUNITY_ID))
+        .post(format!(
+            "{}/v1/opportunities/{}/addTags",
+            h.stack.lever_url,
+            demo::OPPORTUNITY_ID
+        ))
         .basic_auth(demo::LEVER_API_KEY, Some(""))
         .json(&json!({ "tags": ["Priority"] }))
         .send()
         .await
         .unwrap();
-    h.stack.xref.post_status(&xref_id, "Referees nominated", None).await.unwrap();
+    h.stack
+        .xref
+        .post_status(&xref_id, "Referees nominated", None)
+        .await
+        .unwrap();
     assert_eq!(h.tags(), ["Priority", "Xref - Referees nominated"]);
 }
 
@@ -245,7 +284,10 @@ async fn moving_into_another_stage_orders_nothing() {
         .await
         .unwrap();
     assert_eq!(sent.status, 200);
-    assert_eq!(serde_json::from_str::<Value>(&sent.response).unwrap()["status"], "ignored");
+    assert_eq!(
+        serde_json::from_str::<Value>(&sent.response).unwrap()["status"],
+        "ignored"
+    );
     assert!(h.stack.xref.orders().is_empty());
     assert!(h.store.orders().is_empty());
     assert!(h.tags().is_empty());
@@ -265,7 +307,10 @@ async fn a_bad_signature_is_refused_with_401_and_nothing_is_written() {
     assert_eq!(body["error"]["code"], "unauthorized");
     assert!(h.stack.xref.orders().is_empty());
     assert!(h.store.orders().is_empty());
-    assert!(h.stack.lever.api_calls().is_empty(), "not even Lever is asked");
+    assert!(
+        h.stack.lever.api_calls().is_empty(),
+        "not even Lever is asked"
+    );
 
     // The forged attempt did not burn the delivery token: the genuine one still works.
     let (status, body) = h.send_delivery(&genuine).await;
@@ -280,9 +325,14 @@ async fn a_missing_signature_or_a_stale_delivery_is_refused() {
     assert_eq!(h.send_delivery(&unsigned).await.0, 401);
 
     let four_days_ago = now_millis() - 4 * 24 * 3600 * 1000;
-    let (status, body) = h.send_delivery(&h.delivery(demo::REFERENCE_CHECK_STAGE_ID, four_days_ago)).await;
+    let (status, body) = h
+        .send_delivery(&h.delivery(demo::REFERENCE_CHECK_STAGE_ID, four_days_ago))
+        .await;
     assert_eq!(status, 401);
-    assert_eq!(body["error"]["message"], "triggeredAt is outside the accepted window");
+    assert_eq!(
+        body["error"]["message"],
+        "triggeredAt is outside the accepted window"
+    );
     assert!(h.store.orders().is_empty());
 }
 
@@ -292,7 +342,12 @@ async fn the_same_delivery_twice_or_at_once_orders_once() {
     let delivery = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
     let sends = (0..5).map(|_| h.send_delivery(&delivery));
     let answers = futures::future::join_all(sends).await;
-    assert!(answers.iter().all(|(status, _)| matches!(status, 200 | 409)), "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| matches!(status, 200 | 409)),
+        "{answers:?}"
+    );
     assert_eq!(h.stack.xref.orders().len(), 1);
 
     let (status, body) = h.send_delivery(&delivery).await;
@@ -306,7 +361,10 @@ async fn a_second_move_into_the_stage_while_the_check_is_open_does_not_reorder()
     let h = start().await;
     h.order_reference_check().await;
     let lever = &h.stack.lever;
-    lever.move_to_stage(demo::OPPORTUNITY_ID, demo::OFFER_STAGE_ID).await.unwrap();
+    lever
+        .move_to_stage(demo::OPPORTUNITY_ID, demo::OFFER_STAGE_ID)
+        .await
+        .unwrap();
     let again = lever
         .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
         .await
@@ -331,10 +389,21 @@ async fn bad_requests_get_a_clear_status_and_a_json_error() {
     let (status, _) = h.post(&url, "application/json", huge).await;
     assert_eq!(status, 413);
 
-    let (status, body) = h.post(&h.webhook_url("nobody"), "application/json", "{}").await;
-    assert_eq!(status, 400, "malformed JSON is refused before the tenant is looked up: {body}");
+    let (status, body) = h
+        .post(&h.webhook_url("nobody"), "application/json", "{}")
+        .await;
+    assert_eq!(
+        status, 400,
+        "malformed JSON is refused before the tenant is looked up: {body}"
+    );
     let delivery = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
-    let (status, _) = h.post(&h.webhook_url("nobody"), "application/json", delivery.to_string()).await;
+    let (status, _) = h
+        .post(
+            &h.webhook_url("nobody"),
+            "application/json",
+            delivery.to_string(),
+        )
+        .await;
     assert_eq!(status, 404);
 
     let response = h.http.get(&url).send().await.unwrap();
@@ -364,14 +433,21 @@ async fn a_candidate_without_email_gets_a_note_and_no_order() {
     let sent = h
         .stack
         .lever
-        .move_to_stage(demo::NO_EMAIL_OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+        .move_to_stage(
+            demo::NO_EMAIL_OPPORTUNITY_ID,
+            demo::REFERENCE_CHECK_STAGE_ID,
+        )
         .await
         .unwrap();
     assert_eq!(sent.status, 200);
     assert!(h.stack.xref.orders().is_empty());
     let notes = h.stack.lever.notes(demo::NO_EMAIL_OPPORTUNITY_ID);
     assert_eq!(notes.len(), 1);
-    assert!(notes[0].value.contains("no email address"), "{}", notes[0].value);
+    assert!(
+        notes[0].value.contains("no email address"),
+        "{}",
+        notes[0].value
+    );
     assert!(!notes[0].secret);
 }
 
@@ -428,7 +504,12 @@ async fn lever_down_during_a_callback_keeps_the_tag_write_for_the_outbox() {
     let h = start().await;
     let xref_id = h.order_reference_check().await;
     h.stack.lever.fail_next(1000, 503);
-    let sent = h.stack.xref.post_status(&xref_id, "Referees nominated", None).await.unwrap();
+    let sent = h
+        .stack
+        .xref
+        .post_status(&xref_id, "Referees nominated", None)
+        .await
+        .unwrap();
     assert_eq!(sent.status, 200, "the status is stored: {}", sent.response);
     assert_eq!(h.tags(), [SUBMITTED]);
 
@@ -441,17 +522,37 @@ async fn lever_down_during_a_callback_keeps_the_tag_write_for_the_outbox() {
 async fn late_and_repeated_callbacks_change_nothing() {
     let h = start().await;
     let xref_id = h.order_reference_check().await;
-    let completed = h.stack.xref.post_status(&xref_id, "Completed", None).await.unwrap();
+    let completed = h
+        .stack
+        .xref
+        .post_status(&xref_id, "Completed", None)
+        .await
+        .unwrap();
     let before = h.stack.lever.api_calls().len();
 
-    let late = h.stack.xref.post_status(&xref_id, "Referees nominated", None).await.unwrap();
+    let late = h
+        .stack
+        .xref
+        .post_status(&xref_id, "Referees nominated", None)
+        .await
+        .unwrap();
     assert_eq!(late.status, 200);
-    assert_eq!(serde_json::from_str::<Value>(&late.response).unwrap()["status"], "unchanged");
+    assert_eq!(
+        serde_json::from_str::<Value>(&late.response).unwrap()["status"],
+        "unchanged"
+    );
     let repeat = h.stack.xref.resend(&completed).await.unwrap();
-    assert_eq!(serde_json::from_str::<Value>(&repeat.response).unwrap()["status"], "duplicate");
+    assert_eq!(
+        serde_json::from_str::<Value>(&repeat.response).unwrap()["status"],
+        "duplicate"
+    );
 
     assert_eq!(h.tags(), ["Xref - Completed"]);
-    assert_eq!(h.lever_calls_since(before), Vec::<String>::new(), "no Lever writes");
+    assert_eq!(
+        h.lever_calls_since(before),
+        Vec::<String>::new(),
+        "no Lever writes"
+    );
 }
 
 #[tokio::test]
@@ -459,14 +560,25 @@ async fn callbacks_are_authenticated_per_tenant() {
     let h = start().await;
     let xref_id = h.order_reference_check().await;
 
-    let (status, _) = h.callback(demo::TENANT, OTHER_SECRET, &xref_id, "Completed").await;
+    let (status, _) = h
+        .callback(demo::TENANT, OTHER_SECRET, &xref_id, "Completed")
+        .await;
     assert_eq!(status, 401, "signed with another tenant's secret");
 
     // Correctly signed by the other tenant, but naming the demo tenant's order.
-    let (status, _) = h.callback("other", OTHER_SECRET, &xref_id, "Completed").await;
+    let (status, _) = h
+        .callback("other", OTHER_SECRET, &xref_id, "Completed")
+        .await;
     assert_eq!(status, 404);
 
-    let (status, _) = h.callback(demo::TENANT, demo::XREF_CALLBACK_SECRET, &xref_id, "Finished").await;
+    let (status, _) = h
+        .callback(
+            demo::TENANT,
+            demo::XREF_CALLBACK_SECRET,
+            &xref_id,
+            "Finished",
+        )
+        .await;
     assert_eq!(status, 422, "a status Xref does not have");
 
     let unsigned = h

@@ -24,7 +24,10 @@ fn example_tenant_secret_parses() {
     let secrets = TenantSecrets::parse(&read("examples/tenant-secret.json")).unwrap();
     assert!(secrets.lever.api_key.is_some());
     assert!(secrets.webhooks.candidate_stage_change.is_some());
-    assert!(secrets.vendor(VendorId::Xref).and_then(|x| x.callback_secret.as_ref()).is_some());
+    assert!(secrets
+        .vendor(VendorId::Xref)
+        .and_then(|x| x.callback_secret.as_ref())
+        .is_some());
 }
 
 #[test]

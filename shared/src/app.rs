@@ -126,8 +126,7 @@ impl App {
         let settings = Settings::from_env()?;
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-        let secrets =
-            SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(&aws), prefix);
+        let secrets = SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(&aws), prefix);
         Ok(App::new(Arc::new(store), Arc::new(secrets), settings))
     }
 
@@ -170,6 +169,8 @@ impl App {
 
     fn stage_cache(&self) -> std::sync::MutexGuard<'_, StageCache> {
         // Entries are replaced whole, so a poisoned lock holds nothing half-written.
-        self.stages.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.stages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

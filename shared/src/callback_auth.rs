@@ -106,7 +106,10 @@ mod tests {
     fn signed_callback_verifies_and_yields_its_id() {
         let body = br#"{"id":"xref_1","status":"Completed"}"#;
         let headers = sign_headers(CURRENT, "msg_1", now(), body).unwrap();
-        assert_eq!(verify(&rotating(CURRENT, None), &headers, body), Ok("msg_1".into()));
+        assert_eq!(
+            verify(&rotating(CURRENT, None), &headers, body),
+            Ok("msg_1".into())
+        );
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub async fn handle(
         Claim::New => {}
     }
     let outcome = match on_stage_change(app, &tenant, &change, callback_base).await {
-        Err(e) if is_transient(&e) => keep_for_retry(app, &tenant, kind, body, callback_base, &e).await,
+        Err(e) if is_transient(&e) => {
+            keep_for_retry(app, &tenant, kind, body, callback_base, &e).await
+        }
         other => other,
     };
     match &outcome {
@@ -105,8 +107,13 @@ async fn verify_signature(
         let tokens = tokens.as_ref().ok_or_else(|| {
             AppError::Misconfigured(format!("no signature token for {}", kind.event_name()))
         })?;
-        webhook::verify(delivery, tokens.candidates(), now_millis(), app.settings.webhook_window)
-            .map_err(AppError::from)
+        webhook::verify(
+            delivery,
+            tokens.candidates(),
+            now_millis(),
+            app.settings.webhook_window,
+        )
+        .map_err(AppError::from)
     };
     match check(&tenant.secrets) {
         Err(AppError::LeverSignature(SignatureError::Mismatch)) => {
@@ -128,7 +135,15 @@ async fn on_stage_change(
     let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
     let mut triggered = Vec::new();
     for (vendor, settings) in tenant.config.enabled_vendors() {
-        if stage_matches(app, tenant, &lever, &settings.trigger_stage, &change.to_stage_id).await? {
+        if stage_matches(
+            app,
+            tenant,
+            &lever,
+            &settings.trigger_stage,
+            &change.to_stage_id,
+        )
+        .await?
+        {
             triggered.push(vendor);
         }
     }
@@ -140,9 +155,15 @@ async fn on_stage_change(
     let mut outcomes = Vec::new();
     for vendor in triggered {
         let callback_url = callback_url(callback_base, vendor, tenant.id());
-        let outcome =
-            ordering::start(app, tenant, &lever, vendor, &change.opportunity_id, &callback_url)
-                .await?;
+        let outcome = ordering::start(
+            app,
+            tenant,
+            &lever,
+            vendor,
+            &change.opportunity_id,
+            &callback_url,
+        )
+        .await?;
         ack.orders.push(outcome.order().into());
         outcomes.push(outcome);
     }
@@ -174,7 +195,10 @@ async fn stage_matches(
 
 /// `{base}/callbacks/{vendor}/{tenant}`: the route the vendor's callback function serves.
 pub fn callback_url(base: &str, vendor: crate::model::VendorId, tenant_id: &str) -> String {
-    format!("{}/callbacks/{vendor}/{tenant_id}", base.trim_end_matches('/'))
+    format!(
+        "{}/callbacks/{vendor}/{tenant_id}",
+        base.trim_end_matches('/')
+    )
 }
 
 /// Lever is unreachable before any order exists: keep the verified delivery for the
@@ -199,5 +223,6 @@ async fn keep_for_retry(
     );
     app.store.enqueue(&item).await?;
     tracing::warn!(tenant = tenant.id(), outbox_id = %item.id, error = %error, "delivery kept for retry");
-    Ok(Ack::new(AckStatus::Queued).with_detail("Lever is unavailable; the delivery is kept and retried"))
+    Ok(Ack::new(AckStatus::Queued)
+        .with_detail("Lever is unavailable; the delivery is kept and retried"))
 }

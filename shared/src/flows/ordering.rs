@@ -128,7 +128,10 @@ pub async fn place(
         Err(AppError::Vendor(VendorError::Rejected { status, message }))
             if !matches!(status, 401 | 403) =>
         {
-            let problem = format!("{} refused the order: {message}", order.vendor.display_name());
+            let problem = format!(
+                "{} refused the order: {message}",
+                order.vendor.display_name()
+            );
             return not_ordered(app, lever, order, &problem).await;
         }
         Err(e) => return Err(e),
@@ -137,8 +140,7 @@ pub async fn place(
     tracing::info!(tenant = tenant.id(), vendor = %order.vendor, order = %order.order_id,
         vendor_order = %placed.vendor_order_id, "vendor order placed");
     // The order exists now whatever Lever does; a failed tag write goes to the outbox.
-    lever_sync::sync_or_keep(app, tenant, lever, &order.order_id, Some(&opportunity.tags))
-        .await?;
+    lever_sync::sync_or_keep(app, tenant, lever, &order.order_id, Some(&opportunity.tags)).await?;
     Ok(Outcome::Ordered(order))
 }
 

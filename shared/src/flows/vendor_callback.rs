@@ -61,9 +61,7 @@ async fn authenticate(
         let secret = secrets
             .vendor(vendor)
             .and_then(|v| v.callback_secret.as_ref())
-            .ok_or_else(|| {
-                AppError::Misconfigured(format!("no callback secret for {vendor}"))
-            })?;
+            .ok_or_else(|| AppError::Misconfigured(format!("no callback secret for {vendor}")))?;
         callback_auth::verify(secret, headers, body).map_err(AppError::from)
     };
     match check(&tenant.secrets) {
@@ -88,7 +86,12 @@ async fn apply(
     let mut changed = false;
     for _ in 0..3 {
         let mut next = order.clone().next_version();
-        if !next.advance(&update.status, info.rank, info.terminal, update.report_url.clone()) {
+        if !next.advance(
+            &update.status,
+            info.rank,
+            info.terminal,
+            update.report_url.clone(),
+        ) {
             tracing::info!(tenant = tenant.id(), %vendor, order = %order.order_id,
                 "status is a repeat or older than the order's; nothing changes");
             break;

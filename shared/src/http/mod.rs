@@ -22,7 +22,11 @@ pub async fn lever_webhook(app: &App, kind: WebhookKind, request: Request) -> Re
     let result = match accept(app, &request) {
         Ok(accepted) => {
             let base = public_base_url(request.headers());
-            let span = tracing::info_span!("lever_webhook", tenant = accepted.tenant, event = kind.event_name());
+            let span = tracing::info_span!(
+                "lever_webhook",
+                tenant = accepted.tenant,
+                event = kind.event_name()
+            );
             lever_webhook::handle(app, kind, accepted.tenant, accepted.body, &base)
                 .instrument(span)
                 .await
@@ -37,9 +41,15 @@ pub async fn vendor_callback(app: &App, vendor: VendorId, request: Request) -> R
     let result = match accept(app, &request) {
         Ok(accepted) => {
             let span = tracing::info_span!("vendor_callback", tenant = accepted.tenant, %vendor);
-            vendor_callback::handle(app, vendor, accepted.tenant, request.headers(), accepted.body)
-                .instrument(span)
-                .await
+            vendor_callback::handle(
+                app,
+                vendor,
+                accepted.tenant,
+                request.headers(),
+                accepted.body,
+            )
+            .instrument(span)
+            .await
         }
         Err(e) => Err(e),
     };
@@ -121,7 +131,10 @@ pub fn respond(result: Result<Ack, AppError>) -> Response<Body> {
             } else {
                 tracing::warn!(status = status.as_u16(), code, error = %error, "request refused");
             }
-            json_response(status, &json!({ "error": { "code": code, "message": message } }))
+            json_response(
+                status,
+                &json!({ "error": { "code": code, "message": message } }),
+            )
         }
     }
 }
@@ -135,7 +148,8 @@ fn classify(error: &AppError) -> (StatusCode, &'static str) {
         }
         AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
         AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-        AppError::LeverSignature(_) | AppError::CallbackAuth(CallbackAuthError::Mismatch)
+        AppError::LeverSignature(_)
+        | AppError::CallbackAuth(CallbackAuthError::Mismatch)
         | AppError::CallbackAuth(CallbackAuthError::Stale)
         | AppError::CallbackAuth(CallbackAuthError::MissingHeaders) => {
             (StatusCode::UNAUTHORIZED, "unauthorized")
@@ -164,12 +178,18 @@ fn public_message(error: &AppError, status: StatusCode) -> String {
         AppError::LeverSignature(SignatureError::Stale | SignatureError::Future) => {
             "triggeredAt is outside the accepted window".into()
         }
-        AppError::LeverSignature(_) | AppError::CallbackAuth(_) if status == StatusCode::UNAUTHORIZED => {
+        AppError::LeverSignature(_) | AppError::CallbackAuth(_)
+            if status == StatusCode::UNAUTHORIZED =>
+        {
             "authentication failed".into()
         }
         _ if status.is_server_error() => match status {
             StatusCode::SERVICE_UNAVAILABLE => "temporarily unavailable; retry later".into(),
-            _ if matches!(error, AppError::Misconfigured(_) | AppError::CallbackAuth(_)) => {
+            _ if matches!(
+                error,
+                AppError::Misconfigured(_) | AppError::CallbackAuth(_)
+            ) =>
+            {
                 "this tenant is not fully configured".into()
             }
             _ => "internal error".into(),

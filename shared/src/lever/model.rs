@@ -35,10 +35,7 @@ impl Opportunity {
     }
 
     pub fn primary_email(&self) -> Option<&str> {
-        self.emails
-            .iter()
-            .map(|e| e.trim())
-            .find(|e| !e.is_empty())
+        self.emails.iter().map(|e| e.trim()).find(|e| !e.is_empty())
     }
 
     pub fn primary_phone(&self) -> Option<&str> {

@@ -122,7 +122,11 @@ impl Default for FreshnessWindow {
 
 /// Hex HMAC-SHA256 of `token + triggeredAt`, keyed by the webhook's signature token.
 pub fn sign(signature_token: &str, token: &str, triggered_at: i64) -> String {
-    hex::encode(mac(signature_token, token, triggered_at).finalize().into_bytes())
+    hex::encode(
+        mac(signature_token, token, triggered_at)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 fn mac(signature_token: &str, token: &str, triggered_at: i64) -> Hmac<Sha256> {
@@ -199,7 +203,10 @@ mod tests {
     fn published_vector_signs_and_verifies() {
         assert_eq!(sign(KEY, TOKEN, AT), VECTOR);
         let d = delivery(Some(VECTOR));
-        assert_eq!(verify(&d, [&secret(KEY)], AT + 1000, FreshnessWindow::default()), Ok(()));
+        assert_eq!(
+            verify(&d, [&secret(KEY)], AT + 1000, FreshnessWindow::default()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -213,19 +220,31 @@ mod tests {
     fn wrong_token_flipped_byte_and_missing_signature_are_rejected() {
         let window = FreshnessWindow::default();
         let d = delivery(Some(VECTOR));
-        assert_eq!(verify(&d, [&secret("other")], AT, window), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(&d, [&secret("other")], AT, window),
+            Err(SignatureError::Mismatch)
+        );
 
         let mut flipped = VECTOR.to_owned();
         flipped.replace_range(0..1, "7");
         let d = delivery(Some(&flipped));
-        assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(&d, [&secret(KEY)], AT, window),
+            Err(SignatureError::Mismatch)
+        );
 
         let d = delivery(Some("not hex"));
-        assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(&d, [&secret(KEY)], AT, window),
+            Err(SignatureError::Mismatch)
+        );
 
         for missing in [None, Some("")] {
             let d = delivery(missing);
-            assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Missing));
+            assert_eq!(
+                verify(&d, [&secret(KEY)], AT, window),
+                Err(SignatureError::Missing)
+            );
         }
     }
 
@@ -234,10 +253,16 @@ mod tests {
         let window = FreshnessWindow::default();
         let mut d = delivery(Some(VECTOR));
         d.triggered_at += 1;
-        assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(&d, [&secret(KEY)], AT, window),
+            Err(SignatureError::Mismatch)
+        );
         let mut d = delivery(Some(VECTOR));
         d.token.push('x');
-        assert_eq!(verify(&d, [&secret(KEY)], AT, window), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(&d, [&secret(KEY)], AT, window),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
@@ -249,9 +274,15 @@ mod tests {
         let d = delivery(Some(VECTOR));
         let key = secret(KEY);
         assert_eq!(verify(&d, [&key], AT + 3_600_000, window), Ok(()));
-        assert_eq!(verify(&d, [&key], AT + 3_600_001, window), Err(SignatureError::Stale));
+        assert_eq!(
+            verify(&d, [&key], AT + 3_600_001, window),
+            Err(SignatureError::Stale)
+        );
         assert_eq!(verify(&d, [&key], AT - 60_000, window), Ok(()));
-        assert_eq!(verify(&d, [&key], AT - 60_001, window), Err(SignatureError::Future));
+        assert_eq!(
+            verify(&d, [&key], AT - 60_001, window),
+            Err(SignatureError::Future)
+        );
     }
 
     #[test]

@@ -37,12 +37,11 @@ impl SecretsSource for FileSource {
             .tenants
             .remove(tenant_id)
             .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
-        TenantSecrets::deserialize(document)
-            .map_err(|e| {
-                SecretsError::Malformed(format!(
-                    "{path}, tenant {tenant_id}: {}",
-                    describe_json_error(&e)
-                ))
-            })
+        TenantSecrets::deserialize(document).map_err(|e| {
+            SecretsError::Malformed(format!(
+                "{path}, tenant {tenant_id}: {}",
+                describe_json_error(&e)
+            ))
+        })
     }
 }

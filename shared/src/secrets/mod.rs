@@ -106,16 +106,30 @@ impl TenantSecrets {
     }
 }
 
-/// Where a secret document is malformed, without serde's message: for a value of the wrong
-/// type that message quotes the value, which may be the secret itself.
+/// What is wrong with a secret document, without quoting it: serde names fields and
+/// variants (kept, they help), but for a value of the wrong type it quotes the value, which
+/// may be the secret itself (replaced by its position).
 pub(crate) fn describe_json_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let names_only = [
+        "missing field",
+        "unknown field",
+        "unknown variant",
+        "duplicate field",
+    ];
+    if names_only.iter().any(|prefix| message.starts_with(prefix)) {
+        return message;
+    }
     let kind = match error.classify() {
         serde_json::error::Category::Io => "unreadable",
         serde_json::error::Category::Syntax => "not valid JSON",
-        serde_json::error::Category::Data => "not the expected shape",
+        serde_json::error::Category::Data => "a value of the wrong type",
         serde_json::error::Category::Eof => "truncated",
     };
-    format!("{kind} at line {} column {}", error.line(), error.column())
+    match error.line() {
+        0 => kind.to_owned(),
+        line => format!("{kind} at line {line} column {}", error.column()),
+    }
 }
 
 #[cfg(test)]
@@ -124,11 +138,21 @@ mod tests {
 
     #[test]
     fn a_malformed_secret_is_described_without_quoting_its_values() {
-        let json = r#"{"lever":{"api_key":"k"},"webhooks":{"candidateStageChange":"s3cr3t-token"}}"#;
+        let json =
+            r#"{"lever":{"api_key":"k"},"webhooks":{"candidateStageChange":"s3cr3t-token"}}"#;
         let Err(SecretsError::Malformed(message)) = TenantSecrets::parse(json) else {
             panic!("a token given as a string instead of {{current}} is malformed");
         };
         assert!(!message.contains("s3cr3t"), "{message}");
         assert!(message.contains("line 1"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        let Err(SecretsError::Malformed(message)) = TenantSecrets::parse(r#"{"webhooks":{}}"#)
+        else {
+            panic!("a document without `lever` is malformed");
+        };
+        assert!(message.contains("missing field `lever`"), "{message}");
     }
 }

@@ -16,11 +16,41 @@ pub struct Xref;
 /// Xref's statuses in the order a reference check moves through them. Completed and
 /// Cancelled both end it, so they share the last rank: neither can follow the other.
 const STATUSES: [(&str, StatusInfo); 5] = [
-    ("Candidate submitted", StatusInfo { rank: 1, terminal: false }),
-    ("Referees nominated", StatusInfo { rank: 2, terminal: false }),
-    ("References in progress", StatusInfo { rank: 3, terminal: false }),
-    ("Completed", StatusInfo { rank: 4, terminal: true }),
-    ("Cancelled", StatusInfo { rank: 4, terminal: true }),
+    (
+        "Candidate submitted",
+        StatusInfo {
+            rank: 1,
+            terminal: false,
+        },
+    ),
+    (
+        "Referees nominated",
+        StatusInfo {
+            rank: 2,
+            terminal: false,
+        },
+    ),
+    (
+        "References in progress",
+        StatusInfo {
+            rank: 3,
+            terminal: false,
+        },
+    ),
+    (
+        "Completed",
+        StatusInfo {
+            rank: 4,
+            terminal: true,
+        },
+    ),
+    (
+        "Cancelled",
+        StatusInfo {
+            rank: 4,
+            terminal: true,
+        },
+    ),
 ];
 
 pub const TAG_PREFIX: &str = "Xref - ";
@@ -76,7 +106,10 @@ impl VendorAdapter for Xref {
             .api_key
             .as_ref()
             .ok_or(VendorError::MissingCredential("api_key"))?;
-        let url = format!("{}/reference-checks", account.base_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/reference-checks",
+            account.base_url.trim_end_matches('/')
+        );
         let body = CreateRequest {
             client_reference: order.order_id,
             candidate: Candidate {
@@ -153,7 +186,9 @@ mod tests {
         assert!(rank("References in progress") < rank("Completed"));
         assert_eq!(rank("Completed"), rank("Cancelled"));
         assert!(Xref.status_info("Completed").is_some_and(|i| i.terminal));
-        assert!(Xref.status_info("Referees nominated").is_some_and(|i| !i.terminal));
+        assert!(Xref
+            .status_info("Referees nominated")
+            .is_some_and(|i| !i.terminal));
         assert_eq!(Xref.status_info("completed"), None);
     }
 

@@ -15,9 +15,11 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let app = App::from_env().await?;
     let app = &app;
-    run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
-        let report = outbox::drain(app, now_millis(), BATCH).await?;
-        Ok::<_, Error>(serde_json::to_value(report)?)
-    }))
+    run(service_fn(
+        move |_: LambdaEvent<serde_json::Value>| async move {
+            let report = outbox::drain(app, now_millis(), BATCH).await?;
+            Ok::<_, Error>(serde_json::to_value(report)?)
+        },
+    ))
     .await
 }

@@ -30,6 +30,9 @@ pub struct Settings {
     pub outbox_max_attempts: u32,
     /// How long stage names resolved through Lever's API are reused.
     pub stage_cache_ttl: Duration,
+    /// Base of the callback URLs handed to vendors when a custom domain fronts the API;
+    /// `None`: the host each request came to.
+    pub public_base_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -42,6 +45,7 @@ impl Default for Settings {
             secrets_ttl: Duration::from_secs(300),
             outbox_max_attempts: 12,
             stage_cache_ttl: Duration::from_secs(600),
+            public_base_url: None,
         }
     }
 }
@@ -55,7 +59,8 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Defaults, overridden by `LEVER_WEBHOOK_MAX_AGE_SECS` and `SECRETS_TTL_SECS`.
+    /// Defaults, overridden by `LEVER_WEBHOOK_MAX_AGE_SECS`, `SECRETS_TTL_SECS` and
+    /// `PUBLIC_BASE_URL`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Settings::default();
         if let Some(secs) = env_secs("LEVER_WEBHOOK_MAX_AGE_SECS")? {
@@ -64,6 +69,9 @@ impl Settings {
         if let Some(secs) = env_secs("SECRETS_TTL_SECS")? {
             settings.secrets_ttl = secs;
         }
+        settings.public_base_url = std::env::var("PUBLIC_BASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty());
         Ok(settings)
     }
 

@@ -82,7 +82,7 @@ async fn apply(
     update: &StatusUpdate,
     info: StatusInfo,
 ) -> Result<Ack, AppError> {
-    let mut order = find_order(app, tenant, vendor, &update.vendor_order_id).await?;
+    let mut order = find_order(app, tenant, vendor, update).await?;
     let mut changed = false;
     for _ in 0..3 {
         let mut next = order.clone().next_version();
@@ -105,7 +105,7 @@ async fn apply(
                 break;
             }
             Err(StoreError::Conflict) => {
-                order = find_order(app, tenant, vendor, &update.vendor_order_id).await?;
+                order = find_order(app, tenant, vendor, update).await?;
             }
             Err(e) => return Err(e.into()),
         }
@@ -125,16 +125,29 @@ async fn apply(
 }
 
 /// The order the callback names, if this tenant has it; another tenant's order is
-/// indistinguishable from none.
+/// indistinguishable from none. The index on the vendor's order id is eventually
+/// consistent, so a callback arriving right after the order falls back to the client
+/// reference (our order id, a strongly consistent read), if the vendor echoes it and it
+/// names the same vendor order.
 async fn find_order(
     app: &App,
     tenant: &Tenant,
     vendor: VendorId,
-    vendor_order_id: &str,
+    update: &StatusUpdate,
 ) -> Result<Order, AppError> {
-    app.store
-        .find_by_vendor_order(vendor, vendor_order_id)
-        .await?
+    let mut found = app
+        .store
+        .find_by_vendor_order(vendor, &update.vendor_order_id)
+        .await?;
+    if found.is_none() {
+        if let Some(order_id) = &update.client_reference {
+            found = app.store.get_order(order_id).await?.filter(|order| {
+                order.vendor == vendor
+                    && order.vendor_order_id.as_deref() == Some(update.vendor_order_id.as_str())
+            });
+        }
+    }
+    found
         .filter(|order| order.tenant_id == tenant.id())
         .ok_or(AppError::NotFound("order"))
 }

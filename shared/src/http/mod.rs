@@ -21,7 +21,7 @@ use tracing::Instrument;
 pub async fn lever_webhook(app: &App, kind: WebhookKind, request: Request) -> Response<Body> {
     let result = match accept(app, &request) {
         Ok(accepted) => {
-            let base = public_base_url(request.headers());
+            let base = public_base_url(app, request.headers());
             let span = tracing::info_span!(
                 "lever_webhook",
                 tenant = accepted.tenant,
@@ -94,13 +94,11 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Where this deployment is reachable, for the callback URLs handed to vendors:
-/// `PUBLIC_BASE_URL` if set (a custom domain), else the host the request came to.
-fn public_base_url(headers: &HeaderMap) -> String {
-    if let Ok(base) = std::env::var("PUBLIC_BASE_URL") {
-        if !base.is_empty() {
-            return base;
-        }
+/// Where this deployment is reachable, for the callback URLs handed to vendors: the
+/// configured base (a custom domain), else the host the request came to.
+fn public_base_url(app: &App, headers: &HeaderMap) -> String {
+    if let Some(base) = &app.settings.public_base_url {
+        return base.clone();
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let proto = header("x-forwarded-proto").unwrap_or("https");

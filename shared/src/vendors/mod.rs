@@ -55,6 +55,8 @@ pub struct PlacedOrder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusUpdate {
     pub vendor_order_id: String,
+    /// Our order id, echoed by vendors that take a client reference.
+    pub client_reference: Option<String>,
     pub status: String,
     pub report_url: Option<String>,
 }

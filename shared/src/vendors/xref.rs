@@ -85,6 +85,8 @@ struct CreateResponse {
 #[derive(Deserialize)]
 struct Callback {
     id: String,
+    #[serde(default)]
+    client_reference: Option<String>,
     status: String,
     #[serde(default)]
     report_url: Option<String>,
@@ -141,6 +143,7 @@ impl VendorAdapter for Xref {
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
         Ok(StatusUpdate {
             vendor_order_id: callback.id,
+            client_reference: callback.client_reference,
             status: callback.status,
             report_url: callback.report_url,
         })

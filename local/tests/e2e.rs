@@ -556,6 +556,32 @@ async fn late_and_repeated_callbacks_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_callback_right_after_the_order_is_found_by_its_client_reference() {
+    let h = start().await;
+    let xref_id = h.order_reference_check().await;
+    h.store.set_index_lagging(true);
+    // Without the client reference the lagging index finds nothing: 404, Xref retries.
+    let (status, _) = h
+        .callback(
+            demo::TENANT,
+            demo::XREF_CALLBACK_SECRET,
+            &xref_id,
+            "Completed",
+        )
+        .await;
+    assert_eq!(status, 404);
+    // Xref echoes our order id as client_reference: a consistent read finds the order.
+    let sent = h
+        .stack
+        .xref
+        .post_status(&xref_id, "Referees nominated", None)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 200, "{}", sent.response);
+    assert_eq!(h.tags(), ["Xref - Referees nominated"]);
+}
+
+#[tokio::test]
 async fn callbacks_are_authenticated_per_tenant() {
     let h = start().await;
     let xref_id = h.order_reference_check().await;

@@ -17,6 +17,8 @@ pub struct MemoryStore {
 
 #[derive(Default)]
 struct Inner {
+    /// Simulates DynamoDB's eventually consistent index: lookups by vendor order id miss.
+    index_lagging: bool,
     tenants: HashMap<String, TenantConfig>,
     orders: HashMap<String, Order>,
     deliveries: HashMap<String, DeliveryRecord>,
@@ -40,6 +42,12 @@ impl MemoryStore {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// While set, [`OrderStore::find_by_vendor_order`] finds nothing, as a DynamoDB GSI
+    /// read can right after a write. For tests of the fallbacks.
+    pub fn set_index_lagging(&self, lagging: bool) {
+        self.lock().index_lagging = lagging;
     }
 
     /// Every order, for the local server's inspection endpoints and tests.
@@ -97,8 +105,11 @@ impl OrderStore for MemoryStore {
         vendor: VendorId,
         vendor_order_id: &str,
     ) -> Result<Option<Order>, StoreError> {
-        Ok(self
-            .lock()
+        let inner = self.lock();
+        if inner.index_lagging {
+            return Ok(None);
+        }
+        Ok(inner
             .orders
             .values()
             .find(|o| o.vendor == vendor && o.vendor_order_id.as_deref() == Some(vendor_order_id))

@@ -4,7 +4,7 @@
 
 use crate::sim::{LeverSim, SimOpportunity, SimPosting, XrefSim};
 use crate::{demo_tenant as demo, server};
-use shared::model::{StageRef, TenantConfig, VendorId, VendorSettings};
+use shared::model::{PackageSettings, StageRef, TenantConfig, VendorId, VendorSettings};
 use shared::secrets::file::FileSource;
 use shared::secrets::SecretsSource;
 use shared::store::memory::MemoryStore;
@@ -124,6 +124,7 @@ pub async fn seed_tenant(
                 enabled: true,
                 api_base: xref_url.to_owned(),
                 trigger_stage: StageRef::Name(demo::REFERENCE_CHECK_STAGE_NAME.to_owned()),
+                package: PackageSettings::default(),
             },
         )]
         .into(),

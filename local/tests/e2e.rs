@@ -244,7 +244,7 @@ async fn each_xref_status_replaces_the_previous_xref_tag() {
     let order = &h.store.orders()[0];
     assert_eq!(order.phase, OrderPhase::Closed);
     assert_eq!(
-        order.report_url.as_deref(),
+        order.results.report_url.as_deref(),
         Some("https://xref.example/r/1")
     );
     assert_eq!(order.history.len(), 4);

@@ -56,6 +56,20 @@ pub fn verify(
     outcome.map(|()| id)
 }
 
+/// For vendors whose callbacks are unsigned: the callback URL carries the tenant's callback
+/// secret (current or previous), compared in constant time.
+pub fn verify_url_secret(secret: &RotatingSecret, given: &str) -> Result<(), CallbackAuthError> {
+    use subtle::ConstantTimeEq;
+    let matches = secret
+        .candidates()
+        .any(|candidate| bool::from(candidate.expose_secret().as_bytes().ct_eq(given.as_bytes())));
+    if matches {
+        Ok(())
+    } else {
+        Err(CallbackAuthError::Mismatch)
+    }
+}
+
 /// Signs a callback the way a vendor does (simulators, tests and `resign-event`).
 pub fn sign_headers(
     secret: &str,
@@ -141,6 +155,20 @@ mod tests {
             verify(&secret, &HeaderMap::new(), body),
             Err(CallbackAuthError::MissingHeaders)
         );
+    }
+
+    #[test]
+    fn url_secret_accepts_current_or_previous_only() {
+        let secret = rotating("url-secret-new", Some("url-secret-old"));
+        assert_eq!(verify_url_secret(&secret, "url-secret-new"), Ok(()));
+        assert_eq!(verify_url_secret(&secret, "url-secret-old"), Ok(()));
+        for wrong in ["url-secret-ne", "url-secret-newx", "", "URL-SECRET-NEW"] {
+            assert_eq!(
+                verify_url_secret(&secret, wrong),
+                Err(CallbackAuthError::Mismatch),
+                "{wrong}"
+            );
+        }
     }
 
     #[test]

@@ -95,6 +95,27 @@ pub struct VendorSettings {
     pub api_base: String,
     /// Moving an opportunity into this stage orders from the vendor.
     pub trigger_stage: StageRef,
+    /// For vendors that sell packages.
+    #[serde(default)]
+    pub package: PackageSettings,
+}
+
+/// A screening package: its id, and the name recruiters know it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub id: String,
+}
+
+/// Where a vendor's package comes from for an order: a tag on the opportunity or its
+/// posting (`"{tag_prefix} Name[ID : 123]"`), else the tenant's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageSettings {
+    #[serde(default)]
+    pub tag_prefix: Option<String>,
+    #[serde(default)]
+    pub default: Option<Package>,
 }
 
 /// A Lever stage named by id (exact) or by its display name (resolved through the Lever API).
@@ -115,11 +136,89 @@ pub enum OrderPhase {
     Closed,
 }
 
-/// A status the vendor reported, in the vendor's own words (what Lever shows).
+/// A status the vendor reported, in the vendor's own words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub status: String,
     pub at: EpochMillis,
+}
+
+/// What a vendor reported about an order, in its own words (what Lever shows). No
+/// candidate data: statuses, scores, dates, references and report links.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorResults {
+    #[serde(default)]
+    pub report_url: Option<String>,
+    /// The overall score or result (e.g. Sterling's Green / Amber / Red).
+    #[serde(default)]
+    pub score: Option<String>,
+    #[serde(default)]
+    pub completed_at: Option<String>,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// The vendor's own reference number for the order (e.g. Sterling's OrderNumber).
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Per-service results, for vendors that report services piecemeal.
+    #[serde(default)]
+    pub services: Vec<ServiceResult>,
+}
+
+impl VendorResults {
+    pub fn completed_services(&self) -> usize {
+        self.services.iter().filter(|s| s.complete).count()
+    }
+
+    /// Takes every value `newer` has, keeping ours where it has none (a later callback may
+    /// omit what an earlier one said).
+    fn merge(&mut self, newer: VendorResults) {
+        let keep = |ours: &mut Option<String>, theirs: Option<String>| {
+            if theirs.is_some() {
+                *ours = theirs;
+            }
+        };
+        keep(&mut self.report_url, newer.report_url);
+        keep(&mut self.score, newer.score);
+        keep(&mut self.completed_at, newer.completed_at);
+        keep(&mut self.error_message, newer.error_message);
+        keep(&mut self.reference, newer.reference);
+        if !newer.services.is_empty() {
+            self.services = newer.services;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceResult {
+    pub name: String,
+    /// The vendor's word, e.g. "Not Started" / "Complete".
+    pub status: String,
+    pub complete: bool,
+    #[serde(default)]
+    pub score: Option<String>,
+    #[serde(default)]
+    pub completed_at: Option<String>,
+    #[serde(default)]
+    pub report_url: Option<String>,
+}
+
+/// One thing written to Lever for an order (a tag or a note), so it is written once and,
+/// for a note, updated in place rather than added again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenToLever {
+    /// Digest of what was written; a different digest means it must be written again.
+    pub digest: String,
+    /// For notes: Lever's id, so the note can be updated.
+    #[serde(default)]
+    pub note_id: Option<String>,
+}
+
+/// Where an order stands among its vendor's statuses: an update applies only if it is
+/// ahead (DESIGN.md §3.3). Piecemeal progress (more services complete) counts as ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Progress {
+    pub rank: u32,
+    pub completed_services: usize,
 }
 
 /// One screening ordered for one opportunity from one vendor.
@@ -137,12 +236,14 @@ pub struct Order {
     pub status_rank: u32,
     #[serde(default)]
     pub history: Vec<StatusChange>,
-    pub report_url: Option<String>,
+    #[serde(default)]
+    pub results: VendorResults,
     /// Why the order was not placed (candidate data missing, vendor refused), if so.
     #[serde(default)]
     pub problem: Option<String>,
-    /// The status whose Lever presentation (tags, notes) is known to be written.
-    pub lever_synced_status: Option<String>,
+    /// What is already in Lever, by key (see [`crate::vendors::LeverWrite`]).
+    #[serde(default)]
+    pub lever_written: BTreeMap<String, WrittenToLever>,
     pub created_at: EpochMillis,
     pub updated_at: EpochMillis,
     /// Optimistic lock: every update must name the version it read.
@@ -162,37 +263,47 @@ impl Order {
             status: None,
             status_rank: 0,
             history: Vec::new(),
-            report_url: None,
+            results: VendorResults::default(),
             problem: None,
-            lever_synced_status: None,
+            lever_written: BTreeMap::new(),
             created_at: now,
             updated_at: now,
             version: 0,
         }
     }
 
-    /// Moves the order to `status` if that is a step forward. A repeat or an older status
-    /// changes nothing and returns false: orders never regress (DESIGN.md §3.3).
+    pub fn progress(&self) -> Progress {
+        Progress {
+            rank: self.status_rank,
+            completed_services: self.results.completed_services(),
+        }
+    }
+
+    /// Moves the order to `status` with `results` if that is a step forward. A repeat or
+    /// an older report changes nothing and returns false: orders never regress.
     pub fn advance(
         &mut self,
         status: &str,
         rank: u32,
         terminal: bool,
-        report_url: Option<String>,
+        results: VendorResults,
     ) -> bool {
-        if rank <= self.status_rank {
+        let offered = Progress {
+            rank,
+            completed_services: results.completed_services(),
+        };
+        if offered <= self.progress() {
             return false;
         }
-        let now = now_millis();
+        if self.status.as_deref() != Some(status) {
+            self.history.push(StatusChange {
+                status: status.to_owned(),
+                at: now_millis(),
+            });
+        }
         self.status = Some(status.to_owned());
         self.status_rank = rank;
-        self.history.push(StatusChange {
-            status: status.to_owned(),
-            at: now,
-        });
-        if report_url.is_some() {
-            self.report_url = report_url;
-        }
+        self.results.merge(results);
         self.phase = if terminal {
             OrderPhase::Closed
         } else {
@@ -206,10 +317,6 @@ impl Order {
         self.version += 1;
         self.updated_at = now_millis();
         self
-    }
-
-    pub fn needs_lever_sync(&self) -> bool {
-        self.status.is_some() && self.status != self.lever_synced_status
     }
 }
 
@@ -257,5 +364,73 @@ impl OutboxItem {
             last_error: Some(error.into()),
             created_at: now,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(name: &str, complete: bool) -> ServiceResult {
+        ServiceResult {
+            name: name.into(),
+            status: if complete { "Complete" } else { "Not Started" }.into(),
+            complete,
+            ..ServiceResult::default()
+        }
+    }
+
+    fn results(services: Vec<ServiceResult>) -> VendorResults {
+        VendorResults {
+            services,
+            ..VendorResults::default()
+        }
+    }
+
+    #[test]
+    fn an_order_moves_forward_and_never_back() {
+        let mut order = Order::new_intent("t", VendorId::Xref, "o");
+        assert!(order.advance("Candidate submitted", 1, false, VendorResults::default()));
+        assert!(order.advance("Completed", 4, true, VendorResults::default()));
+        assert_eq!(order.phase, OrderPhase::Closed);
+        assert!(!order.advance("Referees nominated", 2, false, VendorResults::default()));
+        assert!(!order.advance("Completed", 4, true, VendorResults::default()));
+        assert_eq!(order.status.as_deref(), Some("Completed"));
+        assert_eq!(order.history.len(), 2);
+    }
+
+    #[test]
+    fn more_completed_services_at_the_same_status_is_progress() {
+        let mut order = Order::new_intent("t", VendorId::Xref, "o");
+        let pending = vec![service("Criminal", false), service("Employment", false)];
+        assert!(order.advance("In Progress", 2, false, results(pending.clone())));
+        assert!(
+            !order.advance("In Progress", 2, false, results(pending)),
+            "a repeat"
+        );
+        let one_done = vec![service("Criminal", true), service("Employment", false)];
+        assert!(order.advance("In Progress", 2, false, results(one_done.clone())));
+        assert_eq!(order.results.completed_services(), 1);
+        assert_eq!(order.history.len(), 1, "the status itself did not change");
+        let regress = vec![service("Criminal", false), service("Employment", false)];
+        assert!(!order.advance("In Progress", 2, false, results(regress)));
+        assert_eq!(order.results.services, one_done);
+    }
+
+    #[test]
+    fn later_results_keep_what_earlier_ones_said() {
+        let mut order = Order::new_intent("t", VendorId::Xref, "o");
+        let first = VendorResults {
+            reference: Some("BC-1".into()),
+            ..VendorResults::default()
+        };
+        order.advance("Initiated", 1, false, first);
+        let last = VendorResults {
+            score: Some("Green".into()),
+            ..VendorResults::default()
+        };
+        order.advance("Completed", 3, true, last);
+        assert_eq!(order.results.reference.as_deref(), Some("BC-1"));
+        assert_eq!(order.results.score.as_deref(), Some("Green"));
     }
 }

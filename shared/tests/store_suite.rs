@@ -4,8 +4,8 @@
 mod support;
 
 use shared::model::{
-    EpochMillis, Order, OrderPhase, OutboxItem, OutboxWork, StageRef, TenantConfig, VendorId,
-    VendorSettings,
+    EpochMillis, Order, OrderPhase, OutboxItem, OutboxWork, Package, PackageSettings, StageRef,
+    TenantConfig, VendorId, VendorSettings,
 };
 use shared::store::dynamodb::{create_table, DynamoStore};
 use shared::store::memory::MemoryStore;
@@ -58,6 +58,13 @@ async fn tenants_round_trip(store: Arc<dyn Store>) {
                 enabled: true,
                 api_base: "https://xref.example".into(),
                 trigger_stage: StageRef::Name("Reference Check".into()),
+                package: PackageSettings {
+                    tag_prefix: Some("BGC PKG:".into()),
+                    default: Some(Package {
+                        name: Some("Standard".into()),
+                        id: "42".into(),
+                    }),
+                },
             },
         )]
         .into(),
@@ -154,7 +161,7 @@ async fn closing_an_order_frees_its_opportunity(store: Arc<dyn Store>) {
 
     // A late update of the closed order must not free the new order's opportunity.
     let late = next(&closed, |o| {
-        o.report_url = Some("https://xref.example/r/1".into())
+        o.results.report_url = Some("https://xref.example/r/1".into())
     });
     store.update_order(&late).await.unwrap();
     assert_eq!(store.get_order(&first.order_id).await.unwrap(), Some(late));

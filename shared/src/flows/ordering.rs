@@ -8,10 +8,10 @@
 use super::{lever_sync, Tenant};
 use crate::app::App;
 use crate::error::AppError;
-use crate::lever::{LeverClient, LeverError, NewNote, Opportunity};
-use crate::model::{Order, OrderPhase, OutboxItem, OutboxWork, VendorId};
+use crate::lever::{LeverClient, LeverError, Opportunity};
+use crate::model::{Order, OrderPhase, OutboxItem, OutboxWork, Package, VendorId};
 use crate::store::{CreateOrder, StoreError};
-use crate::vendors::{self, CandidateOrder, PlacedOrder, VendorAccount, VendorError};
+use crate::vendors::{self, packages, CandidateOrder, PlacedOrder, VendorAccount, VendorError};
 
 /// What became of an order request.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,20 +100,24 @@ pub async fn place(
         }
         Err(e) => return Err(e.into()),
     };
-    let role = match opportunity.posting_id() {
+    let (role, posting_tags) = match opportunity.posting_id() {
         Some(posting_id) => match lever.get_posting(posting_id).await {
-            Ok(posting) => posting.text,
-            Err(LeverError::NotFound { .. }) => None,
+            Ok(posting) => (posting.text, posting.tags),
+            Err(LeverError::NotFound { .. }) => (None, Vec::new()),
             Err(e) => return Err(e.into()),
         },
-        None => None,
+        None => (None, Vec::new()),
     };
     let candidate = match Candidate::from_opportunity(&opportunity) {
         Ok(candidate) => candidate,
         Err(missing) => {
             let problem = format!("the candidate has no {missing} in Lever");
-            return not_ordered(app, lever, order, &problem).await;
+            return not_ordered(app, tenant, lever, order, &problem).await;
         }
+    };
+    let package = match choose_package(tenant, order.vendor, &opportunity, &posting_tags) {
+        Ok(package) => package,
+        Err(problem) => return not_ordered(app, tenant, lever, order, &problem).await,
     };
     let request = CandidateOrder {
         order_id: &order.order_id,
@@ -121,6 +125,7 @@ pub async fn place(
         email: candidate.email,
         phone: opportunity.primary_phone(),
         role: role.as_deref(),
+        package: package.as_ref(),
         callback_url,
     };
     let placed = match order_from_vendor(app, tenant, order.vendor, &request).await {
@@ -132,7 +137,7 @@ pub async fn place(
                 "{} refused the order: {message}",
                 order.vendor.display_name()
             );
-            return not_ordered(app, lever, order, &problem).await;
+            return not_ordered(app, tenant, lever, order, &problem).await;
         }
         Err(e) => return Err(e),
     };
@@ -202,7 +207,12 @@ async fn record_placed(app: &App, order: Order, placed: &PlacedOrder) -> Result<
         next.vendor_order_id = Some(placed.vendor_order_id.clone());
         next.phase = OrderPhase::Open;
         if let Some(info) = adapter.status_info(&placed.status) {
-            next.advance(&placed.status, info.rank, info.terminal, None);
+            next.advance(
+                &placed.status,
+                info.rank,
+                info.terminal,
+                placed.results.clone(),
+            );
         }
         match app.store.update_order(&next).await {
             Ok(()) => return Ok(next),
@@ -219,31 +229,61 @@ async fn record_placed(app: &App, order: Order, placed: &PlacedOrder) -> Result<
     Err(StoreError::Conflict.into())
 }
 
-/// Closes the intent with the reason and tells the recruiter in Lever what to fix.
+/// Closes the intent with the reason; the recruiter reads it in a Lever note (written by
+/// the sync, so a Lever outage only delays it).
 async fn not_ordered(
     app: &App,
+    tenant: &Tenant,
     lever: &LeverClient,
     order: Order,
     problem: &str,
 ) -> Result<Outcome, AppError> {
-    let note = NewNote {
-        value: format!(
-            "{service} was not ordered: {problem}. Fix this in Lever, then move the \
-             candidate into the trigger stage again to order it.",
-            service = order.vendor.service_name(),
-        ),
-        secret: false,
-    };
-    if let Err(error) = lever.add_note(&order.opportunity_id, &note).await {
-        // The reason stays on the order record, which the admin listing shows.
-        tracing::warn!(order = %order.order_id, error = %error, "could not add the explanatory note");
+    let outcome = close(app, order, problem).await?;
+    lever_sync::sync_or_keep(app, tenant, lever, &outcome.order().order_id, None).await?;
+    Ok(outcome)
+}
+
+/// The package for this vendor: from a tag on the opportunity or its posting, else the
+/// tenant's default. `Err` is the problem to show the recruiter.
+fn choose_package(
+    tenant: &Tenant,
+    vendor: VendorId,
+    opportunity: &Opportunity,
+    posting_tags: &[String],
+) -> Result<Option<Package>, String> {
+    if !vendors::adapter(vendor).needs_package() {
+        return Ok(None);
     }
-    close(app, order, problem).await
+    let settings = tenant
+        .config
+        .vendors
+        .get(&vendor)
+        .map(|v| v.package.clone())
+        .unwrap_or_default();
+    if let Some(prefix) = &settings.tag_prefix {
+        let tags = opportunity.tags.iter().chain(posting_tags);
+        match packages::from_tags(prefix, tags) {
+            Ok(Some(package)) => return Ok(Some(package)),
+            Ok(None) => {}
+            Err(packages::Ambiguous(found)) => {
+                return Err(format!(
+                    "the candidate and posting name more than one package ({}); keep one tag \"{prefix} Name[ID : 123]\"",
+                    found.join(", ")
+                ))
+            }
+        }
+    }
+    settings.default.map(Some).ok_or_else(|| match &settings.tag_prefix {
+        Some(prefix) => format!(
+            "no background check package: tag the posting \"{prefix} Name[ID : 123]\" or set a default package"
+        ),
+        None => "no background check package is configured for this tenant".into(),
+    })
 }
 
 async fn close(app: &App, order: Order, problem: &str) -> Result<Outcome, AppError> {
     tracing::info!(tenant = %order.tenant_id, vendor = %order.vendor, order = %order.order_id,
-        problem, "order not placed");
+        "order not placed; the reason is on the order and in a Lever note");
     let mut closed = order.next_version();
     closed.phase = OrderPhase::Closed;
     closed.problem = Some(problem.to_owned());

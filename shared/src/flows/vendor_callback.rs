@@ -1,4 +1,5 @@
-//! A vendor's status callback: authenticate, dedupe, apply forward-only, show in Lever.
+//! A vendor's status callback: authenticate, dedupe, confirm, apply forward-only, show in
+//! Lever.
 
 use super::{lever_sync, load_tenant, Ack, AckStatus, OrderRef, Tenant};
 use crate::app::App;
@@ -6,28 +7,34 @@ use crate::callback_auth::{self, CallbackAuthError};
 use crate::error::AppError;
 use crate::model::{now_millis, Order, VendorId};
 use crate::store::{Delivery as Claim, StoreError};
-use crate::vendors::{self, StatusInfo, StatusUpdate};
+use crate::vendors::{self, CallbackAuth, StatusInfo, StatusUpdate, VendorAccount};
 use http::HeaderMap;
+use sha2::Digest;
+
+/// A callback as it arrived.
+pub struct Callback<'a> {
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    /// The secret segment of the callback URL, for vendors whose callbacks are unsigned.
+    pub url_secret: Option<&'a str>,
+}
 
 /// Handles one callback posted to `/callbacks/{vendor}/{tenant}`.
 pub async fn handle(
     app: &App,
     vendor: VendorId,
     tenant_id: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    callback: &Callback<'_>,
 ) -> Result<Ack, AppError> {
     let tenant = load_tenant(app, tenant_id).await?;
-    let webhook_id = authenticate(app, &tenant, vendor, headers, body).await?;
+    let delivery_id = authenticate(app, &tenant, vendor, callback).await?;
     let adapter = vendors::adapter(vendor);
     let update = adapter
-        .parse_callback(body)
+        .parse_callback(callback.body)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let info = adapter.status_info(&update.status).ok_or_else(|| {
-        AppError::Unprocessable(format!("`{}` is not a {vendor} status", update.status))
-    })?;
+    status_info(vendor, &update.status)?;
 
-    let key = format!("callback:{vendor}:{tenant_id}:{webhook_id}");
+    let key = format!("callback:{vendor}:{tenant_id}:{delivery_id}");
     let claim = app
         .store
         .begin_delivery(
@@ -42,7 +49,7 @@ pub async fn handle(
         Claim::InProgress => return Err(AppError::InProgress),
         Claim::New => {}
     }
-    let outcome = apply(app, &tenant, vendor, &update, info).await;
+    let outcome = confirm_and_apply(app, &tenant, vendor, update).await;
     match &outcome {
         Ok(_) => app.store.finish_delivery(&key).await?,
         Err(_) => app.store.abandon_delivery(&key).await?,
@@ -50,19 +57,39 @@ pub async fn handle(
     outcome
 }
 
+fn status_info(vendor: VendorId, status: &str) -> Result<StatusInfo, AppError> {
+    vendors::adapter(vendor)
+        .status_info(status)
+        .ok_or_else(|| AppError::Unprocessable(format!("`{status}` is not a {vendor} status")))
+}
+
+/// Checks the callback came from the tenant's vendor account and returns the id that
+/// identifies this delivery (the `webhook-id`, or for unsigned callbacks a digest of the
+/// body, so the same post twice is recognised).
 async fn authenticate(
     app: &App,
     tenant: &Tenant,
     vendor: VendorId,
-    headers: &HeaderMap,
-    body: &[u8],
+    callback: &Callback<'_>,
 ) -> Result<String, AppError> {
     let check = |secrets: &crate::secrets::TenantSecrets| {
         let secret = secrets
             .vendor(vendor)
             .and_then(|v| v.callback_secret.as_ref())
             .ok_or_else(|| AppError::Misconfigured(format!("no callback secret for {vendor}")))?;
-        callback_auth::verify(secret, headers, body).map_err(AppError::from)
+        match vendors::adapter(vendor).callback_auth() {
+            CallbackAuth::StandardWebhooks => {
+                callback_auth::verify(secret, callback.headers, callback.body)
+                    .map_err(AppError::from)
+            }
+            CallbackAuth::UrlSecret => {
+                let given = callback
+                    .url_secret
+                    .ok_or(CallbackAuthError::MissingHeaders)?;
+                callback_auth::verify_url_secret(secret, given)?;
+                Ok(hex::encode(sha2::Sha256::digest(callback.body)))
+            }
+        }
     };
     match check(&tenant.secrets) {
         Err(AppError::CallbackAuth(CallbackAuthError::Mismatch)) => {
@@ -75,14 +102,45 @@ async fn authenticate(
     }
 }
 
+/// Asks the adapter what to apply (vendors with unsigned callbacks re-read the order from
+/// their API), then applies it.
+async fn confirm_and_apply(
+    app: &App,
+    tenant: &Tenant,
+    vendor: VendorId,
+    update: StatusUpdate,
+) -> Result<Ack, AppError> {
+    let order = find_order(app, tenant, vendor, &update).await?;
+    let settings = tenant.config.vendors.get(&vendor).ok_or_else(|| {
+        AppError::Misconfigured(format!("{vendor} is not configured for this tenant"))
+    })?;
+    let secrets = tenant.secrets.vendor(vendor).ok_or_else(|| {
+        AppError::Misconfigured(format!("the tenant secret has no credentials for {vendor}"))
+    })?;
+    let account = VendorAccount {
+        http: &app.http,
+        retry: &app.settings.retry,
+        base_url: &settings.api_base,
+        secrets,
+    };
+    let confirmed = vendors::adapter(vendor).confirm(&account, update).await?;
+    if confirmed.vendor_order_id != order.vendor_order_id.clone().unwrap_or_default() {
+        return Err(AppError::Unprocessable(
+            "the vendor's API describes another order".into(),
+        ));
+    }
+    let info = status_info(vendor, &confirmed.status)?;
+    apply(app, tenant, vendor, order, &confirmed, info).await
+}
+
 async fn apply(
     app: &App,
     tenant: &Tenant,
     vendor: VendorId,
+    mut order: Order,
     update: &StatusUpdate,
     info: StatusInfo,
 ) -> Result<Ack, AppError> {
-    let mut order = find_order(app, tenant, vendor, update).await?;
     let mut changed = false;
     for _ in 0..3 {
         let mut next = order.clone().next_version();
@@ -90,7 +148,7 @@ async fn apply(
             &update.status,
             info.rank,
             info.terminal,
-            update.report_url.clone(),
+            update.results.clone(),
         ) {
             tracing::info!(tenant = tenant.id(), %vendor, order = %order.order_id,
                 "status is a repeat or older than the order's; nothing changes");
@@ -111,7 +169,7 @@ async fn apply(
         }
     }
     // Also catches up a Lever write that failed before (e.g. on a repeated callback).
-    if order.needs_lever_sync() {
+    if !lever_sync::pending_writes(&order).is_empty() {
         let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
         lever_sync::sync_or_keep(app, tenant, &lever, &order.order_id, None).await?;
     }

@@ -36,20 +36,22 @@ pub async fn lever_webhook(app: &App, kind: WebhookKind, request: Request) -> Re
     respond(result)
 }
 
-/// `POST /callbacks/{vendor}/{tenant}`.
+/// `POST /callbacks/{vendor}/{tenant}`, and `POST /callbacks/{vendor}/{tenant}/{secret}`
+/// for vendors whose callbacks are unsigned.
 pub async fn vendor_callback(app: &App, vendor: VendorId, request: Request) -> Response<Body> {
     let result = match accept(app, &request) {
         Ok(accepted) => {
             let span = tracing::info_span!("vendor_callback", tenant = accepted.tenant, %vendor);
-            vendor_callback::handle(
-                app,
-                vendor,
-                accepted.tenant,
-                request.headers(),
-                accepted.body,
-            )
-            .instrument(span)
-            .await
+            let callback = vendor_callback::Callback {
+                headers: request.headers(),
+                body: accepted.body,
+                url_secret: request
+                    .path_parameters_ref()
+                    .and_then(|params| params.first("secret")),
+            };
+            vendor_callback::handle(app, vendor, accepted.tenant, &callback)
+                .instrument(span)
+                .await
         }
         Err(e) => Err(e),
     };

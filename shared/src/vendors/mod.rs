@@ -1,9 +1,10 @@
 //! Screening vendors behind one interface. Each vendor's wire format lives in its own
 //! module; adding a vendor means one module here and one arm in [`adapter`].
 
+pub mod packages;
 pub mod xref;
 
-use crate::model::VendorId;
+use crate::model::{Order, Package, VendorId, VendorResults};
 use crate::retry::RetryPolicy;
 use crate::secrets::VendorSecrets;
 use async_trait::async_trait;
@@ -40,6 +41,8 @@ pub struct CandidateOrder<'a> {
     pub phone: Option<&'a str>,
     /// The posting's title.
     pub role: Option<&'a str>,
+    /// The screening package, for vendors that sell packages.
+    pub package: Option<&'a Package>,
     /// Where the vendor posts status updates for this tenant.
     pub callback_url: &'a str,
 }
@@ -49,16 +52,17 @@ pub struct CandidateOrder<'a> {
 pub struct PlacedOrder {
     pub vendor_order_id: String,
     pub status: String,
+    pub results: VendorResults,
 }
 
-/// A status update carried by a callback, in the vendor's words.
+/// What a callback (or a re-read of the vendor's API) says about an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusUpdate {
     pub vendor_order_id: String,
     /// Our order id, echoed by vendors that take a client reference.
     pub client_reference: Option<String>,
     pub status: String,
-    pub report_url: Option<String>,
+    pub results: VendorResults,
 }
 
 /// Where a status sits in the vendor's order of statuses. Orders never move to a lower
@@ -69,11 +73,47 @@ pub struct StatusInfo {
     pub terminal: bool,
 }
 
-/// How a status shows in Lever.
+/// One thing an order shows in Lever. [`crate::flows::lever_sync`] writes each once, by
+/// `key()`, and rewrites it only when its content changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LeverView {
-    /// One status tag per vendor: remove the vendor's other status tags, then add this one.
+pub enum LeverWrite {
+    /// The vendor's one status tag: its other status tags are removed, then this is added.
     Tag { add: String, remove: Vec<String> },
+    /// A note. A new `key` adds a note; the same key with new text updates that note in
+    /// place (Lever lets an integration update the notes it created).
+    Note {
+        key: String,
+        text: String,
+        secret: bool,
+    },
+}
+
+impl LeverWrite {
+    /// Tags share one key per vendor: a new status tag replaces the last one.
+    pub fn key(&self) -> &str {
+        match self {
+            LeverWrite::Tag { .. } => "tag",
+            LeverWrite::Note { key, .. } => key,
+        }
+    }
+
+    /// What identifies the content written: the tag or the note text.
+    pub fn content(&self) -> &str {
+        match self {
+            LeverWrite::Tag { add, .. } => add,
+            LeverWrite::Note { text, .. } => text,
+        }
+    }
+}
+
+/// How a vendor's callbacks prove where they come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackAuth {
+    /// Standard Webhooks signature headers with the tenant's callback secret.
+    StandardWebhooks,
+    /// Unsigned: the callback URL carries the tenant's callback secret, and the callback
+    /// is only a hint to re-read the order from the vendor's API.
+    UrlSecret,
 }
 
 /// Connection details for one tenant's account with a vendor.
@@ -88,6 +128,11 @@ pub struct VendorAccount<'a> {
 pub trait VendorAdapter: Send + Sync {
     fn vendor(&self) -> VendorId;
 
+    /// Vendors that sell packages need one per order (from a tag, or the tenant default).
+    fn needs_package(&self) -> bool {
+        false
+    }
+
     /// Places the order; a retry with the same `order_id` returns the same vendor order.
     async fn place_order(
         &self,
@@ -95,13 +140,28 @@ pub trait VendorAdapter: Send + Sync {
         order: &CandidateOrder<'_>,
     ) -> Result<PlacedOrder, VendorError>;
 
+    fn callback_auth(&self) -> CallbackAuth {
+        CallbackAuth::StandardWebhooks
+    }
+
     /// Reads a callback body (already authenticated).
     fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError>;
+
+    /// What to apply for a callback. Vendors whose callbacks cannot be authenticated
+    /// re-read the order from their API here; the rest trust the authenticated callback.
+    async fn confirm(
+        &self,
+        _account: &VendorAccount<'_>,
+        update: StatusUpdate,
+    ) -> Result<StatusUpdate, VendorError> {
+        Ok(update)
+    }
 
     /// `None` for a status word this vendor does not use.
     fn status_info(&self, status: &str) -> Option<StatusInfo>;
 
-    fn lever_view(&self, status: &str) -> LeverView;
+    /// Everything the order should show in Lever now, from its stored state.
+    fn lever_view(&self, order: &Order) -> Vec<LeverWrite>;
 }
 
 /// The adapter for a vendor.

@@ -2,10 +2,10 @@
 //! tag at a time, "Xref - {status}", starting with "Xref - Candidate submitted".
 
 use super::{
-    decode_response, CandidateOrder, LeverView, PlacedOrder, StatusInfo, StatusUpdate,
+    decode_response, CandidateOrder, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
     VendorAccount, VendorAdapter, VendorError,
 };
-use crate::model::VendorId;
+use crate::model::{Order, VendorId, VendorResults};
 use crate::retry::send_with_retry;
 use async_trait::async_trait;
 use secrecy::ExposeSecret;
@@ -135,6 +135,7 @@ impl VendorAdapter for Xref {
         Ok(PlacedOrder {
             vendor_order_id: created.id,
             status: created.status,
+            results: VendorResults::default(),
         })
     }
 
@@ -145,7 +146,10 @@ impl VendorAdapter for Xref {
             vendor_order_id: callback.id,
             client_reference: callback.client_reference,
             status: callback.status,
-            report_url: callback.report_url,
+            results: VendorResults {
+                report_url: callback.report_url,
+                ..VendorResults::default()
+            },
         })
     }
 
@@ -156,15 +160,18 @@ impl VendorAdapter for Xref {
             .map(|(_, info)| *info)
     }
 
-    fn lever_view(&self, status: &str) -> LeverView {
-        LeverView::Tag {
+    fn lever_view(&self, order: &Order) -> Vec<LeverWrite> {
+        let Some(status) = order.status.as_deref() else {
+            return Vec::new();
+        };
+        vec![LeverWrite::Tag {
             add: tag(status),
             remove: STATUSES
                 .iter()
                 .filter(|(name, _)| *name != status)
                 .map(|(name, _)| tag(name))
                 .collect(),
-        }
+        }]
     }
 }
 
@@ -172,12 +179,26 @@ impl VendorAdapter for Xref {
 mod tests {
     use super::*;
 
+    fn order_with_status(status: Option<&str>) -> Order {
+        let mut order = Order::new_intent("t", VendorId::Xref, "o");
+        order.status = status.map(str::to_owned);
+        order
+    }
+
+    #[test]
+    fn an_order_without_a_status_shows_nothing() {
+        assert!(Xref.lever_view(&order_with_status(None)).is_empty());
+    }
+
     #[test]
     fn submitted_is_the_seed_tag_and_replaces_every_other_xref_tag() {
-        let LeverView::Tag { add, remove } = Xref.lever_view("Candidate submitted");
+        let view = Xref.lever_view(&order_with_status(Some("Candidate submitted")));
+        let [LeverWrite::Tag { add, remove }] = view.as_slice() else {
+            panic!("one tag write: {view:?}");
+        };
         assert_eq!(add, "Xref - Candidate submitted");
         assert_eq!(remove.len(), 4);
-        assert!(!remove.contains(&add));
+        assert!(!remove.contains(add));
         assert!(remove.contains(&"Xref - Completed".to_owned()));
     }
 
@@ -202,7 +223,7 @@ mod tests {
             .unwrap();
         assert_eq!(update.vendor_order_id, "x1");
         assert_eq!(update.status, "Completed");
-        assert_eq!(update.report_url.as_deref(), Some("https://r"));
+        assert_eq!(update.results.report_url.as_deref(), Some("https://r"));
         assert!(Xref.parse_callback(br#"{"status":"Completed"}"#).is_err());
     }
 }

@@ -3,9 +3,14 @@
 //! call, plus a Rust API to seed data, inspect it, inject faults and send webhooks.
 
 pub mod lever;
+pub mod sterling;
 pub mod xref;
 
 pub use lever::{LeverSim, RecordedCall, SentWebhook, SimNote, SimOpportunity, SimPosting};
+pub use sterling::{
+    InviteMethod, SentEmail, SterlingCallback, SterlingCandidate, SterlingInvite, SterlingPackage,
+    SterlingReportItem, SterlingScreening, SterlingSim,
+};
 pub use xref::{SentCallback, XrefCandidate, XrefOrder, XrefSim};
 
 use axum::http::{header, HeaderValue, StatusCode};

@@ -1,8 +1,9 @@
 //! The demo of the main job: a candidate moves into 'Reference Check', Xref is ordered once,
-//! and each Xref status appears in Lever as the one Xref tag the candidate carries.
+//! and each Xref status appears in Lever as the one Xref tag the candidate carries; then a
+//! Sterling Backcheck case runs from submission to Completed, shown in Lever's notes.
 
 use crate::demo_tenant as demo;
-use crate::sim::{SentCallback, SentWebhook, SimError};
+use crate::sim::{SentCallback, SentWebhook, SimError, SterlingCallback};
 use crate::stack::{Stack, StackOptions};
 use std::fmt::Write as _;
 
@@ -109,13 +110,108 @@ pub async fn run() -> Result<(), DemoError> {
     };
     println!("    Lever note on Grace's profile: \"{}\"", note.value);
 
+    sterling_case(&stack).await?;
+
     let calls = stack.lever.api_calls();
     println!(
-        "\nDone: {} Xref order(s), {} Lever API call(s) in all.",
+        "\nDone: {} Xref order(s), {} Sterling case(s), {} Lever API call(s) in all.",
         stack.xref.orders().len(),
+        stack.sterling.screenings().len(),
         calls.len()
     );
     Ok(())
+}
+
+/// A Sterling Backcheck case from submission to Completed with two services, shown as the
+/// notes Lever keeps on the candidate.
+async fn sterling_case(stack: &Stack) -> Result<(), DemoError> {
+    let alan = demo::STERLING_OPPORTUNITY_ID;
+    let sterling = &stack.sterling;
+    let mut seen = Vec::new();
+
+    step(
+        9,
+        "Alan Turing is moved to 'Background Check': a Sterling Backcheck case is submitted",
+    );
+    let sent = stack
+        .lever
+        .move_to_stage(alan, demo::BACKGROUND_CHECK_STAGE_ID)
+        .await?;
+    show_answer("lever-candidate-stage-change", &sent);
+    let screenings = sterling.screenings();
+    let [screening] = screenings.as_slice() else {
+        return unexpected("one Sterling case", format!("{} cases", screenings.len()));
+    };
+    let id = screening.id.clone();
+    for email in sterling.emails() {
+        println!(
+            "    Sterling emailed {} the candidate portal: {}",
+            email.to, email.portal_url
+        );
+    }
+    show_new_notes(stack, &mut seen);
+
+    step(
+        10,
+        "Alan completes eConsent in the portal: Sterling reports 'In Progress'",
+    );
+    sterling.set_status(&id, "In Progress")?;
+    show_sterling(stack, &sterling.post_callback(&id).await?, &mut seen);
+
+    step(11, "The criminal record check completes first (piecemeal)");
+    sterling.complete_service(
+        &id,
+        demo::STERLING_PACKAGE_SERVICES[0],
+        "Clear",
+        "https://sterling.example/reports/criminal",
+    )?;
+    show_sterling(stack, &sterling.post_callback(&id).await?, &mut seen);
+
+    step(
+        12,
+        "Every service completes and Sterling scores the case Green",
+    );
+    sterling.complete(&id, "Green", "https://sterling.example/reports/alan")?;
+    show_sterling(stack, &sterling.post_callback(&id).await?, &mut seen);
+    let completed = stack
+        .lever
+        .notes(alan)
+        .iter()
+        .any(|n| n.value.contains("Status: Completed") && n.value.contains("Score: Green"));
+    if !completed {
+        return unexpected("a Completed note with the score", "none".into());
+    }
+    Ok(())
+}
+
+fn show_sterling(stack: &Stack, sent: &SterlingCallback, seen: &mut Vec<(String, String)>) {
+    println!(
+        "    sterling-callback answered {} {}",
+        sent.status, sent.response
+    );
+    show_new_notes(stack, seen);
+}
+
+/// Prints the notes on Alan's profile that are new or changed since the last call.
+fn show_new_notes(stack: &Stack, seen: &mut Vec<(String, String)>) {
+    for note in stack.lever.notes(demo::STERLING_OPPORTUNITY_ID) {
+        let known = seen.iter().position(|(id, _)| *id == note.id);
+        let verb = match known {
+            Some(at) if seen[at].1 == note.value => continue,
+            Some(at) => {
+                seen[at].1 = note.value.clone();
+                "updated"
+            }
+            None => {
+                seen.push((note.id.clone(), note.value.clone()));
+                "added"
+            }
+        };
+        println!("    Lever note {verb}:");
+        for line in note.value.lines() {
+            println!("      | {line}");
+        }
+    }
 }
 
 fn lever_url(stack: &Stack) -> String {

@@ -12,19 +12,33 @@ pub const XREF_API_KEY: &str = "demo-xref-api-key";
 /// Standard Webhooks secret Xref signs its callbacks with; also signs `events/`.
 pub const XREF_CALLBACK_SECRET: &str = "whsec_bGV2ZXItc2NyZWVuaW5nLWRlbW8teHJlZi1zZWNyZXQ=";
 
+pub const STERLING_CLIENT_ID: &str = "demo-sterling-client";
+pub const STERLING_CLIENT_SECRET: &str = "demo-sterling-client-secret";
+/// Sterling's callbacks are unsigned: this secret is the last segment of their URL.
+pub const STERLING_CALLBACK_SECRET: &str = "demo-sterling-callback-secret";
+pub const STERLING_PACKAGE_ID: &str = "pkg-standard";
+pub const STERLING_PACKAGE_SERVICES: [&str; 2] =
+    ["Criminal Record Check", "Employment Verification"];
+pub const STERLING_PACKAGE_TAG_PREFIX: &str = "STERLING BGC PKG:";
+
 pub const PHONE_SCREEN_STAGE_ID: &str = "992f01a9-ee19-41d2-ae79-1040701b195c";
 pub const REFERENCE_CHECK_STAGE_ID: &str = "7c2690d8-6308-4ed9-ae2a-cbfe7db26593";
 pub const OFFER_STAGE_ID: &str = "5a0e4b5c-2d4f-4f7e-9a39-3f6d2b8c1e07";
+pub const BACKGROUND_CHECK_STAGE_ID: &str = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f";
 pub const REFERENCE_CHECK_STAGE_NAME: &str = "Reference Check";
-pub const STAGES: [(&str, &str); 3] = [
+pub const BACKGROUND_CHECK_STAGE_NAME: &str = "Background Check";
+pub const STAGES: [(&str, &str); 4] = [
     (PHONE_SCREEN_STAGE_ID, "Phone Screen"),
     (REFERENCE_CHECK_STAGE_ID, REFERENCE_CHECK_STAGE_NAME),
+    (BACKGROUND_CHECK_STAGE_ID, BACKGROUND_CHECK_STAGE_NAME),
     (OFFER_STAGE_ID, "Offer"),
 ];
 
 pub const POSTING_ID: &str = "f2f3b4a5-6c7d-4e8f-9a0b-1c2d3e4f5a6b";
 pub const OPPORTUNITY_ID: &str = "3410c8b9-5c31-4bab-b7e9-9f710206d647";
 pub const NO_EMAIL_OPPORTUNITY_ID: &str = "0b9c8d7e-6f5a-4b3c-2d1e-0f9a8b7c6d5e";
+/// The candidate the Sterling demo and tests order a background check for.
+pub const STERLING_OPPORTUNITY_ID: &str = "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3921";
 
 /// `local/demo-secrets.json`: the local stand-in for the tenant's Secrets Manager secret.
 pub fn secrets_file() -> PathBuf {
@@ -40,6 +54,11 @@ pub fn secret_document() -> serde_json::Value {
             "xref": {
                 "api_key": XREF_API_KEY,
                 "callback_secret": { "current": XREF_CALLBACK_SECRET }
+            },
+            "sterling": {
+                "client_id": STERLING_CLIENT_ID,
+                "client_secret": STERLING_CLIENT_SECRET,
+                "callback_secret": { "current": STERLING_CALLBACK_SECRET }
             }
         }
     })

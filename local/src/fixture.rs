@@ -47,7 +47,31 @@ pub async fn start(table: &str, secrets_prefix: &str) -> Result<Stack, BoxError>
         port: 0,
     })
     .await?;
+    place_sterling_order(&stack).await?;
     Ok(stack)
+}
+
+/// A Sterling case for `events/sterling-callback.json` to report on: placed through the
+/// product (screening `scr_1`), then moved to "In Progress" in Sterling, so the callback
+/// function re-reading it from Sterling's API finds a step forward.
+async fn place_sterling_order(stack: &Stack) -> Result<(), BoxError> {
+    let sent = stack
+        .lever
+        .move_to_stage(
+            demo::STERLING_OPPORTUNITY_ID,
+            demo::BACKGROUND_CHECK_STAGE_ID,
+        )
+        .await?;
+    let placed = stack.sterling.screenings();
+    let [screening] = placed.as_slice() else {
+        return Err(format!(
+            "the fixture's Sterling order was not placed: {}",
+            sent.response
+        )
+        .into());
+    };
+    stack.sterling.set_status(&screening.id, "In Progress")?;
+    Ok(())
 }
 
 /// Until SIGTERM (how test scripts stop it) or Ctrl-C.

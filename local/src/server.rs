@@ -26,6 +26,10 @@ pub fn router(app: Arc<App>) -> Router {
             any(candidate_stage_change),
         )
         .route("/callbacks/{vendor}/{tenant}", any(vendor_callback))
+        .route(
+            "/callbacks/{vendor}/{tenant}/{secret}",
+            any(vendor_callback),
+        )
         .route("/_local/outbox", get(list_outbox))
         .route("/_local/outbox/drain", post(drain_outbox))
         .with_state(app)
@@ -44,16 +48,22 @@ async fn candidate_stage_change(
     }
 }
 
+/// `/callbacks/{vendor}/{tenant}` and, for vendors with unsigned callbacks (Sterling),
+/// `/callbacks/{vendor}/{tenant}/{secret}`.
 async fn vendor_callback(
     State(app): State<Arc<App>>,
-    Path((vendor, tenant)): Path<(String, String)>,
+    Path(params): Path<HashMap<String, String>>,
     request: Request,
 ) -> Response {
     // API Gateway has one route per vendor; an unknown vendor matches none.
-    let Some(vendor) = VendorId::parse(&vendor) else {
+    let Some(vendor) = params.get("vendor").and_then(|v| VendorId::parse(v)) else {
         return not_found();
     };
-    match to_lambda(request, &[("tenant", tenant)]).await {
+    let forwarded: Vec<(&str, String)> = ["tenant", "secret"]
+        .into_iter()
+        .filter_map(|name| params.get(name).map(|value| (name, value.clone())))
+        .collect();
+    match to_lambda(request, &forwarded).await {
         Ok(request) => from_lambda(handlers::vendor_callback(&app, vendor, request).await),
         Err(response) => response,
     }

@@ -64,3 +64,88 @@ fn sent_url(stack: &lever_screening_local::stack::Stack) -> String {
         demo::TENANT
     )
 }
+
+/// Every row of the seed's status and score tables, on DynamoDB Local and moto: each case
+/// is submitted (New), consented (In Progress) and then ends one way.
+#[tokio::test]
+async fn every_sterling_status_and_score_reaches_lever_notes_on_the_real_stores() {
+    require_local_aws();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let stack = fixture::start(&format!("e2e-st-{id}"), &format!("e2e-st-{id}/tenants/"))
+        .await
+        .unwrap();
+    let sterling = &stack.sterling;
+    let endings: [(&str, Option<&str>); 5] = [
+        ("Completed", Some("Green")),
+        ("Completed", Some("Amber")),
+        ("Completed", Some("Red")),
+        ("Canceled", None),
+        ("Error", None),
+    ];
+    for (n, (ending, score)) in endings.into_iter().enumerate() {
+        let opportunity = format!("sterling-case-{n}");
+        stack
+            .lever
+            .add_opportunity(lever_screening_local::sim::SimOpportunity {
+                id: opportunity.clone(),
+                name: format!("Candidate {n}"),
+                emails: vec![format!("candidate{n}@example.com")],
+                stage: demo::PHONE_SCREEN_STAGE_ID.into(),
+                ..Default::default()
+            });
+        let sent = stack
+            .lever
+            .move_to_stage(&opportunity, demo::BACKGROUND_CHECK_STAGE_ID)
+            .await
+            .unwrap();
+        assert_eq!(sent.status, 200, "{}", sent.response);
+        let screening = sterling.screenings().last().unwrap().id.clone();
+        sterling.set_status(&screening, "In Progress").unwrap();
+        sterling.post_callback(&screening).await.unwrap();
+        match (ending, score) {
+            ("Completed", Some(score)) => {
+                sterling
+                    .complete(&screening, score, "https://sterling.example/r")
+                    .unwrap();
+            }
+            ("Error", _) => {
+                sterling.set_error(&screening, "Screening expired").unwrap();
+            }
+            (status, _) => {
+                sterling.set_status(&screening, status).unwrap();
+            }
+        }
+        let last = sterling.post_callback(&screening).await.unwrap();
+        assert_eq!(last.status, 200, "{}", last.response);
+
+        let notes: Vec<String> = stack
+            .lever
+            .notes(&opportunity)
+            .into_iter()
+            .map(|n| n.value)
+            .collect();
+        let status_notes: Vec<&str> = notes
+            .iter()
+            .filter(|n| !n.contains("screening services"))
+            .filter_map(|n| n.lines().find_map(|l| l.strip_prefix("Status: ")))
+            .collect();
+        assert_eq!(status_notes, ["New", "In Progress", ending], "{notes:#?}");
+        let final_note = notes
+            .iter()
+            .find(|n| n.contains(&format!("Status: {ending}")))
+            .unwrap();
+        match score {
+            Some(score) => assert!(
+                final_note.contains(&format!("Score: {score}")),
+                "{final_note}"
+            ),
+            None => assert!(!final_note.contains("Score:"), "{final_note}"),
+        }
+        if ending == "Error" {
+            assert!(
+                final_note.contains("Error: Screening expired"),
+                "{final_note}"
+            );
+        }
+    }
+}

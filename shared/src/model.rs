@@ -22,14 +22,16 @@ pub fn now_millis() -> EpochMillis {
 #[serde(rename_all = "kebab-case")]
 pub enum VendorId {
     Xref,
+    Sterling,
 }
 
 impl VendorId {
-    pub const ALL: [VendorId; 1] = [VendorId::Xref];
+    pub const ALL: [VendorId; 2] = [VendorId::Xref, VendorId::Sterling];
 
     pub fn as_str(self) -> &'static str {
         match self {
             VendorId::Xref => "xref",
+            VendorId::Sterling => "sterling",
         }
     }
 
@@ -41,6 +43,7 @@ impl VendorId {
     pub fn service_name(self) -> &'static str {
         match self {
             VendorId::Xref => "Xref reference check",
+            VendorId::Sterling => "Sterling Backcheck background check",
         }
     }
 
@@ -48,6 +51,7 @@ impl VendorId {
     pub fn display_name(self) -> &'static str {
         match self {
             VendorId::Xref => "Xref",
+            VendorId::Sterling => "Sterling Backcheck",
         }
     }
 }
@@ -56,6 +60,22 @@ impl fmt::Display for VendorId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// `YYYY-MM-DD` (UTC) of a time in ms: the dates Lever notes show.
+pub fn utc_date(millis: EpochMillis) -> String {
+    // Howard Hinnant's days-to-civil algorithm: no calendar crate for one date format.
+    let days = millis.div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// A tenant id is part of public URLs and store keys: short, URL-safe, nothing else.
@@ -159,6 +179,10 @@ pub struct VendorResults {
     /// The vendor's own reference number for the order (e.g. Sterling's OrderNumber).
     #[serde(default)]
     pub reference: Option<String>,
+    /// The result on the HR-XML 3.0 ScreeningResultCode list (Clear, Review, Fail, …),
+    /// next to the vendor's own words, for reporting across vendors.
+    #[serde(default)]
+    pub result_code: Option<String>,
     /// Per-service results, for vendors that report services piecemeal.
     #[serde(default)]
     pub services: Vec<ServiceResult>,
@@ -182,6 +206,7 @@ impl VendorResults {
         keep(&mut self.completed_at, newer.completed_at);
         keep(&mut self.error_message, newer.error_message);
         keep(&mut self.reference, newer.reference);
+        keep(&mut self.result_code, newer.result_code);
         if !newer.services.is_empty() {
             self.services = newer.services;
         }
@@ -328,7 +353,9 @@ pub enum OutboxWork {
     /// Place (or finish placing) the vendor order for an order intent.
     PlaceOrder {
         order_id: String,
-        callback_url: String,
+        /// Where this deployment is reachable; the callback URL is derived from it when
+        /// the order is placed (it may carry a secret, which is not stored here).
+        callback_base: String,
     },
     /// Write the order's current status to Lever (tags or notes).
     SyncLever { order_id: String },
@@ -385,6 +412,14 @@ mod tests {
             services,
             ..VendorResults::default()
         }
+    }
+
+    #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(1_431_454_330_072), "2015-05-12");
+        assert_eq!(utc_date(951_782_400_000), "2000-02-29");
+        assert_eq!(utc_date(1_795_585_372_000), "2026-11-25");
     }
 
     #[test]

@@ -154,14 +154,13 @@ async fn on_stage_change(
     let mut ack = Ack::new(AckStatus::Ordered);
     let mut outcomes = Vec::new();
     for vendor in triggered {
-        let callback_url = callback_url(callback_base, vendor, tenant.id());
         let outcome = ordering::start(
             app,
             tenant,
             &lever,
             vendor,
             &change.opportunity_id,
-            &callback_url,
+            callback_base,
         )
         .await?;
         ack.orders.push(outcome.order().into());
@@ -191,14 +190,6 @@ async fn stage_matches(
             .iter()
             .any(|stage| stage.id == to_stage_id && stage.text.eq_ignore_ascii_case(name)),
     })
-}
-
-/// `{base}/callbacks/{vendor}/{tenant}`: the route the vendor's callback function serves.
-pub fn callback_url(base: &str, vendor: crate::model::VendorId, tenant_id: &str) -> String {
-    format!(
-        "{}/callbacks/{vendor}/{tenant_id}",
-        base.trim_end_matches('/')
-    )
 }
 
 /// Lever is unreachable before any order exists: keep the verified delivery for the

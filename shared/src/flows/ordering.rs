@@ -11,7 +11,10 @@ use crate::error::AppError;
 use crate::lever::{LeverClient, LeverError, Opportunity};
 use crate::model::{Order, OrderPhase, OutboxItem, OutboxWork, Package, VendorId};
 use crate::store::{CreateOrder, StoreError};
-use crate::vendors::{self, packages, CandidateOrder, PlacedOrder, VendorAccount, VendorError};
+use crate::vendors::{
+    self, packages, CallbackAuth, CandidateOrder, PlacedOrder, VendorAccount, VendorError,
+};
+use secrecy::ExposeSecret;
 
 /// What became of an order request.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +56,7 @@ pub async fn start(
     lever: &LeverClient,
     vendor: VendorId,
     opportunity_id: &str,
-    callback_url: &str,
+    callback_base: &str,
 ) -> Result<Outcome, AppError> {
     let intent = Order::new_intent(tenant.id(), vendor, opportunity_id);
     if let CreateOrder::AlreadyOpen(existing) = app.store.create_order(&intent).await? {
@@ -63,12 +66,12 @@ pub async fn start(
     }
     tracing::info!(tenant = tenant.id(), %vendor, opportunity = opportunity_id,
         order = %intent.order_id, "order intent written");
-    match place(app, tenant, lever, intent.clone(), callback_url).await {
+    match place(app, tenant, lever, intent.clone(), callback_base).await {
         Ok(outcome) => Ok(outcome),
         Err(error) => {
             let work = OutboxWork::PlaceOrder {
                 order_id: intent.order_id.clone(),
-                callback_url: callback_url.to_owned(),
+                callback_base: callback_base.to_owned(),
             };
             let item = OutboxItem::new(tenant.id(), work, error.to_string());
             app.store.enqueue(&item).await?;
@@ -87,7 +90,7 @@ pub async fn place(
     tenant: &Tenant,
     lever: &LeverClient,
     order: Order,
-    callback_url: &str,
+    callback_base: &str,
 ) -> Result<Outcome, AppError> {
     if order.vendor_order_id.is_some() {
         lever_sync::sync_or_keep(app, tenant, lever, &order.order_id, None).await?;
@@ -119,6 +122,7 @@ pub async fn place(
         Ok(package) => package,
         Err(problem) => return not_ordered(app, tenant, lever, order, &problem).await,
     };
+    let callback_url = callback_url(callback_base, tenant, order.vendor)?;
     let request = CandidateOrder {
         order_id: &order.order_id,
         name: candidate.name,
@@ -126,7 +130,7 @@ pub async fn place(
         phone: opportunity.primary_phone(),
         role: role.as_deref(),
         package: package.as_ref(),
-        callback_url,
+        callback_url: &callback_url,
     };
     let placed = match order_from_vendor(app, tenant, order.vendor, &request).await {
         Ok(placed) => placed,
@@ -147,6 +151,36 @@ pub async fn place(
     // The order exists now whatever Lever does; a failed tag write goes to the outbox.
     lever_sync::sync_or_keep(app, tenant, lever, &order.order_id, Some(&opportunity.tags)).await?;
     Ok(Outcome::Ordered(order))
+}
+
+/// `{base}/callbacks/{vendor}/{tenant}`: the route the vendor's callback function serves.
+/// Vendors whose callbacks are unsigned get the tenant's callback secret as a last
+/// segment, which is what authenticates them.
+pub fn callback_url(base: &str, tenant: &Tenant, vendor: VendorId) -> Result<String, AppError> {
+    let url = format!(
+        "{}/callbacks/{vendor}/{}",
+        base.trim_end_matches('/'),
+        tenant.id()
+    );
+    if vendors::adapter(vendor).callback_auth() != CallbackAuth::UrlSecret {
+        return Ok(url);
+    }
+    let secret = tenant
+        .secrets
+        .vendor(vendor)
+        .and_then(|v| v.callback_secret.as_ref())
+        .map(|s| s.current.expose_secret())
+        .filter(|s| {
+            s.len() >= 16
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .ok_or_else(|| {
+            AppError::Misconfigured(format!(
+                "{vendor} needs a callback secret of at least 16 URL-safe characters"
+            ))
+        })?;
+    Ok(format!("{url}/{secret}"))
 }
 
 /// Name and email are what every vendor needs to invite the candidate.

@@ -92,14 +92,14 @@ async fn run(app: &App, work: &OutboxWork) -> Result<(), AppError> {
     match work {
         OutboxWork::PlaceOrder {
             order_id,
-            callback_url,
+            callback_base,
         } => {
             let Some(order) = app.store.get_order(order_id).await? else {
                 return Ok(());
             };
             let tenant = load_tenant(app, &order.tenant_id).await?;
             let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
-            ordering::place(app, &tenant, &lever, order, callback_url).await?;
+            ordering::place(app, &tenant, &lever, order, callback_base).await?;
             Ok(())
         }
         OutboxWork::SyncLever { order_id } => {

@@ -72,6 +72,11 @@ pub struct VendorSecrets {
     pub callback_secret: Option<RotatingSecret>,
     #[serde(default)]
     pub api_key: Option<SecretString>,
+    /// OAuth2 client credentials (Sterling's API).
+    #[serde(default)]
+    pub client_id: Option<SecretString>,
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
     #[serde(default)]
     pub username: Option<SecretString>,
     #[serde(default)]

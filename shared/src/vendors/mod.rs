@@ -2,6 +2,7 @@
 //! module; adding a vendor means one module here and one arm in [`adapter`].
 
 pub mod packages;
+pub mod sterling;
 pub mod xref;
 
 use crate::model::{Order, Package, VendorId, VendorResults};
@@ -168,6 +169,7 @@ pub trait VendorAdapter: Send + Sync {
 pub fn adapter(vendor: VendorId) -> &'static dyn VendorAdapter {
     match vendor {
         VendorId::Xref => &xref::Xref,
+        VendorId::Sterling => &sterling::Sterling,
     }
 }
 

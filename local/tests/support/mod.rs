@@ -1,0 +1,194 @@
+//! The stack the end-to-end tests drive, with helpers to send what Lever and the vendors
+//! send and to read what Lever shows.
+#![allow(dead_code)]
+
+use lever_screening_local::demo_tenant as demo;
+use lever_screening_local::sim::lever::sign;
+use lever_screening_local::stack::{Stack, StackOptions};
+use serde_json::{json, Value};
+use shared::callback_auth::sign_headers;
+use shared::model::now_millis;
+use shared::retry::RetryPolicy;
+use shared::secrets::file::FileSource;
+use shared::store::memory::MemoryStore;
+use shared::store::TenantStore;
+use shared::Settings;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const SUBMITTED: &str = "Xref - Candidate submitted";
+
+pub struct Harness {
+    pub stack: Stack,
+    pub store: Arc<MemoryStore>,
+    pub http: reqwest::Client,
+    _secrets: tempfile::TempDir,
+}
+
+/// A stack with fast retries (so outage tests finish quickly) and a second tenant,
+/// `other`, whose secrets differ from the demo tenant's.
+pub async fn start() -> Harness {
+    let secrets_dir = tempfile::tempdir().unwrap();
+    let path = secrets_dir.path().join("secrets.json");
+    let mut document: Value =
+        serde_json::from_str(&std::fs::read_to_string(demo::secrets_file()).unwrap()).unwrap();
+    document["tenants"]["other"] = json!({
+        "lever": { "api_key": "other-key" },
+        "webhooks": { "candidateStageChange": { "current": "other-token" } },
+        "vendors": {
+            "xref": { "api_key": "k", "callback_secret": { "current": OTHER_SECRET } },
+            "sterling": {
+                "client_id": demo::STERLING_CLIENT_ID,
+                "client_secret": demo::STERLING_CLIENT_SECRET,
+                "callback_secret": { "current": OTHER_STERLING_SECRET }
+            }
+        }
+    });
+    std::fs::write(&path, document.to_string()).unwrap();
+
+    let store = Arc::new(MemoryStore::new());
+    let settings = Settings {
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            timeout: Duration::from_secs(2),
+            ..RetryPolicy::default()
+        },
+        ..Settings::default()
+    };
+    let stack = Stack::start(StackOptions {
+        store: store.clone(),
+        secrets: Arc::new(FileSource::new(path)),
+        settings,
+        port: 0,
+    })
+    .await
+    .unwrap();
+    let mut other = store.get_tenant(demo::TENANT).await.unwrap().unwrap();
+    other.tenant_id = "other".into();
+    store.put_tenant(&other).await.unwrap();
+    Harness {
+        stack,
+        store,
+        http: reqwest::Client::new(),
+        _secrets: secrets_dir,
+    }
+}
+
+pub const OTHER_STERLING_SECRET: &str = "other-tenant-sterling-secret";
+pub const OTHER_SECRET: &str = "whsec_b3RoZXItdGVuYW50LWNhbGxiYWNrLXNlY3JldA==";
+
+impl Harness {
+    pub fn tags(&self) -> Vec<String> {
+        self.stack
+            .lever
+            .opportunity(demo::OPPORTUNITY_ID)
+            .unwrap()
+            .tags
+    }
+
+    pub fn webhook_url(&self, tenant: &str) -> String {
+        format!(
+            "{}/lever/{tenant}/candidate-stage-change",
+            self.stack.functions_url
+        )
+    }
+
+    /// A correctly signed stage change delivery, not yet sent.
+    pub fn delivery(&self, to_stage: &str, triggered_at: i64) -> Value {
+        let token = format!("{}", uuid::Uuid::new_v4().simple()) + "0123456789abcdef";
+        json!({
+            "id": uuid::Uuid::new_v4().to_string(),
+            "event": "candidateStageChange",
+            "triggeredAt": triggered_at,
+            "token": token,
+            "signature": sign(demo::STAGE_CHANGE_TOKEN, &token, triggered_at),
+            "data": {
+                "opportunityId": demo::OPPORTUNITY_ID,
+                "candidateId": demo::OPPORTUNITY_ID,
+                "contactId": "c1",
+                "toStageId": to_stage,
+                "fromStageId": demo::PHONE_SCREEN_STAGE_ID,
+            }
+        })
+    }
+
+    pub async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, Value) {
+        let response = self
+            .http
+            .post(url)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "every answer is JSON"
+        );
+        (status, response.json().await.unwrap())
+    }
+
+    pub async fn send_delivery(&self, delivery: &Value) -> (u16, Value) {
+        self.post(
+            &self.webhook_url(demo::TENANT),
+            "application/json",
+            delivery.to_string(),
+        )
+        .await
+    }
+
+    /// Posts a callback for `xref_id` to `tenant`'s callback URL, signed with `secret`.
+    pub async fn callback(
+        &self,
+        tenant: &str,
+        secret: &str,
+        xref_id: &str,
+        status: &str,
+    ) -> (u16, Value) {
+        let body = json!({ "id": xref_id, "status": status }).to_string();
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let headers = sign_headers(secret, &id, now_millis() / 1000, body.as_bytes()).unwrap();
+        let response = self
+            .http
+            .post(format!(
+                "{}/callbacks/xref/{tenant}",
+                self.stack.functions_url
+            ))
+            .headers(headers)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    pub async fn order_reference_check(&self) -> String {
+        let sent = self
+            .stack
+            .lever
+            .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+            .await
+            .unwrap();
+        assert_eq!(sent.status, 200, "{}", sent.response);
+        let orders = self.stack.xref.orders();
+        assert_eq!(orders.len(), 1);
+        orders[0].id.clone()
+    }
+
+    pub fn lever_calls_since(&self, before: usize) -> Vec<String> {
+        self.stack.lever.api_calls()[before..]
+            .iter()
+            .map(|c| format!("{} {}", c.method, c.path))
+            .collect()
+    }
+}

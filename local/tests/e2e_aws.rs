@@ -102,6 +102,29 @@ async fn every_sterling_status_and_score_reaches_lever_notes_on_the_real_stores(
         let screening = sterling.screenings().last().unwrap().id.clone();
         sterling.set_status(&screening, "In Progress").unwrap();
         sterling.post_callback(&screening).await.unwrap();
+        if n == 0 {
+            // The piecemeal rows: one service done (Complete), one not (Not Started), the
+            // case In Production; then Fulfilled once the case completes.
+            sterling
+                .complete_service(
+                    &screening,
+                    demo::STERLING_PACKAGE_SERVICES[0],
+                    "Clear",
+                    "https://sterling.example/c",
+                )
+                .unwrap();
+            sterling.post_callback(&screening).await.unwrap();
+            let services = services_note(&stack, &opportunity);
+            assert!(services.contains("Status: In Production"), "{services}");
+            assert!(services.contains(&format!(
+                "{} | Complete | Clear",
+                demo::STERLING_PACKAGE_SERVICES[0]
+            )));
+            assert!(services.contains(&format!(
+                "{} | Not Started",
+                demo::STERLING_PACKAGE_SERVICES[1]
+            )));
+        }
         match (ending, score) {
             ("Completed", Some(score)) => {
                 sterling
@@ -141,6 +164,9 @@ async fn every_sterling_status_and_score_reaches_lever_notes_on_the_real_stores(
             ),
             None => assert!(!final_note.contains("Score:"), "{final_note}"),
         }
+        if ending == "Completed" {
+            assert!(services_note(&stack, &opportunity).contains("Status: Fulfilled"));
+        }
         if ending == "Error" {
             assert!(
                 final_note.contains("Error: Screening expired"),
@@ -148,4 +174,14 @@ async fn every_sterling_status_and_score_reaches_lever_notes_on_the_real_stores(
             );
         }
     }
+}
+
+fn services_note(stack: &lever_screening_local::stack::Stack, opportunity: &str) -> String {
+    stack
+        .lever
+        .notes(opportunity)
+        .into_iter()
+        .map(|n| n.value)
+        .find(|n| n.contains("screening services"))
+        .unwrap_or_default()
 }

@@ -415,6 +415,66 @@ async fn dynamo_store() -> Arc<dyn Store> {
 }
 
 /// Runs every case once per store, as `memory::<case>` and `dynamodb::<case>`.
+async fn a_claim_is_held_until_it_expires_or_is_taken(store: Arc<dyn Store>) {
+    let now = 1_000_000;
+    assert!(store
+        .claim("lease:acme", "a", now, now + 30_000)
+        .await
+        .unwrap());
+    assert!(!store
+        .claim("lease:acme", "b", now + 1, now + 30_000)
+        .await
+        .unwrap());
+    assert!(store
+        .claim("lease:other", "c", now, now + 30_000)
+        .await
+        .unwrap());
+    // Expired (TTL has not deleted it yet): free to claim again.
+    assert!(store
+        .claim("lease:acme", "d", now + 30_000, now + 60_000)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.take("lease:acme", now + 30_001).await.unwrap(),
+        Some("d".into())
+    );
+    assert!(store
+        .claim("lease:acme", "e", now + 30_002, now + 60_000)
+        .await
+        .unwrap());
+}
+
+async fn a_claim_is_taken_once_and_not_after_expiry(store: Arc<dyn Store>) {
+    let now = 1_000_000;
+    store
+        .claim("state:s1", "acme", now, now + 600_000)
+        .await
+        .unwrap();
+    let takes = futures_take_twice(&store, "state:s1", now + 1).await;
+    assert_eq!(takes.iter().filter(|t| t.is_some()).count(), 1, "{takes:?}");
+    assert_eq!(store.take("state:s1", now + 2).await.unwrap(), None);
+
+    store
+        .claim("state:s2", "acme", now, now + 600_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take("state:s2", now + 600_000).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(store.take("state:unknown", now).await.unwrap(), None);
+}
+
+async fn futures_take_twice(
+    store: &Arc<dyn Store>,
+    key: &str,
+    now: EpochMillis,
+) -> Vec<Option<String>> {
+    let (a, b) = tokio::join!(store.take(key, now), store.take(key, now));
+    vec![a.unwrap(), b.unwrap()]
+}
+
 macro_rules! store_suite {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -453,4 +513,6 @@ store_suite!(
     finishing_an_unknown_delivery_remembers_nothing,
     outbox_serves_due_items_oldest_first,
     outbox_reads_past_one_page,
+    a_claim_is_held_until_it_expires_or_is_taken,
+    a_claim_is_taken_once_and_not_after_expiry,
 );

@@ -8,6 +8,7 @@
 //! | open-order lock | `OPEN#<tenant>#<vendor>#<opportunity>` | `OPEN`     |                      |
 //! | delivery        | `DELIVERY#<key>`                       | `DELIVERY` | `expires_at` (TTL)   |
 //! | outbox item     | `OUTBOX`                               | `<id>`     |                      |
+//! | claim           | `CLAIM#<key>`                          | `CLAIM`    | `expires_at` (TTL)   |
 //!
 //! - The lock, holding the open order's `order_id`, makes "one open order per tenant, vendor
 //!   and opportunity" a conditional write: an order is created together with its lock and
@@ -23,7 +24,8 @@
 //!   every other outbox operation addresses its item by id.
 
 use super::{
-    CreateOrder, Delivery, DeliveryStore, OrderStore, OutboxStore, StoreError, TenantStore,
+    ClaimStore, CreateOrder, Delivery, DeliveryStore, OrderStore, OutboxStore, StoreError,
+    TenantStore,
 };
 use crate::model::{EpochMillis, Order, OrderPhase, OutboxItem, TenantConfig, VendorId};
 use async_trait::async_trait;
@@ -174,6 +176,18 @@ fn open_order_key(order: &Order) -> Item {
 
 fn delivery_key(delivery: &str) -> Item {
     key(format!("DELIVERY#{delivery}"), "DELIVERY")
+}
+
+fn claim_key(claim: &str) -> Item {
+    key(format!("CLAIM#{claim}"), "CLAIM")
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClaimRecord {
+    value: String,
+    expires_at_ms: EpochMillis,
+    /// Epoch seconds: the table's TTL attribute, so stale claims disappear.
+    expires_at: i64,
 }
 
 fn outbox_key(id: &str) -> Item {
@@ -532,5 +546,60 @@ impl OutboxStore for DynamoStore {
 
     async fn remove(&self, id: &str) -> Result<(), StoreError> {
         self.delete(outbox_key(id)).await
+    }
+}
+
+#[async_trait]
+impl ClaimStore for DynamoStore {
+    async fn claim(
+        &self,
+        key: &str,
+        value: &str,
+        now: EpochMillis,
+        expires_at: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let record = ClaimRecord {
+            value: value.to_owned(),
+            expires_at_ms: expires_at,
+            expires_at: expires_at.saturating_add(999).div_euclid(1000),
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encode(claim_key(key), &record)?))
+            // Free, or held by a claim that has expired (TTL deletes lazily).
+            .condition_expression("attribute_not_exists(pk) OR expires_at_ms <= :now")
+            .expression_attribute_values(":now", number(now))
+            .send()
+            .await;
+        match result.map_err(store_error) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn take(&self, key: &str, now: EpochMillis) -> Result<Option<String>, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(claim_key(key)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            // The conditional delete is the single use: of two concurrent takes, one fails.
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        let attributes = match result.map_err(store_error) {
+            Ok(output) => output.attributes,
+            Err(StoreError::Conflict) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(item) = attributes.filter(|item| !item.is_empty()) else {
+            return Ok(None);
+        };
+        let record: ClaimRecord = decode(item)?;
+        Ok((record.expires_at_ms > now).then_some(record.value))
     }
 }

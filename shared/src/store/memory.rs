@@ -2,7 +2,8 @@
 //! conditional writes, under one mutex.
 
 use super::{
-    CreateOrder, Delivery, DeliveryStore, OrderStore, OutboxStore, StoreError, TenantStore,
+    ClaimStore, CreateOrder, Delivery, DeliveryStore, OrderStore, OutboxStore, StoreError,
+    TenantStore,
 };
 use crate::model::{EpochMillis, Order, OrderPhase, OutboxItem, TenantConfig, VendorId};
 use async_trait::async_trait;
@@ -23,6 +24,8 @@ struct Inner {
     orders: HashMap<String, Order>,
     deliveries: HashMap<String, DeliveryRecord>,
     outbox: HashMap<String, OutboxItem>,
+    /// key → (value, expires_at)
+    claims: HashMap<String, (String, EpochMillis)>,
 }
 
 struct DeliveryRecord {
@@ -203,5 +206,34 @@ impl OutboxStore for MemoryStore {
     async fn remove(&self, id: &str) -> Result<(), StoreError> {
         self.lock().outbox.remove(id);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ClaimStore for MemoryStore {
+    async fn claim(
+        &self,
+        key: &str,
+        value: &str,
+        now: EpochMillis,
+        expires_at: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.claims.get(key).is_some_and(|(_, until)| *until > now) {
+            return Ok(false);
+        }
+        inner
+            .claims
+            .insert(key.to_owned(), (value.to_owned(), expires_at));
+        Ok(true)
+    }
+
+    async fn take(&self, key: &str, now: EpochMillis) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .claims
+            .remove(key)
+            .filter(|(_, until)| *until > now)
+            .map(|(value, _)| value))
     }
 }

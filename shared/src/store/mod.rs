@@ -93,6 +93,24 @@ pub trait OutboxStore: Send + Sync {
     async fn remove(&self, id: &str) -> Result<(), StoreError>;
 }
 
+/// Short-lived entries that one caller claims: OAuth `state` values (single use, expiring)
+/// and the lease that lets one invocation at a time refresh a tenant's Lever token.
+#[async_trait]
+pub trait ClaimStore: Send + Sync {
+    /// Writes `key → value` unless an entry that has not expired holds the key. True if
+    /// this call wrote it.
+    async fn claim(
+        &self,
+        key: &str,
+        value: &str,
+        now: EpochMillis,
+        expires_at: EpochMillis,
+    ) -> Result<bool, StoreError>;
+    /// Removes the entry, returning its value if it had not expired: at most one caller
+    /// gets it.
+    async fn take(&self, key: &str, now: EpochMillis) -> Result<Option<String>, StoreError>;
+}
+
 /// Everything a function needs from storage, as one object to share.
-pub trait Store: TenantStore + OrderStore + DeliveryStore + OutboxStore {}
-impl<T: TenantStore + OrderStore + DeliveryStore + OutboxStore> Store for T {}
+pub trait Store: TenantStore + OrderStore + DeliveryStore + OutboxStore + ClaimStore {}
+impl<T: TenantStore + OrderStore + DeliveryStore + OutboxStore + ClaimStore> Store for T {}

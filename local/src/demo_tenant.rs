@@ -21,6 +21,24 @@ pub const STERLING_PACKAGE_SERVICES: [&str; 2] =
     ["Criminal Record Check", "Employment Verification"];
 pub const STERLING_PACKAGE_TAG_PREFIX: &str = "STERLING BGC PKG:";
 
+/// The second tenant, a Lever account connected as an authorized app (OAuth).
+pub const OAUTH_TENANT: &str = "globex";
+/// Its Lever simulator needs some API key; the tenant itself only ever uses OAuth.
+pub const OAUTH_TENANT_UNUSED_API_KEY: &str = "globex-api-key-not-used";
+pub const OAUTH_TENANT_STAGE_CHANGE_TOKEN: &str = "globex-signature-token";
+/// This deployment's Lever OAuth app, stored as the named secret `lever-oauth-app`.
+pub const OAUTH_APP_SECRET_NAME: &str = "lever-oauth-app";
+pub const OAUTH_CLIENT_ID: &str = "demo-oauth-client";
+pub const OAUTH_CLIENT_SECRET: &str = "demo-oauth-client-secret";
+pub const JUSTIFACTS_USERNAME: &str = "demo-jweb-user";
+pub const JUSTIFACTS_PASSWORD: &str = "demo-jweb-password";
+pub const JUSTIFACTS_CALLBACK_SECRET: &str = "whsec_anVzdGlmYWN0cy1kZW1vLWNhbGxiYWNrLXNlY3JldA==";
+pub const JUSTIFACTS_PACKAGE_TAG_PREFIX: &str = "JUSTIFACTS BGC PKG:";
+/// The seed's example package tag, on the Data Analyst posting.
+pub const JUSTIFACTS_PACKAGE_TAG: &str = "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]";
+pub const JUSTIFACTS_POSTING_ID: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+pub const JUSTIFACTS_OPPORTUNITY_ID: &str = "4c3b2a19-0f8e-4d7c-b6a5-948372615a0b";
+
 pub const PHONE_SCREEN_STAGE_ID: &str = "992f01a9-ee19-41d2-ae79-1040701b195c";
 pub const REFERENCE_CHECK_STAGE_ID: &str = "7c2690d8-6308-4ed9-ae2a-cbfe7db26593";
 pub const OFFER_STAGE_ID: &str = "5a0e4b5c-2d4f-4f7e-9a39-3f6d2b8c1e07";
@@ -43,6 +61,26 @@ pub const STERLING_OPPORTUNITY_ID: &str = "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3921"
 /// `local/demo-secrets.json`: the local stand-in for the tenant's Secrets Manager secret.
 pub fn secrets_file() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/demo-secrets.json"))
+}
+
+/// The secrets file for one run of the stack: `demo-secrets.json` with the OAuth app's
+/// URLs pointed at this run's servers, plus `extra` tenants.
+pub fn secrets_for_run(
+    functions_url: &str,
+    oauth_lever_url: &str,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> std::io::Result<serde_json::Value> {
+    let mut document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(secrets_file())?)?;
+    let app = &mut document["named"][OAUTH_APP_SECRET_NAME];
+    app["redirect_uri"] = format!("{functions_url}/lever/oauth/callback").into();
+    app["authorize_url"] = format!("{oauth_lever_url}/oauth/authorize").into();
+    app["token_url"] = format!("{oauth_lever_url}/oauth/token").into();
+    app["audience"] = format!("{oauth_lever_url}/v1/").into();
+    if let Some(tenants) = document["tenants"].as_object_mut() {
+        tenants.extend(extra);
+    }
+    Ok(document)
 }
 
 /// The demo tenant's secret document, as stored in Secrets Manager by `fixture`.

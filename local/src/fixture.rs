@@ -42,7 +42,8 @@ pub async fn start(table: &str, secrets_prefix: &str) -> Result<Stack, BoxError>
     }
     let stack = Stack::start(StackOptions {
         store: Arc::new(DynamoStore::new(dynamo, table)),
-        secrets: Arc::new(SecretsManagerSource::new(secrets, secrets_prefix)),
+        secrets: Some(Arc::new(SecretsManagerSource::new(secrets, secrets_prefix))),
+        extra_secrets: serde_json::Map::new(),
         settings: Settings::default(),
         port: 0,
     })

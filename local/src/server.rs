@@ -25,6 +25,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/lever/{tenant}/candidate-stage-change",
             any(candidate_stage_change),
         )
+        .route("/lever/oauth/callback", any(lever_oauth_callback))
         .route("/callbacks/{vendor}/{tenant}", any(vendor_callback))
         .route(
             "/callbacks/{vendor}/{tenant}/{secret}",
@@ -69,6 +70,13 @@ async fn vendor_callback(
     }
 }
 
+async fn lever_oauth_callback(State(app): State<Arc<App>>, request: Request) -> Response {
+    match to_lambda(request, &[]).await {
+        Ok(request) => from_lambda(handlers::lever_oauth_callback(&app, request).await),
+        Err(response) => response,
+    }
+}
+
 async fn list_outbox(State(app): State<Arc<App>>) -> Response {
     match app.store.list_outbox(1000).await {
         Ok(items) => Json(items).into_response(),
@@ -102,9 +110,20 @@ async fn to_lambda(
         .iter()
         .map(|(name, value)| ((*name).to_owned(), value.clone()))
         .collect();
+    // As API Gateway does, hand the function the query string already parsed.
+    let query: HashMap<String, String> = parts
+        .uri
+        .query()
+        .map(|q| {
+            reqwest::Url::parse(&format!("http://query/?{q}"))
+                .map(|url| url.query_pairs().into_owned().collect())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
     Ok(
         http::Request::from_parts(parts, lambda_http::Body::Binary(bytes.to_vec()))
-            .with_path_parameters(parameters),
+            .with_path_parameters(parameters)
+            .with_query_string_parameters(query),
     )
 }
 

@@ -2,7 +2,7 @@
 //! a store and a secrets file, each on a loopback port. The demo, `serve`, `fixture` and the
 //! end-to-end tests all start this same stack.
 
-use crate::sim::{LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim};
+use crate::sim::{JustifactsSim, LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim};
 use crate::{demo_tenant as demo, server};
 use shared::model::{Package, PackageSettings, StageRef, TenantConfig, VendorId, VendorSettings};
 use shared::secrets::file::FileSource;
@@ -19,18 +19,23 @@ use tokio::task::JoinHandle;
 /// What to start the stack with. The defaults are the embedded demo setup.
 pub struct StackOptions {
     pub store: Arc<dyn Store>,
-    pub secrets: Arc<dyn SecretsSource>,
+    /// `None`: the demo secrets (`demo-secrets.json` with this run's URLs filled in) in a
+    /// temporary file, which the OAuth callback may write tokens to.
+    pub secrets: Option<Arc<dyn SecretsSource>>,
+    /// More tenants for that file: tenant id → secret document.
+    pub extra_secrets: serde_json::Map<String, serde_json::Value>,
     pub settings: Settings,
     /// Port of the functions' server; 0 picks a free one.
     pub port: u16,
 }
 
 impl StackOptions {
-    /// In-memory store and the committed demo secrets file.
+    /// In-memory store and the demo secrets file.
     pub fn embedded() -> Self {
         StackOptions {
             store: Arc::new(MemoryStore::new()),
-            secrets: Arc::new(FileSource::new(demo::secrets_file())),
+            secrets: None,
+            extra_secrets: serde_json::Map::new(),
             settings: Settings::default(),
             port: 0,
         }
@@ -40,14 +45,23 @@ impl StackOptions {
 /// A running stack. Dropping it stops the servers.
 pub struct Stack {
     pub app: Arc<App>,
+    /// The demo tenant's Lever account (connected with an API key).
     pub lever: LeverSim,
+    /// The OAuth tenant's Lever account (connected as an authorized app).
+    pub oauth_lever: LeverSim,
     pub xref: XrefSim,
     pub sterling: SterlingSim,
+    pub justifacts: JustifactsSim,
     /// Base URL of the functions (what API Gateway would be).
     pub functions_url: String,
     pub lever_url: String,
+    pub oauth_lever_url: String,
     pub xref_url: String,
     pub sterling_url: String,
+    pub justifacts_url: String,
+    /// The secrets file, when the stack wrote one.
+    pub secrets_file: Option<PathBuf>,
+    _secrets_dir: Option<tempfile::TempDir>,
     servers: Vec<JoinHandle<()>>,
 }
 
@@ -60,53 +74,119 @@ impl Drop for Stack {
 }
 
 impl Stack {
-    /// Starts the simulators and the functions, seeds the demo tenant, its stages, posting
-    /// and candidate, and subscribes the functions to the Lever simulator's webhooks.
+    /// Starts the simulators and the functions, seeds both demo tenants, their stages,
+    /// postings and candidates, and subscribes the functions to each Lever account's
+    /// Candidate Stage Change webhook.
     pub async fn start(options: StackOptions) -> std::io::Result<Stack> {
         let lever = LeverSim::new(demo::LEVER_API_KEY);
+        let oauth_lever = LeverSim::new(demo::OAUTH_TENANT_UNUSED_API_KEY);
         let xref = XrefSim::new(demo::XREF_API_KEY, demo::XREF_CALLBACK_SECRET);
-        let (lever_addr, lever_server) = serve(0, lever.router()).await?;
-        let (xref_addr, xref_server) = serve(0, xref.router()).await?;
         let sterling = SterlingSim::new(demo::STERLING_CLIENT_ID, demo::STERLING_CLIENT_SECRET);
         sterling.add_package(
             demo::STERLING_PACKAGE_ID,
             "Standard",
             &demo::STERLING_PACKAGE_SERVICES,
         );
-        let (sterling_addr, sterling_server) = serve(0, sterling.router()).await?;
-        let lever_url = format!("http://{lever_addr}");
-        let xref_url = format!("http://{xref_addr}");
-        let sterling_url = format!("http://{sterling_addr}");
+        let justifacts = JustifactsSim::new(
+            demo::JUSTIFACTS_USERNAME,
+            demo::JUSTIFACTS_PASSWORD,
+            demo::JUSTIFACTS_CALLBACK_SECRET,
+        );
+        let mut servers = Vec::new();
+        let lever_url = serve_simulator(lever.router(), &mut servers).await?;
+        let oauth_lever_url = serve_simulator(oauth_lever.router(), &mut servers).await?;
+        let xref_url = serve_simulator(xref.router(), &mut servers).await?;
+        let sterling_url = serve_simulator(sterling.router(), &mut servers).await?;
+        let justifacts_url = serve_simulator(justifacts.router(), &mut servers).await?;
 
-        let app = Arc::new(App::new(options.store, options.secrets, options.settings));
-        seed_tenant(&app, &lever_url, &xref_url, &sterling_url)
+        let (secrets_dir, secrets_file, secrets) = match options.secrets {
+            Some(source) => (None, None, source),
+            None => {
+                let dir = tempfile::tempdir()?;
+                let path = dir.path().join("secrets.json");
+                let source: Arc<dyn SecretsSource> = Arc::new(FileSource::new(&path));
+                (Some(dir), Some(path), source)
+            }
+        };
+        let mut settings = options.settings;
+        settings.lever_oauth_app_secret = Some(demo::OAUTH_APP_SECRET_NAME.to_owned());
+        let app = Arc::new(App::new(options.store, secrets, settings));
+        let urls = Urls {
+            lever: &lever_url,
+            oauth_lever: &oauth_lever_url,
+            xref: &xref_url,
+            sterling: &sterling_url,
+            justifacts: &justifacts_url,
+        };
+        seed_tenants(&app, &urls)
             .await
             .map_err(std::io::Error::other)?;
         let (functions_addr, functions_server) =
             serve(options.port, server::router(Arc::clone(&app))).await?;
+        servers.push(functions_server);
         let functions_url = format!("http://{functions_addr}");
+        if let Some(path) = &secrets_file {
+            let document =
+                demo::secrets_for_run(&functions_url, &oauth_lever_url, options.extra_secrets)?;
+            std::fs::write(path, document.to_string())?;
+        }
 
         seed_lever(&lever);
+        seed_lever(&oauth_lever);
+        let webhook =
+            |tenant: &str| format!("{functions_url}/lever/{tenant}/candidate-stage-change");
         lever.subscribe(
             "candidateStageChange",
-            format!(
-                "{functions_url}/lever/{}/candidate-stage-change",
-                demo::TENANT
-            ),
+            webhook(demo::TENANT),
             demo::STAGE_CHANGE_TOKEN.to_owned(),
+        );
+        oauth_lever.subscribe(
+            "candidateStageChange",
+            webhook(demo::OAUTH_TENANT),
+            demo::OAUTH_TENANT_STAGE_CHANGE_TOKEN.to_owned(),
+        );
+        oauth_lever.register_oauth_app(
+            demo::OAUTH_CLIENT_ID,
+            demo::OAUTH_CLIENT_SECRET,
+            &format!("{functions_url}/lever/oauth/callback"),
         );
         Ok(Stack {
             app,
             lever,
+            oauth_lever,
             xref,
             sterling,
+            justifacts,
             functions_url,
             lever_url,
+            oauth_lever_url,
             xref_url,
             sterling_url,
-            servers: vec![lever_server, xref_server, sterling_server, functions_server],
+            justifacts_url,
+            secrets_file,
+            _secrets_dir: secrets_dir,
+            servers,
         })
     }
+}
+
+/// Where each simulator listens.
+pub struct Urls<'a> {
+    pub lever: &'a str,
+    pub oauth_lever: &'a str,
+    pub xref: &'a str,
+    pub sterling: &'a str,
+    pub justifacts: &'a str,
+}
+
+/// Serves a simulator on a free port; returns its base URL.
+async fn serve_simulator(
+    router: axum::Router,
+    servers: &mut Vec<JoinHandle<()>>,
+) -> std::io::Result<String> {
+    let (addr, server) = serve(0, router).await?;
+    servers.push(server);
+    Ok(format!("http://{addr}"))
 }
 
 async fn serve(port: u16, router: axum::Router) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
@@ -120,15 +200,11 @@ async fn serve(port: u16, router: axum::Router) -> std::io::Result<(SocketAddr, 
     Ok((addr, server))
 }
 
-/// The demo tenant: Lever at the simulator, Xref on the 'Reference Check' stage and
-/// Sterling on 'Background Check' (by name, so the lookup through Lever's API is exercised
-/// too), Sterling's package from a posting tag or the default.
-pub async fn seed_tenant(
-    app: &App,
-    lever_url: &str,
-    xref_url: &str,
-    sterling_url: &str,
-) -> Result<(), shared::store::StoreError> {
+/// The demo tenant (API key): Xref on the 'Reference Check' stage and Sterling on
+/// 'Background Check' (by name, so the lookup through Lever's API is exercised too),
+/// Sterling's package from a posting tag or the default. The OAuth tenant (authorized app):
+/// Justifacts on 'Background Check', its package from the posting's tag only.
+pub async fn seed_tenants(app: &App, urls: &Urls<'_>) -> Result<(), shared::store::StoreError> {
     let vendor = |api_base: &str, stage: &str, package| VendorSettings {
         enabled: true,
         api_base: api_base.to_owned(),
@@ -142,14 +218,14 @@ pub async fn seed_tenant(
             id: demo::STERLING_PACKAGE_ID.into(),
         }),
     };
-    let tenant = TenantConfig {
+    let demo_tenant = TenantConfig {
         tenant_id: demo::TENANT.to_owned(),
-        lever_api_base: format!("{lever_url}/v1"),
+        lever_api_base: format!("{}/v1", urls.lever),
         vendors: [
             (
                 VendorId::Xref,
                 vendor(
-                    xref_url,
+                    urls.xref,
                     demo::REFERENCE_CHECK_STAGE_NAME,
                     PackageSettings::default(),
                 ),
@@ -157,15 +233,35 @@ pub async fn seed_tenant(
             (
                 VendorId::Sterling,
                 vendor(
-                    sterling_url,
+                    urls.sterling,
                     demo::BACKGROUND_CHECK_STAGE_NAME,
                     sterling_package,
                 ),
             ),
         ]
         .into(),
+        lever_disconnected: None,
     };
-    app.store.put_tenant(&tenant).await
+    let justifacts_package = PackageSettings {
+        tag_prefix: Some(demo::JUSTIFACTS_PACKAGE_TAG_PREFIX.to_owned()),
+        default: None,
+    };
+    let oauth_tenant = TenantConfig {
+        tenant_id: demo::OAUTH_TENANT.to_owned(),
+        lever_api_base: format!("{}/v1", urls.oauth_lever),
+        vendors: [(
+            VendorId::Justifacts,
+            vendor(
+                urls.justifacts,
+                demo::BACKGROUND_CHECK_STAGE_NAME,
+                justifacts_package,
+            ),
+        )]
+        .into(),
+        lever_disconnected: None,
+    };
+    app.store.put_tenant(&demo_tenant).await?;
+    app.store.put_tenant(&oauth_tenant).await
 }
 
 /// Stages, a posting and three candidates: two complete, one without an email address.
@@ -189,6 +285,23 @@ pub fn seed_lever(lever: &LeverSim) {
         posting_id: Some(demo::POSTING_ID.into()),
         location: Some("Toronto".into()),
     });
+    lever.add_posting(SimPosting {
+        id: demo::JUSTIFACTS_POSTING_ID.into(),
+        text: "Data Analyst".into(),
+        tags: vec![demo::JUSTIFACTS_PACKAGE_TAG.into()],
+        location: Some("Hampton".into()),
+    });
+    // Lever copies the posting's tags onto its candidates' opportunities.
+    lever.add_opportunity(SimOpportunity {
+        id: demo::JUSTIFACTS_OPPORTUNITY_ID.into(),
+        name: "Katherine Johnson".into(),
+        emails: vec!["katherine@example.com".into()],
+        phones: vec![],
+        tags: vec![demo::JUSTIFACTS_PACKAGE_TAG.into()],
+        stage: demo::PHONE_SCREEN_STAGE_ID.into(),
+        posting_id: Some(demo::JUSTIFACTS_POSTING_ID.into()),
+        location: Some("Hampton".into()),
+    });
     lever.add_opportunity(SimOpportunity {
         id: demo::STERLING_OPPORTUNITY_ID.into(),
         name: "Alan Turing".into(),
@@ -209,9 +322,4 @@ pub fn seed_lever(lever: &LeverSim) {
         posting_id: Some(demo::POSTING_ID.into()),
         location: None,
     });
-}
-
-/// The path of the committed demo secrets file.
-pub fn demo_secrets_path() -> PathBuf {
-    demo::secrets_file()
 }

@@ -2,8 +2,9 @@
 //! the store, the cached secrets, one HTTP client, settings.
 
 use crate::error::AppError;
+use crate::lever::oauth::{OAuthApp, TenantTokens};
 use crate::lever::webhook::FreshnessWindow;
-use crate::lever::{LeverAuth, LeverClient, Stage};
+use crate::lever::{LeverAuth, LeverClient, LeverError, Stage};
 use crate::model::TenantConfig;
 use crate::retry::RetryPolicy;
 use crate::secrets::aws::SecretsManagerSource;
@@ -33,6 +34,9 @@ pub struct Settings {
     /// Base of the callback URLs handed to vendors when a custom domain fronts the API;
     /// `None`: the host each request came to.
     pub public_base_url: Option<String>,
+    /// Name of the secret holding this deployment's Lever OAuth app (client id and
+    /// secret, redirect URI), for tenants connected as an authorized app.
+    pub lever_oauth_app_secret: Option<String>,
 }
 
 impl Default for Settings {
@@ -46,6 +50,7 @@ impl Default for Settings {
             outbox_max_attempts: 12,
             stage_cache_ttl: Duration::from_secs(600),
             public_base_url: None,
+            lever_oauth_app_secret: None,
         }
     }
 }
@@ -59,8 +64,8 @@ pub enum ConfigError {
 }
 
 impl Settings {
-    /// Defaults, overridden by `LEVER_WEBHOOK_MAX_AGE_SECS`, `SECRETS_TTL_SECS` and
-    /// `PUBLIC_BASE_URL`.
+    /// Defaults, overridden by `LEVER_WEBHOOK_MAX_AGE_SECS`, `SECRETS_TTL_SECS`,
+    /// `PUBLIC_BASE_URL` and `LEVER_OAUTH_APP_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Settings::default();
         if let Some(secs) = env_secs("LEVER_WEBHOOK_MAX_AGE_SECS")? {
@@ -69,9 +74,9 @@ impl Settings {
         if let Some(secs) = env_secs("SECRETS_TTL_SECS")? {
             settings.secrets_ttl = secs;
         }
-        settings.public_base_url = std::env::var("PUBLIC_BASE_URL")
-            .ok()
-            .filter(|url| !url.is_empty());
+        let optional = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        settings.public_base_url = optional("PUBLIC_BASE_URL");
+        settings.lever_oauth_app_secret = optional("LEVER_OAUTH_APP_SECRET");
         Ok(settings)
     }
 
@@ -108,20 +113,22 @@ type StageCache = HashMap<String, (Instant, Arc<Vec<Stage>>)>;
 
 pub struct App {
     pub store: Arc<dyn Store>,
-    pub secrets: CachedSecrets,
+    pub secrets: Arc<CachedSecrets>,
     pub http: reqwest::Client,
     pub settings: Settings,
     stages: Mutex<StageCache>,
+    oauth_app: tokio::sync::OnceCell<Arc<OAuthApp>>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, secrets: Arc<dyn SecretsSource>, settings: Settings) -> Self {
         App {
             store,
-            secrets: CachedSecrets::new(secrets, settings.secrets_ttl),
+            secrets: Arc::new(CachedSecrets::new(secrets, settings.secrets_ttl)),
             http: reqwest::Client::new(),
             settings,
             stages: Mutex::new(HashMap::new()),
+            oauth_app: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -138,21 +145,57 @@ impl App {
         Ok(App::new(Arc::new(store), Arc::new(secrets), settings))
     }
 
-    /// A Lever client for the tenant, authenticated with its credentials.
-    pub fn lever_client(
+    /// A Lever client for the tenant: OAuth tokens that refresh themselves for an
+    /// authorized-app tenant, else its API key. A disconnected tenant gets none.
+    pub async fn lever_client(
         &self,
         tenant: &TenantConfig,
         secrets: &TenantSecrets,
     ) -> Result<LeverClient, AppError> {
-        let api_key = secrets.lever.api_key.clone().ok_or_else(|| {
-            AppError::Misconfigured("the tenant secret has no lever.api_key".into())
-        })?;
+        if tenant.lever_disconnected.is_some() {
+            return Err(LeverError::Disconnected.into());
+        }
+        let auth = match (&secrets.lever.oauth, &secrets.lever.api_key) {
+            (Some(tokens), _) => LeverAuth::OAuth(Arc::new(TenantTokens::new(
+                &tenant.tenant_id,
+                tokens.clone(),
+                self.oauth_app().await?,
+                Arc::clone(&self.store),
+                Arc::clone(&self.secrets),
+                self.http.clone(),
+                self.settings.retry.clone(),
+            ))),
+            (None, Some(api_key)) => LeverAuth::ApiKey(api_key.clone()),
+            (None, None) => {
+                return Err(AppError::Misconfigured(
+                    "the tenant secret has neither lever.api_key nor lever.oauth".into(),
+                ))
+            }
+        };
         Ok(LeverClient::new(
             self.http.clone(),
             &tenant.lever_api_base,
-            LeverAuth::ApiKey(api_key),
+            auth,
             self.settings.retry.clone(),
         ))
+    }
+
+    /// This deployment's Lever OAuth app, read once from its secret.
+    pub async fn oauth_app(&self) -> Result<Arc<OAuthApp>, AppError> {
+        let name = self
+            .settings
+            .lever_oauth_app_secret
+            .as_deref()
+            .ok_or_else(|| AppError::Misconfigured("LEVER_OAUTH_APP_SECRET is not set".into()))?;
+        self.oauth_app
+            .get_or_try_init(|| async {
+                let json = self.secrets.source().load_named(name).await?;
+                OAuthApp::parse(&json)
+                    .map(Arc::new)
+                    .map_err(|e| AppError::Misconfigured(e.to_string()))
+            })
+            .await
+            .cloned()
     }
 
     /// The tenant's stages, fetched through Lever's API at most once per cache period.

@@ -23,15 +23,17 @@ pub fn now_millis() -> EpochMillis {
 pub enum VendorId {
     Xref,
     Sterling,
+    Justifacts,
 }
 
 impl VendorId {
-    pub const ALL: [VendorId; 2] = [VendorId::Xref, VendorId::Sterling];
+    pub const ALL: [VendorId; 3] = [VendorId::Xref, VendorId::Sterling, VendorId::Justifacts];
 
     pub fn as_str(self) -> &'static str {
         match self {
             VendorId::Xref => "xref",
             VendorId::Sterling => "sterling",
+            VendorId::Justifacts => "justifacts",
         }
     }
 
@@ -44,6 +46,7 @@ impl VendorId {
         match self {
             VendorId::Xref => "Xref reference check",
             VendorId::Sterling => "Sterling Backcheck background check",
+            VendorId::Justifacts => "Justifacts background check",
         }
     }
 
@@ -52,6 +55,7 @@ impl VendorId {
         match self {
             VendorId::Xref => "Xref",
             VendorId::Sterling => "Sterling Backcheck",
+            VendorId::Justifacts => "Justifacts",
         }
     }
 }
@@ -94,6 +98,16 @@ pub struct TenantConfig {
     pub lever_api_base: String,
     #[serde(default)]
     pub vendors: BTreeMap<VendorId, VendorSettings>,
+    /// Set when Lever refused the tenant's OAuth refresh token (the app was revoked in
+    /// Lever); cleared by reconnecting. While set, nothing calls Lever for this tenant.
+    #[serde(default)]
+    pub lever_disconnected: Option<Disconnected>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disconnected {
+    pub reason: String,
+    pub at: EpochMillis,
 }
 
 impl TenantConfig {

@@ -68,6 +68,7 @@ async fn tenants_round_trip(store: Arc<dyn Store>) {
             },
         )]
         .into(),
+        lever_disconnected: None,
     };
     store.put_tenant(&tenant).await.unwrap();
     assert_eq!(

@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use shared::callback_auth::sign_headers;
 use shared::model::now_millis;
 use shared::retry::RetryPolicy;
-use shared::secrets::file::FileSource;
 use shared::store::memory::MemoryStore;
 use shared::store::TenantStore;
 use shared::Settings;
@@ -22,17 +21,12 @@ pub struct Harness {
     pub stack: Stack,
     pub store: Arc<MemoryStore>,
     pub http: reqwest::Client,
-    _secrets: tempfile::TempDir,
 }
 
 /// A stack with fast retries (so outage tests finish quickly) and a second tenant,
 /// `other`, whose secrets differ from the demo tenant's.
 pub async fn start() -> Harness {
-    let secrets_dir = tempfile::tempdir().unwrap();
-    let path = secrets_dir.path().join("secrets.json");
-    let mut document: Value =
-        serde_json::from_str(&std::fs::read_to_string(demo::secrets_file()).unwrap()).unwrap();
-    document["tenants"]["other"] = json!({
+    let other = json!({
         "lever": { "api_key": "other-key" },
         "webhooks": { "candidateStageChange": { "current": "other-token" } },
         "vendors": {
@@ -44,8 +38,6 @@ pub async fn start() -> Harness {
             }
         }
     });
-    std::fs::write(&path, document.to_string()).unwrap();
-
     let store = Arc::new(MemoryStore::new());
     let settings = Settings {
         retry: RetryPolicy {
@@ -59,7 +51,8 @@ pub async fn start() -> Harness {
     };
     let stack = Stack::start(StackOptions {
         store: store.clone(),
-        secrets: Arc::new(FileSource::new(path)),
+        secrets: None,
+        extra_secrets: [("other".to_owned(), other)].into_iter().collect(),
         settings,
         port: 0,
     })
@@ -72,7 +65,6 @@ pub async fn start() -> Harness {
         stack,
         store,
         http: reqwest::Client::new(),
-        _secrets: secrets_dir,
     }
 }
 

@@ -132,7 +132,7 @@ async fn on_stage_change(
     change: &StageChange,
     callback_base: &str,
 ) -> Result<Ack, AppError> {
-    let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
+    let lever = app.lever_client(&tenant.config, &tenant.secrets).await?;
     let mut triggered = Vec::new();
     for (vendor, settings) in tenant.config.enabled_vendors() {
         if stage_matches(
@@ -202,7 +202,7 @@ async fn keep_for_retry(
     callback_base: &str,
     error: &AppError,
 ) -> Result<Ack, AppError> {
-    let item = OutboxItem::new(
+    let mut item = OutboxItem::new(
         tenant.id(),
         OutboxWork::LeverWebhook {
             tenant_id: tenant.id().to_owned(),
@@ -212,8 +212,14 @@ async fn keep_for_retry(
         },
         error.to_string(),
     );
+    let detail = if super::is_disconnected(error) {
+        // Retrying cannot help until the tenant reconnects, which replays it.
+        item.next_attempt_at = super::outbox::PARKED;
+        "the tenant's Lever connection was revoked; the delivery is kept until it reconnects"
+    } else {
+        "Lever is unavailable; the delivery is kept and retried"
+    };
     app.store.enqueue(&item).await?;
     tracing::warn!(tenant = tenant.id(), outbox_id = %item.id, error = %error, "delivery kept for retry");
-    Ok(Ack::new(AckStatus::Queued)
-        .with_detail("Lever is unavailable; the delivery is kept and retried"))
+    Ok(Ack::new(AckStatus::Queued).with_detail(detail))
 }

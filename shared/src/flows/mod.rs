@@ -9,6 +9,7 @@
 
 pub mod lever_sync;
 pub mod lever_webhook;
+pub mod oauth;
 pub mod ordering;
 pub mod outbox;
 pub mod vendor_callback;
@@ -126,6 +127,14 @@ pub(crate) fn is_transient(error: &AppError) -> bool {
     match error {
         AppError::Lever(crate::lever::LeverError::Unavailable(_)) => true,
         AppError::Vendor(e) => e.is_transient(),
-        _ => false,
+        _ => is_disconnected(error),
     }
+}
+
+/// The tenant's Lever app was revoked: work is kept, parked until it reconnects.
+pub(crate) fn is_disconnected(error: &AppError) -> bool {
+    matches!(
+        error,
+        AppError::Lever(crate::lever::LeverError::Disconnected)
+    )
 }

@@ -64,6 +64,15 @@ async fn run_item(app: &App, mut item: OutboxItem) -> Result<ItemResult, AppErro
         }
         // Nothing can be recorded while the store itself is down: stop the drain.
         Err(AppError::Store(e)) => Err(e.into()),
+        // No point retrying until the tenant reconnects, which unparks it.
+        Err(error) if super::is_disconnected(&error) => {
+            item.last_error = Some(error.to_string());
+            item.next_attempt_at = PARKED;
+            app.store.reschedule(&item).await?;
+            tracing::warn!(tenant = %item.tenant_id, outbox_id = %item.id,
+                "tenant disconnected from Lever: outbox item parked until it reconnects");
+            Ok(ItemResult::Parked)
+        }
         Err(error) => {
             item.attempts += 1;
             item.last_error = Some(error.to_string());
@@ -83,6 +92,19 @@ async fn run_item(app: &App, mut item: OutboxItem) -> Result<ItemResult, AppErro
     }
 }
 
+/// Makes the tenant's parked items due now (after it reconnected). Returns how many.
+pub async fn unpark_tenant(app: &App, tenant_id: &str) -> Result<usize, AppError> {
+    let mut unparked = 0;
+    for mut item in app.store.list_outbox(10_000).await? {
+        if item.tenant_id == tenant_id && item.next_attempt_at == PARKED {
+            item.next_attempt_at = now_millis();
+            app.store.reschedule(&item).await?;
+            unparked += 1;
+        }
+    }
+    Ok(unparked)
+}
+
 /// 1, 2, 4 … minutes, at most 6 hours between attempts.
 fn backoff(attempts: u32) -> Duration {
     Duration::from_secs(60 << attempts.saturating_sub(1).min(9)).min(Duration::from_secs(6 * 3600))
@@ -98,7 +120,7 @@ async fn run(app: &App, work: &OutboxWork) -> Result<(), AppError> {
                 return Ok(());
             };
             let tenant = load_tenant(app, &order.tenant_id).await?;
-            let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
+            let lever = app.lever_client(&tenant.config, &tenant.secrets).await?;
             ordering::place(app, &tenant, &lever, order, callback_base).await?;
             Ok(())
         }
@@ -107,7 +129,7 @@ async fn run(app: &App, work: &OutboxWork) -> Result<(), AppError> {
                 return Ok(());
             };
             let tenant = load_tenant(app, &order.tenant_id).await?;
-            let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
+            let lever = app.lever_client(&tenant.config, &tenant.secrets).await?;
             lever_sync::sync(app, &lever, order_id, None).await
         }
         OutboxWork::LeverWebhook {

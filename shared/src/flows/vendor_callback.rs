@@ -170,7 +170,7 @@ async fn apply(
     }
     // Also catches up a Lever write that failed before (e.g. on a repeated callback).
     if !lever_sync::pending_writes(&order).is_empty() {
-        let lever = app.lever_client(&tenant.config, &tenant.secrets)?;
+        let lever = app.lever_client(&tenant.config, &tenant.secrets).await?;
         lever_sync::sync_or_keep(app, tenant, &lever, &order.order_id, None).await?;
     }
     let mut ack = Ack::new(if changed {

@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::callback_auth::CallbackAuthError;
 use crate::error::AppError;
-use crate::flows::{lever_webhook, vendor_callback, Ack};
+use crate::flows::{lever_webhook, oauth, vendor_callback, Ack};
 use crate::lever::webhook::{SignatureError, WebhookKind};
 use crate::lever::LeverError;
 use crate::model::{is_valid_tenant_id, VendorId};
@@ -56,6 +56,63 @@ pub async fn vendor_callback(app: &App, vendor: VendorId, request: Request) -> R
         Err(e) => Err(e),
     };
     respond(result)
+}
+
+/// `GET /lever/oauth/callback`: where Lever sends the tenant's Super Admin back after they
+/// accept (or decline) the app. A person reads the answer, so it is a small HTML page.
+pub async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body> {
+    if request.method() != Method::GET {
+        return respond(Err(AppError::MethodNotAllowed));
+    }
+    let query = request.query_string_parameters();
+    let result = oauth::complete(
+        app,
+        query.first("code"),
+        query.first("state"),
+        query.first("error"),
+    )
+    .await;
+    let (status, title, message) = match result {
+        Ok(tenant) => (
+            StatusCode::OK,
+            "Lever connected",
+            format!("Lever is connected for tenant {tenant}. You can close this window."),
+        ),
+        Err(error) => {
+            let (status, code) = classify(&error);
+            tracing::warn!(status = status.as_u16(), code, error = %error, "OAuth callback refused");
+            (
+                status,
+                "Lever not connected",
+                public_message(&error, status),
+            )
+        }
+    };
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><h1>{title}</h1><p>{}</p></body></html>",
+        escape_html(&message)
+    );
+    let mut response = Response::new(Body::Text(page));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+fn escape_html(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            other => other.to_string(),
+        })
+        .collect()
 }
 
 /// What every POST route checks before any flow runs.
@@ -158,6 +215,9 @@ fn classify(error: &AppError) -> (StatusCode, &'static str) {
         AppError::InProgress => (StatusCode::CONFLICT, "in_progress"),
         AppError::CallbackAuth(CallbackAuthError::NotConfigured) | AppError::Misconfigured(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "tenant_misconfigured")
+        }
+        AppError::Lever(LeverError::Disconnected) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "lever_disconnected")
         }
         AppError::Store(StoreError::Unavailable(_))
         | AppError::Secrets(SecretsError::Unavailable(_))

@@ -3,21 +3,40 @@
 
 use super::model::{NewNote, Opportunity, Posting, Stage};
 use crate::retry::{send_with_retry, RetryPolicy, SendError};
+use async_trait::async_trait;
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Bounds `list_stages`, so a server that always says `hasNext` cannot loop us forever.
 const MAX_PAGES: usize = 50;
 /// Longest part of Lever's error message kept in [`LeverError::Rejected`].
 const MAX_MESSAGE_CHARS: usize = 200;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum LeverAuth {
     /// Basic auth, the key as user name and an empty password.
     ApiKey(SecretString),
-    /// OAuth access token.
+    /// A fixed OAuth access token.
+    Bearer(SecretString),
+    /// OAuth access tokens that renew themselves (see [`super::oauth::TenantTokens`]).
+    OAuth(Arc<dyn AccessTokens>),
+}
+
+/// Where an authorized-app tenant's access token comes from.
+#[async_trait]
+pub trait AccessTokens: Send + Sync {
+    /// A token to use now, refreshed first if it is about to expire.
+    async fn current(&self) -> Result<SecretString, LeverError>;
+    /// Lever answered 401 to `rejected`: a replacement.
+    async fn after_rejection(&self, rejected: &SecretString) -> Result<SecretString, LeverError>;
+}
+
+/// The credential one request is sent with.
+enum Credential<'a> {
+    Basic(&'a SecretString),
     Bearer(SecretString),
 }
 
@@ -35,6 +54,10 @@ pub enum LeverError {
     /// 429/5xx/timeouts still failing after the retry bound.
     #[error("Lever unavailable: {0}")]
     Unavailable(String),
+    /// The tenant's authorized app was revoked in Lever (or its refresh token expired):
+    /// nothing works until the tenant is reconnected, so nothing retries.
+    #[error("the tenant's Lever connection was revoked; reconnect it")]
+    Disconnected,
     #[error("unexpected response from Lever: {0}")]
     Decode(String),
     /// An unusable base URL or credential (e.g. a token that is no valid header value).
@@ -105,14 +128,18 @@ impl LeverClient {
         const WHAT: &str = "opportunity";
         let mut url = self.url(&["opportunities", segment(WHAT, id)?])?;
         url.query_pairs_mut().append_pair("expand", "applications");
-        let response = self.send(WHAT, || self.request(Method::GET, &url)).await?;
+        let response = self
+            .send(WHAT, |auth| self.request(auth, Method::GET, &url))
+            .await?;
         Ok(decode::<Data<_>>(response).await?.data)
     }
 
     pub async fn get_posting(&self, id: &str) -> Result<Posting, LeverError> {
         const WHAT: &str = "posting";
         let url = self.url(&["postings", segment(WHAT, id)?])?;
-        let response = self.send(WHAT, || self.request(Method::GET, &url)).await?;
+        let response = self
+            .send(WHAT, |auth| self.request(auth, Method::GET, &url))
+            .await?;
         Ok(decode::<Data<_>>(response).await?.data)
     }
 
@@ -131,7 +158,7 @@ impl LeverClient {
                 }
             }
             let response = self
-                .send("stages", || self.request(Method::GET, &url))
+                .send("stages", |auth| self.request(auth, Method::GET, &url))
                 .await?;
             let page: Page<Stage> = decode(response).await?;
             stages.extend(page.data);
@@ -167,7 +194,9 @@ impl LeverClient {
         const WHAT: &str = "opportunity";
         let url = self.url(&["opportunities", segment(WHAT, opportunity_id)?, "notes"])?;
         let response = self
-            .send(WHAT, || self.request(Method::POST, &url).json(note))
+            .send(WHAT, |auth| {
+                self.request(auth, Method::POST, &url).json(note)
+            })
             .await?;
         Ok(decode::<Data<CreatedNote>>(response).await?.data.note_id)
     }
@@ -186,9 +215,11 @@ impl LeverClient {
             "notes",
             segment(WHAT, note_id)?,
         ])?;
-        self.send(WHAT, || self.request(Method::PUT, &url).json(note))
-            .await
-            .map(drop)
+        self.send(WHAT, |auth| {
+            self.request(auth, Method::PUT, &url).json(note)
+        })
+        .await
+        .map(drop)
     }
 
     async fn change_tags(
@@ -203,8 +234,8 @@ impl LeverClient {
             return Ok(());
         }
         let url = self.url(&["opportunities", segment(WHAT, opportunity_id)?, action])?;
-        self.send(WHAT, || {
-            self.request(Method::POST, &url).json(&Tags { tags })
+        self.send(WHAT, |auth| {
+            self.request(auth, Method::POST, &url).json(&Tags { tags })
         })
         .await
         .map(drop)
@@ -221,12 +252,20 @@ impl LeverClient {
         Ok(url)
     }
 
-    fn request(&self, method: Method, url: &Url) -> RequestBuilder {
+    fn request(&self, credential: &Credential<'_>, method: Method, url: &Url) -> RequestBuilder {
         let request = self.http.request(method, url.clone());
-        match &self.auth {
-            LeverAuth::ApiKey(key) => request.basic_auth(key.expose_secret(), None::<&str>),
-            LeverAuth::Bearer(token) => request.bearer_auth(token.expose_secret()),
+        match credential {
+            Credential::Basic(key) => request.basic_auth(key.expose_secret(), None::<&str>),
+            Credential::Bearer(token) => request.bearer_auth(token.expose_secret()),
         }
+    }
+
+    async fn credential(&self) -> Result<Credential<'_>, LeverError> {
+        Ok(match &self.auth {
+            LeverAuth::ApiKey(key) => Credential::Basic(key),
+            LeverAuth::Bearer(token) => Credential::Bearer(token.clone()),
+            LeverAuth::OAuth(tokens) => Credential::Bearer(tokens.current().await?),
+        })
     }
 
     /// Sends with retries and turns Lever's error statuses into [`LeverError`]s; `what` names
@@ -234,14 +273,19 @@ impl LeverClient {
     async fn send(
         &self,
         what: &str,
-        request: impl Fn() -> RequestBuilder,
+        request: impl Fn(&Credential<'_>) -> RequestBuilder,
     ) -> Result<Response, LeverError> {
-        let response = send_with_retry(&self.retry, request)
-            .await
-            .map_err(|e| match e {
-                SendError::Build(e) => LeverError::Misconfigured(e.to_string()),
-                gave_up @ SendError::GaveUp { .. } => LeverError::Unavailable(gave_up.to_string()),
-            })?;
+        let mut credential = self.credential().await?;
+        let mut response = self.send_once(&credential, &request).await?;
+        // An OAuth token Lever no longer takes (expired early, or refreshed elsewhere) is
+        // replaced once; a second 401 is the answer.
+        if let (LeverAuth::OAuth(tokens), Credential::Bearer(rejected)) = (&self.auth, &credential)
+        {
+            if response.status() == StatusCode::UNAUTHORIZED {
+                credential = Credential::Bearer(tokens.after_rejection(rejected).await?);
+                response = self.send_once(&credential, &request).await?;
+            }
+        }
         let status = response.status();
         match status {
             _ if status.is_success() => Ok(response),
@@ -264,6 +308,21 @@ impl LeverClient {
                 status.as_u16()
             ))),
         }
+    }
+}
+
+impl LeverClient {
+    async fn send_once(
+        &self,
+        credential: &Credential<'_>,
+        request: &impl Fn(&Credential<'_>) -> RequestBuilder,
+    ) -> Result<Response, LeverError> {
+        send_with_retry(&self.retry, || request(credential))
+            .await
+            .map_err(|e| match e {
+                SendError::Build(e) => LeverError::Misconfigured(e.to_string()),
+                gave_up @ SendError::GaveUp { .. } => LeverError::Unavailable(gave_up.to_string()),
+            })
     }
 }
 

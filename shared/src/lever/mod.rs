@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod model;
+pub mod oauth;
 pub mod webhook;
 
 pub use client::{LeverAuth, LeverClient, LeverError};

@@ -1,6 +1,8 @@
 //! Tenant secrets from AWS Secrets Manager: one secret per tenant, named `{prefix}{tenant}`.
 
-use super::{SecretsError, SecretsSource, TenantSecrets};
+use super::{
+    describe_json_error, with_lever_tokens, OAuthTokens, SecretsError, SecretsSource, TenantSecrets,
+};
 use crate::model::is_valid_tenant_id;
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
@@ -28,22 +30,59 @@ impl SecretsSource for SecretsManagerSource {
         if !is_valid_tenant_id(tenant_id) {
             return Err(SecretsError::NotFound(tenant_id.to_owned()));
         }
+        let json = self
+            .read(&format!("{}{tenant_id}", self.prefix))
+            .await
+            .map_err(|e| match e {
+                SecretsError::NotFound(_) => SecretsError::NotFound(tenant_id.to_owned()),
+                other => other,
+            })?;
+        TenantSecrets::parse(&json)
+    }
+
+    async fn store_lever_tokens(
+        &self,
+        tenant_id: &str,
+        tokens: &OAuthTokens,
+    ) -> Result<(), SecretsError> {
+        let name = format!("{}{tenant_id}", self.prefix);
+        let current = self.read(&name).await?;
+        let current: serde_json::Value = serde_json::from_str(&current)
+            .map_err(|e| SecretsError::Malformed(describe_json_error(&e)))?;
+        let updated = with_lever_tokens(current, tokens)?;
+        self.client
+            .put_secret_value()
+            .secret_id(&name)
+            .secret_string(updated.to_string())
+            .send()
+            .await
+            .map_err(|err| SecretsError::Unavailable(DisplayErrorContext(&err).to_string()))?;
+        Ok(())
+    }
+
+    async fn load_named(&self, name: &str) -> Result<String, SecretsError> {
+        self.read(name).await
+    }
+}
+
+impl SecretsManagerSource {
+    /// The secret's JSON text.
+    async fn read(&self, name: &str) -> Result<String, SecretsError> {
         let output = self
             .client
             .get_secret_value()
-            .secret_id(format!("{}{tenant_id}", self.prefix))
+            .secret_id(name)
             .send()
             .await
             .map_err(|err| match err.as_service_error() {
                 Some(service) if service.is_resource_not_found_exception() => {
-                    SecretsError::NotFound(tenant_id.to_owned())
+                    SecretsError::NotFound(name.to_owned())
                 }
-                // Error details name the failure (code, message, connection), never the value.
                 _ => SecretsError::Unavailable(DisplayErrorContext(&err).to_string()),
             })?;
-        let json = output.secret_string().ok_or_else(|| {
-            SecretsError::Malformed(format!("secret for tenant {tenant_id} has no SecretString"))
-        })?;
-        TenantSecrets::parse(json)
+        output
+            .secret_string()
+            .map(str::to_owned)
+            .ok_or_else(|| SecretsError::Malformed(format!("secret {name} has no SecretString")))
     }
 }

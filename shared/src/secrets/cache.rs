@@ -36,6 +36,11 @@ impl CachedSecrets {
         }
     }
 
+    /// The source behind the cache, for reads that must bypass it and for writes.
+    pub fn source(&self) -> &Arc<dyn SecretsSource> {
+        &self.source
+    }
+
     /// How often a signature mismatch may force a re-read per tenant (default 60 s).
     pub fn with_mismatch_reload_interval(mut self, interval: Duration) -> Self {
         self.mismatch_reload_interval = interval;

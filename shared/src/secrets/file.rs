@@ -1,7 +1,9 @@
 //! Tenant secrets from a local JSON file, for the local server and tests:
-//! `{"tenants": {"<tenant>": <TenantSecrets document>}}`.
+//! `{"tenants": {"<tenant>": <TenantSecrets document>}, "named": {"<name>": <document>}}`.
 
-use super::{describe_json_error, SecretsError, SecretsSource, TenantSecrets};
+use super::{
+    describe_json_error, with_lever_tokens, OAuthTokens, SecretsError, SecretsSource, TenantSecrets,
+};
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -9,6 +11,8 @@ use std::path::PathBuf;
 
 pub struct FileSource {
     path: PathBuf,
+    /// Serialises this process's read-modify-write of the file.
+    writing: tokio::sync::Mutex<()>,
 }
 
 /// Tenants stay raw JSON so one malformed tenant does not hide the others.
@@ -19,7 +23,10 @@ struct SecretsFile {
 
 impl FileSource {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            writing: tokio::sync::Mutex::new(()),
+        }
     }
 }
 
@@ -28,10 +35,7 @@ impl SecretsSource for FileSource {
     /// Reads the file on every call so an edit (a rotated token) takes effect at once.
     async fn load(&self, tenant_id: &str) -> Result<TenantSecrets, SecretsError> {
         let path = self.path.display();
-        let text = tokio::fs::read_to_string(&self.path)
-            .await
-            .map_err(|e| SecretsError::Unavailable(format!("cannot read {path}: {e}")))?;
-        let mut file: SecretsFile = serde_json::from_str(&text)
+        let mut file: SecretsFile = serde_json::from_value(self.read().await?)
             .map_err(|e| SecretsError::Malformed(format!("{path}: {}", describe_json_error(&e))))?;
         let document = file
             .tenants
@@ -43,5 +47,50 @@ impl SecretsSource for FileSource {
                 describe_json_error(&e)
             ))
         })
+    }
+
+    async fn store_lever_tokens(
+        &self,
+        tenant_id: &str,
+        tokens: &OAuthTokens,
+    ) -> Result<(), SecretsError> {
+        let _writing = self.writing.lock().await;
+        let mut file = self.read().await?;
+        let tenant = file
+            .get_mut("tenants")
+            .and_then(|tenants| tenants.get_mut(tenant_id))
+            .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
+        *tenant = with_lever_tokens(tenant.take(), tokens)?;
+        let text = serde_json::to_string_pretty(&file)
+            .map_err(|e| SecretsError::Malformed(describe_json_error(&e)))?;
+        // Write beside, then rename: a reader never sees half a file.
+        let partial = self.path.with_extension("json.partial");
+        let unavailable = |e: std::io::Error| SecretsError::Unavailable(e.to_string());
+        tokio::fs::write(&partial, text)
+            .await
+            .map_err(unavailable)?;
+        tokio::fs::rename(&partial, &self.path)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn load_named(&self, name: &str) -> Result<String, SecretsError> {
+        self.read()
+            .await?
+            .get("named")
+            .and_then(|named| named.get(name))
+            .map(|document| document.to_string())
+            .ok_or_else(|| SecretsError::NotFound(name.to_owned()))
+    }
+}
+
+impl FileSource {
+    async fn read(&self) -> Result<serde_json::Value, SecretsError> {
+        let path = self.path.display();
+        let text = tokio::fs::read_to_string(&self.path)
+            .await
+            .map_err(|e| SecretsError::Unavailable(format!("cannot read {path}: {e}")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| SecretsError::Malformed(format!("{path}: {}", describe_json_error(&e))))
     }
 }

@@ -28,6 +28,62 @@ pub enum SecretsError {
 #[async_trait]
 pub trait SecretsSource: Send + Sync {
     async fn load(&self, tenant_id: &str) -> Result<TenantSecrets, SecretsError>;
+
+    /// Replaces the tenant's Lever OAuth tokens, keeping the rest of its document.
+    async fn store_lever_tokens(
+        &self,
+        tenant_id: &str,
+        _tokens: &OAuthTokens,
+    ) -> Result<(), SecretsError> {
+        Err(SecretsError::Unavailable(format!(
+            "this secrets source cannot store tokens for {tenant_id}"
+        )))
+    }
+
+    /// A deployment-wide secret document by name, as raw JSON (the Lever OAuth app's
+    /// client credentials).
+    async fn load_named(&self, name: &str) -> Result<String, SecretsError> {
+        Err(SecretsError::NotFound(name.to_owned()))
+    }
+}
+
+/// A tenant's Lever OAuth tokens (authorized-app tenants). Access tokens last an hour;
+/// each refresh also replaces the refresh token.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OAuthTokens {
+    pub access_token: SecretString,
+    pub refresh_token: SecretString,
+    /// When the access token expires, ms since the epoch.
+    pub expires_at: crate::model::EpochMillis,
+}
+
+impl OAuthTokens {
+    /// The stored form. The one place token values leave their `SecretString`s.
+    pub fn to_document(&self) -> serde_json::Value {
+        use secrecy::ExposeSecret;
+        serde_json::json!({
+            "access_token": self.access_token.expose_secret(),
+            "refresh_token": self.refresh_token.expose_secret(),
+            "expires_at": self.expires_at,
+        })
+    }
+}
+
+/// Sets `lever.oauth` in a tenant's secret document, keeping everything else.
+pub(crate) fn with_lever_tokens(
+    mut document: serde_json::Value,
+    tokens: &OAuthTokens,
+) -> Result<serde_json::Value, SecretsError> {
+    let lever = document
+        .as_object_mut()
+        .ok_or_else(|| SecretsError::Malformed("the secret is not a JSON object".into()))?
+        .entry("lever")
+        .or_insert_with(|| serde_json::json!({}));
+    let lever = lever
+        .as_object_mut()
+        .ok_or_else(|| SecretsError::Malformed("`lever` is not a JSON object".into()))?;
+    lever.insert("oauth".into(), tokens.to_document());
+    Ok(document)
 }
 
 /// A secret that can be rotated: the previous value stays valid until it is removed.
@@ -46,11 +102,15 @@ impl RotatingSecret {
 }
 
 /// How this product authenticates to a tenant's Lever account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct LeverCredentials {
     /// Basic auth `KEY:` (Sterling and Xref connect this way).
     #[serde(default)]
     pub api_key: Option<SecretString>,
+    /// OAuth tokens of an authorized app (Justifacts, HRLogics and ESR connect this way);
+    /// written by the OAuth callback and each refresh.
+    #[serde(default)]
+    pub oauth: Option<OAuthTokens>,
 }
 
 /// One signature token per Lever webhook type, each rotatable.
@@ -94,6 +154,8 @@ pub struct VendorSecrets {
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 pub struct TenantSecrets {
+    /// Empty for an authorized-app tenant until it is connected by OAuth.
+    #[serde(default)]
     pub lever: LeverCredentials,
     #[serde(default)]
     pub webhooks: WebhookTokens,

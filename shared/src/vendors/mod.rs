@@ -1,6 +1,7 @@
 //! Screening vendors behind one interface. Each vendor's wire format lives in its own
 //! module; adding a vendor means one module here and one arm in [`adapter`].
 
+pub mod justifacts;
 pub mod packages;
 pub mod sterling;
 pub mod xref;
@@ -170,6 +171,15 @@ pub fn adapter(vendor: VendorId) -> &'static dyn VendorAdapter {
     match vendor {
         VendorId::Xref => &xref::Xref,
         VendorId::Sterling => &sterling::Sterling,
+        VendorId::Justifacts => &justifacts::Justifacts,
+    }
+}
+
+/// Vendors want given and family names; Lever has one name field.
+pub(crate) fn split_name(name: &str) -> (&str, &str) {
+    match name.trim().rsplit_once(char::is_whitespace) {
+        Some((given, family)) => (given.trim(), family.trim()),
+        None => (name.trim(), name.trim()),
     }
 }
 

@@ -305,14 +305,6 @@ fn encode_segment(id: &str) -> String {
         .collect()
 }
 
-/// Sterling wants given and family names; Lever has one name field.
-fn split_name(name: &str) -> (&str, &str) {
-    match name.trim().rsplit_once(char::is_whitespace) {
-        Some((given, family)) => (given.trim(), family.trim()),
-        None => (name.trim(), name.trim()),
-    }
-}
-
 #[async_trait]
 impl VendorAdapter for Sterling {
     fn vendor(&self) -> VendorId {
@@ -332,7 +324,7 @@ impl VendorAdapter for Sterling {
         let package = order
             .package
             .ok_or(VendorError::MissingCredential("package"))?;
-        let (given_name, family_name) = split_name(order.name);
+        let (given_name, family_name) = super::split_name(order.name);
         let candidate = NewCandidate {
             client_reference_id: order.order_id,
             given_name,
@@ -673,6 +665,7 @@ mod tests {
 
     #[test]
     fn names_split_into_given_and_family() {
+        use crate::vendors::split_name;
         assert_eq!(split_name("Ada Lovelace"), ("Ada", "Lovelace"));
         assert_eq!(split_name("Mary Ann Evans"), ("Mary Ann", "Evans"));
         assert_eq!(split_name("Cher"), ("Cher", "Cher"));

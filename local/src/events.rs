@@ -32,7 +32,10 @@ pub fn resign(event_json: &str) -> Result<Value, EventError> {
         .ok_or(EventError::Missing("body"))?
         .to_owned();
     let now = now_millis();
-    if path.starts_with("/lever/") {
+    if path.starts_with("/lever/oauth/") {
+        // The OAuth redirect carries no signature: its single-use state is the check.
+        return Ok(event);
+    } else if path.starts_with("/lever/") {
         let mut delivery: Value = serde_json::from_str(&body)?;
         let token = fresh_token();
         delivery["signature"] = webhook::sign(demo::STAGE_CHANGE_TOKEN, &token, now).into();
@@ -42,14 +45,9 @@ pub fn resign(event_json: &str) -> Result<Value, EventError> {
     } else if path.starts_with("/callbacks/sterling/") {
         // Unsigned: the secret in the URL is what authenticates it, and it does not expire.
         return Ok(event);
-    } else if path.starts_with("/callbacks/xref/") {
+    } else if let Some(secret) = standard_webhooks_secret(&path) {
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let signed = callback_auth::sign_headers(
-            demo::XREF_CALLBACK_SECRET,
-            &id,
-            now / 1000,
-            body.as_bytes(),
-        )?;
+        let signed = callback_auth::sign_headers(secret, &id, now / 1000, body.as_bytes())?;
         for (name, value) in &signed {
             event["headers"][name.as_str()] = value.to_str().unwrap_or_default().into();
         }
@@ -58,6 +56,17 @@ pub fn resign(event_json: &str) -> Result<Value, EventError> {
     }
     event["requestContext"]["timeEpoch"] = now.into();
     Ok(event)
+}
+
+/// The demo secret a vendor signs its (Standard Webhooks) callbacks with.
+fn standard_webhooks_secret(path: &str) -> Option<&'static str> {
+    [
+        ("/callbacks/xref/", demo::XREF_CALLBACK_SECRET),
+        ("/callbacks/justifacts/", demo::JUSTIFACTS_CALLBACK_SECRET),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| path.starts_with(prefix))
+    .map(|(_, secret)| secret)
 }
 
 /// 48 characters, like Lever's delivery tokens.

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use lever_screening_local::stack::{Stack, StackOptions};
 use lever_screening_local::{demo, events, fixture};
-use shared::flows::outbox;
+use shared::flows::{oauth, outbox};
 use shared::model::{is_valid_tenant_id, now_millis, TenantConfig};
 use shared::App;
 use std::path::PathBuf;
@@ -38,6 +38,10 @@ enum Command {
     },
     /// Print an events/ file with fresh timestamps and signatures (they expire).
     ResignEvent { file: PathBuf },
+    /// Print the link a tenant's Lever Super Admin opens to connect this deployment's Lever
+    /// OAuth app (works once, for 15 minutes). TABLE_NAME, SECRETS_PREFIX and
+    /// LEVER_OAUTH_APP_SECRET from the environment.
+    OauthLink { tenant: String },
     /// A deployment's tenants (TABLE_NAME, SECRETS_PREFIX and AWS credentials from the
     /// environment).
     Tenant {
@@ -109,6 +113,10 @@ async fn run(command: Command) -> Result<(), BoxError> {
         Command::ResignEvent { file } => {
             let event = events::resign(&std::fs::read_to_string(&file)?)?;
             println!("{}", serde_json::to_string_pretty(&event)?);
+        }
+        Command::OauthLink { tenant } => {
+            let app = App::from_env().await?;
+            println!("{}", oauth::authorize_link(&app, &tenant).await?);
         }
         Command::Tenant { action } => {
             let app = App::from_env().await?;

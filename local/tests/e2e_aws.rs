@@ -2,6 +2,8 @@
 //! store (conditional writes, the by-vendor-order index) and moto's Secrets Manager for the
 //! tenant secret. `tests/run` starts both and exports `AWS_ENDPOINT_URL_*`.
 
+mod support;
+
 use lever_screening_local::demo_tenant as demo;
 use lever_screening_local::fixture;
 use serde_json::Value;
@@ -184,4 +186,25 @@ fn services_note(stack: &lever_screening_local::stack::Stack, opportunity: &str)
         .map(|n| n.value)
         .find(|n| n.contains("screening services"))
         .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn concurrent_lambdas_refresh_an_expired_oauth_token_once_through_a_dynamodb_lease() {
+    require_local_aws();
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let table = format!("e2e-oauth-{}", uuid::Uuid::new_v4().simple());
+    shared::store::dynamodb::create_table(&dynamo, &table)
+        .await
+        .unwrap();
+    let stack =
+        lever_screening_local::stack::Stack::start(lever_screening_local::stack::StackOptions {
+            store: std::sync::Arc::new(shared::store::dynamodb::DynamoStore::new(dynamo, table)),
+            ..lever_screening_local::stack::StackOptions::embedded()
+        })
+        .await
+        .unwrap();
+    let (status, page) = support::connect_oauth_tenant(&stack, &reqwest::Client::new()).await;
+    assert_eq!(status, 200, "{page}");
+    support::refresh_once_under_concurrency(&stack).await;
 }

@@ -184,3 +184,41 @@ impl Harness {
             .collect()
     }
 }
+
+/// The authorize link, opened by the OAuth tenant's Super Admin, who accepts: Lever
+/// redirects to lever-oauth-callback. Returns the final page's status and text.
+pub async fn connect_oauth_tenant(stack: &Stack, http: &reqwest::Client) -> (u16, String) {
+    let link = shared::flows::oauth::authorize_link(&stack.app, demo::OAUTH_TENANT)
+        .await
+        .unwrap();
+    let page = http.get(link).send().await.unwrap();
+    (page.status().as_u16(), page.text().await.unwrap())
+}
+
+/// Five requests at once with an expired access token: Lever sees one refresh, all succeed.
+pub async fn refresh_once_under_concurrency(stack: &Stack) {
+    let lever_sim = &stack.oauth_lever;
+    lever_sim.expire_access_tokens();
+    lever_sim.set_token_delay(Duration::from_millis(300));
+    let tenant = shared::flows::load_tenant(&stack.app, demo::OAUTH_TENANT)
+        .await
+        .unwrap();
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        let client = stack
+            .app
+            .lever_client(&tenant.config, &tenant.secrets)
+            .await;
+        clients.push(client.unwrap());
+    }
+    let reads = clients
+        .iter()
+        .map(|client| client.get_opportunity(demo::JUSTIFACTS_OPPORTUNITY_ID));
+    let results = futures::future::join_all(reads).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(
+        lever_sim.refresh_count(),
+        1,
+        "one refresh for five concurrent requests"
+    );
+}

@@ -5,6 +5,7 @@
 use crate::demo_tenant as demo;
 use crate::sim::{SentCallback, SentWebhook, SimError, SterlingCallback};
 use crate::stack::{Stack, StackOptions};
+use shared::flows::oauth;
 use std::fmt::Write as _;
 
 #[derive(Debug, thiserror::Error)]
@@ -111,13 +112,15 @@ pub async fn run() -> Result<(), DemoError> {
     println!("    Lever note on Grace's profile: \"{}\"", note.value);
 
     sterling_case(&stack).await?;
+    justifacts_case(&stack).await?;
 
     let calls = stack.lever.api_calls();
     println!(
-        "\nDone: {} Xref order(s), {} Sterling case(s), {} Lever API call(s) in all.",
+        "\nDone: {} Xref order(s), {} Sterling case(s), {} Justifacts check(s), {} Lever API call(s) in all.",
         stack.xref.orders().len(),
         stack.sterling.screenings().len(),
-        calls.len()
+        stack.justifacts.invitations().len(),
+        calls.len() + stack.oauth_lever.api_calls().len()
     );
     Ok(())
 }
@@ -182,6 +185,110 @@ async fn sterling_case(stack: &Stack) -> Result<(), DemoError> {
         return unexpected("a Completed note with the score", "none".into());
     }
     Ok(())
+}
+
+/// The second tenant connects its Lever account as an authorized app, then a Justifacts
+/// check runs on a candidate whose posting carries the package tag.
+async fn justifacts_case(stack: &Stack) -> Result<(), DemoError> {
+    let katherine = demo::JUSTIFACTS_OPPORTUNITY_ID;
+    step(13, "Globex connects its Lever account by OAuth: an operator makes the link, its Super Admin accepts");
+    let link = oauth::authorize_link(&stack.app, demo::OAUTH_TENANT)
+        .await
+        .map_err(|e| DemoError::Unexpected {
+            expected: "an authorize link".into(),
+            found: e.to_string(),
+        })?;
+    println!("    authorize link: {link}");
+    let page = reqwest::get(&link).await.map_err(SimError::from)?;
+    let status = page.status();
+    let text = page.text().await.map_err(SimError::from)?;
+    println!(
+        "    lever-oauth-callback answered {status}: {}",
+        strip_tags(&text)
+    );
+    if !status.is_success() {
+        return unexpected("a connected tenant", text);
+    }
+
+    step(14, "Katherine Johnson (posting tagged \"JUSTIFACTS BGC PKG: EmpCod[ID : 13558]\") moves to 'Background Check'");
+    let sent = stack
+        .oauth_lever
+        .move_to_stage(katherine, demo::BACKGROUND_CHECK_STAGE_ID)
+        .await?;
+    show_answer("lever-candidate-stage-change", &sent);
+    let invitations = stack.justifacts.invitations();
+    let [invitation] = invitations.as_slice() else {
+        return unexpected(
+            "one Justifacts invitation",
+            format!("{} invitations", invitations.len()),
+        );
+    };
+    println!(
+        "    Justifacts invited {} (package {}, ID {})",
+        invitation.email, invitation.package_code, invitation.package_id
+    );
+    show_oauth_tags(stack);
+
+    let id = invitation.request_id.clone();
+    for (number, status, result, url, text) in [
+        (
+            15,
+            "InProgressJustifacts",
+            None,
+            None,
+            "Katherine completes the request",
+        ),
+        (
+            16,
+            "Complete",
+            Some("Clear"),
+            Some("https://jweb.example/results/katherine"),
+            "Justifacts completes the order",
+        ),
+    ] {
+        step(number, text);
+        let sent = stack
+            .justifacts
+            .post_status(&id, status, result, url)
+            .await?;
+        println!(
+            "    justifacts-callback answered {} {}",
+            sent.status, sent.response
+        );
+        show_oauth_tags(stack);
+    }
+    for note in stack.oauth_lever.notes(katherine) {
+        let kind = if note.secret { "secret note" } else { "note" };
+        println!("    Lever {kind}: {}", note.value.replace('\n', " | "));
+    }
+    Ok(())
+}
+
+fn show_oauth_tags(stack: &Stack) {
+    let tags = stack
+        .oauth_lever
+        .opportunity(demo::JUSTIFACTS_OPPORTUNITY_ID)
+        .map(|o| o.tags)
+        .unwrap_or_default();
+    println!("    Lever shows tags: [{}]", tags.join("] ["));
+}
+
+/// The text of the small HTML page the OAuth callback answers.
+fn strip_tags(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn show_sterling(stack: &Stack, sent: &SterlingCallback, seen: &mut Vec<(String, String)>) {

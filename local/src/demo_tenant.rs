@@ -39,16 +39,30 @@ pub const JUSTIFACTS_PACKAGE_TAG: &str = "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]
 pub const JUSTIFACTS_POSTING_ID: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 pub const JUSTIFACTS_OPPORTUNITY_ID: &str = "4c3b2a19-0f8e-4d7c-b6a5-948372615a0b";
 
+pub const APPLICATION_CREATED_TOKEN: &str = "demo-application-created-token";
+pub const OAUTH_TENANT_APPLICATION_CREATED_TOKEN: &str = "globex-application-created-token";
+pub const HRLOGICS_API_KEY: &str = "demo-hrlogics-api-key";
+pub const HRLOGICS_CALLBACK_SECRET: &str = "whsec_aHJsb2dpY3MtZGVtby1jYWxsYmFjay1zZWNyZXQ=";
+pub const ESR_ACCOUNT_ID: &str = "demo-esr-account";
+pub const ESR_API_KEY: &str = "demo-esr-api-key";
+pub const ESR_CALLBACK_SECRET: &str = "whsec_ZXNyLWRlbW8tY2FsbGJhY2stc2VjcmV0LXZhbHVl";
+pub const ESR_PACKAGE_TAG_PREFIX: &str = "ESR PKG:";
+/// The packages ESR's representative gave this tenant.
+pub const ESR_PACKAGES: [(&str, &str); 2] = [("101", "Standard"), ("102", "Executive")];
+pub const PRE_HIRE_SCREENING_STAGE_NAME: &str = "Pre-hire Screening";
+pub const PRE_HIRE_SCREENING_STAGE_ID: &str = "e0f1a2b3-c4d5-4e6f-8a9b-0c1d2e3f4a5b";
+
 pub const PHONE_SCREEN_STAGE_ID: &str = "992f01a9-ee19-41d2-ae79-1040701b195c";
 pub const REFERENCE_CHECK_STAGE_ID: &str = "7c2690d8-6308-4ed9-ae2a-cbfe7db26593";
 pub const OFFER_STAGE_ID: &str = "5a0e4b5c-2d4f-4f7e-9a39-3f6d2b8c1e07";
 pub const BACKGROUND_CHECK_STAGE_ID: &str = "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f";
 pub const REFERENCE_CHECK_STAGE_NAME: &str = "Reference Check";
 pub const BACKGROUND_CHECK_STAGE_NAME: &str = "Background Check";
-pub const STAGES: [(&str, &str); 4] = [
+pub const STAGES: [(&str, &str); 5] = [
     (PHONE_SCREEN_STAGE_ID, "Phone Screen"),
     (REFERENCE_CHECK_STAGE_ID, REFERENCE_CHECK_STAGE_NAME),
     (BACKGROUND_CHECK_STAGE_ID, BACKGROUND_CHECK_STAGE_NAME),
+    (PRE_HIRE_SCREENING_STAGE_ID, PRE_HIRE_SCREENING_STAGE_NAME),
     (OFFER_STAGE_ID, "Offer"),
 ];
 
@@ -87,7 +101,10 @@ pub fn secrets_for_run(
 pub fn secret_document() -> serde_json::Value {
     serde_json::json!({
         "lever": { "api_key": LEVER_API_KEY },
-        "webhooks": { "candidateStageChange": { "current": STAGE_CHANGE_TOKEN } },
+        "webhooks": {
+            "candidateStageChange": { "current": STAGE_CHANGE_TOKEN },
+            "applicationCreated": { "current": APPLICATION_CREATED_TOKEN }
+        },
         "vendors": {
             "xref": {
                 "api_key": XREF_API_KEY,
@@ -97,6 +114,20 @@ pub fn secret_document() -> serde_json::Value {
                 "client_id": STERLING_CLIENT_ID,
                 "client_secret": STERLING_CLIENT_SECRET,
                 "callback_secret": { "current": STERLING_CALLBACK_SECRET }
+            },
+            "justifacts": {
+                "username": JUSTIFACTS_USERNAME,
+                "password": JUSTIFACTS_PASSWORD,
+                "callback_secret": { "current": JUSTIFACTS_CALLBACK_SECRET }
+            },
+            "hrlogics": {
+                "api_key": HRLOGICS_API_KEY,
+                "callback_secret": { "current": HRLOGICS_CALLBACK_SECRET }
+            },
+            "esr": {
+                "username": ESR_ACCOUNT_ID,
+                "api_key": ESR_API_KEY,
+                "callback_secret": { "current": ESR_CALLBACK_SECRET }
             }
         }
     })

@@ -27,18 +27,19 @@ pub fn resign(event_json: &str) -> Result<Value, EventError> {
         .as_str()
         .ok_or(EventError::Missing("rawPath"))?
         .to_owned();
+    if path.starts_with("/lever/oauth/") {
+        // The OAuth redirect carries no signature: its single-use state is the check.
+        return Ok(event);
+    }
     let body = event["body"]
         .as_str()
         .ok_or(EventError::Missing("body"))?
         .to_owned();
     let now = now_millis();
-    if path.starts_with("/lever/oauth/") {
-        // The OAuth redirect carries no signature: its single-use state is the check.
-        return Ok(event);
-    } else if path.starts_with("/lever/") {
+    if let Some(signature_token) = lever_token(&path) {
         let mut delivery: Value = serde_json::from_str(&body)?;
         let token = fresh_token();
-        delivery["signature"] = webhook::sign(demo::STAGE_CHANGE_TOKEN, &token, now).into();
+        delivery["signature"] = webhook::sign(signature_token, &token, now).into();
         delivery["triggeredAt"] = now.into();
         delivery["token"] = token.into();
         event["body"] = delivery.to_string().into();
@@ -58,11 +59,24 @@ pub fn resign(event_json: &str) -> Result<Value, EventError> {
     Ok(event)
 }
 
+/// The demo tenant's signature token for a Lever webhook route.
+fn lever_token(path: &str) -> Option<&'static str> {
+    [
+        ("/candidate-stage-change", demo::STAGE_CHANGE_TOKEN),
+        ("/application-created", demo::APPLICATION_CREATED_TOKEN),
+    ]
+    .into_iter()
+    .find(|(suffix, _)| path.starts_with("/lever/") && path.ends_with(suffix))
+    .map(|(_, token)| token)
+}
+
 /// The demo secret a vendor signs its (Standard Webhooks) callbacks with.
 fn standard_webhooks_secret(path: &str) -> Option<&'static str> {
     [
         ("/callbacks/xref/", demo::XREF_CALLBACK_SECRET),
         ("/callbacks/justifacts/", demo::JUSTIFACTS_CALLBACK_SECRET),
+        ("/callbacks/hrlogics/", demo::HRLOGICS_CALLBACK_SECRET),
+        ("/callbacks/esr/", demo::ESR_CALLBACK_SECRET),
     ]
     .into_iter()
     .find(|(prefix, _)| path.starts_with(prefix))

@@ -3,8 +3,10 @@
 use clap::{Parser, Subcommand};
 use lever_screening_local::stack::{Stack, StackOptions};
 use lever_screening_local::{demo, events, fixture};
-use shared::flows::{oauth, outbox};
-use shared::model::{is_valid_tenant_id, now_millis, TenantConfig};
+use shared::flows::{admin, oauth, outbox};
+use shared::lever::webhook::WebhookKind;
+use shared::model::{is_valid_tenant_id, now_millis, TenantConfig, VendorId};
+use shared::vendors::{self, Trigger};
 use shared::App;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +44,24 @@ enum Command {
     /// OAuth app (works once, for 15 minutes). TABLE_NAME, SECRETS_PREFIX and
     /// LEVER_OAUTH_APP_SECRET from the environment.
     OauthLink { tenant: String },
+    /// Order from a vendor for an opportunity now, as its trigger would (after a fix, e.g.
+    /// a missing email added). TABLE_NAME, SECRETS_PREFIX, LEVER_OAUTH_APP_SECRET and
+    /// PUBLIC_BASE_URL (the ApiBaseUrl output) from the environment.
+    Order {
+        tenant: String,
+        vendor: String,
+        opportunity: String,
+    },
+    /// A tenant's Lever webhooks, through Lever's API (PUBLIC_BASE_URL as for `order`).
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
+    /// Remove an integration: its webhook from Lever, its settings and credentials.
+    Integration {
+        #[command(subcommand)]
+        action: IntegrationAction,
+    },
     /// A deployment's tenants (TABLE_NAME, SECRETS_PREFIX and AWS credentials from the
     /// environment).
     Tenant {
@@ -54,6 +74,44 @@ enum Command {
         #[command(subcommand)]
         action: OutboxAction,
     },
+}
+
+#[derive(Subcommand)]
+enum WebhookAction {
+    /// Re-create a webhook deleted in Lever and store its signature token.
+    Create {
+        tenant: String,
+        kind: WebhookKindArg,
+    },
+    /// A new signature token (Lever issues it with a re-created webhook); the old token is
+    /// still accepted for the grace period.
+    Regenerate {
+        tenant: String,
+        kind: WebhookKindArg,
+        #[arg(long, default_value_t = 24)]
+        grace_hours: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum IntegrationAction {
+    /// Delete the vendor's webhook from Lever and its settings from the tenant.
+    Delete { tenant: String, vendor: String },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum WebhookKindArg {
+    CandidateStageChange,
+    ApplicationCreated,
+}
+
+impl From<WebhookKindArg> for WebhookKind {
+    fn from(kind: WebhookKindArg) -> Self {
+        match kind {
+            WebhookKindArg::CandidateStageChange => WebhookKind::CandidateStageChange,
+            WebhookKindArg::ApplicationCreated => WebhookKind::ApplicationCreated,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -118,6 +176,54 @@ async fn run(command: Command) -> Result<(), BoxError> {
             let app = App::from_env().await?;
             println!("{}", oauth::authorize_link(&app, &tenant).await?);
         }
+        Command::Order {
+            tenant,
+            vendor,
+            opportunity,
+        } => {
+            let app = App::from_env().await?;
+            let ack = admin::order(
+                &app,
+                &tenant,
+                vendor_id(&vendor)?,
+                &opportunity,
+                &public_base(&app)?,
+            )
+            .await?;
+            println!("{}", serde_json::to_string(&ack)?);
+        }
+        Command::Webhook { action } => {
+            let app = App::from_env().await?;
+            let base = public_base(&app)?;
+            let id = match action {
+                WebhookAction::Create { tenant, kind } => {
+                    admin::create_webhook(&app, &tenant, kind.into(), &base).await?
+                }
+                WebhookAction::Regenerate {
+                    tenant,
+                    kind,
+                    grace_hours,
+                } => {
+                    let grace = std::time::Duration::from_secs(grace_hours * 3600);
+                    admin::regenerate_webhook_token(&app, &tenant, kind.into(), &base, grace)
+                        .await?
+                }
+            };
+            println!("webhook {id}: its signature token is stored in the tenant's secret");
+        }
+        Command::Integration {
+            action: IntegrationAction::Delete { tenant, vendor },
+        } => {
+            let app = App::from_env().await?;
+            let vendor = vendor_id(&vendor)?;
+            let kind = match vendors::adapter(vendor).trigger() {
+                Trigger::StageChange => WebhookKind::CandidateStageChange,
+                Trigger::ApplicationCreated => WebhookKind::ApplicationCreated,
+            };
+            let removed =
+                admin::delete_integration(&app, &tenant, vendor, kind, &public_base(&app)?).await?;
+            println!("{vendor} removed from {tenant}; {removed} webhook(s) deleted in Lever");
+        }
         Command::Tenant { action } => {
             let app = App::from_env().await?;
             match action {
@@ -156,6 +262,18 @@ async fn run(command: Command) -> Result<(), BoxError> {
         }
     }
     Ok(())
+}
+
+fn vendor_id(name: &str) -> Result<VendorId, BoxError> {
+    VendorId::parse(name).ok_or_else(|| format!("unknown vendor {name}").into())
+}
+
+/// This deployment's public base URL (the ApiBaseUrl output), for webhook and callback URLs.
+fn public_base(app: &App) -> Result<String, BoxError> {
+    app.settings
+        .public_base_url
+        .clone()
+        .ok_or_else(|| "set PUBLIC_BASE_URL to the stack's ApiBaseUrl output".into())
 }
 
 fn print_urls(stack: &Stack) {

@@ -25,6 +25,10 @@ pub fn router(app: Arc<App>) -> Router {
             "/lever/{tenant}/candidate-stage-change",
             any(candidate_stage_change),
         )
+        .route(
+            "/lever/{tenant}/application-created",
+            any(application_created),
+        )
         .route("/lever/oauth/callback", any(lever_oauth_callback))
         .route("/callbacks/{vendor}/{tenant}", any(vendor_callback))
         .route(
@@ -41,10 +45,20 @@ async fn candidate_stage_change(
     Path(tenant): Path<String>,
     request: Request,
 ) -> Response {
+    lever_webhook(&app, WebhookKind::CandidateStageChange, tenant, request).await
+}
+
+async fn application_created(
+    State(app): State<Arc<App>>,
+    Path(tenant): Path<String>,
+    request: Request,
+) -> Response {
+    lever_webhook(&app, WebhookKind::ApplicationCreated, tenant, request).await
+}
+
+async fn lever_webhook(app: &App, kind: WebhookKind, tenant: String, request: Request) -> Response {
     match to_lambda(request, &[("tenant", tenant)]).await {
-        Ok(request) => from_lambda(
-            handlers::lever_webhook(&app, WebhookKind::CandidateStageChange, request).await,
-        ),
+        Ok(request) => from_lambda(handlers::lever_webhook(app, kind, request).await),
         Err(response) => response,
     }
 }

@@ -2,8 +2,12 @@
 //! a store and a secrets file, each on a loopback port. The demo, `serve`, `fixture` and the
 //! end-to-end tests all start this same stack.
 
-use crate::sim::{JustifactsSim, LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim};
+use crate::sim::{
+    EsrSim, HrLogicsSim, JustifactsSim, LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim,
+};
 use crate::{demo_tenant as demo, server};
+use shared::flows::admin;
+use shared::lever::webhook::WebhookKind;
 use shared::model::{Package, PackageSettings, StageRef, TenantConfig, VendorId, VendorSettings};
 use shared::secrets::file::FileSource;
 use shared::secrets::SecretsSource;
@@ -52,6 +56,8 @@ pub struct Stack {
     pub xref: XrefSim,
     pub sterling: SterlingSim,
     pub justifacts: JustifactsSim,
+    pub hrlogics: HrLogicsSim,
+    pub esr: EsrSim,
     /// Base URL of the functions (what API Gateway would be).
     pub functions_url: String,
     pub lever_url: String,
@@ -92,12 +98,23 @@ impl Stack {
             demo::JUSTIFACTS_PASSWORD,
             demo::JUSTIFACTS_CALLBACK_SECRET,
         );
+        let hrlogics = HrLogicsSim::new(demo::HRLOGICS_API_KEY, demo::HRLOGICS_CALLBACK_SECRET);
+        let esr = EsrSim::new(
+            demo::ESR_ACCOUNT_ID,
+            demo::ESR_API_KEY,
+            demo::ESR_CALLBACK_SECRET,
+        );
+        for (id, name) in demo::ESR_PACKAGES {
+            esr.add_package(id, name);
+        }
         let mut servers = Vec::new();
         let lever_url = serve_simulator(lever.router(), &mut servers).await?;
         let oauth_lever_url = serve_simulator(oauth_lever.router(), &mut servers).await?;
         let xref_url = serve_simulator(xref.router(), &mut servers).await?;
         let sterling_url = serve_simulator(sterling.router(), &mut servers).await?;
         let justifacts_url = serve_simulator(justifacts.router(), &mut servers).await?;
+        let hrlogics_url = serve_simulator(hrlogics.router(), &mut servers).await?;
+        let esr_url = serve_simulator(esr.router(), &mut servers).await?;
 
         let (secrets_dir, secrets_file, secrets) = match options.secrets {
             Some(source) => (None, None, source),
@@ -117,6 +134,8 @@ impl Stack {
             xref: &xref_url,
             sterling: &sterling_url,
             justifacts: &justifacts_url,
+            hrlogics: &hrlogics_url,
+            esr: &esr_url,
         };
         seed_tenants(&app, &urls)
             .await
@@ -133,8 +152,9 @@ impl Stack {
 
         seed_lever(&lever);
         seed_lever(&oauth_lever);
-        let webhook =
-            |tenant: &str| format!("{functions_url}/lever/{tenant}/candidate-stage-change");
+        let webhook = |tenant: &str| {
+            admin::webhook_url(&functions_url, tenant, WebhookKind::CandidateStageChange)
+        };
         lever.subscribe(
             "candidateStageChange",
             webhook(demo::TENANT),
@@ -144,6 +164,15 @@ impl Stack {
             "candidateStageChange",
             webhook(demo::OAUTH_TENANT),
             demo::OAUTH_TENANT_STAGE_CHANGE_TOKEN.to_owned(),
+        );
+        oauth_lever.subscribe(
+            "applicationCreated",
+            admin::webhook_url(
+                &functions_url,
+                demo::OAUTH_TENANT,
+                WebhookKind::ApplicationCreated,
+            ),
+            demo::OAUTH_TENANT_APPLICATION_CREATED_TOKEN.to_owned(),
         );
         oauth_lever.register_oauth_app(
             demo::OAUTH_CLIENT_ID,
@@ -157,6 +186,8 @@ impl Stack {
             xref,
             sterling,
             justifacts,
+            hrlogics,
+            esr,
             functions_url,
             lever_url,
             oauth_lever_url,
@@ -177,6 +208,8 @@ pub struct Urls<'a> {
     pub xref: &'a str,
     pub sterling: &'a str,
     pub justifacts: &'a str,
+    pub hrlogics: &'a str,
+    pub esr: &'a str,
 }
 
 /// Serves a simulator on a free port; returns its base URL.
@@ -208,7 +241,7 @@ pub async fn seed_tenants(app: &App, urls: &Urls<'_>) -> Result<(), shared::stor
     let vendor = |api_base: &str, stage: &str, package| VendorSettings {
         enabled: true,
         api_base: api_base.to_owned(),
-        trigger_stage: StageRef::Name(stage.to_owned()),
+        trigger_stage: Some(StageRef::Name(stage.to_owned())),
         package,
     };
     let sterling_package = PackageSettings {
@@ -217,6 +250,7 @@ pub async fn seed_tenants(app: &App, urls: &Urls<'_>) -> Result<(), shared::stor
             name: Some("Standard".into()),
             id: demo::STERLING_PACKAGE_ID.into(),
         }),
+        catalog: Vec::new(),
     };
     let demo_tenant = TenantConfig {
         tenant_id: demo::TENANT.to_owned(),
@@ -245,18 +279,47 @@ pub async fn seed_tenants(app: &App, urls: &Urls<'_>) -> Result<(), shared::stor
     let justifacts_package = PackageSettings {
         tag_prefix: Some(demo::JUSTIFACTS_PACKAGE_TAG_PREFIX.to_owned()),
         default: None,
+        catalog: Vec::new(),
+    };
+    let esr_package = PackageSettings {
+        tag_prefix: Some(demo::ESR_PACKAGE_TAG_PREFIX.to_owned()),
+        default: Some(Package {
+            name: Some("Standard".into()),
+            id: "101".into(),
+        }),
+        catalog: demo::ESR_PACKAGES
+            .iter()
+            .map(|(id, name)| Package {
+                name: Some((*name).to_owned()),
+                id: (*id).to_owned(),
+            })
+            .collect(),
+    };
+    let hrlogics = VendorSettings {
+        enabled: true,
+        api_base: urls.hrlogics.to_owned(),
+        // Ordered on every Application Created, not on a stage.
+        trigger_stage: None,
+        package: PackageSettings::default(),
     };
     let oauth_tenant = TenantConfig {
         tenant_id: demo::OAUTH_TENANT.to_owned(),
         lever_api_base: format!("{}/v1", urls.oauth_lever),
-        vendors: [(
-            VendorId::Justifacts,
-            vendor(
-                urls.justifacts,
-                demo::BACKGROUND_CHECK_STAGE_NAME,
-                justifacts_package,
+        vendors: [
+            (
+                VendorId::Justifacts,
+                vendor(
+                    urls.justifacts,
+                    demo::BACKGROUND_CHECK_STAGE_NAME,
+                    justifacts_package,
+                ),
             ),
-        )]
+            (VendorId::HrLogics, hrlogics),
+            (
+                VendorId::Esr,
+                vendor(urls.esr, demo::PRE_HIRE_SCREENING_STAGE_NAME, esr_package),
+            ),
+        ]
         .into(),
         lever_disconnected: None,
     };

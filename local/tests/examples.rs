@@ -16,7 +16,10 @@ fn example_tenant_configuration_parses() {
     assert_eq!(tenant.tenant_id, "acme");
     let xref = &tenant.vendors[&VendorId::Xref];
     assert!(xref.enabled);
-    assert_eq!(xref.trigger_stage, StageRef::Name("Reference Check".into()));
+    assert_eq!(
+        xref.trigger_stage,
+        Some(StageRef::Name("Reference Check".into()))
+    );
 }
 
 #[test]

@@ -113,6 +113,7 @@ mod tests {
         RotatingSecret {
             current: SecretString::from(current.to_owned()),
             previous: previous.map(|p| SecretString::from(p.to_owned())),
+            previous_expires_at: None,
         }
     }
 

@@ -24,16 +24,27 @@ pub enum VendorId {
     Xref,
     Sterling,
     Justifacts,
+    #[serde(rename = "hrlogics")]
+    HrLogics,
+    Esr,
 }
 
 impl VendorId {
-    pub const ALL: [VendorId; 3] = [VendorId::Xref, VendorId::Sterling, VendorId::Justifacts];
+    pub const ALL: [VendorId; 5] = [
+        VendorId::Xref,
+        VendorId::Sterling,
+        VendorId::Justifacts,
+        VendorId::HrLogics,
+        VendorId::Esr,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             VendorId::Xref => "xref",
             VendorId::Sterling => "sterling",
             VendorId::Justifacts => "justifacts",
+            VendorId::HrLogics => "hrlogics",
+            VendorId::Esr => "esr",
         }
     }
 
@@ -47,6 +58,8 @@ impl VendorId {
             VendorId::Xref => "Xref reference check",
             VendorId::Sterling => "Sterling Backcheck background check",
             VendorId::Justifacts => "Justifacts background check",
+            VendorId::HrLogics => "HRLogics WOTC survey",
+            VendorId::Esr => "ESR background check",
         }
     }
 
@@ -56,6 +69,8 @@ impl VendorId {
             VendorId::Xref => "Xref",
             VendorId::Sterling => "Sterling Backcheck",
             VendorId::Justifacts => "Justifacts",
+            VendorId::HrLogics => "HRLogics",
+            VendorId::Esr => "ESR",
         }
     }
 }
@@ -127,8 +142,10 @@ pub struct VendorSettings {
     pub enabled: bool,
     /// The vendor's API base URL for this tenant (its account, region or simulator).
     pub api_base: String,
-    /// Moving an opportunity into this stage orders from the vendor.
-    pub trigger_stage: StageRef,
+    /// Moving an opportunity into this stage orders from the vendor (for vendors ordered
+    /// on a stage change).
+    #[serde(default)]
+    pub trigger_stage: Option<StageRef>,
     /// For vendors that sell packages.
     #[serde(default)]
     pub package: PackageSettings,
@@ -150,6 +167,10 @@ pub struct PackageSettings {
     pub tag_prefix: Option<String>,
     #[serde(default)]
     pub default: Option<Package>,
+    /// The packages the vendor sold this tenant (ESR's come from its representative): a
+    /// tag may then name a package by name alone, and must name one of these.
+    #[serde(default)]
+    pub catalog: Vec<Package>,
 }
 
 /// A Lever stage named by id (exact) or by its display name (resolved through the Lever API).
@@ -200,6 +221,15 @@ pub struct VendorResults {
     /// Per-service results, for vendors that report services piecemeal.
     #[serde(default)]
     pub services: Vec<ServiceResult>,
+    /// Items the vendor flagged for review (ESR), each shown once.
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag {
+    pub category: String,
+    pub description: String,
 }
 
 impl VendorResults {
@@ -223,6 +253,11 @@ impl VendorResults {
         keep(&mut self.result_code, newer.result_code);
         if !newer.services.is_empty() {
             self.services = newer.services;
+        }
+        for flag in newer.flags {
+            if !self.flags.contains(&flag) {
+                self.flags.push(flag);
+            }
         }
     }
 }
@@ -258,6 +293,8 @@ pub struct WrittenToLever {
 pub struct Progress {
     pub rank: u32,
     pub completed_services: usize,
+    /// A new flag is news too.
+    pub flags: usize,
 }
 
 /// One screening ordered for one opportunity from one vendor.
@@ -315,6 +352,7 @@ impl Order {
         Progress {
             rank: self.status_rank,
             completed_services: self.results.completed_services(),
+            flags: self.results.flags.len(),
         }
     }
 
@@ -327,11 +365,36 @@ impl Order {
         terminal: bool,
         results: VendorResults,
     ) -> bool {
+        self.advance_or_replace(status, rank, terminal, false, results)
+    }
+
+    /// [`advance`](Self::advance), where `replaceable` also lets a different status of the
+    /// current rank replace it (a re-evaluated result).
+    pub fn advance_or_replace(
+        &mut self,
+        status: &str,
+        rank: u32,
+        terminal: bool,
+        replaceable: bool,
+        results: VendorResults,
+    ) -> bool {
+        let new_flags = results
+            .flags
+            .iter()
+            .filter(|flag| !self.results.flags.contains(flag))
+            .count();
         let offered = Progress {
             rank,
             completed_services: results.completed_services(),
+            flags: self.results.flags.len() + new_flags,
         };
-        if offered <= self.progress() {
+        let replaces = replaceable
+            && rank == self.status_rank
+            && self
+                .status
+                .as_deref()
+                .is_some_and(|current| current != status);
+        if offered <= self.progress() && !replaces {
             return false;
         }
         if self.status.as_deref() != Some(status) {

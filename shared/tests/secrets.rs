@@ -422,13 +422,15 @@ async fn file_source_reports_malformed_tenant_by_name_without_other_tenants_fail
     let file = tempfile::NamedTempFile::new().expect("temp file");
     write_file(
         &file,
-        &tenants_file(json!({ TENANT: document("key-1"), "broken": { "webhooks": {} } })),
+        &tenants_file(
+            json!({ TENANT: document("key-1"), "broken": { "webhooks": { "candidateStageChange": {} } } }),
+        ),
     );
     let source = FileSource::new(file.path());
 
     let err = source.load("broken").await.unwrap_err();
     assert!(
-        matches!(&err, SecretsError::Malformed(m) if m.contains("broken") && m.contains("lever")),
+        matches!(&err, SecretsError::Malformed(m) if m.contains("broken") && m.contains("current")),
         "{err:?}"
     );
     assert_document(&source.load(TENANT).await.expect("load"), "key-1");

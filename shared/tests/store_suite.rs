@@ -57,13 +57,17 @@ async fn tenants_round_trip(store: Arc<dyn Store>) {
             VendorSettings {
                 enabled: true,
                 api_base: "https://xref.example".into(),
-                trigger_stage: StageRef::Name("Reference Check".into()),
+                trigger_stage: Some(StageRef::Name("Reference Check".into())),
                 package: PackageSettings {
                     tag_prefix: Some("BGC PKG:".into()),
                     default: Some(Package {
                         name: Some("Standard".into()),
                         id: "42".into(),
                     }),
+                    catalog: vec![Package {
+                        name: Some("Executive".into()),
+                        id: "43".into(),
+                    }],
                 },
             },
         )]

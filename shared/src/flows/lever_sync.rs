@@ -22,11 +22,7 @@ pub fn pending_writes(order: &Order) -> Vec<LeverWrite> {
     if let Some(problem) = &order.problem {
         view.push(LeverWrite::Note {
             key: "not-ordered".into(),
-            text: format!(
-                "{service} was not ordered: {problem}. Fix this in Lever, then move the \
-                 candidate into the trigger stage again to order it.",
-                service = order.vendor.service_name(),
-            ),
+            text: vendors::adapter(order.vendor).not_ordered_note(problem),
             secret: false,
         });
     }

@@ -7,10 +7,13 @@
 use super::{is_transient, load_tenant, ordering, Ack, AckStatus, Tenant};
 use crate::app::App;
 use crate::error::AppError;
-use crate::lever::webhook::{self, Delivery, SignatureError, StageChange, WebhookKind};
+use crate::lever::webhook::{
+    self, ApplicationCreated, Delivery, SignatureError, StageChange, WebhookKind,
+};
 use crate::lever::LeverClient;
 use crate::model::{now_millis, OutboxItem, OutboxWork, StageRef};
 use crate::store::Delivery as Claim;
+use crate::vendors::{self, Trigger};
 
 /// Handles one delivery posted to `/lever/{tenant}/{kind}`. `callback_base` is this
 /// deployment's public base URL, from which vendor callback URLs are made.
@@ -35,16 +38,7 @@ pub async fn handle(
     if delivery.is_test() {
         return Ok(Ack::new(AckStatus::Test));
     }
-    let change: StageChange = match kind {
-        WebhookKind::CandidateStageChange => delivery
-            .data_as()
-            .map_err(|e| AppError::BadRequest(format!("malformed stage change data: {e}")))?,
-        WebhookKind::ApplicationCreated => {
-            return Err(AppError::Unprocessable(
-                "no vendor is triggered by Application Created yet".into(),
-            ))
-        }
-    };
+    let event = Event::parse(kind, &delivery)?;
 
     let key = format!("lever:{}:{}", tenant.id(), delivery.token);
     let claim = app
@@ -61,7 +55,7 @@ pub async fn handle(
         Claim::InProgress => return Err(AppError::InProgress),
         Claim::New => {}
     }
-    let outcome = match on_stage_change(app, &tenant, &change, callback_base).await {
+    let outcome = match on_event(app, &tenant, &event, callback_base).await {
         Err(e) if is_transient(&e) => {
             keep_for_retry(app, &tenant, kind, body, callback_base, &e).await
         }
@@ -79,16 +73,17 @@ pub async fn handle(
 pub async fn replay(
     app: &App,
     tenant_id: &str,
+    event_name: &str,
     body: &str,
     callback_base: &str,
 ) -> Result<Ack, AppError> {
-    let delivery = Delivery::parse(body.as_bytes())
-        .map_err(|e| AppError::BadRequest(format!("stored delivery unreadable: {e}")))?;
-    let change: StageChange = delivery
-        .data_as()
-        .map_err(|e| AppError::BadRequest(format!("stored delivery unreadable: {e}")))?;
+    let unreadable = |e: String| AppError::BadRequest(format!("stored delivery unreadable: {e}"));
+    let kind = WebhookKind::from_event_name(event_name)
+        .ok_or_else(|| unreadable(format!("unknown event {event_name}")))?;
+    let delivery = Delivery::parse(body.as_bytes()).map_err(|e| unreadable(e.to_string()))?;
+    let event = Event::parse(kind, &delivery)?;
     let tenant = load_tenant(app, tenant_id).await?;
-    on_stage_change(app, &tenant, &change, callback_base).await
+    on_event(app, &tenant, &event, callback_base).await
 }
 
 /// Checks the signature with the current and previous token; on a mismatch re-reads the
@@ -126,43 +121,71 @@ async fn verify_signature(
     }
 }
 
-async fn on_stage_change(
+/// A delivery's data, by webhook type.
+enum Event {
+    StageChange(StageChange),
+    ApplicationCreated(ApplicationCreated),
+}
+
+impl Event {
+    fn parse(kind: WebhookKind, delivery: &Delivery) -> Result<Self, AppError> {
+        let malformed = |e: serde_json::Error| {
+            AppError::BadRequest(format!("malformed {} data: {e}", kind.event_name()))
+        };
+        Ok(match kind {
+            WebhookKind::CandidateStageChange => {
+                Event::StageChange(delivery.data_as().map_err(malformed)?)
+            }
+            WebhookKind::ApplicationCreated => {
+                Event::ApplicationCreated(delivery.data_as().map_err(malformed)?)
+            }
+        })
+    }
+
+    fn opportunity_id(&self) -> &str {
+        match self {
+            Event::StageChange(change) => &change.opportunity_id,
+            Event::ApplicationCreated(created) => &created.opportunity_id,
+        }
+    }
+}
+
+/// Orders from every enabled vendor this event triggers: those ordered on entering the
+/// stage the candidate moved to, or those ordered for every new application.
+async fn on_event(
     app: &App,
     tenant: &Tenant,
-    change: &StageChange,
+    event: &Event,
     callback_base: &str,
 ) -> Result<Ack, AppError> {
     let lever = app.lever_client(&tenant.config, &tenant.secrets).await?;
     let mut triggered = Vec::new();
     for (vendor, settings) in tenant.config.enabled_vendors() {
-        if stage_matches(
-            app,
-            tenant,
-            &lever,
+        let fires = match (
+            vendors::adapter(vendor).trigger(),
+            event,
             &settings.trigger_stage,
-            &change.to_stage_id,
-        )
-        .await?
-        {
+        ) {
+            (Trigger::StageChange, Event::StageChange(change), Some(stage)) => {
+                stage_matches(app, tenant, &lever, stage, &change.to_stage_id).await?
+            }
+            (Trigger::ApplicationCreated, Event::ApplicationCreated(_), _) => true,
+            _ => false,
+        };
+        if fires {
             triggered.push(vendor);
         }
     }
+    let opportunity_id = event.opportunity_id();
     if triggered.is_empty() {
-        tracing::info!(tenant = tenant.id(), opportunity = %change.opportunity_id, "stage triggers no vendor");
-        return Ok(Ack::new(AckStatus::Ignored).with_detail("this stage triggers no vendor"));
+        tracing::info!(tenant = tenant.id(), opportunity = %opportunity_id, "the event triggers no vendor");
+        return Ok(Ack::new(AckStatus::Ignored).with_detail("this event triggers no vendor"));
     }
     let mut ack = Ack::new(AckStatus::Ordered);
     let mut outcomes = Vec::new();
     for vendor in triggered {
-        let outcome = ordering::start(
-            app,
-            tenant,
-            &lever,
-            vendor,
-            &change.opportunity_id,
-            callback_base,
-        )
-        .await?;
+        let outcome =
+            ordering::start(app, tenant, &lever, vendor, opportunity_id, callback_base).await?;
         ack.orders.push(outcome.order().into());
         outcomes.push(outcome);
     }

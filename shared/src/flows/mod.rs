@@ -7,6 +7,7 @@
 //!   show it in Lever.
 //! - [`outbox`]: redo what failed on the way out, on a schedule or from the admin command.
 
+pub mod admin;
 pub mod lever_sync;
 pub mod lever_webhook;
 pub mod oauth;

@@ -103,14 +103,23 @@ pub async fn place(
         }
         Err(e) => return Err(e.into()),
     };
-    let (role, posting_tags) = match opportunity.posting_id() {
+    let posting = match opportunity.posting_id() {
         Some(posting_id) => match lever.get_posting(posting_id).await {
-            Ok(posting) => (posting.text, posting.tags),
-            Err(LeverError::NotFound { .. }) => (None, Vec::new()),
+            Ok(posting) => Some(posting),
+            Err(LeverError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
         },
-        None => (None, Vec::new()),
+        None => None,
     };
+    let role = posting.as_ref().and_then(|p| p.text.as_deref());
+    let location = posting
+        .as_ref()
+        .and_then(|p| p.categories.location.as_deref())
+        .or(opportunity.location.as_deref());
+    let posting_tags = posting
+        .as_ref()
+        .map(|p| p.tags.as_slice())
+        .unwrap_or_default();
     let candidate = match Candidate::from_opportunity(&opportunity) {
         Ok(candidate) => candidate,
         Err(missing) => {
@@ -118,7 +127,7 @@ pub async fn place(
             return not_ordered(app, tenant, lever, order, &problem).await;
         }
     };
-    let package = match choose_package(tenant, order.vendor, &opportunity, &posting_tags) {
+    let package = match choose_package(tenant, order.vendor, &opportunity, posting_tags) {
         Ok(package) => package,
         Err(problem) => return not_ordered(app, tenant, lever, order, &problem).await,
     };
@@ -128,7 +137,8 @@ pub async fn place(
         name: candidate.name,
         email: candidate.email,
         phone: opportunity.primary_phone(),
-        role: role.as_deref(),
+        role,
+        location,
         package: package.as_ref(),
         callback_url: &callback_url,
     };
@@ -297,7 +307,7 @@ fn choose_package(
     if let Some(prefix) = &settings.tag_prefix {
         let tags = opportunity.tags.iter().chain(posting_tags);
         match packages::from_tags(prefix, tags) {
-            Ok(Some(package)) => return Ok(Some(package)),
+            Ok(Some(package)) => return packages::resolve(package, &settings.catalog).map(Some),
             Ok(None) => {}
             Err(packages::Ambiguous(found)) => {
                 return Err(format!(

@@ -134,13 +134,13 @@ async fn run(app: &App, work: &OutboxWork) -> Result<(), AppError> {
         }
         OutboxWork::LeverWebhook {
             tenant_id,
+            event,
             body,
             callback_base,
-            ..
         } => {
             // A `Queued` answer means the order intent now exists with its own outbox
             // item: this delivery's part is done either way.
-            lever_webhook::replay(app, tenant_id, body, callback_base).await?;
+            lever_webhook::replay(app, tenant_id, event, body, callback_base).await?;
             Ok(())
         }
     }

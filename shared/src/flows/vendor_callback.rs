@@ -144,10 +144,11 @@ async fn apply(
     let mut changed = false;
     for _ in 0..3 {
         let mut next = order.clone().next_version();
-        if !next.advance(
+        if !next.advance_or_replace(
             &update.status,
             info.rank,
             info.terminal,
+            info.replaceable,
             update.results.clone(),
         ) {
             tracing::info!(tenant = tenant.id(), %vendor, order = %order.order_id,

@@ -73,6 +73,23 @@ pub struct LeverClient {
     retry: RetryPolicy,
 }
 
+/// A webhook of the Webhooks Subscription API. Its signature token comes back on create.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Webhook {
+    pub id: String,
+    pub event: String,
+    pub url: String,
+    #[serde(default)]
+    pub configuration: WebhookConfiguration,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookConfiguration {
+    #[serde(default)]
+    pub signature_token: Option<SecretString>,
+}
+
 /// Lever's envelope for single objects.
 #[derive(Deserialize)]
 struct Data<T> {
@@ -143,10 +160,40 @@ impl LeverClient {
         Ok(decode::<Data<_>>(response).await?.data)
     }
 
-    /// All stages, following Lever's `next` offset tokens.
+    /// All stages.
     pub async fn list_stages(&self) -> Result<Vec<Stage>, LeverError> {
-        let base = self.url(&["stages"])?;
-        let mut stages = Vec::new();
+        self.list_all("stages").await
+    }
+
+    /// The account's webhooks (Webhooks Subscription API).
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, LeverError> {
+        self.list_all("webhooks").await
+    }
+
+    /// Creates a webhook; Lever answers with its new signature token.
+    pub async fn create_webhook(&self, event: &str, url: &str) -> Result<Webhook, LeverError> {
+        let endpoint = self.url(&["webhooks"])?;
+        let body = serde_json::json!({ "event": event, "url": url });
+        let response = self
+            .send("webhook", |auth| {
+                self.request(auth, Method::POST, &endpoint).json(&body)
+            })
+            .await?;
+        Ok(decode::<Data<Webhook>>(response).await?.data)
+    }
+
+    pub async fn delete_webhook(&self, id: &str) -> Result<(), LeverError> {
+        const WHAT: &str = "webhook";
+        let url = self.url(&["webhooks", segment(WHAT, id)?])?;
+        self.send(WHAT, |auth| self.request(auth, Method::DELETE, &url))
+            .await
+            .map(drop)
+    }
+
+    /// Every item of a list endpoint, following Lever's `next` offset tokens.
+    async fn list_all<T: DeserializeOwned>(&self, resource: &str) -> Result<Vec<T>, LeverError> {
+        let base = self.url(&[resource])?;
+        let mut items = Vec::new();
         let mut offset: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let mut url = base.clone();
@@ -158,18 +205,18 @@ impl LeverClient {
                 }
             }
             let response = self
-                .send("stages", |auth| self.request(auth, Method::GET, &url))
+                .send(resource, |auth| self.request(auth, Method::GET, &url))
                 .await?;
-            let page: Page<Stage> = decode(response).await?;
-            stages.extend(page.data);
+            let page: Page<T> = decode(response).await?;
+            items.extend(page.data);
             match (page.has_next, page.next) {
-                (false, _) => return Ok(stages),
+                (false, _) => return Ok(items),
                 (true, Some(next)) => offset = Some(next),
                 (true, None) => return Err(LeverError::Decode("hasNext without next".into())),
             }
         }
         Err(LeverError::Decode(format!(
-            "stage list longer than {MAX_PAGES} pages"
+            "{resource} list longer than {MAX_PAGES} pages"
         )))
     }
 

@@ -15,6 +15,23 @@ pub enum WebhookKind {
 }
 
 impl WebhookKind {
+    pub fn from_event_name(event: &str) -> Option<Self> {
+        [
+            WebhookKind::CandidateStageChange,
+            WebhookKind::ApplicationCreated,
+        ]
+        .into_iter()
+        .find(|kind| kind.event_name() == event)
+    }
+
+    /// The last segment of this webhook's route, `/lever/{tenant}/{path}`.
+    pub fn path(self) -> &'static str {
+        match self {
+            WebhookKind::CandidateStageChange => "candidate-stage-change",
+            WebhookKind::ApplicationCreated => "application-created",
+        }
+    }
+
     /// The `event` value Lever sends for this webhook.
     pub fn event_name(self) -> &'static str {
         match self {

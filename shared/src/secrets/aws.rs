@@ -1,8 +1,6 @@
 //! Tenant secrets from AWS Secrets Manager: one secret per tenant, named `{prefix}{tenant}`.
 
-use super::{
-    describe_json_error, with_lever_tokens, OAuthTokens, SecretsError, SecretsSource, TenantSecrets,
-};
+use super::{describe_json_error, with_field, SecretsError, SecretsSource, TenantSecrets};
 use crate::model::is_valid_tenant_id;
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
@@ -40,16 +38,17 @@ impl SecretsSource for SecretsManagerSource {
         TenantSecrets::parse(&json)
     }
 
-    async fn store_lever_tokens(
+    async fn set_field(
         &self,
         tenant_id: &str,
-        tokens: &OAuthTokens,
+        path: &[&str],
+        value: serde_json::Value,
     ) -> Result<(), SecretsError> {
         let name = format!("{}{tenant_id}", self.prefix);
         let current = self.read(&name).await?;
         let current: serde_json::Value = serde_json::from_str(&current)
             .map_err(|e| SecretsError::Malformed(describe_json_error(&e)))?;
-        let updated = with_lever_tokens(current, tokens)?;
+        let updated = with_field(current, path, value)?;
         self.client
             .put_secret_value()
             .secret_id(&name)

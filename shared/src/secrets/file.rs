@@ -1,9 +1,7 @@
 //! Tenant secrets from a local JSON file, for the local server and tests:
 //! `{"tenants": {"<tenant>": <TenantSecrets document>}, "named": {"<name>": <document>}}`.
 
-use super::{
-    describe_json_error, with_lever_tokens, OAuthTokens, SecretsError, SecretsSource, TenantSecrets,
-};
+use super::{describe_json_error, with_field, SecretsError, SecretsSource, TenantSecrets};
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -49,10 +47,11 @@ impl SecretsSource for FileSource {
         })
     }
 
-    async fn store_lever_tokens(
+    async fn set_field(
         &self,
         tenant_id: &str,
-        tokens: &OAuthTokens,
+        path: &[&str],
+        value: serde_json::Value,
     ) -> Result<(), SecretsError> {
         let _writing = self.writing.lock().await;
         let mut file = self.read().await?;
@@ -60,7 +59,7 @@ impl SecretsSource for FileSource {
             .get_mut("tenants")
             .and_then(|tenants| tenants.get_mut(tenant_id))
             .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
-        *tenant = with_lever_tokens(tenant.take(), tokens)?;
+        *tenant = with_field(tenant.take(), path, value)?;
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| SecretsError::Malformed(describe_json_error(&e)))?;
         // Write beside, then rename: a reader never sees half a file.

@@ -29,15 +29,27 @@ pub enum SecretsError {
 pub trait SecretsSource: Send + Sync {
     async fn load(&self, tenant_id: &str) -> Result<TenantSecrets, SecretsError>;
 
-    /// Replaces the tenant's Lever OAuth tokens, keeping the rest of its document.
+    /// Sets one field of the tenant's document (`path` of object keys; `null` removes
+    /// it), keeping the rest: OAuth tokens, a regenerated webhook token, a deleted vendor.
+    async fn set_field(
+        &self,
+        tenant_id: &str,
+        _path: &[&str],
+        _value: serde_json::Value,
+    ) -> Result<(), SecretsError> {
+        Err(SecretsError::Unavailable(format!(
+            "this secrets source cannot write secrets for {tenant_id}"
+        )))
+    }
+
+    /// Replaces the tenant's Lever OAuth tokens.
     async fn store_lever_tokens(
         &self,
         tenant_id: &str,
-        _tokens: &OAuthTokens,
+        tokens: &OAuthTokens,
     ) -> Result<(), SecretsError> {
-        Err(SecretsError::Unavailable(format!(
-            "this secrets source cannot store tokens for {tenant_id}"
-        )))
+        self.set_field(tenant_id, &["lever", "oauth"], tokens.to_document())
+            .await
     }
 
     /// A deployment-wide secret document by name, as raw JSON (the Lever OAuth app's
@@ -69,35 +81,64 @@ impl OAuthTokens {
     }
 }
 
-/// Sets `lever.oauth` in a tenant's secret document, keeping everything else.
-pub(crate) fn with_lever_tokens(
+/// Sets (or with `null` removes) the field at `path` in a secret document, creating
+/// objects on the way.
+pub(crate) fn with_field(
     mut document: serde_json::Value,
-    tokens: &OAuthTokens,
+    path: &[&str],
+    value: serde_json::Value,
 ) -> Result<serde_json::Value, SecretsError> {
-    let lever = document
+    let Some((last, parents)) = path.split_last() else {
+        return Ok(value);
+    };
+    let mut node = &mut document;
+    for key in parents {
+        node = node
+            .as_object_mut()
+            .ok_or_else(|| SecretsError::Malformed(format!("`{key}`'s parent is not an object")))?
+            .entry(*key)
+            .or_insert_with(|| serde_json::json!({}));
+    }
+    let object = node
         .as_object_mut()
-        .ok_or_else(|| SecretsError::Malformed("the secret is not a JSON object".into()))?
-        .entry("lever")
-        .or_insert_with(|| serde_json::json!({}));
-    let lever = lever
-        .as_object_mut()
-        .ok_or_else(|| SecretsError::Malformed("`lever` is not a JSON object".into()))?;
-    lever.insert("oauth".into(), tokens.to_document());
+        .ok_or_else(|| SecretsError::Malformed(format!("`{last}`'s parent is not an object")))?;
+    if value.is_null() {
+        object.remove(*last);
+    } else {
+        object.insert((*last).to_owned(), value);
+    }
     Ok(document)
 }
 
-/// A secret that can be rotated: the previous value stays valid until it is removed.
+/// A secret that can be rotated: the previous value stays valid until it is removed, or
+/// until `previous_expires_at`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RotatingSecret {
     pub current: SecretString,
     #[serde(default)]
     pub previous: Option<SecretString>,
+    /// When set, the previous value is accepted only until then (ms since the epoch): the
+    /// grace period after a regeneration.
+    #[serde(default)]
+    pub previous_expires_at: Option<crate::model::EpochMillis>,
 }
 
 impl RotatingSecret {
-    /// Current first, then previous.
+    /// Current first, then previous while its grace period lasts.
     pub fn candidates(&self) -> impl Iterator<Item = &SecretString> {
-        std::iter::once(&self.current).chain(self.previous.iter())
+        let now = crate::model::now_millis();
+        let previous_valid = self.previous_expires_at.is_none_or(|until| now < until);
+        std::iter::once(&self.current).chain(self.previous.iter().filter(move |_| previous_valid))
+    }
+
+    /// The stored form. The one place these values leave their `SecretString`s.
+    pub fn to_document(&self) -> serde_json::Value {
+        use secrecy::ExposeSecret;
+        serde_json::json!({
+            "current": self.current.expose_secret(),
+            "previous": self.previous.as_ref().map(|p| p.expose_secret().to_owned()),
+            "previous_expires_at": self.previous_expires_at,
+        })
     }
 }
 
@@ -216,10 +257,10 @@ mod tests {
 
     #[test]
     fn a_missing_field_is_named() {
-        let Err(SecretsError::Malformed(message)) = TenantSecrets::parse(r#"{"webhooks":{}}"#)
-        else {
-            panic!("a document without `lever` is malformed");
+        let json = r#"{"webhooks":{"candidateStageChange":{"previous":"p"}}}"#;
+        let Err(SecretsError::Malformed(message)) = TenantSecrets::parse(json) else {
+            panic!("a rotating secret without `current` is malformed");
         };
-        assert!(message.contains("missing field `lever`"), "{message}");
+        assert!(message.contains("missing field `current`"), "{message}");
     }
 }

@@ -20,27 +20,14 @@ const STATUSES: [(&str, &str, StatusInfo); 3] = [
     (
         "InProgressCandidate",
         "(Justifacts)In-Progress : Candidate",
-        StatusInfo {
-            rank: 1,
-            terminal: false,
-        },
+        StatusInfo::step(1),
     ),
     (
         "InProgressJustifacts",
         "(Justifacts)In-Progress: Justifacts",
-        StatusInfo {
-            rank: 2,
-            terminal: false,
-        },
+        StatusInfo::step(2),
     ),
-    (
-        "Complete",
-        "(Justifacts)Complete",
-        StatusInfo {
-            rank: 3,
-            terminal: true,
-        },
-    ),
+    ("Complete", "(Justifacts)Complete", StatusInfo::last(3)),
 ];
 
 /// The status of a freshly sent invitation: the request is with the applicant.

@@ -1,6 +1,8 @@
 //! Screening vendors behind one interface. Each vendor's wire format lives in its own
 //! module; adding a vendor means one module here and one arm in [`adapter`].
 
+pub mod esr;
+pub mod hrlogics;
 pub mod justifacts;
 pub mod packages;
 pub mod sterling;
@@ -43,6 +45,8 @@ pub struct CandidateOrder<'a> {
     pub phone: Option<&'a str>,
     /// The posting's title.
     pub role: Option<&'a str>,
+    /// The posting's location, else the opportunity's.
+    pub location: Option<&'a str>,
     /// The screening package, for vendors that sell packages.
     pub package: Option<&'a Package>,
     /// Where the vendor posts status updates for this tenant.
@@ -73,6 +77,38 @@ pub struct StatusUpdate {
 pub struct StatusInfo {
     pub rank: u32,
     pub terminal: bool,
+    /// Another status of the same rank replaces this one (a result the vendor may
+    /// re-evaluate, like WOTC eligibility) instead of being refused as a repeat.
+    pub replaceable: bool,
+}
+
+impl StatusInfo {
+    /// A status the order moves on from.
+    pub const fn step(rank: u32) -> Self {
+        StatusInfo {
+            rank,
+            terminal: false,
+            replaceable: false,
+        }
+    }
+
+    /// A status that ends the order.
+    pub const fn last(rank: u32) -> Self {
+        StatusInfo {
+            rank,
+            terminal: true,
+            replaceable: false,
+        }
+    }
+}
+
+/// Which Lever webhook orders from a vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// A move into the tenant's trigger stage for the vendor.
+    StageChange,
+    /// Every new application (HRLogics' WOTC screening).
+    ApplicationCreated,
 }
 
 /// One thing an order shows in Lever. [`crate::flows::lever_sync`] writes each once, by
@@ -135,6 +171,20 @@ pub trait VendorAdapter: Send + Sync {
         false
     }
 
+    fn trigger(&self) -> Trigger {
+        Trigger::StageChange
+    }
+
+    /// The Lever note when an order cannot be placed: what is wrong and how a recruiter
+    /// gets it placed once they fixed it.
+    fn not_ordered_note(&self, problem: &str) -> String {
+        format!(
+            "{} was not ordered: {problem}. Fix this in Lever, then move the candidate into \
+             the trigger stage again to order it.",
+            self.vendor().service_name()
+        )
+    }
+
     /// Places the order; a retry with the same `order_id` returns the same vendor order.
     async fn place_order(
         &self,
@@ -172,6 +222,8 @@ pub fn adapter(vendor: VendorId) -> &'static dyn VendorAdapter {
         VendorId::Xref => &xref::Xref,
         VendorId::Sterling => &sterling::Sterling,
         VendorId::Justifacts => &justifacts::Justifacts,
+        VendorId::HrLogics => &hrlogics::HrLogics,
+        VendorId::Esr => &esr::Esr,
     }
 }
 

@@ -9,6 +9,28 @@ use crate::model::Package;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ambiguous(pub Vec<String>);
 
+/// The catalog's package that `wanted` names, by id, else by name (case-insensitive).
+/// Without a catalog, a package is usable as named if it has an id.
+pub fn resolve(wanted: Package, catalog: &[Package]) -> Result<Package, String> {
+    if catalog.is_empty() {
+        return if wanted.id.is_empty() {
+            Err(format!("the package tag {} names no ID", display(&wanted)))
+        } else {
+            Ok(wanted)
+        };
+    }
+    let named = |p: &&Package| match (&p.name, &wanted.name) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => false,
+    };
+    catalog
+        .iter()
+        .find(|p| !wanted.id.is_empty() && p.id == wanted.id)
+        .or_else(|| catalog.iter().find(named))
+        .cloned()
+        .ok_or_else(|| format!("{} is not one of this tenant's packages", display(&wanted)))
+}
+
 /// The one package the tags name under `prefix`, `None` if none does.
 pub fn from_tags<'a>(
     prefix: &str,
@@ -36,10 +58,16 @@ fn display(package: &Package) -> String {
 }
 
 /// `"{prefix} Name[ID : 123]"`, with any spacing and case in the prefix and around the
-/// brackets and colon.
+/// brackets and colon; or `"{prefix} Name"` (no id: the tenant's catalog resolves it).
 pub fn parse(prefix: &str, tag: &str) -> Option<Package> {
     let rest = strip_prefix_loosely(tag.trim(), prefix)?;
-    let open = rest.find('[')?;
+    let Some(open) = rest.find('[') else {
+        let name = rest.trim();
+        return (!name.is_empty() && !name.contains(']')).then(|| Package {
+            name: Some(name.to_owned()),
+            id: String::new(),
+        });
+    };
     let close = rest[open..].find(']')? + open;
     let name = rest[..open].trim();
     let inside = rest[open + 1..close].trim();
@@ -109,7 +137,6 @@ mod tests {
     fn other_tags_do_not_parse() {
         for tag in [
             "Priority",
-            "JUSTIFACTS BGC PKG: EmpCod",
             "JUSTIFACTS BGC PKG: EmpCod[13558]",
             "JUSTIFACTS BGC PKG: EmpCod[ID : ]",
             "JUSTIFACTS BGC PKG: EmpCod[ID : 1 3]",
@@ -118,6 +145,31 @@ mod tests {
         ] {
             assert_eq!(parse(PREFIX, tag), None, "{tag}");
         }
+    }
+
+    #[test]
+    fn a_name_without_id_parses_and_the_catalog_resolves_it() {
+        let catalog = vec![
+            Package {
+                name: Some("Standard".into()),
+                id: "101".into(),
+            },
+            Package {
+                name: Some("Executive".into()),
+                id: "102".into(),
+            },
+        ];
+        let by_name = parse("ESR PKG:", "ESR PKG: executive").unwrap();
+        assert_eq!(resolve(by_name, &catalog).unwrap().id, "102");
+        let by_id = parse("ESR PKG:", "ESR PKG: Anything[ID : 101]").unwrap();
+        assert_eq!(
+            resolve(by_id, &catalog).unwrap().name.as_deref(),
+            Some("Standard")
+        );
+        let unknown = parse("ESR PKG:", "ESR PKG: Gold").unwrap();
+        assert!(resolve(unknown, &catalog).is_err());
+        let no_id = parse(PREFIX, "JUSTIFACTS BGC PKG: EmpCod").unwrap();
+        assert!(resolve(no_id, &[]).unwrap_err().contains("names no ID"));
     }
 
     #[test]

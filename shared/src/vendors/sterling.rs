@@ -36,18 +36,9 @@ const STATUSES: [(&str, &str, StatusInfo); 10] = [
     ("Error", "Error", DONE),
     ("expired", "Error", DONE),
 ];
-const OPEN_1: StatusInfo = StatusInfo {
-    rank: 1,
-    terminal: false,
-};
-const OPEN_2: StatusInfo = StatusInfo {
-    rank: 2,
-    terminal: false,
-};
-const DONE: StatusInfo = StatusInfo {
-    rank: 3,
-    terminal: true,
-};
+const OPEN_1: StatusInfo = StatusInfo::step(1);
+const OPEN_2: StatusInfo = StatusInfo::step(2);
+const DONE: StatusInfo = StatusInfo::last(3);
 
 /// What Lever shows for a Sterling status word.
 pub fn lever_label(status: &str) -> Option<&'static str> {
@@ -166,6 +157,7 @@ impl Screening {
                 error_message: self.error_message,
                 reference: self.order_number,
                 services,
+                flags: Vec::new(),
             },
             status: self.status,
         }

@@ -16,41 +16,11 @@ pub struct Xref;
 /// Xref's statuses in the order a reference check moves through them. Completed and
 /// Cancelled both end it, so they share the last rank: neither can follow the other.
 const STATUSES: [(&str, StatusInfo); 5] = [
-    (
-        "Candidate submitted",
-        StatusInfo {
-            rank: 1,
-            terminal: false,
-        },
-    ),
-    (
-        "Referees nominated",
-        StatusInfo {
-            rank: 2,
-            terminal: false,
-        },
-    ),
-    (
-        "References in progress",
-        StatusInfo {
-            rank: 3,
-            terminal: false,
-        },
-    ),
-    (
-        "Completed",
-        StatusInfo {
-            rank: 4,
-            terminal: true,
-        },
-    ),
-    (
-        "Cancelled",
-        StatusInfo {
-            rank: 4,
-            terminal: true,
-        },
-    ),
+    ("Candidate submitted", StatusInfo::step(1)),
+    ("Referees nominated", StatusInfo::step(2)),
+    ("References in progress", StatusInfo::step(3)),
+    ("Completed", StatusInfo::last(4)),
+    ("Cancelled", StatusInfo::last(4)),
 ];
 
 pub const TAG_PREFIX: &str = "Xref - ";

@@ -1,0 +1,17 @@
+//! ESR's status and flag callbacks: `POST /callbacks/esr/{tenant}`.
+//! Builds the clients once per execution environment; the shared crate does the rest.
+
+use lambda_http::{run, service_fn, Error, Request};
+use shared::model::VendorId;
+use shared::{http, telemetry, App};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let app = App::from_env().await?;
+    let app = &app;
+    run(service_fn(move |request: Request| async move {
+        Ok::<_, Error>(http::vendor_callback(app, VendorId::Esr, request).await)
+    }))
+    .await
+}

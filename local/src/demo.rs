@@ -113,13 +113,16 @@ pub async fn run() -> Result<(), DemoError> {
 
     sterling_case(&stack).await?;
     justifacts_case(&stack).await?;
+    hrlogics_and_esr(&stack).await?;
 
     let calls = stack.lever.api_calls();
     println!(
-        "\nDone: {} Xref order(s), {} Sterling case(s), {} Justifacts check(s), {} Lever API call(s) in all.",
+        "\nDone: {} Xref, {} Sterling, {} Justifacts, {} HRLogics and {} ESR order(s); {} Lever API call(s) in all.",
         stack.xref.orders().len(),
         stack.sterling.screenings().len(),
         stack.justifacts.invitations().len(),
+        stack.hrlogics.applicants().len(),
+        stack.esr.orders().len(),
         calls.len() + stack.oauth_lever.api_calls().len()
     );
     Ok(())
@@ -265,12 +268,90 @@ async fn justifacts_case(stack: &Stack) -> Result<(), DemoError> {
 }
 
 fn show_oauth_tags(stack: &Stack) {
+    show_tags_of(stack, demo::JUSTIFACTS_OPPORTUNITY_ID);
+}
+
+fn show_tags_of(stack: &Stack, opportunity: &str) {
     let tags = stack
         .oauth_lever
-        .opportunity(demo::JUSTIFACTS_OPPORTUNITY_ID)
+        .opportunity(opportunity)
         .map(|o| o.tags)
         .unwrap_or_default();
     println!("    Lever shows tags: [{}]", tags.join("] ["));
+}
+
+/// On the same OAuth tenant: a new application goes to HRLogics for WOTC, and an ESR
+/// background check reports a flag and its report.
+async fn hrlogics_and_esr(stack: &Stack) -> Result<(), DemoError> {
+    let katherine = demo::JUSTIFACTS_OPPORTUNITY_ID;
+    step(17, "Lever reports Katherine's application (Application Created): HRLogics is sent the applicant");
+    let sent = stack.oauth_lever.application_created(katherine).await?;
+    println!(
+        "    lever-application-created answered {} {}",
+        sent.status, sent.response
+    );
+    let applicants = stack.hrlogics.applicants();
+    let [applicant] = applicants.as_slice() else {
+        return unexpected(
+            "one HRLogics applicant",
+            format!("{} applicants", applicants.len()),
+        );
+    };
+    println!(
+        "    HRLogics emailed {} the WOTC survey: {}",
+        applicant.email, applicant.survey_url
+    );
+    step(18, "HRLogics evaluates the survey: Pre Qualified");
+    let sent = stack
+        .hrlogics
+        .post_eligibility(&applicant.applicant_id, "Pre Qualified")
+        .await?;
+    println!(
+        "    hrlogics-callback answered {} {}",
+        sent.status, sent.response
+    );
+    show_tags_of(stack, katherine);
+
+    let alan = demo::STERLING_OPPORTUNITY_ID;
+    step(
+        19,
+        "Alan Turing moves to 'Pre-hire Screening': an ESR background check (default package)",
+    );
+    let sent = stack
+        .oauth_lever
+        .move_to_stage(alan, demo::PRE_HIRE_SCREENING_STAGE_ID)
+        .await?;
+    show_answer("lever-candidate-stage-change", &sent);
+    let orders = stack.esr.orders();
+    let [order] = orders.as_slice() else {
+        return unexpected("one ESR order", format!("{} orders", orders.len()));
+    };
+    step(
+        20,
+        "ESR reports In-Progress with a flag, then Completed with the report",
+    );
+    stack
+        .esr
+        .post_status(
+            &order.order_id,
+            "In-Progress",
+            &[("Criminal", "Record found")],
+            None,
+        )
+        .await?;
+    stack
+        .esr
+        .post_status(
+            &order.order_id,
+            "Completed",
+            &[],
+            Some("https://esr.example/reports/alan"),
+        )
+        .await?;
+    for note in stack.oauth_lever.notes(alan) {
+        println!("    Lever note: {}", note.value.replace('\n', " | "));
+    }
+    Ok(())
 }
 
 /// The text of the small HTML page the OAuth callback answers.

@@ -4,7 +4,7 @@
 //! event matches the endpoint → test delivery → payload fields → delivery dedupe → work.
 //! Nothing is written before the signature is verified and the payload is complete.
 
-use super::{is_transient, load_tenant, ordering, Ack, AckStatus, Tenant};
+use super::{is_transient, load_tenant, once_per_delivery, ordering, Ack, AckStatus, Tenant};
 use crate::app::App;
 use crate::error::AppError;
 use crate::lever::webhook::{
@@ -12,7 +12,6 @@ use crate::lever::webhook::{
 };
 use crate::lever::LeverClient;
 use crate::model::{now_millis, OutboxItem, OutboxWork, StageRef};
-use crate::store::Delivery as Claim;
 use crate::vendors::{self, Trigger};
 
 /// Handles one delivery posted to `/lever/{tenant}/{kind}`. `callback_base` is this
@@ -41,32 +40,15 @@ pub async fn handle(
     let event = Event::parse(kind, &delivery)?;
 
     let key = format!("lever:{}:{}", tenant.id(), delivery.token);
-    let claim = app
-        .store
-        .begin_delivery(
-            &key,
-            now_millis(),
-            app.settings.delivery_stale_after,
-            app.settings.delivery_memory(),
-        )
-        .await?;
-    match claim {
-        Claim::AlreadyDone => return Ok(Ack::new(AckStatus::Duplicate)),
-        Claim::InProgress => return Err(AppError::InProgress),
-        Claim::New => {}
-    }
-    let outcome = match on_event(app, &tenant, &event, callback_base).await {
-        Err(e) if is_transient(&e) => {
-            keep_for_retry(app, &tenant, kind, body, callback_base, &e).await
+    let work = async {
+        match on_event(app, &tenant, &event, callback_base).await {
+            Err(e) if is_transient(&e) => {
+                keep_for_retry(app, &tenant, kind, body, callback_base, &e).await
+            }
+            other => other,
         }
-        other => other,
     };
-    match &outcome {
-        Ok(_) => app.store.finish_delivery(&key).await?,
-        // Let Lever's own retry of this delivery be processed afresh.
-        Err(_) => app.store.abandon_delivery(&key).await?,
-    }
-    outcome
+    once_per_delivery(app, &key, work).await
 }
 
 /// Re-runs a stored delivery from the outbox. It was verified when it arrived.

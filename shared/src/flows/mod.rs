@@ -19,6 +19,7 @@ use crate::app::App;
 use crate::error::AppError;
 use crate::model::{Order, TenantConfig, VendorId};
 use crate::secrets::{SecretsError, TenantSecrets};
+use crate::vendors::VendorAccount;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -105,6 +106,58 @@ impl Tenant {
     pub fn id(&self) -> &str {
         &self.config.tenant_id
     }
+
+    /// This tenant's account with `vendor`: where its API is and its credentials.
+    pub fn vendor_account<'a>(
+        &'a self,
+        app: &'a App,
+        vendor: VendorId,
+    ) -> Result<VendorAccount<'a>, AppError> {
+        let settings = self.config.vendors.get(&vendor).ok_or_else(|| {
+            AppError::Misconfigured(format!("{vendor} is not configured for this tenant"))
+        })?;
+        let secrets = self.secrets.vendor(vendor).ok_or_else(|| {
+            AppError::Misconfigured(format!("the tenant secret has no credentials for {vendor}"))
+        })?;
+        Ok(VendorAccount {
+            http: &app.http,
+            retry: &app.settings.retry,
+            base_url: &settings.api_base,
+            secrets,
+        })
+    }
+}
+
+/// Runs `work` once per delivery `key` (a Lever delivery token or a vendor's callback id):
+/// a delivery already processed is acknowledged as a duplicate, one being processed by
+/// another invocation is answered 409 (the sender retries), and a failed one is forgotten
+/// so the sender's retry is processed afresh.
+pub(crate) async fn once_per_delivery(
+    app: &App,
+    key: &str,
+    work: impl std::future::Future<Output = Result<Ack, AppError>>,
+) -> Result<Ack, AppError> {
+    use crate::store::Delivery as Claim;
+    let claim = app
+        .store
+        .begin_delivery(
+            key,
+            crate::model::now_millis(),
+            app.settings.delivery_stale_after,
+            app.settings.delivery_memory(),
+        )
+        .await?;
+    match claim {
+        Claim::AlreadyDone => return Ok(Ack::new(AckStatus::Duplicate)),
+        Claim::InProgress => return Err(AppError::InProgress),
+        Claim::New => {}
+    }
+    let outcome = work.await;
+    match &outcome {
+        Ok(_) => app.store.finish_delivery(key).await?,
+        Err(_) => app.store.abandon_delivery(key).await?,
+    }
+    outcome
 }
 
 /// Unknown tenant → 404 before anything else is read or written.

@@ -11,9 +11,7 @@ use crate::error::AppError;
 use crate::lever::{LeverClient, LeverError, Opportunity};
 use crate::model::{Order, OrderPhase, OutboxItem, OutboxWork, Package, VendorId};
 use crate::store::{CreateOrder, StoreError};
-use crate::vendors::{
-    self, packages, CallbackAuth, CandidateOrder, PlacedOrder, VendorAccount, VendorError,
-};
+use crate::vendors::{self, packages, CallbackAuth, CandidateOrder, PlacedOrder, VendorError};
 use secrecy::ExposeSecret;
 
 /// What became of an order request.
@@ -221,18 +219,7 @@ async fn order_from_vendor(
     vendor: VendorId,
     request: &CandidateOrder<'_>,
 ) -> Result<PlacedOrder, AppError> {
-    let settings = tenant.config.vendors.get(&vendor).ok_or_else(|| {
-        AppError::Misconfigured(format!("{vendor} is not configured for this tenant"))
-    })?;
-    let secrets = tenant.secrets.vendor(vendor).ok_or_else(|| {
-        AppError::Misconfigured(format!("the tenant secret has no credentials for {vendor}"))
-    })?;
-    let account = VendorAccount {
-        http: &app.http,
-        retry: &app.settings.retry,
-        base_url: &settings.api_base,
-        secrets,
-    };
+    let account = tenant.vendor_account(app, vendor)?;
     Ok(vendors::adapter(vendor)
         .place_order(&account, request)
         .await?)

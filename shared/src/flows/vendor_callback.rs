@@ -1,13 +1,13 @@
 //! A vendor's status callback: authenticate, dedupe, confirm, apply forward-only, show in
 //! Lever.
 
-use super::{lever_sync, load_tenant, Ack, AckStatus, OrderRef, Tenant};
+use super::{lever_sync, load_tenant, once_per_delivery, Ack, AckStatus, OrderRef, Tenant};
 use crate::app::App;
 use crate::callback_auth::{self, CallbackAuthError};
 use crate::error::AppError;
-use crate::model::{now_millis, Order, VendorId};
-use crate::store::{Delivery as Claim, StoreError};
-use crate::vendors::{self, CallbackAuth, StatusInfo, StatusUpdate, VendorAccount};
+use crate::model::{Order, VendorId};
+use crate::store::StoreError;
+use crate::vendors::{self, CallbackAuth, StatusInfo, StatusUpdate};
 use http::HeaderMap;
 use sha2::Digest;
 
@@ -35,26 +35,7 @@ pub async fn handle(
     status_info(vendor, &update.status)?;
 
     let key = format!("callback:{vendor}:{tenant_id}:{delivery_id}");
-    let claim = app
-        .store
-        .begin_delivery(
-            &key,
-            now_millis(),
-            app.settings.delivery_stale_after,
-            app.settings.delivery_memory(),
-        )
-        .await?;
-    match claim {
-        Claim::AlreadyDone => return Ok(Ack::new(AckStatus::Duplicate)),
-        Claim::InProgress => return Err(AppError::InProgress),
-        Claim::New => {}
-    }
-    let outcome = confirm_and_apply(app, &tenant, vendor, update).await;
-    match &outcome {
-        Ok(_) => app.store.finish_delivery(&key).await?,
-        Err(_) => app.store.abandon_delivery(&key).await?,
-    }
-    outcome
+    once_per_delivery(app, &key, confirm_and_apply(app, &tenant, vendor, update)).await
 }
 
 fn status_info(vendor: VendorId, status: &str) -> Result<StatusInfo, AppError> {
@@ -111,18 +92,7 @@ async fn confirm_and_apply(
     update: StatusUpdate,
 ) -> Result<Ack, AppError> {
     let order = find_order(app, tenant, vendor, &update).await?;
-    let settings = tenant.config.vendors.get(&vendor).ok_or_else(|| {
-        AppError::Misconfigured(format!("{vendor} is not configured for this tenant"))
-    })?;
-    let secrets = tenant.secrets.vendor(vendor).ok_or_else(|| {
-        AppError::Misconfigured(format!("the tenant secret has no credentials for {vendor}"))
-    })?;
-    let account = VendorAccount {
-        http: &app.http,
-        retry: &app.settings.retry,
-        base_url: &settings.api_base,
-        secrets,
-    };
+    let account = tenant.vendor_account(app, vendor)?;
     let confirmed = vendors::adapter(vendor).confirm(&account, update).await?;
     if confirmed.vendor_order_id != order.vendor_order_id.clone().unwrap_or_default() {
         return Err(AppError::Unprocessable(

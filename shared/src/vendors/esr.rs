@@ -6,13 +6,11 @@
 //! same (Draft → In-Progress → Completed): a ClearStar adapter is one more module like this.
 
 use super::{
-    decode_response, CandidateOrder, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
+    required, CandidateOrder, Credentials, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
     VendorAccount, VendorAdapter, VendorError,
 };
 use crate::model::{Flag, Order, VendorId, VendorResults};
-use crate::retry::send_with_retry;
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 pub struct Esr;
@@ -76,18 +74,11 @@ impl VendorAdapter for Esr {
         account: &VendorAccount<'_>,
         order: &CandidateOrder<'_>,
     ) -> Result<PlacedOrder, VendorError> {
-        let secrets = account.secrets;
-        let account_id = secrets
-            .username
-            .as_ref()
-            .ok_or(VendorError::MissingCredential("username (ESR account id)"))?;
-        let api_key = secrets
-            .api_key
-            .as_ref()
-            .ok_or(VendorError::MissingCredential("api_key"))?;
-        let package = order
-            .package
-            .ok_or(VendorError::MissingCredential("package"))?;
+        let credentials = Credentials::Basic {
+            user: required(&account.secrets.username, "username (ESR account id)")?,
+            password: required(&account.secrets.api_key, "api_key")?,
+        };
+        let package = order.required_package()?;
         let (first_name, last_name) = super::split_name(order.name);
         let body = NewOrder {
             client_reference: order.order_id,
@@ -100,17 +91,9 @@ impl VendorAdapter for Esr {
             },
             callback_url: order.callback_url,
         };
-        let url = format!("{}/orders", account.base_url.trim_end_matches('/'));
-        let sent = send_with_retry(account.retry, || {
-            account
-                .http
-                .post(&url)
-                .basic_auth(account_id.expose_secret(), Some(api_key.expose_secret()))
-                .header("Idempotency-Key", order.order_id)
-                .json(&body)
-        })
-        .await;
-        let created: Created = decode_response(sent).await?;
+        let created: Created = account
+            .create("orders", credentials, order.order_id, &body)
+            .await?;
         Ok(PlacedOrder {
             vendor_order_id: created.order_id,
             status: created.status,

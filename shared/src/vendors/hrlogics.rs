@@ -3,13 +3,11 @@
 //! eligibility result shows in Lever as one tag, "HRLogics-WOTC:{eligibility}".
 
 use super::{
-    decode_response, CandidateOrder, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate, Trigger,
-    VendorAccount, VendorAdapter, VendorError,
+    required, CandidateOrder, Credentials, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
+    Trigger, VendorAccount, VendorAdapter, VendorError,
 };
 use crate::model::{Order, VendorId, VendorResults};
-use crate::retry::send_with_retry;
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 pub struct HrLogics;
@@ -79,11 +77,7 @@ impl VendorAdapter for HrLogics {
         account: &VendorAccount<'_>,
         order: &CandidateOrder<'_>,
     ) -> Result<PlacedOrder, VendorError> {
-        let api_key = account
-            .secrets
-            .api_key
-            .as_ref()
-            .ok_or(VendorError::MissingCredential("api_key"))?;
+        let api_key = required(&account.secrets.api_key, "api_key")?;
         let (first_name, last_name) = super::split_name(order.name);
         let applicant = NewApplicant {
             client_reference: order.order_id,
@@ -95,17 +89,14 @@ impl VendorAdapter for HrLogics {
             location: order.location,
             callback_url: order.callback_url,
         };
-        let url = format!("{}/wotc/applicants", account.base_url.trim_end_matches('/'));
-        let sent = send_with_retry(account.retry, || {
-            account
-                .http
-                .post(&url)
-                .bearer_auth(api_key.expose_secret())
-                .header("Idempotency-Key", order.order_id)
-                .json(&applicant)
-        })
-        .await;
-        let created: Created = decode_response(sent).await?;
+        let created: Created = account
+            .create(
+                "wotc/applicants",
+                Credentials::Bearer(api_key),
+                order.order_id,
+                &applicant,
+            )
+            .await?;
         Ok(PlacedOrder {
             vendor_order_id: created.applicant_id,
             status: SURVEY_SENT.into(),

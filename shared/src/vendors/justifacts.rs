@@ -3,13 +3,11 @@
 //! shows one status tag at a time, and a secret note with the result URL on completion.
 
 use super::{
-    decode_response, CandidateOrder, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
+    required, CandidateOrder, Credentials, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
     VendorAccount, VendorAdapter, VendorError,
 };
 use crate::model::{Order, VendorId, VendorResults};
-use crate::retry::send_with_retry;
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 pub struct Justifacts;
@@ -103,18 +101,11 @@ impl VendorAdapter for Justifacts {
         account: &VendorAccount<'_>,
         order: &CandidateOrder<'_>,
     ) -> Result<PlacedOrder, VendorError> {
-        let secrets = account.secrets;
-        let username = secrets
-            .username
-            .as_ref()
-            .ok_or(VendorError::MissingCredential("username"))?;
-        let password = secrets
-            .password
-            .as_ref()
-            .ok_or(VendorError::MissingCredential("password"))?;
-        let package = order
-            .package
-            .ok_or(VendorError::MissingCredential("package"))?;
+        let credentials = Credentials::Basic {
+            user: required(&account.secrets.username, "username")?,
+            password: required(&account.secrets.password, "password")?,
+        };
+        let package = order.required_package()?;
         let (first_name, last_name) = super::split_name(order.name);
         let invitation = Invitation {
             client_reference: order.order_id,
@@ -129,17 +120,9 @@ impl VendorAdapter for Justifacts {
             },
             callback_url: order.callback_url,
         };
-        let url = format!("{}/invitations", account.base_url.trim_end_matches('/'));
-        let sent = send_with_retry(account.retry, || {
-            account
-                .http
-                .post(&url)
-                .basic_auth(username.expose_secret(), Some(password.expose_secret()))
-                .header("Idempotency-Key", order.order_id)
-                .json(&invitation)
-        })
-        .await;
-        let invited: Invited = decode_response(sent).await?;
+        let invited: Invited = account
+            .create("invitations", credentials, order.order_id, &invitation)
+            .await?;
         Ok(PlacedOrder {
             vendor_order_id: invited.request_id,
             status: INVITED.into(),

@@ -9,6 +9,7 @@ pub mod sterling;
 pub mod xref;
 
 use crate::model::{Order, Package, VendorId, VendorResults};
+use crate::retry::send_with_retry;
 use crate::retry::RetryPolicy;
 use crate::secrets::VendorSecrets;
 use async_trait::async_trait;
@@ -154,6 +155,48 @@ pub enum CallbackAuth {
     UrlSecret,
 }
 
+impl CandidateOrder<'_> {
+    /// The package, for vendors that need one (the flow has chosen it already).
+    pub fn required_package(&self) -> Result<&Package, VendorError> {
+        self.package
+            .ok_or(VendorError::MissingCredential("package"))
+    }
+}
+
+/// A credential from the tenant's vendor secrets, or an error naming the missing field.
+pub(crate) fn required<'a>(
+    value: &'a Option<secrecy::SecretString>,
+    name: &'static str,
+) -> Result<&'a secrecy::SecretString, VendorError> {
+    value.as_ref().ok_or(VendorError::MissingCredential(name))
+}
+
+/// How a vendor's API authenticates us.
+pub(crate) enum Credentials<'a> {
+    Basic {
+        user: &'a secrecy::SecretString,
+        password: &'a secrecy::SecretString,
+    },
+    Bearer(&'a secrecy::SecretString),
+    Header {
+        name: &'static str,
+        key: &'a secrecy::SecretString,
+    },
+}
+
+impl Credentials<'_> {
+    fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        use secrecy::ExposeSecret;
+        match self {
+            Credentials::Basic { user, password } => {
+                request.basic_auth(user.expose_secret(), Some(password.expose_secret()))
+            }
+            Credentials::Bearer(token) => request.bearer_auth(token.expose_secret()),
+            Credentials::Header { name, key } => request.header(*name, key.expose_secret()),
+        }
+    }
+}
+
 /// Connection details for one tenant's account with a vendor.
 pub struct VendorAccount<'a> {
     pub http: &'a reqwest::Client,
@@ -224,6 +267,29 @@ pub fn adapter(vendor: VendorId) -> &'static dyn VendorAdapter {
         VendorId::Justifacts => &justifacts::Justifacts,
         VendorId::HrLogics => &hrlogics::HrLogics,
         VendorId::Esr => &esr::Esr,
+    }
+}
+
+impl VendorAccount<'_> {
+    /// POSTs `body` to `{base}/{path}` with our order id as the idempotency key (so a
+    /// retried create returns the same vendor order), within the retry bounds, and decodes
+    /// the vendor's answer.
+    pub(crate) async fn create<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        credentials: Credentials<'_>,
+        idempotency_key: &str,
+        body: &(impl serde::Serialize + Sync),
+    ) -> Result<T, VendorError> {
+        let url = format!("{}/{path}", self.base_url.trim_end_matches('/'));
+        let sent = send_with_retry(self.retry, || {
+            credentials
+                .apply(self.http.post(&url))
+                .header("Idempotency-Key", idempotency_key)
+                .json(body)
+        })
+        .await;
+        decode_response(sent).await
     }
 }
 

@@ -313,9 +313,7 @@ impl VendorAdapter for Sterling {
         order: &CandidateOrder<'_>,
     ) -> Result<PlacedOrder, VendorError> {
         let client = Client::new(account)?;
-        let package = order
-            .package
-            .ok_or(VendorError::MissingCredential("package"))?;
+        let package = order.required_package()?;
         let (given_name, family_name) = super::split_name(order.name);
         let candidate = NewCandidate {
             client_reference_id: order.order_id,

@@ -2,13 +2,11 @@
 //! tag at a time, "Xref - {status}", starting with "Xref - Candidate submitted".
 
 use super::{
-    decode_response, CandidateOrder, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
+    required, CandidateOrder, Credentials, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
     VendorAccount, VendorAdapter, VendorError,
 };
 use crate::model::{Order, VendorId, VendorResults};
-use crate::retry::send_with_retry;
 use async_trait::async_trait;
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 pub struct Xref;
@@ -73,15 +71,7 @@ impl VendorAdapter for Xref {
         account: &VendorAccount<'_>,
         order: &CandidateOrder<'_>,
     ) -> Result<PlacedOrder, VendorError> {
-        let api_key = account
-            .secrets
-            .api_key
-            .as_ref()
-            .ok_or(VendorError::MissingCredential("api_key"))?;
-        let url = format!(
-            "{}/reference-checks",
-            account.base_url.trim_end_matches('/')
-        );
+        let key = required(&account.secrets.api_key, "api_key")?;
         let body = CreateRequest {
             client_reference: order.order_id,
             candidate: Candidate {
@@ -92,16 +82,13 @@ impl VendorAdapter for Xref {
             role: order.role,
             callback_url: order.callback_url,
         };
-        let sent = send_with_retry(account.retry, || {
-            account
-                .http
-                .post(&url)
-                .header("X-Api-Key", api_key.expose_secret())
-                .header("Idempotency-Key", order.order_id)
-                .json(&body)
-        })
-        .await;
-        let created: CreateResponse = decode_response(sent).await?;
+        let credentials = Credentials::Header {
+            name: "X-Api-Key",
+            key,
+        };
+        let created: CreateResponse = account
+            .create("reference-checks", credentials, order.order_id, &body)
+            .await?;
         Ok(PlacedOrder {
             vendor_order_id: created.id,
             status: created.status,

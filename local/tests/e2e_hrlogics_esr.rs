@@ -404,3 +404,37 @@ async fn an_esr_package_is_chosen_by_name_or_falls_back_to_the_default() {
         assert_eq!(h.stack.esr.orders()[0].package_id, expected, "{tag:?}");
     }
 }
+
+#[tokio::test]
+async fn a_canceled_esr_order_is_noted_and_nothing_moves_it_back() {
+    let h = connected().await;
+    h.stack
+        .oauth_lever
+        .move_to_stage(
+            demo::STERLING_OPPORTUNITY_ID,
+            demo::PRE_HIRE_SCREENING_STAGE_ID,
+        )
+        .await
+        .unwrap();
+    let id = h.stack.esr.orders()[0].order_id.clone();
+    let canceled = h
+        .stack
+        .esr
+        .post_status(&id, "Canceled", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(canceled.status, 200, "{}", canceled.response);
+    let notes = h.notes(demo::STERLING_OPPORTUNITY_ID);
+    assert!(
+        notes.last().unwrap().contains("Status: Canceled"),
+        "{notes:#?}"
+    );
+    let late = h
+        .stack
+        .esr
+        .post_status(&id, "In-Progress", &[], None)
+        .await
+        .unwrap();
+    assert!(late.response.contains("unchanged"), "{}", late.response);
+    assert_eq!(h.notes(demo::STERLING_OPPORTUNITY_ID), notes);
+}

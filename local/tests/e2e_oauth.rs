@@ -312,3 +312,26 @@ async fn a_revoked_app_disconnects_the_tenant_without_retries_and_reconnecting_r
         .oauth_tags(demo::JUSTIFACTS_OPPORTUNITY_ID)
         .contains(&INVITED.to_owned()));
 }
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
+    let h = start().await;
+    h.connect().await;
+    // The stored token says it expires in 30 s: inside the renewal margin.
+    let path = h.stack.secrets_file.clone().unwrap();
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    file["tenants"][demo::OAUTH_TENANT]["lever"]["oauth"]["expires_at"] =
+        (now_millis() + 30_000).into();
+    std::fs::write(&path, file.to_string()).unwrap();
+    h.stack.app.secrets.invalidate(demo::OAUTH_TENANT);
+
+    let (status, _) = h.move_globex(demo::JUSTIFACTS_OPPORTUNITY_ID).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        h.stack.oauth_lever.refresh_count(),
+        1,
+        "refreshed before any 401"
+    );
+    let stored = h.stored_oauth_secret();
+    assert!(stored["expires_at"].as_i64().unwrap() > now_millis() + 3_000_000);
+}

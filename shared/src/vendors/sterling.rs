@@ -274,27 +274,21 @@ impl<'a> Client<'a> {
     }
 
     async fn screening(&self, id: &str) -> Result<Screening, VendorError> {
-        let url = format!("{}/v2/screenings/{}", self.base, encode_segment(id));
+        // Sterling's ids are opaque: the url crate encodes one into a single segment.
+        let mut url = reqwest::Url::parse(self.base)
+            .map_err(|e| VendorError::Decode(format!("Sterling base URL: {e}")))?;
+        url.path_segments_mut()
+            .map_err(|()| VendorError::Decode("Sterling base URL cannot have a path".into()))?
+            .pop_if_empty()
+            .extend(["v2", "screenings", id]);
         self.call(|token| {
             self.account
                 .http
-                .get(&url)
+                .get(url.clone())
                 .bearer_auth(token.expose_secret())
         })
         .await
     }
-}
-
-/// Sterling's ids are opaque; keep one from escaping its path segment.
-fn encode_segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[async_trait]

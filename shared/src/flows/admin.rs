@@ -97,7 +97,7 @@ pub async fn regenerate_webhook_token(
     let created = lever.create_webhook(kind.event_name(), &url).await?;
     let token = signature_token(&created)?;
     let secrets = app.secrets.source().load(tenant_id).await?;
-    let previous = tokens_of(&secrets.webhooks, kind).map(|t| t.current.clone());
+    let previous = secrets.webhooks.for_kind(kind).map(|t| t.current.clone());
     let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
     store_token(
         app,
@@ -184,13 +184,6 @@ fn signature_token(webhook: &crate::lever::client::Webhook) -> Result<SecretStri
                 "the new webhook has no signature token".into(),
             ))
         })
-}
-
-fn tokens_of(tokens: &crate::secrets::WebhookTokens, kind: WebhookKind) -> Option<&RotatingSecret> {
-    match kind {
-        WebhookKind::CandidateStageChange => tokens.candidate_stage_change.as_ref(),
-        WebhookKind::ApplicationCreated => tokens.application_created.as_ref(),
-    }
 }
 
 async fn store_token(

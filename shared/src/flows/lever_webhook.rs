@@ -4,12 +4,13 @@
 //! event matches the endpoint → test delivery → payload fields → delivery dedupe → work.
 //! Nothing is written before the signature is verified and the payload is complete.
 
-use super::{is_transient, load_tenant, once_per_delivery, ordering, Ack, AckStatus, Tenant};
+use super::{
+    check_with_fresh_secrets, is_transient, load_tenant, once_per_delivery, ordering, Ack,
+    AckStatus, Tenant,
+};
 use crate::app::App;
 use crate::error::AppError;
-use crate::lever::webhook::{
-    self, ApplicationCreated, Delivery, SignatureError, StageChange, WebhookKind,
-};
+use crate::lever::webhook::{self, ApplicationCreated, Delivery, StageChange, WebhookKind};
 use crate::lever::LeverClient;
 use crate::model::{now_millis, OutboxItem, OutboxWork, StageRef};
 use crate::vendors::{self, Trigger};
@@ -77,11 +78,7 @@ async fn verify_signature(
     delivery: &Delivery,
 ) -> Result<(), AppError> {
     let check = |secrets: &crate::secrets::TenantSecrets| {
-        let tokens = match kind {
-            WebhookKind::CandidateStageChange => &secrets.webhooks.candidate_stage_change,
-            WebhookKind::ApplicationCreated => &secrets.webhooks.application_created,
-        };
-        let tokens = tokens.as_ref().ok_or_else(|| {
+        let tokens = secrets.webhooks.for_kind(kind).ok_or_else(|| {
             AppError::Misconfigured(format!("no signature token for {}", kind.event_name()))
         })?;
         webhook::verify(
@@ -92,15 +89,7 @@ async fn verify_signature(
         )
         .map_err(AppError::from)
     };
-    match check(&tenant.secrets) {
-        Err(AppError::LeverSignature(SignatureError::Mismatch)) => {
-            match app.secrets.reload_after_mismatch(tenant.id()).await? {
-                Some(fresh) => check(&fresh),
-                None => Err(SignatureError::Mismatch.into()),
-            }
-        }
-        other => other,
-    }
+    check_with_fresh_secrets(app, tenant, check).await
 }
 
 /// A delivery's data, by webhook type.

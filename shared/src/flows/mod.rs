@@ -160,6 +160,29 @@ pub(crate) async fn once_per_delivery(
     outcome
 }
 
+/// Runs an authentication `check` on the tenant's secrets. If it fails only because the
+/// signature does not match, the secrets are re-read once (rate-limited, see
+/// [`crate::secrets::cache::CachedSecrets::reload_after_mismatch`]) in case the token or
+/// secret was just rotated, and checked again.
+pub(crate) async fn check_with_fresh_secrets<T>(
+    app: &App,
+    tenant: &Tenant,
+    check: impl Fn(&TenantSecrets) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    use crate::callback_auth::CallbackAuthError;
+    use crate::lever::webhook::SignatureError;
+    match check(&tenant.secrets) {
+        Err(
+            mismatch @ (AppError::LeverSignature(SignatureError::Mismatch)
+            | AppError::CallbackAuth(CallbackAuthError::Mismatch)),
+        ) => match app.secrets.reload_after_mismatch(tenant.id()).await? {
+            Some(fresh) => check(&fresh),
+            None => Err(mismatch),
+        },
+        other => other,
+    }
+}
+
 /// Unknown tenant → 404 before anything else is read or written.
 pub async fn load_tenant(app: &App, tenant_id: &str) -> Result<Tenant, AppError> {
     let config = app

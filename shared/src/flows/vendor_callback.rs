@@ -1,7 +1,10 @@
 //! A vendor's status callback: authenticate, dedupe, confirm, apply forward-only, show in
 //! Lever.
 
-use super::{lever_sync, load_tenant, once_per_delivery, Ack, AckStatus, OrderRef, Tenant};
+use super::{
+    check_with_fresh_secrets, lever_sync, load_tenant, once_per_delivery, Ack, AckStatus, OrderRef,
+    Tenant,
+};
 use crate::app::App;
 use crate::callback_auth::{self, CallbackAuthError};
 use crate::error::AppError;
@@ -72,15 +75,7 @@ async fn authenticate(
             }
         }
     };
-    match check(&tenant.secrets) {
-        Err(AppError::CallbackAuth(CallbackAuthError::Mismatch)) => {
-            match app.secrets.reload_after_mismatch(tenant.id()).await? {
-                Some(fresh) => check(&fresh),
-                None => Err(CallbackAuthError::Mismatch.into()),
-            }
-        }
-        other => other,
-    }
+    check_with_fresh_secrets(app, tenant, check).await
 }
 
 /// Asks the adapter what to apply (vendors with unsigned callbacks re-read the order from

@@ -164,6 +164,17 @@ pub struct WebhookTokens {
     pub application_created: Option<RotatingSecret>,
 }
 
+impl WebhookTokens {
+    /// The signature token of one webhook type.
+    pub fn for_kind(&self, kind: crate::lever::webhook::WebhookKind) -> Option<&RotatingSecret> {
+        use crate::lever::webhook::WebhookKind;
+        match kind {
+            WebhookKind::CandidateStageChange => self.candidate_stage_change.as_ref(),
+            WebhookKind::ApplicationCreated => self.application_created.as_ref(),
+        }
+    }
+}
+
 /// A vendor's credentials for one tenant. Each adapter takes the fields its transport needs
 /// and reports a clear error when one is missing.
 #[derive(Debug, Clone, Default, Deserialize)]

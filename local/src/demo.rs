@@ -5,7 +5,7 @@
 use crate::demo_tenant as demo;
 use crate::sim::{SentCallback, SentWebhook, SimError, SterlingCallback};
 use crate::stack::{Stack, StackOptions};
-use shared::flows::oauth;
+use lever_screening::flows::oauth;
 use std::fmt::Write as _;
 
 #[derive(Debug, thiserror::Error)]

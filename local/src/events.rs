@@ -3,10 +3,10 @@
 //! so `cargo lambda invoke` and `sam local invoke` see a current, valid request.
 
 use crate::demo_tenant as demo;
+use lever_screening::callback_auth;
+use lever_screening::lever::webhook;
+use lever_screening::model::now_millis;
 use serde_json::Value;
-use shared::callback_auth;
-use shared::lever::webhook;
-use shared::model::now_millis;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {

@@ -5,9 +5,9 @@
 use crate::demo_tenant as demo;
 use crate::stack::{Stack, StackOptions};
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-use shared::secrets::aws::SecretsManagerSource;
-use shared::store::dynamodb::{self, DynamoStore};
-use shared::Settings;
+use lever_screening::secrets::aws::SecretsManagerSource;
+use lever_screening::store::dynamodb::{self, DynamoStore};
+use lever_screening::Settings;
 use std::sync::Arc;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

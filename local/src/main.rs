@@ -1,13 +1,13 @@
 //! `lever-screening-local`: the product on one machine, and the operator's admin commands.
 
 use clap::{Parser, Subcommand};
+use lever_screening::flows::{admin, oauth, outbox};
+use lever_screening::lever::webhook::WebhookKind;
+use lever_screening::model::{is_valid_tenant_id, now_millis, TenantConfig, VendorId};
+use lever_screening::vendors::{self, Trigger};
+use lever_screening::App;
 use lever_screening_local::stack::{Stack, StackOptions};
 use lever_screening_local::{demo, events, fixture};
-use shared::flows::{admin, oauth, outbox};
-use shared::lever::webhook::WebhookKind;
-use shared::model::{is_valid_tenant_id, now_millis, TenantConfig, VendorId};
-use shared::vendors::{self, Trigger};
-use shared::App;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -296,7 +296,8 @@ fn print_urls(stack: &Stack) {
 fn tracing_subscriber_init() {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = shared::telemetry::log_filter(tracing_subscriber::filter::LevelFilter::WARN);
+    let filter =
+        lever_screening::telemetry::log_filter(tracing_subscriber::filter::LevelFilter::WARN);
     let _ = tracing_subscriber::registry()
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .with(filter)

@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use lambda_http::RequestExt;
-use shared::flows::outbox;
-use shared::lever::webhook::WebhookKind;
-use shared::model::{now_millis, VendorId};
-use shared::{http as handlers, App};
+use lever_screening::flows::outbox;
+use lever_screening::lever::webhook::WebhookKind;
+use lever_screening::model::{now_millis, VendorId};
+use lever_screening::{http as handlers, App};
 use std::collections::HashMap;
 use std::sync::Arc;
 

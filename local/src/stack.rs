@@ -6,14 +6,16 @@ use crate::sim::{
     EsrSim, HrLogicsSim, JustifactsSim, LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim,
 };
 use crate::{demo_tenant as demo, server};
-use shared::flows::admin;
-use shared::lever::webhook::WebhookKind;
-use shared::model::{Package, PackageSettings, StageRef, TenantConfig, VendorId, VendorSettings};
-use shared::secrets::file::FileSource;
-use shared::secrets::SecretsSource;
-use shared::store::memory::MemoryStore;
-use shared::store::Store;
-use shared::{App, Settings};
+use lever_screening::flows::admin;
+use lever_screening::lever::webhook::WebhookKind;
+use lever_screening::model::{
+    Package, PackageSettings, StageRef, TenantConfig, VendorId, VendorSettings,
+};
+use lever_screening::secrets::file::FileSource;
+use lever_screening::secrets::SecretsSource;
+use lever_screening::store::memory::MemoryStore;
+use lever_screening::store::Store;
+use lever_screening::{App, Settings};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -237,7 +239,10 @@ async fn serve(port: u16, router: axum::Router) -> std::io::Result<(SocketAddr, 
 /// 'Background Check' (by name, so the lookup through Lever's API is exercised too),
 /// Sterling's package from a posting tag or the default. The OAuth tenant (authorized app):
 /// Justifacts on 'Background Check', its package from the posting's tag only.
-pub async fn seed_tenants(app: &App, urls: &Urls<'_>) -> Result<(), shared::store::StoreError> {
+pub async fn seed_tenants(
+    app: &App,
+    urls: &Urls<'_>,
+) -> Result<(), lever_screening::store::StoreError> {
     let vendor = |api_base: &str, stage: &str, package| VendorSettings {
         enabled: true,
         api_base: api_base.to_owned(),

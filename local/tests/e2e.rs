@@ -4,11 +4,11 @@
 
 mod support;
 
+use lever_screening::flows::outbox;
+use lever_screening::model::{now_millis, OrderPhase};
+use lever_screening::store::OutboxStore;
 use lever_screening_local::demo_tenant as demo;
 use serde_json::{json, Value};
-use shared::flows::outbox;
-use shared::model::{now_millis, OrderPhase};
-use shared::store::OutboxStore;
 use support::{start, OTHER_SECRET, SUBMITTED};
 
 #[tokio::test]

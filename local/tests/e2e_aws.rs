@@ -194,12 +194,14 @@ async fn concurrent_lambdas_refresh_an_expired_oauth_token_once_through_a_dynamo
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let table = format!("e2e-oauth-{}", uuid::Uuid::new_v4().simple());
-    shared::store::dynamodb::create_table(&dynamo, &table)
+    lever_screening::store::dynamodb::create_table(&dynamo, &table)
         .await
         .unwrap();
     let stack =
         lever_screening_local::stack::Stack::start(lever_screening_local::stack::StackOptions {
-            store: std::sync::Arc::new(shared::store::dynamodb::DynamoStore::new(dynamo, table)),
+            store: std::sync::Arc::new(lever_screening::store::dynamodb::DynamoStore::new(
+                dynamo, table,
+            )),
             ..lever_screening_local::stack::StackOptions::embedded()
         })
         .await

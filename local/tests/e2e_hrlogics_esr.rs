@@ -3,14 +3,14 @@
 
 mod support;
 
+use lever_screening::flows::admin;
+use lever_screening::lever::webhook::WebhookKind;
+use lever_screening::model::{now_millis, VendorId};
+use lever_screening::store::TenantStore;
 use lever_screening_local::demo_tenant as demo;
 use lever_screening_local::sim::lever::sign;
 use lever_screening_local::sim::SimOpportunity;
 use serde_json::{json, Value};
-use shared::flows::admin;
-use shared::lever::webhook::WebhookKind;
-use shared::model::{now_millis, VendorId};
-use shared::store::TenantStore;
 use std::time::Duration;
 use support::{connect_oauth_tenant, start, Harness};
 

@@ -3,11 +3,11 @@
 
 mod support;
 
+use lever_screening::flows::{oauth, outbox};
+use lever_screening::model::now_millis;
+use lever_screening::store::{OutboxStore, TenantStore};
 use lever_screening_local::demo_tenant as demo;
 use serde_json::Value;
-use shared::flows::{oauth, outbox};
-use shared::model::now_millis;
-use shared::store::{OutboxStore, TenantStore};
 use support::{start, Harness};
 
 const INVITED: &str = "(Justifacts)In-Progress : Candidate";

@@ -338,7 +338,7 @@ async fn a_missing_email_or_package_sends_nothing_and_a_note_says_what_to_fix() 
         .unwrap();
     let sterling = tenant
         .vendors
-        .get_mut(&shared::model::VendorId::Sterling)
+        .get_mut(&lever_screening::model::VendorId::Sterling)
         .unwrap();
     sterling.package.default = None;
     h.stack.app.store.put_tenant(&tenant).await.unwrap();

@@ -1,10 +1,10 @@
 //! The files the README tells a user to copy must parse as what they claim to be, and the
 //! demo secrets file must hold the secrets the demo tenant's simulators use.
 
+use lever_screening::model::{StageRef, TenantConfig, VendorId};
+use lever_screening::secrets::TenantSecrets;
 use lever_screening_local::demo_tenant as demo;
 use secrecy::ExposeSecret;
-use shared::model::{StageRef, TenantConfig, VendorId};
-use shared::secrets::TenantSecrets;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_owned() + path).unwrap()

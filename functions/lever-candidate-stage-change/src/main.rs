@@ -1,9 +1,9 @@
 //! Lever's Candidate Stage Change webhook: `POST /lever/{tenant}/candidate-stage-change`.
-//! Builds the clients once per execution environment; the shared crate does the rest.
+//! Builds the clients once per execution environment; the lever-screening library does the rest.
 
 use lambda_http::{run, service_fn, Error, Request};
-use shared::lever::webhook::WebhookKind;
-use shared::{http, telemetry, App};
+use lever_screening::lever::webhook::WebhookKind;
+use lever_screening::{http, telemetry, App};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

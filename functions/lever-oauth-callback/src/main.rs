@@ -2,7 +2,7 @@
 //! Super Admin lands after accepting the app. Stores the tenant's tokens; answers a page.
 
 use lambda_http::{run, service_fn, Error, Request};
-use shared::{http, telemetry, App};
+use lever_screening::{http, telemetry, App};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

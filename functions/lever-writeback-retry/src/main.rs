@@ -3,9 +3,9 @@
 //! command to list and replay.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::flows::outbox;
-use shared::model::now_millis;
-use shared::{telemetry, App};
+use lever_screening::flows::outbox;
+use lever_screening::model::now_millis;
+use lever_screening::{telemetry, App};
 
 /// Items per run; the schedule comes back for the rest.
 const BATCH: usize = 100;

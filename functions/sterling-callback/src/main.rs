@@ -1,9 +1,9 @@
 //! Sterling Backcheck's status callbacks: `POST /callbacks/sterling/{tenant}/{secret}`.
-//! Builds the clients once per execution environment; the shared crate does the rest.
+//! Builds the clients once per execution environment; the lever-screening library does the rest.
 
 use lambda_http::{run, service_fn, Error, Request};
-use shared::model::VendorId;
-use shared::{http, telemetry, App};
+use lever_screening::model::VendorId;
+use lever_screening::{http, telemetry, App};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -26,9 +26,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
+use lever_screening::model::now_millis;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use shared::model::now_millis;
 use standardwebhooks::{
     Webhook, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP,
 };

@@ -2,16 +2,16 @@
 //! send and to read what Lever shows.
 #![allow(dead_code)]
 
+use lever_screening::callback_auth::sign_headers;
+use lever_screening::model::now_millis;
+use lever_screening::retry::RetryPolicy;
+use lever_screening::store::memory::MemoryStore;
+use lever_screening::store::TenantStore;
+use lever_screening::Settings;
 use lever_screening_local::demo_tenant as demo;
 use lever_screening_local::sim::lever::sign;
 use lever_screening_local::stack::{Stack, StackOptions};
 use serde_json::{json, Value};
-use shared::callback_auth::sign_headers;
-use shared::model::now_millis;
-use shared::retry::RetryPolicy;
-use shared::store::memory::MemoryStore;
-use shared::store::TenantStore;
-use shared::Settings;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -188,7 +188,7 @@ impl Harness {
 /// The authorize link, opened by the OAuth tenant's Super Admin, who accepts: Lever
 /// redirects to lever-oauth-callback. Returns the final page's status and text.
 pub async fn connect_oauth_tenant(stack: &Stack, http: &reqwest::Client) -> (u16, String) {
-    let link = shared::flows::oauth::authorize_link(&stack.app, demo::OAUTH_TENANT)
+    let link = lever_screening::flows::oauth::authorize_link(&stack.app, demo::OAUTH_TENANT)
         .await
         .unwrap();
     let page = http.get(link).send().await.unwrap();
@@ -200,7 +200,7 @@ pub async fn refresh_once_under_concurrency(stack: &Stack) {
     let lever_sim = &stack.oauth_lever;
     lever_sim.expire_access_tokens();
     lever_sim.set_token_delay(Duration::from_millis(300));
-    let tenant = shared::flows::load_tenant(&stack.app, demo::OAUTH_TENANT)
+    let tenant = lever_screening::flows::load_tenant(&stack.app, demo::OAUTH_TENANT)
         .await
         .unwrap();
     let mut clients = Vec::new();

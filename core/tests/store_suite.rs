@@ -3,13 +3,13 @@
 
 mod support;
 
-use shared::model::{
+use lever_screening::model::{
     EpochMillis, Order, OrderPhase, OutboxItem, OutboxWork, Package, PackageSettings, StageRef,
     TenantConfig, VendorId, VendorSettings,
 };
-use shared::store::dynamodb::{create_table, DynamoStore};
-use shared::store::memory::MemoryStore;
-use shared::store::{CreateOrder, Delivery, Store, StoreError};
+use lever_screening::store::dynamodb::{create_table, DynamoStore};
+use lever_screening::store::memory::MemoryStore;
+use lever_screening::store::{CreateOrder, Delivery, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -178,7 +178,7 @@ async fn closing_an_order_frees_its_opportunity(store: Arc<dyn Store>) {
 
 async fn get_order_returns_stored_or_none(store: Arc<dyn Store>) {
     let mut stored = order("acme", "opp-1");
-    stored.history.push(shared::model::StatusChange {
+    stored.history.push(lever_screening::model::StatusChange {
         status: "Candidate submitted".into(),
         at: NOW,
     });

@@ -3,7 +3,7 @@
 
 use tracing_subscriber::filter::{LevelFilter, Targets};
 
-/// `RUST_LOG` as a [`Targets`] filter (`info`, `warn,shared=debug`), defaulting to `info`.
+/// `RUST_LOG` as a [`Targets`] filter (`info`, `warn,lever_screening=debug`), defaulting to `info`.
 /// `Targets` rather than `EnvFilter`: it needs no regex engine, which keeps the Lambda
 /// binaries small and their cold start short.
 pub fn log_filter(default: LevelFilter) -> Targets {

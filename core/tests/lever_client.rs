@@ -1,9 +1,9 @@
 //! The Lever client against a wiremock Lever: paths, auth, bodies, retries, error mapping.
 
+use lever_screening::lever::model::Phone;
+use lever_screening::lever::{LeverAuth, LeverClient, LeverError, NewNote, Stage};
+use lever_screening::retry::RetryPolicy;
 use serde_json::json;
-use shared::lever::model::Phone;
-use shared::lever::{LeverAuth, LeverClient, LeverError, NewNote, Stage};
-use shared::retry::RetryPolicy;
 use std::time::{Duration, Instant};
 use wiremock::matchers::{
     any, body_json, header, method, path, query_param, query_param_is_missing,

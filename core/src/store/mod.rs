@@ -1,6 +1,6 @@
 //! Storage behind small traits: tenant configuration, orders, delivery dedupe and the outbox.
 //! [`dynamodb::DynamoStore`] is what the Lambdas use; [`memory::MemoryStore`] backs the local
-//! server and fast tests. Both pass the same suite (`shared/tests/store_suite.rs`).
+//! server and fast tests. Both pass the same suite (`core/tests/store_suite.rs`).
 
 pub mod dynamodb;
 pub mod memory;

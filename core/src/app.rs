@@ -1,227 +1,159 @@
-//! What every handler needs, built once per process (in `main`) and shared by reference:
-//! the store, the cached secrets, one HTTP client, settings.
+//! The composition root: every port's implementation, built once per process (in a
+//! function's `main`, the local server, the operator command) and lent to the flows as the
+//! narrow views they take ([`App::intake`], [`App::worker`]).
 
+use crate::clock::Deadline;
+use crate::config::{env_required, ConfigError, Settings};
+use crate::connect::{LeverConnections, LeverConnector, StageCache};
+use crate::directory::{CachedDirectory, TenantDirectory};
 use crate::error::AppError;
-use crate::lever::oauth::{OAuthApp, TenantTokens};
-use crate::lever::webhook::FreshnessWindow;
-use crate::lever::{LeverAuth, LeverClient, LeverError, Stage};
-use crate::model::TenantConfig;
-use crate::retry::RetryPolicy;
+use crate::flows::{Intake, Worker};
+use crate::lever::oauth::OAuthApp;
+use crate::queue::sqs::SqsQueue;
+use crate::queue::Queue;
+use crate::retry::HttpClient;
 use crate::secrets::aws::SecretsManagerSource;
 use crate::secrets::cache::CachedSecrets;
-use crate::secrets::{SecretsSource, TenantSecrets};
+use crate::secrets::SecretsSource;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::Store;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// Tunables, from the environment in Lambda (see the README's configuration reference).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub webhook_window: FreshnessWindow,
-    /// Outbound calls to Lever and vendors.
-    pub retry: RetryPolicy,
-    /// A delivery claimed longer ago than this is assumed crashed and may be taken over.
-    pub delivery_stale_after: Duration,
-    /// Larger request bodies are refused with 413.
-    pub max_body_bytes: usize,
-    pub secrets_ttl: Duration,
-    /// After this many failed attempts an outbox item is parked for a person to replay.
-    pub outbox_max_attempts: u32,
-    /// How long stage names resolved through Lever's API are reused.
-    pub stage_cache_ttl: Duration,
-    /// Base of the callback URLs handed to vendors when a custom domain fronts the API;
-    /// `None`: the host each request came to.
-    pub public_base_url: Option<String>,
-    /// Name of the secret holding this deployment's Lever OAuth app (client id and
-    /// secret, redirect URI), for tenants connected as an authorized app.
-    pub lever_oauth_app_secret: Option<String>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            webhook_window: FreshnessWindow::default(),
-            retry: RetryPolicy::default(),
-            delivery_stale_after: Duration::from_secs(60),
-            max_body_bytes: 256 * 1024,
-            secrets_ttl: Duration::from_secs(300),
-            outbox_max_attempts: 12,
-            stage_cache_ttl: Duration::from_secs(600),
-            public_base_url: None,
-            lever_oauth_app_secret: None,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-}
-
-impl Settings {
-    /// Defaults, overridden by `LEVER_WEBHOOK_MAX_AGE_SECS`, `SECRETS_TTL_SECS`,
-    /// `PUBLIC_BASE_URL` and `LEVER_OAUTH_APP_SECRET`.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let mut settings = Settings::default();
-        if let Some(secs) = env_secs("LEVER_WEBHOOK_MAX_AGE_SECS")? {
-            settings.webhook_window.max_age = secs;
-        }
-        if let Some(secs) = env_secs("SECRETS_TTL_SECS")? {
-            settings.secrets_ttl = secs;
-        }
-        let optional = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-        settings.public_base_url = optional("PUBLIC_BASE_URL");
-        settings.lever_oauth_app_secret = optional("LEVER_OAUTH_APP_SECRET");
-        Ok(settings)
-    }
-
-    /// How long a delivery token is remembered: at least the freshness window, so a
-    /// replay inside the window is always recognised.
-    pub fn delivery_memory(&self) -> Duration {
-        self.webhook_window.max_age + self.webhook_window.max_future + Duration::from_secs(3600)
-    }
-}
-
-fn env_secs(name: &'static str) -> Result<Option<Duration>, ConfigError> {
-    match std::env::var(name) {
-        Err(_) => Ok(None),
-        Ok(value) => value
-            .trim()
-            .parse::<u64>()
-            .map(|secs| Some(Duration::from_secs(secs)))
-            .map_err(|e| ConfigError::Invalid {
-                name,
-                reason: e.to_string(),
-            }),
-    }
-}
-
-fn env_required(name: &'static str) -> Result<String, ConfigError> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .ok_or(ConfigError::Missing(name))
-}
-
-/// Stage lists per tenant, with when they were fetched.
-type StageCache = HashMap<String, (Instant, Arc<Vec<Stage>>)>;
+use crate::vendors::Vendors;
+use std::sync::Arc;
 
 pub struct App {
-    pub store: Arc<dyn Store>,
-    pub secrets: Arc<CachedSecrets>,
-    pub http: reqwest::Client,
     pub settings: Settings,
-    stages: Mutex<StageCache>,
-    oauth_app: tokio::sync::OnceCell<Arc<OAuthApp>>,
+    store: Arc<dyn Store>,
+    secrets: Arc<CachedSecrets>,
+    directory: CachedDirectory,
+    queue: Arc<dyn Queue>,
+    connections: Arc<LeverConnections>,
+    lever: Arc<dyn LeverConnector>,
+    stages: StageCache,
+    vendors: Vendors,
+    http: HttpClient,
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, secrets: Arc<dyn SecretsSource>, settings: Settings) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        secrets: Arc<dyn SecretsSource>,
+        queue: Arc<dyn Queue>,
+        settings: Settings,
+    ) -> Self {
+        let http = HttpClient::default();
+        let secrets = Arc::new(CachedSecrets::new(secrets, settings.secrets_ttl));
+        let directory =
+            CachedDirectory::new(store.clone(), Arc::clone(&secrets), settings.tenant_ttl);
+        let connections = Arc::new(LeverConnections::new(
+            http.clone(),
+            store.clone(),
+            store.clone(),
+            Arc::clone(&secrets),
+            settings.clone(),
+        ));
         App {
-            store,
-            secrets: Arc::new(CachedSecrets::new(secrets, settings.secrets_ttl)),
-            http: reqwest::Client::new(),
+            stages: StageCache::new(settings.stage_cache_ttl),
             settings,
-            stages: Mutex::new(HashMap::new()),
-            oauth_app: tokio::sync::OnceCell::new(),
+            store,
+            secrets,
+            directory,
+            queue,
+            lever: connections.clone(),
+            connections,
+            vendors: Vendors::standard(),
+            http,
         }
     }
 
+    /// Lever reached through `lever` instead of over HTTP (tests).
+    pub fn with_lever(mut self, lever: Arc<dyn LeverConnector>) -> Self {
+        self.lever = lever;
+        self
+    }
+
+    /// Vendors as registered in `vendors` (tests put fakes there).
+    pub fn with_vendors(mut self, vendors: Vendors) -> Self {
+        self.vendors = vendors;
+        self
+    }
+
     /// The Lambda wiring: DynamoDB table `TABLE_NAME`, Secrets Manager secrets named
-    /// `SECRETS_PREFIX` + tenant id. Builds clients only; nothing is fetched yet, so a cold
-    /// start stays short.
+    /// `SECRETS_PREFIX` + tenant id, SQS queues `WORK_QUEUE_URL` and
+    /// `DEAD_LETTER_QUEUE_URL`. Builds clients only; nothing is fetched yet, so a cold start
+    /// stays short.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let table = env_required("TABLE_NAME")?;
         let prefix = env_required("SECRETS_PREFIX")?;
+        let queue_url = env_required("WORK_QUEUE_URL")?;
+        let dead_letter_url = env_required("DEAD_LETTER_QUEUE_URL")?;
         let settings = Settings::from_env()?;
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
         let secrets = SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(&aws), prefix);
-        Ok(App::new(Arc::new(store), Arc::new(secrets), settings))
+        let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url, dead_letter_url);
+        Ok(App::new(
+            Arc::new(store),
+            Arc::new(secrets),
+            Arc::new(queue),
+            settings,
+        ))
     }
 
-    /// A Lever client for the tenant: OAuth tokens that refresh themselves for an
-    /// authorized-app tenant, else its API key. A disconnected tenant gets none.
-    pub async fn lever_client(
-        &self,
-        tenant: &TenantConfig,
-        secrets: &TenantSecrets,
-    ) -> Result<LeverClient, AppError> {
-        if tenant.lever_disconnected.is_some() {
-            return Err(LeverError::Disconnected.into());
+    /// What the intake functions use.
+    pub fn intake(&self) -> Intake<'_> {
+        Intake {
+            tenants: &self.directory,
+            deliveries: self.store.as_ref(),
+            orders: self.store.as_ref(),
+            queue: self.queue.as_ref(),
+            vendors: &self.vendors,
+            settings: &self.settings,
         }
-        let auth = match (&secrets.lever.oauth, &secrets.lever.api_key) {
-            (Some(tokens), _) => LeverAuth::OAuth(Arc::new(TenantTokens::new(
-                &tenant.tenant_id,
-                tokens.clone(),
-                self.oauth_app().await?,
-                Arc::clone(&self.store),
-                Arc::clone(&self.secrets),
-                self.http.clone(),
-                self.settings.retry.clone(),
-            ))),
-            (None, Some(api_key)) => LeverAuth::ApiKey(api_key.clone()),
-            (None, None) => {
-                return Err(AppError::Misconfigured(
-                    "the tenant secret has neither lever.api_key nor lever.oauth".into(),
-                ))
-            }
-        };
-        Ok(LeverClient::new(
-            self.http.clone(),
-            &tenant.lever_api_base,
-            auth,
-            self.settings.retry.clone(),
-        ))
+    }
+
+    /// What the worker (and the operator's actions) use, until `deadline`.
+    pub fn worker(&self, deadline: Deadline) -> Worker<'_> {
+        Worker {
+            tenants: &self.directory,
+            tenant_store: self.store.as_ref(),
+            orders: self.store.as_ref(),
+            claims: self.store.as_ref(),
+            queue: self.queue.as_ref(),
+            lever: self.lever.as_ref(),
+            stages: &self.stages,
+            vendors: &self.vendors,
+            http: &self.http,
+            settings: &self.settings,
+            deadline,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn queue(&self) -> &Arc<dyn Queue> {
+        &self.queue
+    }
+
+    pub fn secrets(&self) -> &CachedSecrets {
+        &self.secrets
+    }
+
+    pub fn tenants(&self) -> &dyn TenantDirectory {
+        &self.directory
+    }
+
+    pub fn vendors(&self) -> &Vendors {
+        &self.vendors
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        self.http.get()
     }
 
     /// This deployment's Lever OAuth app, read once from its secret.
     pub async fn oauth_app(&self) -> Result<Arc<OAuthApp>, AppError> {
-        let name = self
-            .settings
-            .lever_oauth_app_secret
-            .as_deref()
-            .ok_or_else(|| AppError::Misconfigured("LEVER_OAUTH_APP_SECRET is not set".into()))?;
-        self.oauth_app
-            .get_or_try_init(|| async {
-                let json = self.secrets.source().load_named(name).await?;
-                OAuthApp::parse(&json)
-                    .map(Arc::new)
-                    .map_err(|e| AppError::Misconfigured(e.to_string()))
-            })
-            .await
-            .cloned()
-    }
-
-    /// The tenant's stages, fetched through Lever's API at most once per cache period.
-    pub async fn stages(
-        &self,
-        tenant_id: &str,
-        lever: &LeverClient,
-    ) -> Result<Arc<Vec<Stage>>, AppError> {
-        let cached = self
-            .stage_cache()
-            .get(tenant_id)
-            .filter(|(at, _)| at.elapsed() < self.settings.stage_cache_ttl)
-            .map(|(_, stages)| Arc::clone(stages));
-        if let Some(stages) = cached {
-            return Ok(stages);
-        }
-        let stages = Arc::new(lever.list_stages().await?);
-        self.stage_cache()
-            .insert(tenant_id.to_owned(), (Instant::now(), Arc::clone(&stages)));
-        Ok(stages)
-    }
-
-    fn stage_cache(&self) -> std::sync::MutexGuard<'_, StageCache> {
-        // Entries are replaced whole, so a poisoned lock holds nothing half-written.
-        self.stages
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.connections.oauth_app().await
     }
 }

@@ -1,13 +1,24 @@
-//! Vendor callback authentication with the Standard Webhooks scheme (vendors.md, "Common"):
+//! Vendor callback authentication. The Standard Webhooks scheme (`docs/vendors.md`):
 //! `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>` over
-//! `{id}.{timestamp}.{body}`, five minutes' tolerance, several signatures for rotation.
-//! The reference `standardwebhooks` crate does the cryptography; this module adds secret
-//! rotation (current and previous secret) and a typed error.
+//! `{id}.{timestamp}.{body}`, five minutes' tolerance, several signatures for rotation. The
+//! reference `standardwebhooks` crate does the cryptography; this module adds secret rotation
+//! (current and previous secret), a typed error, and the check that a configured secret is
+//! one that can be used at all ([`check_secret`]). Vendors whose callbacks are unsigned
+//! (Sterling) are authenticated by a secret in the callback URL instead.
+//!
+//! Accepted secrets: for Standard Webhooks, `whsec_` followed by standard base64 (padding
+//! optional) of at least 16 bytes, nothing else (no whitespace, no pasted `v1,` signature
+//! prefix); for a URL secret, at least 16 of `A-Z a-z 0-9 - _`.
 
-use crate::secrets::RotatingSecret;
+use crate::secrets::{RotatingSecret, TenantSecrets};
+use crate::vendors::{CallbackAuth, Vendors};
+use base64::Engine;
 use http::HeaderMap;
 use secrecy::ExposeSecret;
 use standardwebhooks::{Webhook, WebhookError};
+
+/// Shortest secret, in bytes, that callbacks may be authenticated with.
+pub const MIN_SECRET_BYTES: usize = 16;
 
 pub const HEADER_ID: &str = standardwebhooks::HEADER_WEBHOOK_ID;
 
@@ -21,6 +32,82 @@ pub enum CallbackAuthError {
     Mismatch,
     #[error("the callback secret for this vendor is not configured or malformed")]
     NotConfigured,
+}
+
+impl CallbackAuthError {
+    /// The tenant's configuration is at fault, not the sender.
+    pub fn is_configuration(self) -> bool {
+        self == CallbackAuthError::NotConfigured
+    }
+}
+
+/// Why `secret` cannot authenticate callbacks of `scheme`, if it cannot; never quotes it.
+pub fn check_secret(scheme: CallbackAuth, secret: &str) -> Result<(), String> {
+    if secret.chars().any(char::is_whitespace) {
+        return Err("contains whitespace".into());
+    }
+    match scheme {
+        CallbackAuth::StandardWebhooks => {
+            if secret.starts_with("v1,") {
+                return Err("starts with `v1,`, a signature's prefix: paste the secret".into());
+            }
+            let encoded = secret
+                .strip_prefix("whsec_")
+                .ok_or("does not start with `whsec_`")?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded))
+                .map_err(|_| "is not standard base64 after `whsec_`".to_owned())?;
+            if bytes.len() < MIN_SECRET_BYTES {
+                return Err(format!(
+                    "decodes to {} bytes; at least {MIN_SECRET_BYTES} are needed",
+                    bytes.len()
+                ));
+            }
+        }
+        CallbackAuth::UrlSecret => {
+            let url_safe = secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !url_safe || secret.len() < MIN_SECRET_BYTES {
+                return Err(format!(
+                    "must be at least {MIN_SECRET_BYTES} of A-Z a-z 0-9 - _"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`check_secret`] on the current and previous values, each problem naming its field
+/// (`{field}.current: …`).
+pub fn check_rotating(scheme: CallbackAuth, field: &str, secret: &RotatingSecret) -> Vec<String> {
+    let values = std::iter::once(("current", Some(&secret.current)))
+        .chain(std::iter::once(("previous", secret.previous.as_ref())));
+    values
+        .filter_map(|(name, value)| {
+            let problem = check_secret(scheme, value?.expose_secret()).err()?;
+            Some(format!("{field}.{name}: {problem}"))
+        })
+        .collect()
+}
+
+/// Every callback secret of a tenant that cannot be used, each naming its field.
+pub fn problems(secrets: &TenantSecrets, vendors: &Vendors) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (vendor, vendor_secrets) in &secrets.vendors {
+        let (Some(secret), Some(known)) = (&vendor_secrets.callback_secret, vendors.get(*vendor))
+        else {
+            continue;
+        };
+        let field = format!("vendors.{vendor}.callback_secret");
+        problems.extend(check_rotating(
+            known.description.callback_auth,
+            &field,
+            secret,
+        ));
+    }
+    problems
 }
 
 /// Verifies a callback against the current and the previous secret. Returns the
@@ -106,7 +193,7 @@ mod tests {
     const PREVIOUS: &str = "whsec_c2VjcmV0LXByZXZpb3VzLXByZXZpb3Vz";
 
     fn now() -> i64 {
-        crate::model::now_millis() / 1000
+        crate::clock::now_millis() / 1000
     }
 
     fn rotating(current: &str, previous: Option<&str>) -> RotatingSecret {
@@ -170,6 +257,25 @@ mod tests {
                 "{wrong}"
             );
         }
+    }
+
+    #[test]
+    fn unusable_secrets_are_named_and_explained() {
+        let scheme = CallbackAuth::StandardWebhooks;
+        assert_eq!(check_secret(scheme, CURRENT), Ok(()));
+        let reason = |secret: &str| check_secret(scheme, secret).unwrap_err();
+        assert!(reason("whsec_%%%").contains("base64"));
+        assert!(reason("whsec_c2hvcnQ=").contains("decodes to 5 bytes"));
+        assert!(reason(&format!("v1,{CURRENT}")).contains("v1,"));
+        assert!(reason(&format!("{CURRENT} ")).contains("whitespace"));
+        assert!(reason("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").contains("whsec_"));
+        let rotating = rotating(CURRENT, Some("whsec_c2hvcnQ="));
+        assert_eq!(
+            check_rotating(scheme, "vendors.xref.callback_secret", &rotating),
+            ["vendors.xref.callback_secret.previous: decodes to 5 bytes; at least 16 are needed"]
+        );
+        assert!(check_secret(CallbackAuth::UrlSecret, "short").is_err());
+        assert!(check_secret(CallbackAuth::UrlSecret, "a-long-enough-url-secret").is_ok());
     }
 
     #[test]

@@ -1,12 +1,18 @@
-//! The one error type the flows return. [`crate::http`] turns it into a status code and a
-//! JSON body in one place; the `Display` text is safe to log (no secrets, no PII).
+//! The one error type the flows return. It owns its mapping: the HTTP status and code a
+//! sender is answered with ([`AppError::status`], [`AppError::code`],
+//! [`AppError::public_message`]) and what the worker does with a message that failed with it
+//! ([`AppError::retry`]), so neither the HTTP layer nor the worker matches inner variants.
+//! The `Display` text is safe to log: no secrets, no candidate PII.
 
 use crate::callback_auth::CallbackAuthError;
 use crate::lever::webhook::SignatureError;
 use crate::lever::LeverError;
+use crate::queue::QueueError;
 use crate::secrets::SecretsError;
 use crate::store::StoreError;
 use crate::vendors::VendorError;
+use crate::work::Retry;
+use http::StatusCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -32,7 +38,8 @@ pub enum AppError {
     /// The same delivery is being processed by another invocation; the sender retries.
     #[error("this delivery is already being processed")]
     InProgress,
-    /// The tenant's secret lacks what this request needs: an operator has to fix it.
+    /// The tenant's configuration or secret lacks what this request needs, or holds a value
+    /// that cannot be used; the message names the field. An operator has to fix it.
     #[error("tenant misconfigured: {0}")]
     Misconfigured(String),
     #[error(transparent)]
@@ -40,7 +47,154 @@ pub enum AppError {
     #[error(transparent)]
     Secrets(#[from] SecretsError),
     #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
     Lever(#[from] LeverError),
     #[error(transparent)]
     Vendor(#[from] VendorError),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::LeverSignature(_) => StatusCode::UNAUTHORIZED,
+            AppError::CallbackAuth(e) if e.is_configuration() => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::CallbackAuth(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InProgress => StatusCode::CONFLICT,
+            AppError::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ if self.retry() == Retry::Later => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable `error.code` of the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::NotFound(_) => "not_found",
+            AppError::Unprocessable(_) => "unprocessable",
+            AppError::InProgress => "in_progress",
+            AppError::Misconfigured(_) => "tenant_misconfigured",
+            AppError::CallbackAuth(e) if e.is_configuration() => "tenant_misconfigured",
+            AppError::LeverSignature(_) | AppError::CallbackAuth(_) => "unauthorized",
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+            _ => "internal",
+        }
+    }
+
+    /// What the sender is told. Authentication failures say no more than that (no hint
+    /// which check failed); server errors stay generic; client errors explain themselves.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::LeverSignature(SignatureError::Stale | SignatureError::Future) => {
+                "triggeredAt is outside the accepted window".into()
+            }
+            _ if self.status() == StatusCode::UNAUTHORIZED => "authentication failed".into(),
+            _ if self.code() == "tenant_misconfigured" => {
+                "this tenant is not fully configured".into()
+            }
+            _ if self.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                "temporarily unavailable; retry later".into()
+            }
+            _ if self.status().is_server_error() => "internal error".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn retry(&self) -> Retry {
+        match self {
+            AppError::Store(StoreError::Unavailable(_) | StoreError::Conflict)
+            | AppError::Secrets(SecretsError::Unavailable(_))
+            | AppError::Queue(_)
+            | AppError::InProgress
+            | AppError::Misconfigured(_) => Retry::Later,
+            AppError::Lever(e) => e.retry(),
+            AppError::Vendor(e) => e.retry(),
+            AppError::CallbackAuth(e) if e.is_configuration() => Retry::Later,
+            _ => Retry::Never,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outages_are_503_and_retried_later() {
+        for error in [
+            AppError::Store(StoreError::Unavailable("x".into())),
+            AppError::Secrets(SecretsError::Unavailable("x".into())),
+            AppError::Lever(LeverError::Unavailable("x".into())),
+            AppError::Vendor(VendorError::Unavailable("x".into())),
+        ] {
+            assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE, "{error}");
+            assert_eq!(error.code(), "unavailable");
+            assert_eq!(error.retry(), Retry::Later);
+            assert_eq!(
+                error.public_message(),
+                "temporarily unavailable; retry later"
+            );
+        }
+    }
+
+    #[test]
+    fn a_revoked_credential_disables_instead_of_retrying() {
+        let revoked = AppError::Lever(LeverError::Unauthorized { status: 401 });
+        assert_eq!(revoked.retry(), Retry::Disabled);
+        assert_eq!(
+            AppError::Lever(LeverError::Disconnected).retry(),
+            Retry::Disabled
+        );
+    }
+
+    #[test]
+    fn configuration_problems_are_500_and_name_no_field_to_the_sender() {
+        let error = AppError::Misconfigured("vendors.xref.callback_secret.current: …".into());
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.code(), "tenant_misconfigured");
+        assert_eq!(
+            error.public_message(),
+            "this tenant is not fully configured"
+        );
+        let weak = AppError::CallbackAuth(CallbackAuthError::NotConfigured);
+        assert_eq!(weak.code(), "tenant_misconfigured");
+    }
+
+    #[test]
+    fn authentication_failures_do_not_say_which_check_failed() {
+        for error in [
+            AppError::LeverSignature(SignatureError::Mismatch),
+            AppError::LeverSignature(SignatureError::Missing),
+            AppError::CallbackAuth(CallbackAuthError::Mismatch),
+        ] {
+            assert_eq!(error.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(error.public_message(), "authentication failed");
+        }
+        let stale = AppError::LeverSignature(SignatureError::Stale);
+        assert_eq!(
+            stale.public_message(),
+            "triggeredAt is outside the accepted window"
+        );
+    }
+
+    #[test]
+    fn client_errors_explain_themselves_and_are_never_retried() {
+        let error = AppError::BadRequest("malformed webhook JSON".into());
+        assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            error.public_message(),
+            "bad request: malformed webhook JSON"
+        );
+        assert_eq!(error.retry(), Retry::Never);
+    }
 }

@@ -1,25 +1,46 @@
-//! The one library behind every lever-screening Lambda function and the local server.
+//! lever-screening: the library behind every Lambda function, the local server and the
+//! operator command. `docs/architecture.md` walks through it; in short, from the bottom up:
 //!
-//! - [`lever`]: Lever webhooks (payloads, signature check) and the Lever API client.
-//! - [`vendors`]: one adapter module per screening vendor, behind [`vendors::VendorAdapter`].
-//! - [`store`]: small storage traits with a DynamoDB and an in-memory implementation.
-//! - [`secrets`]: tenant secrets from Secrets Manager or a local file, cached.
-//! - [`callback_auth`]: the Standard Webhooks check vendors' callbacks carry.
-//! - [`flows`]: the use cases (order on stage change, apply a vendor status, replay the outbox).
-//! - [`http`]: API Gateway requests in, JSON responses out; the one place errors become statuses.
+//! - [`ids`], [`clock`]: typed ids parsed once; time, dates and deadlines.
+//! - [`vendors`]: each vendor as a [`vendors::VendorDescription`] (data) and a wire adapter;
+//!   how an order shows in Lever ([`vendors::lever_view`]).
+//! - [`tenant`], [`order`], [`work`]: the records — tenant configuration, the order and its
+//!   rules (forward only), the queue's messages.
+//! - [`lever`]: Lever's webhooks (signature check, events), its API behind
+//!   [`lever::LeverApi`], OAuth.
+//! - [`store`], [`secrets`], [`queue`]: storage, secrets and the work queue behind narrow
+//!   traits, each with an AWS and an in-memory implementation.
+//! - [`retry`], [`pacing`], [`callback_auth`]: the one retry helper, Lever's request
+//!   budget, vendor callback authentication.
+//! - [`directory`], [`connect`]: tenants as flows read them; a Lever client per integration.
+//! - [`flows`]: the use cases — intake (no outbound calls), the worker, the scheduled
+//!   checks, OAuth and operator actions.
+//! - [`http`], [`lambda`], [`app`]: API Gateway in and out, Lambda entry points, wiring.
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod callback_auth;
+pub mod clock;
+pub mod config;
+pub mod connect;
+pub mod directory;
 pub mod error;
 pub mod flows;
 pub mod http;
+pub mod ids;
+pub mod lambda;
 pub mod lever;
-pub mod model;
+pub mod order;
+pub mod pacing;
+pub mod queue;
 pub mod retry;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;
+pub mod tenant;
 pub mod vendors;
+pub mod work;
 
-pub use app::{App, Settings};
+pub use app::App;
+pub use config::Settings;
 pub use error::AppError;

@@ -1,8 +1,16 @@
-//! Bounded retries for outbound HTTP (Lever and vendors): 429, 500/502/503/504, timeouts
-//! and connect errors are retried with capped exponential backoff and full jitter, or after
-//! the server's `Retry-After`. Whatever still fails goes to the outbox, so the bound is kept
-//! small enough to fit inside one Lambda invocation.
+//! The one retry helper for outbound HTTP (Lever and vendors). 429, 503 and connect errors are
+//! retried with capped exponential backoff and full jitter, or after the server's
+//! `Retry-After`; every attempt is paced (Lever's per-key budget) and budgeted from the
+//! invocation's [`Deadline`], and an attempt that could not finish in time is not started.
+//!
+//! A request that may have reached the server before failing (a timeout, a reset, a 500, 502
+//! or 504) is *ambiguous*: it is re-sent only if it is safe to repeat ([`Resend::Safe`]: a
+//! read, or a create carrying an idempotency key). Otherwise the caller gets
+//! [`SendError::Ambiguous`] and reconciles by reading back (a Lever note) instead.
 
+use crate::clock::Deadline;
+use crate::pacing::Pacer;
+use crate::telemetry::metrics;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 use std::time::{Duration, SystemTime};
@@ -13,11 +21,13 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
-    /// Per attempt.
+    /// Longest single attempt; shortened to what the deadline leaves.
     pub timeout: Duration,
     /// Longest `Retry-After` worth waiting for inside one invocation; a longer one gives up
-    /// at once so the work goes to the outbox instead of burning Lambda time.
+    /// at once so the work is retried later instead of burning Lambda time.
     pub max_retry_after: Duration,
+    /// An attempt is not started with less time than this left before the deadline.
+    pub min_attempt: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -28,8 +38,19 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(5),
             timeout: Duration::from_secs(10),
             max_retry_after: Duration::from_secs(10),
+            min_attempt: Duration::from_millis(500),
         }
     }
+}
+
+/// Whether a request may be sent again after an ambiguous failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// A read, an idempotent write (`PUT`, tags), or a create with an idempotency key.
+    Safe,
+    /// A create the server cannot recognise as repeated (a Lever note, an OAuth refresh
+    /// whose refresh token rotates): never re-sent blindly.
+    Never,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,49 +61,145 @@ pub enum SendError {
     /// `last` is a short description ("HTTP 503", "timeout"): never a URL or a body.
     #[error("gave up after {attempts} attempt(s), last: {last}")]
     GaveUp { attempts: u32, last: String },
+    /// The request may have been applied; it was not re-sent ([`Resend::Never`]).
+    #[error("the outcome is unknown ({last}); not re-sent")]
+    Ambiguous { last: String },
+    /// No time left in this invocation for (another) attempt.
+    #[error("no time left for the request (after {attempts} attempt(s))")]
+    OutOfTime { attempts: u32 },
 }
 
-/// Sends `request()` (called again for each attempt) under `policy`. Any response that is
-/// not worth retrying is returned as is, error statuses included: mapping them is the
-/// caller's business.
-pub async fn send_with_retry(
-    policy: &RetryPolicy,
-    request: impl Fn() -> reqwest::RequestBuilder,
-) -> Result<reqwest::Response, SendError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let (last, retry_after) = match request().timeout(policy.timeout).send().await {
-            Ok(response) if !is_retryable(response.status()) => return Ok(response),
-            Ok(response) => (
-                format!("HTTP {}", response.status().as_u16()),
-                retry_after(response.headers(), SystemTime::now()),
-            ),
-            Err(e) if e.is_builder() => return Err(SendError::Build(e.without_url())),
-            Err(e) if e.is_timeout() => ("timeout".to_owned(), None),
-            Err(e) if e.is_connect() => ("connect error".to_owned(), None),
-            // Whether the server acted on it is unknown: leave the retry to the outbox.
-            Err(e) => {
+impl SendError {
+    /// Nothing was applied, or whatever was is safe to redo: the work may simply be retried.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, SendError::Ambiguous { .. })
+    }
+}
+
+/// The HTTP client for outbound calls, built on first use: building one (TLS roots
+/// included) costs tens of milliseconds, which intake, making no outbound call, never pays.
+#[derive(Clone, Default)]
+pub struct HttpClient(std::sync::Arc<std::sync::OnceLock<reqwest::Client>>);
+
+impl HttpClient {
+    pub fn get(&self) -> &reqwest::Client {
+        self.0.get_or_init(reqwest::Client::new)
+    }
+}
+
+/// How the outbound calls of one invocation are retried, paced, and by when they must end.
+#[derive(Clone)]
+pub struct Outbound {
+    /// Whom the calls go to, for metrics: `lever`, or a vendor's id.
+    pub target: &'static str,
+    pub policy: RetryPolicy,
+    pub deadline: Deadline,
+    /// Lever's per-credential request budget; `None` for calls no budget applies to.
+    pub pacer: Option<Pacer>,
+}
+
+impl Outbound {
+    pub fn new(target: &'static str, policy: RetryPolicy, deadline: Deadline) -> Self {
+        Outbound {
+            target,
+            policy,
+            deadline,
+            pacer: None,
+        }
+    }
+
+    pub fn paced(mut self, pacer: Pacer) -> Self {
+        self.pacer = Some(pacer);
+        self
+    }
+
+    /// Sends `request()` (called again for each attempt). Any response not worth retrying
+    /// is returned as is, error statuses included: mapping them is the caller's business.
+    pub async fn send(
+        &self,
+        resend: Resend,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, SendError> {
+        let mut attempt = 0;
+        loop {
+            let left = self.deadline.remaining();
+            if left < self.policy.min_attempt {
+                return Err(SendError::OutOfTime { attempts: attempt });
+            }
+            if let Some(pacer) = &self.pacer {
+                if pacer.acquire(&self.deadline).await.is_err() {
+                    return Err(SendError::OutOfTime { attempts: attempt });
+                }
+            }
+            attempt += 1;
+            let timeout = self.policy.timeout.min(self.deadline.remaining());
+            let started = std::time::Instant::now();
+            let sent = request().timeout(timeout).send().await;
+            metrics::outbound(
+                self.target,
+                status_class(&sent),
+                started.elapsed().as_secs_f64() * 1000.0,
+            );
+            let (last, retry_after, ambiguous) = match sent {
+                Ok(response) if !is_retryable(response.status()) => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    let wait = retry_after(response.headers(), SystemTime::now());
+                    (
+                        format!("HTTP {}", status.as_u16()),
+                        wait,
+                        may_have_applied(status),
+                    )
+                }
+                Err(e) if e.is_builder() => return Err(SendError::Build(e.without_url())),
+                // Refused before anything was sent.
+                Err(e) if e.is_connect() => ("connect error".to_owned(), None, false),
+                Err(e) if e.is_timeout() => ("timeout".to_owned(), None, true),
+                Err(e) => (e.without_url().to_string(), None, true),
+            };
+            if ambiguous && resend == Resend::Never {
+                return Err(SendError::Ambiguous { last });
+            }
+            let Some(delay) = next_delay(&self.policy, attempt, retry_after, fastrand::f64())
+            else {
                 return Err(SendError::GaveUp {
                     attempts: attempt,
-                    last: e.without_url().to_string(),
-                })
+                    last,
+                });
+            };
+            if delay + self.policy.min_attempt > self.deadline.remaining() {
+                return Err(SendError::GaveUp {
+                    attempts: attempt,
+                    last,
+                });
             }
-        };
-        let Some(delay) = next_delay(policy, attempt, retry_after, fastrand::f64()) else {
-            return Err(SendError::GaveUp {
-                attempts: attempt,
-                last,
-            });
-        };
-        tracing::warn!(attempt, status = %last, "outbound request failed, retrying");
-        tokio::time::sleep(delay).await;
+            tracing::warn!(attempt, status = %last, "outbound request failed, retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+fn status_class(sent: &Result<reqwest::Response, reqwest::Error>) -> &'static str {
+    match sent {
+        Ok(response) => match response.status().as_u16() {
+            429 => "429",
+            200..=299 => "2xx",
+            400..=499 => "4xx",
+            500..=599 => "5xx",
+            _ => "other",
+        },
+        Err(_) => "error",
     }
 }
 
 /// Statuses that say "later", not "never".
 fn is_retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+/// A 429 or 503 was turned away before any work; a 500, 502 or 504 may have been applied.
+fn may_have_applied(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 500 | 502 | 504)
 }
 
 /// The wait before the next attempt after `attempt` (1-based) failed, or `None` to give
@@ -134,6 +251,7 @@ mod tests {
             max_delay: Duration::from_millis(300),
             timeout: Duration::from_secs(1),
             max_retry_after: Duration::from_secs(10),
+            min_attempt: Duration::from_millis(100),
         }
     }
 
@@ -145,6 +263,9 @@ mod tests {
         for code in [200, 201, 204, 301, 400, 401, 403, 404, 409, 422, 501, 505] {
             assert!(!is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
         }
+        assert!(!may_have_applied(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!may_have_applied(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(may_have_applied(StatusCode::GATEWAY_TIMEOUT));
     }
 
     #[test]
@@ -187,10 +308,6 @@ mod tests {
         let p = policy();
         let wait = Duration::from_secs(7);
         assert_eq!(next_delay(&p, 1, Some(wait), 0.0), Some(wait));
-        assert_eq!(
-            next_delay(&p, 1, Some(p.max_retry_after), 0.0),
-            Some(p.max_retry_after)
-        );
         assert_eq!(next_delay(&p, 1, Some(Duration::from_secs(11)), 0.0), None);
     }
 
@@ -216,7 +333,6 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(retry_after(&headers("soon"), now), None);
-        assert_eq!(retry_after(&headers("-1"), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 }

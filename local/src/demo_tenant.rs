@@ -1,11 +1,13 @@
-//! The embedded demo tenant: its ids and its (documented, test-only) secrets. The ids are
+//! The embedded demo tenants: their ids and their (documented, test-only) secrets, which
+//! `demo-secrets.json` holds (a test keeps these constants in step with it). The ids are
 //! those of Lever's published webhook example, so `events/` reads like Lever's docs.
-//! `demo-secrets.json` holds the same secrets; a test keeps the two in step.
 
 use std::path::PathBuf;
 
 pub const TENANT: &str = "demo";
-pub const LEVER_API_KEY: &str = "demo-lever-api-key";
+/// The keys Lever generated with the Xref and Sterling toggles: one per integration.
+pub const XREF_LEVER_KEY: &str = "demo-xref-lever-key";
+pub const STERLING_LEVER_KEY: &str = "demo-sterling-lever-key";
 /// The Candidate Stage Change signature token; also signs `events/`.
 pub const STAGE_CHANGE_TOKEN: &str = "test-signature-token";
 pub const XREF_API_KEY: &str = "demo-xref-api-key";
@@ -40,6 +42,25 @@ pub const JUSTIFACTS_POSTING_ID: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
 pub const JUSTIFACTS_OPPORTUNITY_ID: &str = "4c3b2a19-0f8e-4d7c-b6a5-948372615a0b";
 
 pub const APPLICATION_CREATED_TOKEN: &str = "demo-application-created-token";
+pub const ARCHIVE_CHANGE_TOKEN: &str = "demo-archive-change-token";
+pub const DELETED_TOKEN: &str = "demo-deleted-token";
+pub const HIRED_TOKEN: &str = "demo-hired-token";
+/// The demo tenant's signature tokens, in the order of `WebhookKind::ALL`.
+pub const WEBHOOK_TOKENS: [&str; 5] = [
+    STAGE_CHANGE_TOKEN,
+    APPLICATION_CREATED_TOKEN,
+    ARCHIVE_CHANGE_TOKEN,
+    DELETED_TOKEN,
+    HIRED_TOKEN,
+];
+/// The OAuth tenant's, likewise.
+pub const OAUTH_TENANT_WEBHOOK_TOKENS: [&str; 5] = [
+    OAUTH_TENANT_STAGE_CHANGE_TOKEN,
+    OAUTH_TENANT_APPLICATION_CREATED_TOKEN,
+    "globex-archive-change-token",
+    "globex-deleted-token",
+    "globex-hired-token",
+];
 pub const OAUTH_TENANT_APPLICATION_CREATED_TOKEN: &str = "globex-application-created-token";
 pub const HRLOGICS_API_KEY: &str = "demo-hrlogics-api-key";
 pub const HRLOGICS_CALLBACK_SECRET: &str = "whsec_aHJsb2dpY3MtZGVtby1jYWxsYmFjay1zZWNyZXQ=";
@@ -97,38 +118,9 @@ pub fn secrets_for_run(
     Ok(document)
 }
 
-/// The demo tenant's secret document, as stored in Secrets Manager by `fixture`.
-pub fn secret_document() -> serde_json::Value {
-    serde_json::json!({
-        "lever": { "api_key": LEVER_API_KEY },
-        "webhooks": {
-            "candidateStageChange": { "current": STAGE_CHANGE_TOKEN },
-            "applicationCreated": { "current": APPLICATION_CREATED_TOKEN }
-        },
-        "vendors": {
-            "xref": {
-                "api_key": XREF_API_KEY,
-                "callback_secret": { "current": XREF_CALLBACK_SECRET }
-            },
-            "sterling": {
-                "client_id": STERLING_CLIENT_ID,
-                "client_secret": STERLING_CLIENT_SECRET,
-                "callback_secret": { "current": STERLING_CALLBACK_SECRET }
-            },
-            "justifacts": {
-                "username": JUSTIFACTS_USERNAME,
-                "password": JUSTIFACTS_PASSWORD,
-                "callback_secret": { "current": JUSTIFACTS_CALLBACK_SECRET }
-            },
-            "hrlogics": {
-                "api_key": HRLOGICS_API_KEY,
-                "callback_secret": { "current": HRLOGICS_CALLBACK_SECRET }
-            },
-            "esr": {
-                "username": ESR_ACCOUNT_ID,
-                "api_key": ESR_API_KEY,
-                "callback_secret": { "current": ESR_CALLBACK_SECRET }
-            }
-        }
-    })
+/// A demo tenant's secret document, as `demo-secrets.json` has it (and `fixture` stores it
+/// in Secrets Manager).
+pub fn secret_document(tenant: &str) -> std::io::Result<serde_json::Value> {
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(secrets_file())?)?;
+    Ok(file["tenants"][tenant].clone())
 }

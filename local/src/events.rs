@@ -4,8 +4,8 @@
 
 use crate::demo_tenant as demo;
 use lever_screening::callback_auth;
-use lever_screening::lever::webhook;
-use lever_screening::model::now_millis;
+use lever_screening::clock::now_millis;
+use lever_screening::lever::webhook::{self, WebhookKind};
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,13 +61,11 @@ pub fn resign(event_json: &str) -> Result<Value, EventError> {
 
 /// The demo tenant's signature token for a Lever webhook route.
 fn lever_token(path: &str) -> Option<&'static str> {
-    [
-        ("/candidate-stage-change", demo::STAGE_CHANGE_TOKEN),
-        ("/application-created", demo::APPLICATION_CREATED_TOKEN),
-    ]
-    .into_iter()
-    .find(|(suffix, _)| path.starts_with("/lever/") && path.ends_with(suffix))
-    .map(|(_, token)| token)
+    WebhookKind::ALL
+        .into_iter()
+        .zip(demo::WEBHOOK_TOKENS)
+        .find(|(kind, _)| path.starts_with("/lever/") && path.ends_with(kind.path()))
+        .map(|(_, token)| token)
 }
 
 /// The demo secret a vendor signs its (Standard Webhooks) callbacks with.

@@ -1,10 +1,10 @@
 //! The local main job: every lever-screening function behind one HTTP server on its API
-//! Gateway path, with simulators of Lever and the vendors. No AWS account needed.
+//! Gateway path, the worker as a task, an embedded store and queue, and simulators of Lever
+//! and the vendors. No AWS account needed.
 
 pub mod demo;
 pub mod demo_tenant;
 pub mod events;
 pub mod fixture;
 pub mod server;
-pub mod sim;
 pub mod stack;

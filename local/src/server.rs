@@ -1,66 +1,77 @@
-//! Every function on its API Gateway path, in one axum server. Requests are turned into the
-//! very `lambda_http::Request` API Gateway would hand the Lambda (with the path parameters
-//! set), and the shared crate's handlers answer them: the same code path as in AWS.
+//! Every function on its API Gateway path, in one axum server, and the worker as a task.
+//! Requests are turned into the very `lambda_http::Request` API Gateway would hand the
+//! Lambda (with the path parameters set), and the library's handlers answer them; the
+//! worker task receives from the work queue and settles messages as Lambda's event source
+//! mapping does. The same code paths as in AWS.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use lambda_http::RequestExt;
-use lever_screening::flows::outbox;
+use lever_screening::clock::Deadline;
+use lever_screening::http::{self as handlers, Route};
 use lever_screening::lever::webhook::WebhookKind;
-use lever_screening::model::{now_millis, VendorId};
-use lever_screening::{http as handlers, App};
+use lever_screening::queue::DeadLetters;
+use lever_screening::vendors::VendorId;
+use lever_screening::App;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
 
 /// API Gateway's payload limit; the handlers apply their own, smaller one.
 const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// The worker's Lambda timeout, which bounds each batch.
+const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The functions' routes, plus `/_local/…` endpoints to inspect and drain the outbox.
+/// The functions' routes, plus `GET /_local/dead-letters` to inspect the dead-letter queue.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route(
-            "/lever/{tenant}/candidate-stage-change",
-            any(candidate_stage_change),
-        )
-        .route(
-            "/lever/{tenant}/application-created",
-            any(application_created),
-        )
         .route("/lever/oauth/callback", any(lever_oauth_callback))
+        .route("/lever/{tenant}/{kind}", any(lever_webhook))
         .route("/callbacks/{vendor}/{tenant}", any(vendor_callback))
         .route(
             "/callbacks/{vendor}/{tenant}/{secret}",
             any(vendor_callback),
         )
-        .route("/_local/outbox", get(list_outbox))
-        .route("/_local/outbox/drain", post(drain_outbox))
+        .route("/_local/dead-letters", get(dead_letters))
         .with_state(app)
 }
 
-async fn candidate_stage_change(
-    State(app): State<Arc<App>>,
-    Path(tenant): Path<String>,
-    request: Request,
-) -> Response {
-    lever_webhook(&app, WebhookKind::CandidateStageChange, tenant, request).await
+/// The worker, as a task: receives batches from the work queue until aborted.
+pub fn spawn_worker(app: Arc<App>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let worker = app.worker(Deadline::after(WORKER_TIMEOUT));
+            if let Err(error) = worker
+                .poll(app.queue().as_ref(), 10, Duration::from_millis(200))
+                .await
+            {
+                tracing::error!(%error, "the local worker could not read the queue");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    })
 }
 
-async fn application_created(
+/// `/lever/{tenant}/{kind}`: one route per webhook type in API Gateway.
+async fn lever_webhook(
     State(app): State<Arc<App>>,
-    Path(tenant): Path<String>,
+    Path((tenant, kind)): Path<(String, String)>,
     request: Request,
 ) -> Response {
-    lever_webhook(&app, WebhookKind::ApplicationCreated, tenant, request).await
-}
-
-async fn lever_webhook(app: &App, kind: WebhookKind, tenant: String, request: Request) -> Response {
-    match to_lambda(request, &[("tenant", tenant)]).await {
-        Ok(request) => from_lambda(handlers::lever_webhook(app, kind, request).await),
-        Err(response) => response,
-    }
+    let Some(kind) = WebhookKind::ALL.into_iter().find(|k| k.path() == kind) else {
+        return not_found();
+    };
+    answer(
+        &app,
+        Route::LeverWebhook(kind),
+        request,
+        &[("tenant", tenant)],
+    )
+    .await
 }
 
 /// `/callbacks/{vendor}/{tenant}` and, for vendors with unsigned callbacks (Sterling),
@@ -78,29 +89,28 @@ async fn vendor_callback(
         .into_iter()
         .filter_map(|name| params.get(name).map(|value| (name, value.clone())))
         .collect();
-    match to_lambda(request, &forwarded).await {
-        Ok(request) => from_lambda(handlers::vendor_callback(&app, vendor, request).await),
-        Err(response) => response,
-    }
+    answer(&app, Route::VendorCallback(vendor), request, &forwarded).await
 }
 
 async fn lever_oauth_callback(State(app): State<Arc<App>>, request: Request) -> Response {
-    match to_lambda(request, &[]).await {
-        Ok(request) => from_lambda(handlers::lever_oauth_callback(&app, request).await),
+    answer(&app, Route::LeverOAuthCallback, request, &[]).await
+}
+
+async fn answer(
+    app: &App,
+    route: Route,
+    request: Request,
+    path_parameters: &[(&str, String)],
+) -> Response {
+    match to_lambda(request, path_parameters).await {
+        Ok(request) => from_lambda(handlers::handle(app, route, request).await),
         Err(response) => response,
     }
 }
 
-async fn list_outbox(State(app): State<Arc<App>>) -> Response {
-    match app.store.list_outbox(1000).await {
-        Ok(items) => Json(items).into_response(),
-        Err(e) => error_response(http::StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-    }
-}
-
-async fn drain_outbox(State(app): State<Arc<App>>) -> Response {
-    match outbox::drain(&app, now_millis(), 1000).await {
-        Ok(report) => Json(report).into_response(),
+async fn dead_letters(State(app): State<Arc<App>>) -> Response {
+    match app.queue().dead_letters(100).await {
+        Ok(letters) => Json(letters).into_response(),
         Err(e) => error_response(http::StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }

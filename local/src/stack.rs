@@ -1,30 +1,35 @@
-//! The whole product on this machine: the functions' server, the Lever and Xref simulators,
-//! a store and a secrets file, each on a loopback port. The demo, `serve`, `fixture` and the
-//! end-to-end tests all start this same stack.
+//! The whole product on this machine: the functions' server and the worker task, the
+//! simulators of Lever and the vendors, a store, a queue and a secrets file, each on a
+//! loopback port. The demo, `serve`, `fixture`, the end-to-end tests and the benchmark all
+//! start this same stack.
 
-use crate::sim::{
-    EsrSim, HrLogicsSim, JustifactsSim, LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim,
-};
 use crate::{demo_tenant as demo, server};
 use lever_screening::flows::admin;
+use lever_screening::ids::TenantId;
 use lever_screening::lever::webhook::WebhookKind;
-use lever_screening::model::{
-    Package, PackageSettings, StageRef, TenantConfig, VendorId, VendorSettings,
-};
+use lever_screening::queue::memory::MemoryQueue;
+use lever_screening::queue::Queue;
 use lever_screening::secrets::file::FileSource;
 use lever_screening::secrets::SecretsSource;
 use lever_screening::store::memory::MemoryStore;
 use lever_screening::store::Store;
+use lever_screening::tenant::{Integration, Package, PackageSettings, StageRef, TenantConfig};
+use lever_screening::vendors::VendorId;
 use lever_screening::{App, Settings};
+use lever_screening_simulators::{
+    EsrSim, HrLogicsSim, JustifactsSim, LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 /// What to start the stack with. The defaults are the embedded demo setup.
 pub struct StackOptions {
     pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
     /// `None`: the demo secrets (`demo-secrets.json` with this run's URLs filled in) in a
     /// temporary file, which the OAuth callback may write tokens to.
     pub secrets: Option<Arc<dyn SecretsSource>>,
@@ -33,17 +38,21 @@ pub struct StackOptions {
     pub settings: Settings,
     /// Port of the functions' server; 0 picks a free one.
     pub port: u16,
+    /// Run the worker as a task (off for `fixture`, where the worker Lambda is invoked).
+    pub worker: bool,
 }
 
 impl StackOptions {
-    /// In-memory store and the demo secrets file.
+    /// In-memory store and queue, and the demo secrets file.
     pub fn embedded() -> Self {
         StackOptions {
             store: Arc::new(MemoryStore::new()),
+            queue: Arc::new(MemoryQueue::new()),
             secrets: None,
             extra_secrets: serde_json::Map::new(),
             settings: Settings::default(),
             port: 0,
+            worker: true,
         }
     }
 }
@@ -82,11 +91,26 @@ impl Drop for Stack {
 }
 
 impl Stack {
+    /// Waits until the worker has done everything queued (up to `timeout`); false if work
+    /// is still waiting then (a retry's delay, say).
+    pub async fn settle(&self, timeout: Duration) -> bool {
+        let until = tokio::time::Instant::now() + timeout;
+        // A message is deleted only once settled, so an idle queue means the work is done.
+        while tokio::time::Instant::now() < until {
+            match self.app.queue().depth().await {
+                Ok(depth) if depth.is_idle() => return true,
+                _ => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+        false
+    }
+
     /// Starts the simulators and the functions, seeds both demo tenants, their stages,
     /// postings and candidates, and subscribes the functions to each Lever account's
     /// Candidate Stage Change webhook.
     pub async fn start(options: StackOptions) -> std::io::Result<Stack> {
-        let lever = LeverSim::new(demo::LEVER_API_KEY);
+        let lever = LeverSim::new(demo::XREF_LEVER_KEY);
+        lever.add_api_key(demo::STERLING_LEVER_KEY);
         let oauth_lever = LeverSim::new(demo::OAUTH_TENANT_UNUSED_API_KEY);
         let xref = XrefSim::new(demo::XREF_API_KEY, demo::XREF_CALLBACK_SECRET);
         let sterling = SterlingSim::new(demo::STERLING_CLIENT_ID, demo::STERLING_CLIENT_SECRET);
@@ -129,7 +153,7 @@ impl Stack {
         };
         let mut settings = options.settings;
         settings.lever_oauth_app_secret = Some(demo::OAUTH_APP_SECRET_NAME.to_owned());
-        let app = Arc::new(App::new(options.store, secrets, settings));
+        let app = Arc::new(App::new(options.store, secrets, options.queue, settings));
         let urls = Urls {
             lever: &lever_url,
             oauth_lever: &oauth_lever_url,
@@ -145,6 +169,9 @@ impl Stack {
         let (functions_addr, functions_server) =
             serve(options.port, server::router(Arc::clone(&app))).await?;
         servers.push(functions_server);
+        if options.worker {
+            servers.push(server::spawn_worker(Arc::clone(&app)));
+        }
         let functions_url = format!("http://{functions_addr}");
         if let Some(path) = &secrets_file {
             let document =
@@ -154,28 +181,20 @@ impl Stack {
 
         seed_lever(&lever);
         seed_lever(&oauth_lever);
-        let webhook = |tenant: &str| {
-            admin::webhook_url(&functions_url, tenant, WebhookKind::CandidateStageChange)
-        };
-        lever.subscribe(
-            "candidateStageChange",
-            webhook(demo::TENANT),
-            demo::STAGE_CHANGE_TOKEN.to_owned(),
-        );
-        oauth_lever.subscribe(
-            "candidateStageChange",
-            webhook(demo::OAUTH_TENANT),
-            demo::OAUTH_TENANT_STAGE_CHANGE_TOKEN.to_owned(),
-        );
-        oauth_lever.subscribe(
-            "applicationCreated",
-            admin::webhook_url(
-                &functions_url,
+        for (sim, tenant, tokens) in [
+            (&lever, demo::TENANT, demo::WEBHOOK_TOKENS),
+            (
+                &oauth_lever,
                 demo::OAUTH_TENANT,
-                WebhookKind::ApplicationCreated,
+                demo::OAUTH_TENANT_WEBHOOK_TOKENS,
             ),
-            demo::OAUTH_TENANT_APPLICATION_CREATED_TOKEN.to_owned(),
-        );
+        ] {
+            let tenant = TenantId::parse(tenant).map_err(std::io::Error::other)?;
+            for (kind, token) in WebhookKind::ALL.into_iter().zip(tokens) {
+                let url = admin::webhook_url(&functions_url, &tenant, kind);
+                sim.subscribe(kind.event_name(), url, token.to_owned());
+            }
+        }
         oauth_lever.register_oauth_app(
             demo::OAUTH_CLIENT_ID,
             demo::OAUTH_CLIENT_SECRET,
@@ -235,19 +254,27 @@ async fn serve(port: u16, router: axum::Router) -> std::io::Result<(SocketAddr, 
     Ok((addr, server))
 }
 
-/// The demo tenant (API key): Xref on the 'Reference Check' stage and Sterling on
-/// 'Background Check' (by name, so the lookup through Lever's API is exercised too),
-/// Sterling's package from a posting tag or the default. The OAuth tenant (authorized app):
-/// Justifacts on 'Background Check', its package from the posting's tag only.
+/// The demo tenant (each integration with its own Lever API key): Xref on 'Reference
+/// Check' and Sterling on 'Background Check', each stage named and resolved to its id (as
+/// the operator command stores it), Sterling's package from a posting tag or the default.
+/// The OAuth tenant (authorized app): Justifacts on 'Background Check' with its package
+/// from the posting's tag, HRLogics on new applications, ESR on 'Pre-hire Screening' with
+/// its catalog.
 pub async fn seed_tenants(
     app: &App,
     urls: &Urls<'_>,
 ) -> Result<(), lever_screening::store::StoreError> {
-    let vendor = |api_base: &str, stage: &str, package| VendorSettings {
+    let stage = |id: &str, name: &str| StageRef {
+        id: Some(id.to_owned()),
+        name: Some(name.to_owned()),
+    };
+    let integration = |api_base: &str, trigger_stage: Option<StageRef>, package| Integration {
         enabled: true,
         api_base: api_base.to_owned(),
-        trigger_stage: Some(StageRef::Name(stage.to_owned())),
+        trigger_stage,
         package,
+        lever_access_revoked: None,
+        on_completion: None,
     };
     let sterling_package = PackageSettings {
         tag_prefix: Some(demo::STERLING_PACKAGE_TAG_PREFIX.to_owned()),
@@ -258,28 +285,34 @@ pub async fn seed_tenants(
         catalog: Vec::new(),
     };
     let demo_tenant = TenantConfig {
-        tenant_id: demo::TENANT.to_owned(),
+        tenant_id: tenant(demo::TENANT),
         lever_api_base: format!("{}/v1", urls.lever),
         vendors: [
             (
                 VendorId::Xref,
-                vendor(
+                integration(
                     urls.xref,
-                    demo::REFERENCE_CHECK_STAGE_NAME,
+                    Some(stage(
+                        demo::REFERENCE_CHECK_STAGE_ID,
+                        demo::REFERENCE_CHECK_STAGE_NAME,
+                    )),
                     PackageSettings::default(),
                 ),
             ),
             (
                 VendorId::Sterling,
-                vendor(
+                integration(
                     urls.sterling,
-                    demo::BACKGROUND_CHECK_STAGE_NAME,
+                    Some(stage(
+                        demo::BACKGROUND_CHECK_STAGE_ID,
+                        demo::BACKGROUND_CHECK_STAGE_NAME,
+                    )),
                     sterling_package,
                 ),
             ),
         ]
         .into(),
-        lever_disconnected: None,
+        phone_region: None,
     };
     let justifacts_package = PackageSettings {
         tag_prefix: Some(demo::JUSTIFACTS_PACKAGE_TAG_PREFIX.to_owned()),
@@ -300,36 +333,48 @@ pub async fn seed_tenants(
             })
             .collect(),
     };
-    let hrlogics = VendorSettings {
-        enabled: true,
-        api_base: urls.hrlogics.to_owned(),
-        // Ordered on every Application Created, not on a stage.
-        trigger_stage: None,
-        package: PackageSettings::default(),
-    };
     let oauth_tenant = TenantConfig {
-        tenant_id: demo::OAUTH_TENANT.to_owned(),
+        tenant_id: tenant(demo::OAUTH_TENANT),
         lever_api_base: format!("{}/v1", urls.oauth_lever),
         vendors: [
             (
                 VendorId::Justifacts,
-                vendor(
+                integration(
                     urls.justifacts,
-                    demo::BACKGROUND_CHECK_STAGE_NAME,
+                    Some(stage(
+                        demo::BACKGROUND_CHECK_STAGE_ID,
+                        demo::BACKGROUND_CHECK_STAGE_NAME,
+                    )),
                     justifacts_package,
                 ),
             ),
-            (VendorId::HrLogics, hrlogics),
+            // Ordered on every Application Created, not on a stage.
+            (
+                VendorId::HrLogics,
+                integration(urls.hrlogics, None, PackageSettings::default()),
+            ),
             (
                 VendorId::Esr,
-                vendor(urls.esr, demo::PRE_HIRE_SCREENING_STAGE_NAME, esr_package),
+                integration(
+                    urls.esr,
+                    Some(stage(
+                        demo::PRE_HIRE_SCREENING_STAGE_ID,
+                        demo::PRE_HIRE_SCREENING_STAGE_NAME,
+                    )),
+                    esr_package,
+                ),
             ),
         ]
         .into(),
-        lever_disconnected: None,
+        phone_region: None,
     };
-    app.store.put_tenant(&demo_tenant).await?;
-    app.store.put_tenant(&oauth_tenant).await
+    app.store().put_tenant(&demo_tenant).await?;
+    app.store().put_tenant(&oauth_tenant).await
+}
+
+/// A demo tenant's id (the constants are valid ids).
+fn tenant(id: &str) -> TenantId {
+    TenantId::parse(id).unwrap_or_else(|_| unreachable!("demo tenant ids are valid"))
 }
 
 /// Stages, a posting and three candidates: two complete, one without an email address.

@@ -1,14 +1,16 @@
 //! ESR simulator, speaking this product's ESR contract (vendors.md, "Common" and "ESR"):
-//! orders by `POST /orders` for packages ESR's representative gave out, status callbacks
-//! signed with Standard Webhooks.
+//! orders by `POST /orders` for packages ESR's representative gave out, read back by
+//! `GET /orders/{id}`, cancelled by `POST /orders/{id}/cancel`, status callbacks signed with
+//! Standard Webhooks.
 
-use super::{
-    contract_router, json_error, lock, set_optional, ApiError, Contract, Credential, SentCallback,
-    SimError, VendorCore, VendorOrder,
+use crate::contract::{
+    cancellable_router, set_optional, vendor_controls, Cancel, Contract, Credential, Field, Rule,
+    VendorCore, VendorOrder,
 };
+use crate::{json_error, lock, ApiError, SentCallback, SimError};
 use axum::http::StatusCode;
 use axum::Router;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,13 @@ pub struct EsrCandidate {
     pub phone: Option<String>,
 }
 
+/// An item to review in an ESR report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EsrFlag {
+    pub category: String,
+    pub description: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EsrOrder {
     /// `esr_<n>`.
@@ -33,10 +42,17 @@ pub struct EsrOrder {
     pub package_id: String,
     pub candidate: EsrCandidate,
     pub callback_url: String,
+    /// "Draft" until a status is posted; "Canceled" once cancelled.
     pub status: String,
+    /// The flags of the last status posted.
+    pub flags: Vec<EsrFlag>,
+    /// The report URL of the last status posted.
+    pub report_url: Option<String>,
 }
 
 impl VendorOrder for EsrOrder {
+    const WHAT: &'static str = "ESR order";
+
     fn id(&self) -> &str {
         &self.order_id
     }
@@ -46,10 +62,21 @@ impl VendorOrder for EsrOrder {
     fn callback_url(&self) -> &str {
         &self.callback_url
     }
+    /// `flags` always, empty when there is nothing to review.
+    fn body(&self) -> Value {
+        let mut body = json!({
+            "order_id": self.order_id,
+            "client_reference": self.client_reference,
+            "status": self.status,
+            "flags": self.flags,
+        });
+        set_optional(&mut body, "report_url", self.report_url.as_deref());
+        body
+    }
 }
 
 #[derive(Deserialize)]
-pub(super) struct CreateRequest {
+pub(crate) struct CreateRequest {
     client_reference: String,
     package_id: String,
     candidate: EsrCandidate,
@@ -74,7 +101,7 @@ impl EsrSim {
     }
 
     pub fn router(&self) -> Router {
-        contract_router(self)
+        cancellable_router(self)
     }
 
     /// Makes package `id` orderable; orders for any other package are refused with 422.
@@ -82,17 +109,14 @@ impl EsrSim {
         lock(&self.packages).insert(id.to_owned(), name.to_owned());
     }
 
-    /// The next `n` requests answer `status` (429 with `Retry-After: 1`).
-    pub fn fail_next(&self, n: usize, status: u16) {
-        self.core.fail_next(n, status);
-    }
+    vendor_controls!(cancel);
 
     pub fn orders(&self) -> Vec<EsrOrder> {
         self.core.orders()
     }
 
-    /// Sets the order's status and posts the signed callback to its `callback_url`;
-    /// `flags` are `(category, description)` pairs, items to review.
+    /// Sets the order's status and results and posts the signed callback to its
+    /// `callback_url`; `flags` are `(category, description)` pairs, items to review.
     pub async fn post_status(
         &self,
         order_id: &str,
@@ -101,32 +125,18 @@ impl EsrSim {
         report_url: Option<&str>,
     ) -> Result<SentCallback, SimError> {
         self.core
-            .post("ESR order", order_id, |order| {
+            .post(order_id, |order| {
                 order.status = status.to_owned();
-                let mut body = json!({
-                    "order_id": order.order_id,
-                    "client_reference": order.client_reference,
-                    "status": status,
-                });
-                if !flags.is_empty() {
-                    let flags: Vec<Value> = flags
-                        .iter()
-                        .map(|(category, description)| {
-                            json!({ "category": category, "description": description })
-                        })
-                        .collect();
-                    body["flags"] = Value::Array(flags);
-                }
-                set_optional(&mut body, "report_url", report_url);
-                body
+                order.flags = flags
+                    .iter()
+                    .map(|(category, description)| EsrFlag {
+                        category: (*category).to_owned(),
+                        description: (*description).to_owned(),
+                    })
+                    .collect();
+                order.report_url = report_url.map(str::to_owned);
             })
             .await
-    }
-
-    /// Posts the same callback again: same `webhook-id` and body, fresh timestamp and
-    /// signature, as a vendor's retry does.
-    pub async fn resend(&self, sent: &SentCallback) -> Result<SentCallback, SimError> {
-        self.core.resend(sent).await
     }
 }
 
@@ -144,14 +154,24 @@ impl Contract for EsrSim {
         &request.client_reference
     }
 
-    fn required(request: &CreateRequest) -> Vec<(&'static str, &str)> {
+    fn fields(request: &CreateRequest) -> Vec<Field<'_>> {
+        let candidate = &request.candidate;
         vec![
-            ("client_reference", &request.client_reference),
-            ("package_id", &request.package_id),
-            ("candidate.first_name", &request.candidate.first_name),
-            ("candidate.last_name", &request.candidate.last_name),
-            ("candidate.email", &request.candidate.email),
-            ("callback_url", &request.callback_url),
+            Field::new(
+                "client_reference",
+                &request.client_reference,
+                Rule::Required,
+            ),
+            Field::new("package_id", &request.package_id, Rule::Required),
+            Field::new(
+                "candidate.first_name",
+                &candidate.first_name,
+                Rule::Required,
+            ),
+            Field::new("candidate.last_name", &candidate.last_name, Rule::Required),
+            Field::new("candidate.email", &candidate.email, Rule::Email),
+            Field::optional("candidate.phone", candidate.phone.as_deref(), Rule::Phone),
+            Field::new("callback_url", &request.callback_url, Rule::Url),
         ]
     }
 
@@ -171,10 +191,22 @@ impl Contract for EsrSim {
             candidate: request.candidate,
             callback_url: request.callback_url,
             status: FIRST_STATUS.to_owned(),
+            flags: Vec::new(),
+            report_url: None,
         })
     }
 
     fn summary(order: &EsrOrder) -> Value {
         json!({ "order_id": order.order_id, "status": order.status })
+    }
+}
+
+impl Cancel for EsrSim {
+    const CANCELLED: &'static str = "Canceled";
+    /// ClearStar archives completed profiles.
+    const ENDED: &'static [&'static str] = &["Completed", "Canceled", "Archived"];
+
+    fn status(order: &mut EsrOrder) -> &mut String {
+        &mut order.status
     }
 }

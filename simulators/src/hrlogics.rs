@@ -1,11 +1,13 @@
 //! HRLogics simulator, speaking this product's HRLogics contract (vendors.md, "Common" and
-//! "HRLogics"): WOTC applicants by `POST /wotc/applicants`, eligibility callbacks signed
-//! with Standard Webhooks.
+//! "HRLogics"): WOTC applicants by `POST /wotc/applicants`, read back by
+//! `GET /wotc/applicants/{id}`, eligibility callbacks signed with Standard Webhooks. There
+//! is nothing to cancel: `POST /wotc/applicants/{id}/cancel` is 404.
 
-use super::{
-    contract_router, ApiError, Contract, Credential, SentCallback, SimError, VendorCore,
+use crate::contract::{
+    contract_router, set_optional, vendor_controls, Contract, Credential, Field, Rule, VendorCore,
     VendorOrder,
 };
+use crate::{ApiError, SentCallback, SimError};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -34,6 +36,8 @@ pub struct HrLogicsApplicant {
 }
 
 impl VendorOrder for HrLogicsApplicant {
+    const WHAT: &'static str = "WOTC applicant";
+
     fn id(&self) -> &str {
         &self.applicant_id
     }
@@ -43,10 +47,19 @@ impl VendorOrder for HrLogicsApplicant {
     fn callback_url(&self) -> &str {
         &self.callback_url
     }
+    /// Without `eligibility` until the survey is evaluated.
+    fn body(&self) -> Value {
+        let mut body = json!({
+            "applicant_id": self.applicant_id,
+            "client_reference": self.client_reference,
+        });
+        set_optional(&mut body, "eligibility", self.eligibility.as_deref());
+        body
+    }
 }
 
 #[derive(Deserialize)]
-pub(super) struct CreateRequest {
+pub(crate) struct CreateRequest {
     client_reference: String,
     first_name: String,
     last_name: String,
@@ -78,10 +91,7 @@ impl HrLogicsSim {
         contract_router(self)
     }
 
-    /// The next `n` requests answer `status` (429 with `Retry-After: 1`).
-    pub fn fail_next(&self, n: usize, status: u16) {
-        self.core.fail_next(n, status);
-    }
+    vendor_controls!();
 
     /// Every applicant received, each with the survey emailed to them.
     pub fn applicants(&self) -> Vec<HrLogicsApplicant> {
@@ -96,21 +106,10 @@ impl HrLogicsSim {
         eligibility: &str,
     ) -> Result<SentCallback, SimError> {
         self.core
-            .post("HRLogics applicant", applicant_id, |applicant| {
+            .post(applicant_id, |applicant| {
                 applicant.eligibility = Some(eligibility.to_owned());
-                json!({
-                    "applicant_id": applicant.applicant_id,
-                    "client_reference": applicant.client_reference,
-                    "eligibility": eligibility,
-                })
             })
             .await
-    }
-
-    /// Posts the same callback again: same `webhook-id` and body, fresh timestamp and
-    /// signature, as a vendor's retry does.
-    pub async fn resend(&self, sent: &SentCallback) -> Result<SentCallback, SimError> {
-        self.core.resend(sent).await
     }
 }
 
@@ -128,13 +127,18 @@ impl Contract for HrLogicsSim {
         &request.client_reference
     }
 
-    fn required(request: &CreateRequest) -> Vec<(&'static str, &str)> {
+    fn fields(request: &CreateRequest) -> Vec<Field<'_>> {
         vec![
-            ("client_reference", &request.client_reference),
-            ("first_name", &request.first_name),
-            ("last_name", &request.last_name),
-            ("email", &request.email),
-            ("callback_url", &request.callback_url),
+            Field::new(
+                "client_reference",
+                &request.client_reference,
+                Rule::Required,
+            ),
+            Field::new("first_name", &request.first_name, Rule::Required),
+            Field::new("last_name", &request.last_name, Rule::Required),
+            Field::new("email", &request.email, Rule::Email),
+            Field::optional("phone", request.phone.as_deref(), Rule::Phone),
+            Field::new("callback_url", &request.callback_url, Rule::Url),
         ]
     }
 

@@ -1,11 +1,13 @@
 //! Justifacts simulator, speaking this product's Justifacts contract (vendors.md, "Common"
-//! and "Justifacts"): background check invitations by `POST /invitations`, status
-//! callbacks signed with Standard Webhooks.
+//! and "Justifacts"): background check invitations by `POST /invitations`, read back by
+//! `GET /invitations/{id}`, cancelled by `POST /invitations/{id}/cancel`, status callbacks
+//! signed with Standard Webhooks.
 
-use super::{
-    contract_router, set_optional, ApiError, Contract, Credential, SentCallback, SimError,
+use crate::contract::{
+    cancellable_router, set_optional, vendor_controls, Cancel, Contract, Credential, Field, Rule,
     VendorCore, VendorOrder,
 };
+use crate::{ApiError, SentCallback, SimError};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -27,10 +29,17 @@ pub struct JustifactsInvitation {
     /// Where the invitation went.
     pub email: String,
     pub callback_url: String,
+    /// InProgressCandidate until a status is posted; "Cancelled" once cancelled.
     pub status: String,
+    /// The result of the last status posted: Clear, Review or Adverse.
+    pub result_status: Option<String>,
+    /// The report URL of the last status posted.
+    pub result_url: Option<String>,
 }
 
 impl VendorOrder for JustifactsInvitation {
+    const WHAT: &'static str = "background check request";
+
     fn id(&self) -> &str {
         &self.request_id
     }
@@ -40,10 +49,20 @@ impl VendorOrder for JustifactsInvitation {
     fn callback_url(&self) -> &str {
         &self.callback_url
     }
+    fn body(&self) -> Value {
+        let mut body = json!({
+            "request_id": self.request_id,
+            "client_reference": self.client_reference,
+            "status": self.status,
+        });
+        set_optional(&mut body, "result_status", self.result_status.as_deref());
+        set_optional(&mut body, "result_url", self.result_url.as_deref());
+        body
+    }
 }
 
 #[derive(Deserialize)]
-pub(super) struct CreateRequest {
+pub(crate) struct CreateRequest {
     client_reference: String,
     package: Package,
     applicant: Applicant,
@@ -80,22 +99,19 @@ impl JustifactsSim {
     }
 
     pub fn router(&self) -> Router {
-        contract_router(self)
+        cancellable_router(self)
     }
 
-    /// The next `n` requests answer `status` (429 with `Retry-After: 1`).
-    pub fn fail_next(&self, n: usize, status: u16) {
-        self.core.fail_next(n, status);
-    }
+    vendor_controls!(cancel);
 
     /// Every request made, each with the invitation emailed to its applicant.
     pub fn invitations(&self) -> Vec<JustifactsInvitation> {
         self.core.orders()
     }
 
-    /// Sets the request's status and posts the signed callback to its `callback_url`.
-    /// `status` is InProgressCandidate, InProgressJustifacts or Complete; `result_status`
-    /// Clear, Review or Adverse.
+    /// Sets the request's status and results and posts the signed callback to its
+    /// `callback_url`. `status` is InProgressCandidate, InProgressJustifacts or Complete;
+    /// `result_status` Clear, Review or Adverse.
     pub async fn post_status(
         &self,
         request_id: &str,
@@ -104,24 +120,12 @@ impl JustifactsSim {
         result_url: Option<&str>,
     ) -> Result<SentCallback, SimError> {
         self.core
-            .post("Justifacts request", request_id, |invitation| {
+            .post(request_id, |invitation| {
                 invitation.status = status.to_owned();
-                let mut body = json!({
-                    "request_id": invitation.request_id,
-                    "client_reference": invitation.client_reference,
-                    "status": status,
-                });
-                set_optional(&mut body, "result_status", result_status);
-                set_optional(&mut body, "result_url", result_url);
-                body
+                invitation.result_status = result_status.map(str::to_owned);
+                invitation.result_url = result_url.map(str::to_owned);
             })
             .await
-    }
-
-    /// Posts the same callback again: same `webhook-id` and body, fresh timestamp and
-    /// signature, as a vendor's retry does.
-    pub async fn resend(&self, sent: &SentCallback) -> Result<SentCallback, SimError> {
-        self.core.resend(sent).await
     }
 }
 
@@ -139,15 +143,24 @@ impl Contract for JustifactsSim {
         &request.client_reference
     }
 
-    fn required(request: &CreateRequest) -> Vec<(&'static str, &str)> {
+    fn fields(request: &CreateRequest) -> Vec<Field<'_>> {
+        let (package, applicant) = (&request.package, &request.applicant);
         vec![
-            ("client_reference", &request.client_reference),
-            ("package.code", &request.package.code),
-            ("package.id", &request.package.id),
-            ("applicant.first_name", &request.applicant.first_name),
-            ("applicant.last_name", &request.applicant.last_name),
-            ("applicant.email", &request.applicant.email),
-            ("callback_url", &request.callback_url),
+            Field::new(
+                "client_reference",
+                &request.client_reference,
+                Rule::Required,
+            ),
+            Field::new("package.code", &package.code, Rule::Required),
+            Field::new("package.id", &package.id, Rule::Required),
+            Field::new(
+                "applicant.first_name",
+                &applicant.first_name,
+                Rule::Required,
+            ),
+            Field::new("applicant.last_name", &applicant.last_name, Rule::Required),
+            Field::new("applicant.email", &applicant.email, Rule::Email),
+            Field::new("callback_url", &request.callback_url, Rule::Url),
         ]
     }
 
@@ -168,10 +181,23 @@ impl Contract for JustifactsSim {
             email: applicant.email,
             callback_url,
             status: FIRST_STATUS.to_owned(),
+            result_status: None,
+            result_url: None,
         })
     }
 
     fn summary(invitation: &JustifactsInvitation) -> Value {
         json!({ "request_id": invitation.request_id })
+    }
+}
+
+impl Cancel for JustifactsSim {
+    /// Not one of Justifacts' callback statuses: the simulator's word for a request
+    /// withdrawn before it completed.
+    const CANCELLED: &'static str = "Cancelled";
+    const ENDED: &'static [&'static str] = &["Complete", "Cancelled"];
+
+    fn status(invitation: &mut JustifactsInvitation) -> &mut String {
+        &mut invitation.status
     }
 }

@@ -8,6 +8,7 @@
 //! (`docs/vendors.md`), and this crate does not depend on the product, so a simulator cannot
 //! quietly accept whatever the product's adapter happens to send.
 
+mod contract;
 pub mod esr;
 pub mod hrlogics;
 pub mod justifacts;
@@ -15,31 +16,28 @@ pub mod lever;
 pub mod sterling;
 pub mod xref;
 
-pub use esr::{EsrCandidate, EsrOrder, EsrSim};
+pub use contract::SentCallback;
+pub use esr::{EsrCandidate, EsrFlag, EsrOrder, EsrSim};
 pub use hrlogics::{HrLogicsApplicant, HrLogicsSim};
 pub use justifacts::{JustifactsInvitation, JustifactsSim};
-pub use lever::{LeverSim, RecordedCall, SentWebhook, SimNote, SimOpportunity, SimPosting};
+pub use lever::{
+    LeverSim, RecordedCall, SentWebhook, SimArchived, SimNote, SimOpportunity, SimPosting,
+    SimStageChange, SimWebhook,
+};
 pub use sterling::{
     InviteMethod, SentEmail, SterlingCallback, SterlingCandidate, SterlingInvite, SterlingPackage,
-    SterlingReportItem, SterlingScreening, SterlingSim,
+    SterlingReportItem, SterlingScreening, SterlingSim, Vocabulary,
 };
 pub use xref::{XrefCandidate, XrefOrder, XrefSim};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use base64::Engine;
+use axum::Json;
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
-use standardwebhooks::{
-    Webhook, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP,
-};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
-use uuid::Uuid;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 /// Milliseconds since the Unix epoch.
 pub type EpochMillis = i64;
@@ -80,23 +78,20 @@ impl SimError {
     }
 }
 
-/// The next `remaining` requests answer `status` instead of being served.
+/// A fault armed for the next `remaining` requests it applies to.
 #[derive(Debug, Default)]
-struct Faults {
+struct Armed {
     remaining: usize,
     status: u16,
 }
 
-impl Faults {
-    fn arm(&mut self, n: usize, status: u16) {
-        *self = Faults {
-            remaining: n,
-            status,
-        };
+impl Armed {
+    fn new(remaining: usize, status: u16) -> Self {
+        Armed { remaining, status }
     }
 
-    /// The injected answer for this request, if a fault is armed.
-    fn take(&mut self) -> Option<Response> {
+    /// The injected answer, if the fault is still armed; counts it off.
+    fn fire(&mut self) -> Option<Response> {
         self.remaining = self.remaining.checked_sub(1)?;
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = json_error(
@@ -111,6 +106,56 @@ impl Faults {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         Some(response)
+    }
+}
+
+/// What a simulator does to requests besides serving them: answer an injected status
+/// instead ([`Faults::arm`]), serve them and then answer an injected status, as a gateway
+/// that lost the answer ([`Faults::arm_after`]), or serve them late.
+#[derive(Debug, Default)]
+struct Faults {
+    before: Armed,
+    after: Armed,
+    latency: Duration,
+}
+
+impl Faults {
+    /// The next `n` requests answer `status` (429 with `Retry-After: 1`) unserved.
+    fn arm(&mut self, n: usize, status: u16) {
+        self.before = Armed::new(n, status);
+    }
+
+    /// The injected answer for this request, if a fault is armed.
+    fn take(&mut self) -> Option<Response> {
+        self.before.fire()
+    }
+
+    /// The next `n` requests that change state are applied, then answered `status`.
+    fn arm_after(&mut self, n: usize, status: u16) {
+        self.after = Armed::new(n, status);
+    }
+
+    /// The answer that replaces the one of a request just applied, if such a fault is armed.
+    fn take_after(&mut self) -> Option<Response> {
+        self.after.fire()
+    }
+}
+
+/// A simulator whose requests go through [`gate`].
+trait FaultSource: Clone + Send + Sync + 'static {
+    fn with_faults<R>(&self, f: impl FnOnce(&mut Faults) -> R) -> R;
+}
+
+/// Middleware: waits out the configured latency, then answers an armed fault instead of
+/// the request, or serves it.
+async fn gate<S: FaultSource>(State(source): State<S>, request: Request, next: Next) -> Response {
+    let latency = source.with_faults(|faults| faults.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match source.with_faults(Faults::take) {
+        Some(fault) => fault,
+        None => next.run(request).await,
     }
 }
 
@@ -158,291 +203,120 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-// What the simulators of the contract vendors (vendors.md, "Common to every vendor": Xref,
-// Justifacts, HRLogics, ESR) share: idempotent creates behind one credential, fault
-// injection, and callbacks signed with Standard Webhooks.
-
-/// One callback as posted, and what the receiver answered.
-#[derive(Debug, Clone)]
-pub struct SentCallback {
-    pub status: u16,
-    pub webhook_id: String,
-    /// The raw body, as signed.
-    pub body: String,
-    pub response: String,
-    /// Where it was posted, so the simulator's `resend` can post it again.
-    pub url: String,
+/// `local@domain.tld`: one `@`, nothing blank or whitespace, a domain of two or more
+/// dot-separated labels of letters, digits and inner hyphens, and a top-level label of two
+/// or more letters.
+fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    let label = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    !local.is_empty()
+        && !local
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+        && labels.len() >= 2
+        && labels.iter().all(|l| label(l))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
-/// Posts callbacks signed with the Standard Webhooks scheme.
-#[derive(Clone)]
-struct Callbacks {
-    /// `whsec_<base64>`.
-    secret: Arc<str>,
-    http: reqwest::Client,
+/// An E.164 phone number: `^\+[1-9][0-9]{1,14}$`.
+fn is_e164(value: &str) -> bool {
+    value.strip_prefix('+').is_some_and(|digits| {
+        (2..=15).contains(&digits.len())
+            && !digits.starts_with('0')
+            && digits.chars().all(|c| c.is_ascii_digit())
+    })
 }
 
-impl Callbacks {
-    fn new(secret: &str) -> Self {
-        Callbacks {
-            secret: secret.into(),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// Posts `body` to `url` as a new message, with a `webhook-id` of its own.
-    async fn send(&self, url: String, body: String) -> Result<SentCallback, SimError> {
-        self.deliver(url, format!("msg_{}", Uuid::new_v4()), body)
-            .await
-    }
-
-    /// Posts the same callback again: same `webhook-id` and body, fresh timestamp and
-    /// signature, as a vendor's retry does.
-    async fn resend(&self, sent: &SentCallback) -> Result<SentCallback, SimError> {
-        self.deliver(sent.url.clone(), sent.webhook_id.clone(), sent.body.clone())
-            .await
-    }
-
-    async fn deliver(
-        &self,
-        url: String,
-        webhook_id: String,
-        body: String,
-    ) -> Result<SentCallback, SimError> {
-        let timestamp = now_millis() / 1000;
-        let signature =
-            Webhook::new(&self.secret)?.sign(&webhook_id, timestamp, body.as_bytes())?;
-        let response = self
-            .http
-            .post(&url)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(HEADER_WEBHOOK_ID, &webhook_id)
-            .header(HEADER_WEBHOOK_TIMESTAMP, timestamp.to_string())
-            .header(HEADER_WEBHOOK_SIGNATURE, signature)
-            .body(body.clone())
-            .send()
-            .await?;
-        Ok(SentCallback {
-            status: response.status().as_u16(),
-            webhook_id,
-            body,
-            response: response.text().await?,
-            url,
+/// An absolute `http` or `https` URL with a host.
+fn is_http_url(value: &str) -> bool {
+    ["http://", "https://"].iter().any(|scheme| {
+        value.strip_prefix(scheme).is_some_and(|rest| {
+            !rest.is_empty()
+                && !rest.starts_with('/')
+                && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
         })
-    }
+    })
 }
 
-/// Adds `key` to a callback body only when there is a value (the contract's `key?`).
-fn set_optional(body: &mut Value, key: &str, value: Option<&str>) {
-    if let Some(value) = value {
-        body[key] = json!(value);
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::{is_e164, is_email, is_http_url, timestamp};
 
-/// How a contract vendor authenticates our requests.
-#[derive(Debug)]
-enum Credential {
-    /// `Authorization: Basic base64("{user}:{password}")`; holds `"{user}:{password}"`.
-    Basic(String),
-    /// `Authorization: Bearer <token>`.
-    Bearer(String),
-    /// A header of the vendor's own, such as Xref's `X-Api-Key`.
-    Header { name: &'static str, key: String },
-}
-
-impl Credential {
-    fn basic(user: &str, password: &str) -> Self {
-        Credential::Basic(format!("{user}:{password}"))
+    #[test]
+    fn timestamps_are_utc_civil_dates() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(timestamp(1_700_000_000_999), "2023-11-14T22:13:20Z");
+        assert_eq!(timestamp(-1_000), "1969-12-31T23:59:59Z");
     }
 
-    fn accepts(&self, headers: &HeaderMap) -> bool {
-        let authorization = header_str(headers, header::AUTHORIZATION.as_str());
-        match self {
-            Credential::Basic(user_password) => authorization
-                .and_then(|v| v.strip_prefix("Basic "))
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                .is_some_and(|pair| pair == user_password.as_bytes()),
-            Credential::Bearer(token) => {
-                authorization.and_then(|v| v.strip_prefix("Bearer ")) == Some(token.as_str())
-            }
-            Credential::Header { name, key } => header_str(headers, name) == Some(key.as_str()),
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        for good in ["ada@example.com", "a.b+c@mail.example.co.uk", "x@a-b.io"] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "ada@example.c",
+            "ada@example.123",
+            "ada@@example.com",
+            "a da@example.com",
+            "ada@exa mple.com",
+            "ada@.example.com",
+            "ada@example..com",
+            "ada@-example.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
         }
     }
 
-    fn rejection(&self) -> ApiError {
-        let message = match self {
-            Credential::Basic(_) => "missing or wrong Basic credentials".to_owned(),
-            Credential::Bearer(_) => "missing or wrong Bearer token".to_owned(),
-            Credential::Header { name, .. } => format!("missing or wrong {name}"),
-        };
-        json_error(StatusCode::UNAUTHORIZED, "Unauthorized", message)
-    }
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// An order as every contract vendor keeps it.
-trait VendorOrder: Clone + Send + 'static {
-    fn id(&self) -> &str;
-    fn client_reference(&self) -> &str;
-    fn callback_url(&self) -> &str;
-}
-
-#[derive(Debug)]
-struct Ledger<T> {
-    orders: Vec<T>,
-    /// `Idempotency-Key` header → order id.
-    idempotency_keys: HashMap<String, String>,
-    faults: Faults,
-}
-
-// Not derived: the derive would demand `T: Default`.
-impl<T> Default for Ledger<T> {
-    fn default() -> Self {
-        Ledger {
-            orders: Vec::new(),
-            idempotency_keys: HashMap::new(),
-            faults: Faults::default(),
+    #[test]
+    fn phones_must_be_e164() {
+        for good in ["+15555551234", "+442079460018", "+12", "+123456789012345"] {
+            assert!(is_e164(good), "{good}");
         }
-    }
-}
-
-impl<T: VendorOrder> Ledger<T> {
-    /// The order a repeated create means: the one made under a known `Idempotency-Key`,
-    /// else the one with the same client reference.
-    fn find(&self, idempotency_key: Option<&str>, client_reference: &str) -> Option<&T> {
-        let by_key = idempotency_key.and_then(|key| self.idempotency_keys.get(key));
-        self.orders.iter().find(|order| match by_key {
-            Some(id) => order.id() == id,
-            None => order.client_reference() == client_reference,
-        })
-    }
-}
-
-/// The state behind every contract vendor's handle.
-#[derive(Clone)]
-struct VendorCore<T> {
-    ledger: Arc<Mutex<Ledger<T>>>,
-    credential: Arc<Credential>,
-    callbacks: Callbacks,
-}
-
-impl<T: VendorOrder> VendorCore<T> {
-    fn new(credential: Credential, callback_secret: &str) -> Self {
-        VendorCore {
-            ledger: Arc::default(),
-            credential: Arc::new(credential),
-            callbacks: Callbacks::new(callback_secret),
+        for bad in [
+            "",
+            "+",
+            "+1",
+            "15555551234",
+            "+05555551234",
+            "+1 555 555 1234",
+            "+1-555-555-1234",
+            "+1234567890123456",
+            "+1555555123a",
+        ] {
+            assert!(!is_e164(bad), "{bad}");
         }
     }
 
-    fn fail_next(&self, n: usize, status: u16) {
-        self.lock().faults.arm(n, status);
+    #[test]
+    fn urls_must_be_absolute_http() {
+        assert!(is_http_url("http://127.0.0.1:9/cb"));
+        assert!(is_http_url("https://example.com"));
+        for bad in [
+            "",
+            "127.0.0.1/cb",
+            "ftp://x",
+            "http://",
+            "https:///x",
+            "http://a b",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
     }
-
-    fn orders(&self) -> Vec<T> {
-        self.lock().orders.clone()
-    }
-
-    /// Applies `change` to order `id` and posts the callback body it returns, signed, to
-    /// the order's `callback_url`. `what` names the order in the not-found error.
-    async fn post(
-        &self,
-        what: &'static str,
-        id: &str,
-        change: impl FnOnce(&mut T) -> Value,
-    ) -> Result<SentCallback, SimError> {
-        let (url, body) = {
-            let mut ledger = self.lock();
-            let order = ledger
-                .orders
-                .iter_mut()
-                .find(|order| order.id() == id)
-                .ok_or_else(|| SimError::not_found(what, id))?;
-            let body = change(order);
-            (order.callback_url().to_owned(), body.to_string())
-        };
-        self.callbacks.send(url, body).await
-    }
-
-    async fn resend(&self, sent: &SentCallback) -> Result<SentCallback, SimError> {
-        self.callbacks.resend(sent).await
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Ledger<T>> {
-        lock(&self.ledger)
-    }
-}
-
-/// A contract vendor's create endpoint: what differs between vendors. [`create`] does
-/// the rest, the same for all.
-trait Contract: Clone + Send + Sync + 'static {
-    type Request: DeserializeOwned;
-    type Order: VendorOrder;
-    /// The create endpoint's path.
-    const PATH: &'static str;
-    /// New orders are `{ID_PREFIX}_{n}`.
-    const ID_PREFIX: &'static str;
-
-    fn core(&self) -> &VendorCore<Self::Order>;
-    fn client_reference(request: &Self::Request) -> &str;
-    /// The fields that must not be blank, by their JSON path.
-    fn required(request: &Self::Request) -> Vec<(&'static str, &str)>;
-    /// The new order, or why the vendor refuses it.
-    fn open(&self, id: String, request: Self::Request) -> Result<Self::Order, ApiError>;
-    /// The create answer's body, for the new order and for a repeated create alike.
-    fn summary(order: &Self::Order) -> Value;
-}
-
-fn contract_router<C: Contract>(sim: &C) -> Router {
-    Router::new()
-        .route(C::PATH, post(create::<C>))
-        .with_state(sim.clone())
-}
-
-/// An armed fault answers first; then the credential (401), the body (400 when not JSON,
-/// 422 when of the wrong shape or with a blank required field); a repeated create answers
-/// 200 with the order it made, a new order 201.
-async fn create<C: Contract>(
-    State(sim): State<C>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let core = sim.core();
-    let mut ledger = core.lock();
-    if let Some(fault) = ledger.faults.take() {
-        return Ok(fault);
-    }
-    if !core.credential.accepts(&headers) {
-        return Err(core.credential.rejection());
-    }
-    let request: C::Request = parse_json(&body, StatusCode::UNPROCESSABLE_ENTITY)?;
-    if let Some((field, _)) = C::required(&request)
-        .into_iter()
-        .find(|(_, value)| value.trim().is_empty())
-    {
-        let message = format!("{field} must not be empty");
-        return Err(json_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "InvalidRequest",
-            message,
-        ));
-    }
-
-    let idempotency_key = header_str(&headers, "idempotency-key");
-    if let Some(order) = ledger.find(idempotency_key, C::client_reference(&request)) {
-        return Ok((StatusCode::OK, Json(C::summary(order))).into_response());
-    }
-    let id = format!("{}_{}", C::ID_PREFIX, ledger.orders.len() + 1);
-    let order = sim.open(id, request)?;
-    if let Some(key) = idempotency_key {
-        ledger
-            .idempotency_keys
-            .insert(key.to_owned(), order.id().to_owned());
-    }
-    let response = (StatusCode::CREATED, Json(C::summary(&order))).into_response();
-    ledger.orders.push(order);
-    Ok(response)
 }

@@ -1,15 +1,17 @@
 //! Xref simulator, speaking this product's Xref contract (vendors.md, "Common" and "Xref"):
-//! orders by `POST /reference-checks`, status callbacks signed with Standard Webhooks.
+//! orders by `POST /reference-checks`, read back by `GET /reference-checks/{id}`, cancelled
+//! by `POST /reference-checks/{id}/cancel`, status callbacks signed with Standard Webhooks.
 
-use super::{
-    contract_router, set_optional, ApiError, Contract, Credential, SimError, VendorCore,
-    VendorOrder,
+use crate::contract::{
+    cancellable_router, set_optional, vendor_controls, Cancel, Contract, Credential, Field, Rule,
+    VendorCore, VendorOrder,
 };
+use crate::{ApiError, SimError};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-pub use super::SentCallback;
+pub use crate::SentCallback;
 
 const FIRST_STATUS: &str = "Candidate submitted";
 
@@ -29,10 +31,15 @@ pub struct XrefOrder {
     pub candidate: XrefCandidate,
     pub role: Option<String>,
     pub callback_url: String,
+    /// "Candidate submitted" until a status is posted; "Cancelled" once cancelled.
     pub status: String,
+    /// The report URL of the last status posted.
+    pub report_url: Option<String>,
 }
 
 impl VendorOrder for XrefOrder {
+    const WHAT: &'static str = "reference check";
+
     fn id(&self) -> &str {
         &self.id
     }
@@ -42,10 +49,19 @@ impl VendorOrder for XrefOrder {
     fn callback_url(&self) -> &str {
         &self.callback_url
     }
+    fn body(&self) -> Value {
+        let mut body = json!({
+            "id": self.id,
+            "client_reference": self.client_reference,
+            "status": self.status,
+        });
+        set_optional(&mut body, "report_url", self.report_url.as_deref());
+        body
+    }
 }
 
 #[derive(Deserialize)]
-pub(super) struct CreateRequest {
+pub(crate) struct CreateRequest {
     client_reference: String,
     candidate: XrefCandidate,
     #[serde(default)]
@@ -71,19 +87,17 @@ impl XrefSim {
     }
 
     pub fn router(&self) -> Router {
-        contract_router(self)
+        cancellable_router(self)
     }
 
-    /// The next `n` requests answer `status` (429 with `Retry-After: 1`).
-    pub fn fail_next(&self, n: usize, status: u16) {
-        self.core.fail_next(n, status);
-    }
+    vendor_controls!(cancel);
 
     pub fn orders(&self) -> Vec<XrefOrder> {
         self.core.orders()
     }
 
-    /// Sets the order's status and posts the signed callback to its `callback_url`.
+    /// Sets the order's status and report URL and posts the signed callback to its
+    /// `callback_url`.
     pub async fn post_status(
         &self,
         xref_id: &str,
@@ -91,23 +105,11 @@ impl XrefSim {
         report_url: Option<&str>,
     ) -> Result<SentCallback, SimError> {
         self.core
-            .post("Xref order", xref_id, |order| {
+            .post(xref_id, |order| {
                 order.status = status.to_owned();
-                let mut body = json!({
-                    "id": order.id,
-                    "client_reference": order.client_reference,
-                    "status": status,
-                });
-                set_optional(&mut body, "report_url", report_url);
-                body
+                order.report_url = report_url.map(str::to_owned);
             })
             .await
-    }
-
-    /// Posts the same callback again: same `webhook-id` and body, fresh timestamp and
-    /// signature, as a vendor's retry does.
-    pub async fn resend(&self, sent: &SentCallback) -> Result<SentCallback, SimError> {
-        self.core.resend(sent).await
     }
 }
 
@@ -125,12 +127,18 @@ impl Contract for XrefSim {
         &request.client_reference
     }
 
-    fn required(request: &CreateRequest) -> Vec<(&'static str, &str)> {
+    fn fields(request: &CreateRequest) -> Vec<Field<'_>> {
+        let candidate = &request.candidate;
         vec![
-            ("client_reference", &request.client_reference),
-            ("candidate.name", &request.candidate.name),
-            ("candidate.email", &request.candidate.email),
-            ("callback_url", &request.callback_url),
+            Field::new(
+                "client_reference",
+                &request.client_reference,
+                Rule::Required,
+            ),
+            Field::new("candidate.name", &candidate.name, Rule::Required),
+            Field::new("candidate.email", &candidate.email, Rule::Email),
+            Field::optional("candidate.phone", candidate.phone.as_deref(), Rule::Phone),
+            Field::new("callback_url", &request.callback_url, Rule::Url),
         ]
     }
 
@@ -142,10 +150,20 @@ impl Contract for XrefSim {
             role: request.role,
             callback_url: request.callback_url,
             status: FIRST_STATUS.to_owned(),
+            report_url: None,
         })
     }
 
     fn summary(order: &XrefOrder) -> Value {
         json!({ "id": order.id, "status": order.status })
+    }
+}
+
+impl Cancel for XrefSim {
+    const CANCELLED: &'static str = "Cancelled";
+    const ENDED: &'static [&'static str] = &["Completed", "Cancelled"];
+
+    fn status(order: &mut XrefOrder) -> &mut String {
+        &mut order.status
     }
 }

@@ -385,6 +385,7 @@ async fn webhooks_are_created_listed_and_deleted() {
             event: "candidateStageChange".into(),
             url: "https://connector.example/hook".into(),
             signature_token: signature_token.to_owned(),
+            origins: vec![],
         }]
     );
 
@@ -424,7 +425,18 @@ async fn a_webhook_request_needs_credentials_and_a_known_event() {
     for body in [
         json!({ "event": "candidateTeleported", "url": "https://connector.example/hook" }),
         json!({ "event": "applicationCreated", "url": "not a url" }),
+        json!({ "event": "applicationCreated", "url": "ftp://connector.example/hook" }),
         json!({ "event": "applicationCreated" }),
+        json!({
+            "event": "applicationCreated",
+            "url": "https://connector.example/hook",
+            "configuration": { "conditions": { "origins": ["applied", "teleported"] } },
+        }),
+        json!({
+            "event": "applicationCreated",
+            "url": "https://connector.example/hook",
+            "configuration": { "conditions": { "origins": "applied" } },
+        }),
     ] {
         let response = lever
             .api_key(lever.http.post(&webhooks))
@@ -525,4 +537,86 @@ async fn subscribe_replaces_the_webhooks_of_its_event() {
         ]
     );
     assert_eq!(webhooks[1].signature_token, "settings-token");
+}
+
+#[tokio::test]
+async fn a_webhook_keeps_its_origin_conditions() {
+    let lever = lever().await;
+    let body = json!({
+        "event": "candidateStageChange",
+        "url": "https://connector.example/hook",
+        "configuration": { "conditions": { "origins": ["applied", "referred"] } },
+    });
+    let response = lever
+        .api_key(lever.http.post(format!("{}/v1/webhooks", lever.base)))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    let configuration = &created["data"]["configuration"];
+    assert_eq!(
+        configuration["conditions"],
+        json!({ "origins": ["applied", "referred"] })
+    );
+    assert!(configuration["signatureToken"].is_string());
+    assert_eq!(lever.sim.webhooks()[0].origins, ["applied", "referred"]);
+}
+
+#[tokio::test]
+async fn webhooks_are_listed_page_by_page() {
+    let lever = lever().await;
+    for event in [
+        "applicationCreated",
+        "candidateStageChange",
+        "candidateHired",
+    ] {
+        lever.sim.subscribe(
+            event,
+            "https://connector.example/hook".into(),
+            "token".into(),
+        );
+    }
+    let lever = &lever;
+    let list = |query: &'static str| async move {
+        let response = lever
+            .api_key(lever.http.get(format!("{}/v1/webhooks{query}", lever.base)))
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.json::<Value>().await.unwrap())
+    };
+    let (status, page) = list("?limit=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["data"].as_array().unwrap().len(), 2);
+    assert_eq!(page["hasNext"], true);
+    assert_eq!(page["next"], "2");
+    let (_, page) = list("?limit=2&offset=2").await;
+    assert_eq!(page["data"][0]["event"], "candidateHired");
+    assert_eq!(page["hasNext"], false);
+    assert_eq!(list("?limit=0").await.0, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_admin_removing_a_webhook_stops_its_deliveries() {
+    let lever = lever().await;
+    lever.sim.subscribe(
+        "applicationCreated",
+        "https://connector.example/hook".into(),
+        "token".into(),
+    );
+    lever.sim.subscribe(
+        "candidateStageChange",
+        "https://connector.example/hook".into(),
+        "token".into(),
+    );
+    assert!(lever.sim.remove_webhook("applicationCreated"));
+    assert!(!lever.sim.remove_webhook("applicationCreated"));
+    let events: Vec<String> = lever.sim.webhooks().into_iter().map(|w| w.event).collect();
+    assert_eq!(events, ["candidateStageChange"]);
+    assert!(matches!(
+        lever.sim.application_created("opp-1").await,
+        Err(SimError::NotSubscribed(_))
+    ));
 }

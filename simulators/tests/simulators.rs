@@ -1,19 +1,17 @@
-//! The Lever and Xref simulators, exercised over real HTTP.
+//! The Lever simulator, exercised over real HTTP.
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
 use lever_screening_simulators::lever::sign;
-use lever_screening_simulators::{LeverSim, SimOpportunity, SimPosting, XrefSim};
+use lever_screening_simulators::{LeverSim, SimOpportunity, SimPosting};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
 const KEY: &str = "lever-key";
 const SIGNATURE_TOKEN: &str = "stage-change-token";
-const XREF_KEY: &str = "xref-key";
-const XREF_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -145,16 +143,31 @@ async fn opportunity_lists_application_ids_or_expands_them() {
     assert_eq!(data["phones"][0]["value"], "+61 400 000 000");
     assert_eq!(data["stage"], "s-new");
     assert_eq!(data["location"], "Sydney");
-    assert!(data["applications"][0].is_string());
+    assert_eq!(data["applications"], json!([data["applications"][0]]));
+    let application_id = data["applications"][0].as_str().unwrap();
+    assert_eq!(data["stageChanges"][0]["toStageId"], "s-new");
+    assert!(data["createdAt"].is_i64());
 
     let (_, body) = get(
         &base,
         "/v1/opportunities/opp-1?expand=applications&expand=stage",
     )
     .await;
-    let application = &body["data"]["applications"][0];
-    assert!(application["id"].is_string());
-    assert_eq!(application["posting"], "post-1");
+    assert_eq!(
+        body["data"]["applications"],
+        json!([{
+            "id": application_id,
+            "type": "posting",
+            "opportunityId": "opp-1",
+            "candidateId": "opp-1",
+            "posting": "post-1",
+            "createdAt": data["createdAt"],
+        }])
+    );
+    assert_eq!(
+        body["data"]["stage"],
+        json!({"id": "s-new", "text": "New applicant"})
+    );
 
     let (status, body) = get(&base, "/v1/postings/post-1").await;
     assert_eq!(status, StatusCode::OK);
@@ -428,161 +441,4 @@ async fn application_created_is_delivered_signed() {
         delivery["triggeredAt"].as_i64().unwrap(),
     );
     assert_eq!(delivery["signature"], sign("app-token", token, at));
-}
-
-async fn xref() -> (XrefSim, String) {
-    let sim = XrefSim::new(XREF_KEY, XREF_SECRET);
-    let base = serve(sim.router()).await;
-    (sim, base)
-}
-
-fn order_body(callback_url: &str) -> Value {
-    json!({
-        "client_reference": "order-1",
-        "candidate": {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+61 400 000 000"},
-        "role": "Engineer",
-        "callback_url": callback_url,
-    })
-}
-
-async fn create(base: &str, key: &str, body: &Value) -> (StatusCode, Value) {
-    let response = Client::new()
-        .post(format!("{base}/reference-checks"))
-        .header("X-Api-Key", key)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.json().await.unwrap())
-}
-
-#[tokio::test]
-async fn xref_order_is_created_once_then_returned_again() {
-    let (sim, base) = xref().await;
-    let body = order_body("http://127.0.0.1:9/cb");
-    let (status, created) = create(&base, XREF_KEY, &body).await;
-    assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(
-        created,
-        json!({"id": "xref_1", "status": "Candidate submitted"})
-    );
-
-    let (status, again) = create(&base, XREF_KEY, &body).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(again, created);
-
-    let orders = sim.orders();
-    assert_eq!(orders.len(), 1);
-    assert_eq!(orders[0].candidate.email, "ada@example.com");
-    assert_eq!(orders[0].role.as_deref(), Some("Engineer"));
-}
-
-#[tokio::test]
-async fn xref_idempotency_key_header_finds_the_order() {
-    let (sim, base) = xref().await;
-    let post = |reference: &str| {
-        let mut body = order_body("http://127.0.0.1:9/cb");
-        body["client_reference"] = json!(reference);
-        Client::new()
-            .post(format!("{base}/reference-checks"))
-            .header("X-Api-Key", XREF_KEY)
-            .header("Idempotency-Key", "key-1")
-            .json(&body)
-            .send()
-    };
-    assert_eq!(post("a").await.unwrap().status(), StatusCode::CREATED);
-    assert_eq!(post("b").await.unwrap().status(), StatusCode::OK);
-    assert_eq!(sim.orders().len(), 1);
-}
-
-#[tokio::test]
-async fn xref_rejects_bad_keys_and_bad_bodies() {
-    let (sim, base) = xref().await;
-    let body = order_body("http://127.0.0.1:9/cb");
-    let (status, error) = create(&base, "wrong", &body).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(error["message"].is_string());
-    let response = Client::new()
-        .post(format!("{base}/reference-checks"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-
-    let mut no_email = body.clone();
-    no_email["candidate"]
-        .as_object_mut()
-        .unwrap()
-        .remove("email");
-    assert_eq!(
-        create(&base, XREF_KEY, &no_email).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-    let mut blank_url = body.clone();
-    blank_url["callback_url"] = json!(" ");
-    assert_eq!(
-        create(&base, XREF_KEY, &blank_url).await.0,
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
-
-    let response = Client::new()
-        .post(format!("{base}/reference-checks"))
-        .header("X-Api-Key", XREF_KEY)
-        .body("{oops")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(sim.orders().is_empty());
-
-    sim.fail_next(1, 503);
-    assert_eq!(
-        create(&base, XREF_KEY, &body).await.0,
-        StatusCode::SERVICE_UNAVAILABLE
-    );
-    assert_eq!(create(&base, XREF_KEY, &body).await.0, StatusCode::CREATED);
-}
-
-#[tokio::test]
-async fn xref_callback_verifies_and_resend_keeps_its_id() {
-    let (sim, base) = xref().await;
-    let (receiver, url) = Receiver::start().await;
-    create(&base, XREF_KEY, &order_body(&url)).await;
-
-    let sent = sim
-        .post_status("xref_1", "Completed", Some("https://xref.example/r/1"))
-        .await
-        .unwrap();
-    assert_eq!(sent.status, 200);
-    assert!(sent.webhook_id.starts_with("msg_"));
-    assert_eq!(sim.orders()[0].status, "Completed");
-
-    let again = sim.resend(&sent).await.unwrap();
-    assert_eq!(
-        (again.webhook_id.as_str(), again.body.as_str()),
-        (sent.webhook_id.as_str(), sent.body.as_str())
-    );
-
-    let webhook = standardwebhooks::Webhook::new(XREF_SECRET).unwrap();
-    let hits = receiver.hits();
-    assert_eq!(hits.len(), 2);
-    for (headers, body) in &hits {
-        webhook.verify(body, headers).unwrap();
-        assert_eq!(headers["webhook-id"], sent.webhook_id.as_str());
-        assert_eq!(headers["content-type"], "application/json");
-    }
-    let callback: Value = serde_json::from_slice(&hits[0].1).unwrap();
-    assert_eq!(
-        callback,
-        json!({"id": "xref_1", "client_reference": "order-1", "status": "Completed", "report_url": "https://xref.example/r/1"})
-    );
-    assert!(
-        standardwebhooks::Webhook::new("whsec_c2VjcmV0LXByZXZpb3VzLXByZXZpb3Vz")
-            .unwrap()
-            .verify(&hits[0].1, &hits[0].0)
-            .is_err()
-    );
-
-    assert!(sim.post_status("xref_9", "Completed", None).await.is_err());
 }

@@ -4,14 +4,16 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
-use lever_screening_simulators::SterlingSim;
+use lever_screening_simulators::{SterlingSim, Vocabulary};
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const CLIENT_ID: &str = "sterling-client";
 const CLIENT_SECRET: &str = "sterling-secret";
 const SERVICES: [&str; 2] = ["Criminal Record Check", "Employment Verification"];
+const NOWHERE: &str = "http://127.0.0.1:9/cb";
 
 async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -46,6 +48,7 @@ impl Receiver {
 
 /// The simulator with one package, served, and a client that holds a token.
 struct Api {
+    client: Client,
     sim: SterlingSim,
     base: String,
     token: String,
@@ -56,14 +59,17 @@ impl Api {
         let sim = SterlingSim::new(CLIENT_ID, CLIENT_SECRET);
         sim.add_package("pkg-1", "Standard", &SERVICES);
         let base = serve(sim.router()).await;
-        let (status, body) = send(oauth(&base, CLIENT_ID, CLIENT_SECRET)).await;
-        assert_eq!(status, StatusCode::OK);
-        let token = body["access_token"].as_str().unwrap().to_owned();
-        Api { sim, base, token }
+        let token = token(&base).await;
+        Api {
+            client: Client::new(),
+            sim,
+            base,
+            token,
+        }
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        Client::new()
+        self.client
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token)
     }
@@ -76,11 +82,18 @@ impl Api {
         send(self.request(Method::POST, path).json(body)).await
     }
 
+    /// A new candidate; returns its id.
+    async fn candidate(&self, reference: &str, email: &str) -> String {
+        let body = candidate_body(reference, email);
+        let (status, candidate) = self.post("/v2/candidates", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{candidate}");
+        candidate["id"].as_str().unwrap().to_owned()
+    }
+
     /// A candidate and a screening for it, with an email invite; returns the screening id.
     async fn screening(&self, callback_uri: &str) -> String {
-        let (status, candidate) = self.post("/v2/candidates", &candidate_body("ref-1")).await;
-        assert!(status.is_success());
-        let body = screening_body(candidate["id"].as_str().unwrap(), callback_uri, "email");
+        let candidate = self.candidate("ref-1", "ada@example.com").await;
+        let body = screening_body(&candidate, callback_uri, "email");
         let (status, screening) = self.post("/v2/screenings", &body).await;
         assert_eq!(status, StatusCode::CREATED);
         screening["id"].as_str().unwrap().to_owned()
@@ -94,18 +107,34 @@ fn oauth(base: &str, client_id: &str, client_secret: &str) -> RequestBuilder {
         .form(&[("grant_type", "client_credentials")])
 }
 
+async fn token(base: &str) -> String {
+    let (status, body) = send(oauth(base, CLIENT_ID, CLIENT_SECRET)).await;
+    assert_eq!(status, StatusCode::OK);
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
 async fn send(request: RequestBuilder) -> (StatusCode, Value) {
     let response = request.send().await.unwrap();
     (response.status(), response.json().await.unwrap())
 }
 
-fn candidate_body(reference: &str) -> Value {
+/// The codes of a Sterling error body, `{"errors":[{code, message}]}`; every message is
+/// a string.
+fn codes(error: &Value) -> Vec<&str> {
+    let errors = error["errors"].as_array().unwrap();
+    for e in errors {
+        assert!(e["message"].is_string(), "{e}");
+    }
+    errors.iter().map(|e| e["code"].as_str().unwrap()).collect()
+}
+
+fn candidate_body(reference: &str, email: &str) -> Value {
     json!({
         "clientReferenceId": reference,
         "givenName": "Ada",
         "familyName": "Lovelace",
-        "email": "ada@example.com",
-        "phone": "+61 400 000 000",
+        "email": email,
+        "phone": "+61400000000",
     })
 }
 
@@ -143,7 +172,7 @@ async fn token_needs_the_client_credentials_and_the_grant_type() {
 
     let (status, error) = send(oauth(&api.base, CLIENT_ID, "wrong")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(error["message"].is_string());
+    assert_eq!(codes(&error), ["401#client?invalid"]);
     let anonymous = Client::new()
         .post(format!("{}/v2/oauth", api.base))
         .form(&[("grant_type", "client_credentials")]);
@@ -154,7 +183,9 @@ async fn token_needs_the_client_credentials_and_the_grant_type() {
             .post(format!("{}/v2/oauth", api.base))
             .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
             .form(&form);
-        assert_eq!(send(request).await.0, StatusCode::BAD_REQUEST);
+        let (status, error) = send(request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(codes(&error), ["400#grant_type?unsupported"]);
     }
     assert_eq!(api.sim.tokens_issued(), 2);
 }
@@ -168,24 +199,46 @@ async fn api_needs_a_live_bearer_token() {
         client.get(&url),
         client.get(&url).bearer_auth("made-up"),
         client.get(&url).basic_auth(CLIENT_ID, Some(CLIENT_SECRET)),
+        client.post(format!("{}/v2/candidates", api.base)),
     ] {
         let (status, error) = send(request).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert_eq!(error["code"], "Unauthorized");
+        assert_eq!(codes(&error), ["401#unauthorized"]);
     }
     assert_eq!(api.get("/v2/packages").await.0, StatusCode::OK);
 
     api.sim.expire_tokens();
-    assert_eq!(api.get("/v2/packages").await.0, StatusCode::UNAUTHORIZED);
-    let (_, body) = send(oauth(&api.base, CLIENT_ID, CLIENT_SECRET)).await;
-    let fresh = client
-        .get(&url)
-        .bearer_auth(body["access_token"].as_str().unwrap());
+    let (status, error) = api.get("/v2/packages").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(codes(&error), ["401#unauthorized"]);
+    let fresh = client.get(&url).bearer_auth(token(&api.base).await);
     assert_eq!(send(fresh).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
-async fn packages_are_listed_as_seeded() {
+async fn tokens_expire_after_their_lifetime() {
+    let api = Api::start().await;
+    api.sim.set_token_lifetime(Duration::from_millis(800));
+    let (_, body) = send(oauth(&api.base, CLIENT_ID, CLIENT_SECRET)).await;
+    assert_eq!(body["expires_in"], 1);
+    let short = body["access_token"].as_str().unwrap().to_owned();
+    let packages = || {
+        Client::new()
+            .get(format!("{}/v2/packages", api.base))
+            .bearer_auth(&short)
+    };
+    assert_eq!(send(packages()).await.0, StatusCode::OK);
+
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let (status, error) = send(packages()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(codes(&error), ["401#token?expired"]);
+    // The token issued before the change keeps its 10 hours.
+    assert_eq!(api.get("/v2/packages").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn packages_are_listed_as_a_bare_array() {
     let api = Api::start().await;
     api.sim.add_package("pkg-2", "Basic", &["Identity Check"]);
     api.sim
@@ -195,133 +248,341 @@ async fn packages_are_listed_as_seeded() {
     assert_eq!(
         packages,
         json!([
-            {"id": "pkg-1", "title": "Standard", "services": SERVICES},
-            {"id": "pkg-2", "title": "Basic+", "services": ["Identity Check", "Credit Check"]},
+            {"id": "pkg-1", "title": "Standard", "active": true, "components": SERVICES, "requiredFields": []},
+            {"id": "pkg-2", "title": "Basic+", "active": true, "components": ["Identity Check", "Credit Check"], "requiredFields": []},
         ])
     );
 }
 
 #[tokio::test]
-async fn candidate_is_created_once_per_client_reference() {
+async fn candidate_needs_its_required_fields_in_their_formats() {
     let api = Api::start().await;
-    let (status, created) = api.post("/v2/candidates", &candidate_body("ref-1")).await;
-    assert_eq!(status, StatusCode::CREATED);
-    let mut expected = candidate_body("ref-1");
-    expected["id"] = json!("cand_1");
-    assert_eq!(created, expected);
-
-    let (status, again) = api.post("/v2/candidates", &candidate_body("ref-1")).await;
-    assert_eq!((status, again), (StatusCode::OK, created));
-    let (status, other) = api.post("/v2/candidates", &candidate_body("ref-2")).await;
-    assert_eq!(
-        (status, &other["id"]),
-        (StatusCode::CREATED, &json!("cand_2"))
-    );
-
-    for field in ["givenName", "familyName", "email"] {
-        let mut missing = candidate_body("ref-3");
+    let body = candidate_body("ref-1", "ada@example.com");
+    for field in ["clientReferenceId", "givenName", "familyName", "email"] {
+        let mut missing = body.clone();
         missing.as_object_mut().unwrap().remove(field);
-        let (status, error) = api.post("/v2/candidates", &missing).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
-        assert!(error["message"].as_str().unwrap().contains(field));
-        let mut blank = candidate_body("ref-3");
+        let mut blank = body.clone();
         blank[field] = json!(" ");
-        let (status, _) = api.post("/v2/candidates", &blank).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        for bad in [missing, blank] {
+            let (status, error) = api.post("/v2/candidates", &bad).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{field}");
+            assert_eq!(
+                error,
+                json!({"errors": [{"code": "400#required-field", "message": format!("{field} is required")}]})
+            );
+        }
+    }
+    let (status, error) = api.post("/v2/candidates", &json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(codes(&error), ["400#required-field"; 4]);
+
+    for phone in ["+61 400 000 000", "61400000000", "+0400", ""] {
+        let mut bad = body.clone();
+        bad["phone"] = json!(phone);
+        let (status, error) = api.post("/v2/candidates", &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{phone}");
+        assert_eq!(codes(&error), ["400#phone?format"]);
+    }
+    for email in ["ada", "ada@example", "ada@exa mple.com"] {
+        let (status, error) = api
+            .post("/v2/candidates", &candidate_body("ref-1", email))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{email}");
+        assert_eq!(codes(&error), ["400#email?format"]);
     }
     let not_json = api.request(Method::POST, "/v2/candidates").body("{oops");
-    assert_eq!(send(not_json).await.0, StatusCode::BAD_REQUEST);
+    let (status, error) = send(not_json).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(codes(&error), ["400#body?format"]);
+    assert!(api.sim.candidates().is_empty());
 
-    let candidates = api.sim.candidates();
-    assert_eq!(candidates.len(), 2);
-    assert_eq!(candidates[0].phone.as_deref(), Some("+61 400 000 000"));
+    let mut no_phone = body.clone();
+    no_phone.as_object_mut().unwrap().remove("phone");
+    let (status, created) = api.post("/v2/candidates", &no_phone).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(created.get("phone").is_none());
 }
 
 #[tokio::test]
-async fn screening_lists_the_package_services_and_emails_the_portal_link() {
+async fn candidates_are_unique_by_email_and_by_client_reference() {
     let api = Api::start().await;
-    let (_, candidate) = api.post("/v2/candidates", &candidate_body("ref-1")).await;
-    let body = screening_body("cand_1", "http://127.0.0.1:9/cb", "email");
-    let create = || {
-        api.request(Method::POST, "/v2/screenings")
-            .header("Idempotency-Key", "order-1")
-            .json(&body)
-    };
-    let (status, screening) = send(create()).await;
+    let (status, created) = api
+        .post(
+            "/v2/candidates",
+            &candidate_body("ref-1", "ada@example.com"),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(screening["id"], "scr_1");
-    assert_eq!(screening["orderNumber"], "BC-100001");
+    let id = created["id"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    let mut expected = candidate_body("ref-1", "ada@example.com");
+    expected["id"] = json!(id);
+    expected["screeningIds"] = json!([]);
+    assert_eq!(created, expected);
+
+    let conflicts = [
+        (candidate_body("ref-2", "ADA@example.com"), "email"),
+        (
+            candidate_body("ref-1", "grace@example.com"),
+            "clientReferenceId",
+        ),
+    ];
+    for (body, field) in conflicts {
+        // An idempotency key changes nothing: v2 documents none.
+        let request = api
+            .request(Method::POST, "/v2/candidates")
+            .header("Idempotency-Key", "key-1")
+            .json(&body);
+        let (status, error) = send(request).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{field}");
+        assert_eq!(
+            error,
+            json!({"errors": [{"code": format!("409#{field}?already-in-use"), "message": format!("{field} already in use")}]})
+        );
+    }
+    let (status, error) = api
+        .post(
+            "/v2/candidates",
+            &candidate_body("ref-1", "ada@example.com"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        codes(&error),
+        [
+            "409#email?already-in-use",
+            "409#clientReferenceId?already-in-use"
+        ]
+    );
+
+    let other = api.candidate("ref-2", "grace@example.com").await;
+    assert_ne!(other, id);
+    let candidates = api.sim.candidates();
+    assert_eq!(candidates.len(), 2);
+    assert_eq!(candidates[0].phone.as_deref(), Some("+61400000000"));
+}
+
+#[tokio::test]
+async fn candidates_are_found_by_client_reference_email_or_id() {
+    let api = Api::start().await;
+    let ada = api.candidate("ref-1", "ada@example.com").await;
+    let grace = api.candidate("ref-2", "grace@example.com").await;
+    let ids = |found: &Value| -> Vec<String> {
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    for (query, expected) in [
+        ("?clientReferenceId=ref-2", vec![grace.clone()]),
+        ("?email=ada%40example.com", vec![ada.clone()]),
+        ("?email=GRACE%40example.com", vec![grace.clone()]),
+        ("?clientReferenceId=ref-1&email=grace%40example.com", vec![]),
+        ("?clientReferenceId=ref-9", vec![]),
+        ("", vec![ada.clone(), grace.clone()]),
+    ] {
+        let (status, found) = api.get(&format!("/v2/candidates{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert_eq!(ids(&found), expected, "{query}");
+    }
+
+    let (status, found) = api.get(&format!("/v2/candidates/{ada}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(found["clientReferenceId"], "ref-1");
+    assert_eq!(found["screeningIds"], json!([]));
+    let (status, error) = api.get("/v2/candidates/nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(codes(&error), ["404#not-found"]);
+}
+
+#[tokio::test]
+async fn screening_needs_its_fields_a_known_package_and_a_known_candidate() {
+    let api = Api::start().await;
+    let candidate = api.candidate("ref-1", "ada@example.com").await;
+    let body = screening_body(&candidate, NOWHERE, "email");
+    let remove = |pointer: &str| {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        let mut bad = body.clone();
+        bad.pointer_mut(parent)
+            .and_then(Value::as_object_mut)
+            .unwrap()
+            .remove(key);
+        bad
+    };
+    for (pointer, field) in [
+        ("/packageId", "packageId"),
+        ("/candidateId", "candidateId"),
+        ("/callback", "callback.uri"),
+        ("/callback/uri", "callback.uri"),
+        ("/invite", "invite.method"),
+        ("/invite/method", "invite.method"),
+    ] {
+        let (status, error) = api.post("/v2/screenings", &remove(pointer)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{pointer}");
+        assert_eq!(
+            error,
+            json!({"errors": [{"code": "400#required-field", "message": format!("{field} is required")}]})
+        );
+    }
+
+    let with = |pointer: &str, value: &str| {
+        let mut bad = body.clone();
+        *bad.pointer_mut(pointer).unwrap() = json!(value);
+        bad
+    };
+    for (bad, code) in [
+        (with("/invite/method", "fax"), "400#invite.method?format"),
+        (
+            with("/callback/uri", "not a url"),
+            "400#callback.uri?format",
+        ),
+        (with("/packageId", "pkg-9"), "400#packageId?unknown"),
+        (with("/candidateId", "cand-9"), "400#candidateId?unknown"),
+    ] {
+        let (status, error) = api.post("/v2/screenings", &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(codes(&error), [code]);
+    }
+    assert!(api.sim.screenings().is_empty());
+    assert!(api.sim.emails().is_empty());
+}
+
+#[tokio::test]
+async fn screening_carries_the_v2_fields_and_the_backcheck_fields() {
+    let api = Api::start().await;
+    let candidate = api.candidate("ref-1", "ada@example.com").await;
+    let (status, screening) = api
+        .post(
+            "/v2/screenings",
+            &screening_body(&candidate, NOWHERE, "email"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = screening["id"].as_str().unwrap();
+    assert!(
+        id.len() >= 10 && id.chars().all(|c| c.is_ascii_digit()),
+        "{id}"
+    );
+
+    let mut keys: Vec<&str> = screening
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut expected_keys = [
+        "id",
+        "packageId",
+        "candidateId",
+        "status",
+        "result",
+        "invite",
+        "links",
+        "reportItems",
+        "submittedAt",
+        "updatedAt",
+        "score",
+        "overallServiceStatus",
+        "reportUrl",
+        "completedAt",
+        "errorMessage",
+    ];
+    expected_keys.sort_unstable();
+    assert_eq!(keys, expected_keys, "no orderNumber, no callback");
+
     assert_eq!(screening["packageId"], "pkg-1");
-    assert_eq!(screening["candidateId"], candidate["id"]);
+    assert_eq!(screening["candidateId"], candidate.as_str());
     assert_eq!(screening["status"], "Initiated");
     assert_eq!(screening["overallServiceStatus"], "In Production");
-    for field in ["score", "reportUrl", "completedAt", "errorMessage"] {
+    for field in [
+        "result",
+        "score",
+        "reportUrl",
+        "completedAt",
+        "errorMessage",
+    ] {
         assert_eq!(screening[field], Value::Null, "{field}");
     }
-    assert_eq!(
-        screening["callback"],
-        json!({"uri": "http://127.0.0.1:9/cb"})
-    );
     assert_eq!(screening["invite"]["method"], "email");
     let portal = screening["invite"]["link"].as_str().unwrap();
     assert!(portal.starts_with("https://candidate.sterling.example/portal/"));
     assert!(screening["links"]["admin"]["web"]
         .as_str()
         .unwrap()
-        .ends_with("/scr_1"));
-    assert_eq!(screening["submittedAt"], screening["updatedAt"]);
-    assert!(screening["submittedAt"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(
-        screening["reportItems"],
-        json!([
-            {"id": "scr_1-1", "type": SERVICES[0], "status": "Not Started", "score": null, "completedAt": null, "reportUrl": null},
-            {"id": "scr_1-2", "type": SERVICES[1], "status": "Not Started", "score": null, "completedAt": null, "reportUrl": null},
-        ])
-    );
+        .ends_with(&format!("/{id}")));
+    let submitted = screening["submittedAt"].as_str().unwrap();
+    assert_eq!(screening["updatedAt"], submitted);
+    assert!(submitted.ends_with('Z'));
+    let item = |n: usize| {
+        json!({
+            "id": format!("{id}-{n}"),
+            "type": SERVICES[n - 1],
+            "status": "Not Started",
+            "result": null,
+            "updatedAt": submitted,
+            "score": null,
+            "completedAt": null,
+            "reportUrl": null,
+        })
+    };
+    assert_eq!(screening["reportItems"], json!([item(1), item(2)]));
 
-    let (status, again) = send(create()).await;
-    assert_eq!((status, &again), (StatusCode::OK, &screening));
-    assert_eq!(api.sim.screenings().len(), 1);
+    let (_, found) = api.get(&format!("/v2/candidates/{candidate}")).await;
+    assert_eq!(found["screeningIds"], json!([id]));
     let emails = api.sim.emails();
     assert_eq!(emails.len(), 1);
     assert_eq!(
         (emails[0].to.as_str(), emails[0].portal_url.as_str()),
         ("ada@example.com", portal)
     );
-
-    // Without the header nothing ties a repeat to the first screening; a link invite
-    // sends no email.
-    let (status, linked) = api
-        .post(
-            "/v2/screenings",
-            &screening_body("cand_1", "http://127.0.0.1:9/cb", "link"),
-        )
-        .await;
-    assert_eq!(
-        (status, &linked["id"]),
-        (StatusCode::CREATED, &json!("scr_2"))
-    );
-    assert_eq!(linked["orderNumber"], "BC-100002");
-    assert_eq!(api.sim.emails().len(), 1);
-
-    let mut unknown_package = body.clone();
-    unknown_package["packageId"] = json!("pkg-9");
-    let unknown_candidate = screening_body("cand_9", "http://127.0.0.1:9/cb", "email");
-    let fax = screening_body("cand_1", "http://127.0.0.1:9/cb", "fax");
-    let mut no_callback = body.clone();
-    no_callback.as_object_mut().unwrap().remove("callback");
-    for bad in [unknown_package, unknown_candidate, fax, no_callback] {
-        let (status, error) = api.post("/v2/screenings", &bad).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-        assert!(error["message"].is_string());
-    }
-    assert_eq!(api.sim.screenings().len(), 2);
 }
 
 #[tokio::test]
-async fn get_screening_answers_its_current_state() {
+async fn screenings_are_never_deduplicated() {
     let api = Api::start().await;
-    let id = api.screening("http://127.0.0.1:9/cb").await;
+    let candidate = api.candidate("ref-1", "ada@example.com").await;
+    let body = screening_body(&candidate, NOWHERE, "email");
+    let create = || {
+        api.request(Method::POST, "/v2/screenings")
+            .header("Idempotency-Key", "order-1")
+            .json(&body)
+    };
+    let (status, first) = send(create()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, second) = send(create()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = |s: &Value| s["id"].as_str().unwrap().parse::<u64>().unwrap();
+    assert_eq!(id(&second), id(&first) + 1);
+    assert_ne!(first["invite"]["link"], second["invite"]["link"]);
+    assert_eq!(api.sim.emails().len(), 2);
+
+    // A link invite sends no email.
+    let (status, linked) = api
+        .post(
+            "/v2/screenings",
+            &screening_body(&candidate, NOWHERE, "link"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(linked["invite"]["method"], "link");
+    assert_eq!(api.sim.emails().len(), 2);
+
+    let (_, found) = api.get(&format!("/v2/candidates/{candidate}")).await;
+    assert_eq!(
+        found["screeningIds"],
+        json!([first["id"], second["id"], linked["id"]])
+    );
+    assert_eq!(api.sim.screenings().len(), 3);
+}
+
+#[tokio::test]
+async fn get_screening_answers_its_current_state_and_nothing_cancels() {
+    let api = Api::start().await;
+    let id = api.screening(NOWHERE).await;
     let updated = api.sim.set_status(&id, "In Progress").unwrap();
     let (status, screening) = api.get(&format!("/v2/screenings/{id}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -335,17 +596,26 @@ async fn get_screening_answers_its_current_state() {
         "pending"
     );
 
-    let (status, error) = api.get("/v2/screenings/scr_9").await;
+    let (status, error) = api.get("/v2/screenings/1").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(error["message"].is_string());
-    assert_eq!(api.get("/v2/nothing").await.0, StatusCode::NOT_FOUND);
-    assert!(api.sim.set_status("scr_9", "Canceled").is_err());
+    assert_eq!(codes(&error), ["404#not-found"]);
+    for path in [
+        format!("/v2/screenings/{id}/cancel"),
+        format!("/v2/screenings/{id}/cancellation"),
+        "/v2/nothing".to_owned(),
+    ] {
+        let (status, error) = api.post(&path, &json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(codes(&error), ["404#not-found"]);
+    }
+    assert_eq!(api.sim.screening(&id).unwrap().status, "pending");
+    assert!(api.sim.set_status("1", "Canceled").is_err());
 }
 
 #[tokio::test]
 async fn services_complete_one_by_one_then_the_order_completes() {
     let api = Api::start().await;
-    let id = api.screening("http://127.0.0.1:9/cb").await;
+    let id = api.screening(NOWHERE).await;
     let report = "https://sterling.example/reports/1";
 
     let screening = api
@@ -355,11 +625,12 @@ async fn services_complete_one_by_one_then_the_order_completes() {
         .to_json();
     let item = &screening["reportItems"][0];
     assert_eq!(
-        (&item["status"], &item["score"]),
-        (&json!("Complete"), &json!("Green"))
+        (&item["status"], &item["score"], &item["result"]),
+        (&json!("Complete"), &json!("Green"), &json!("Green"))
     );
     assert_eq!(item["reportUrl"], report);
     assert!(is_date(&item["completedAt"]));
+    assert_eq!(item["updatedAt"], screening["updatedAt"]);
     assert_eq!(
         item["completedAt"].as_str(),
         screening["updatedAt"].as_str().map(|t| &t[..10])
@@ -385,7 +656,10 @@ async fn services_complete_one_by_one_then_the_order_completes() {
         .unwrap();
     let json = completed.to_json();
     assert_eq!(json["status"], "Completed");
-    assert_eq!(json["score"], "Amber");
+    assert_eq!(
+        (&json["score"], &json["result"]),
+        (&json!("Amber"), &json!("Amber"))
+    );
     assert_eq!(json["reportUrl"], "https://sterling.example/r/all");
     assert!(is_date(&json["completedAt"]));
     assert_eq!(json["overallServiceStatus"], "Fulfilled");
@@ -397,7 +671,7 @@ async fn services_complete_one_by_one_then_the_order_completes() {
 #[tokio::test]
 async fn complete_finishes_every_service_left() {
     let api = Api::start().await;
-    let id = api.screening("http://127.0.0.1:9/cb").await;
+    let id = api.screening(NOWHERE).await;
     let screening = api
         .sim
         .complete(&id, "Red", "https://sterling.example/r/1")
@@ -414,14 +688,71 @@ async fn complete_finishes_every_service_left() {
 #[tokio::test]
 async fn set_error_records_the_message() {
     let api = Api::start().await;
-    let id = api.screening("http://127.0.0.1:9/cb").await;
+    let id = api.screening(NOWHERE).await;
     api.sim
         .set_error(&id, "Candidate portal link expired")
         .unwrap();
     let (_, screening) = api.get(&format!("/v2/screenings/{id}")).await;
     assert_eq!(screening["status"], "Error");
     assert_eq!(screening["errorMessage"], "Candidate portal link expired");
-    assert!(api.sim.set_error("scr_9", "nope").is_err());
+    assert!(api.sim.set_error("1", "nope").is_err());
+}
+
+#[tokio::test]
+async fn v2_vocabulary_renders_the_same_states_in_v2_words() {
+    let api = Api::start().await;
+    api.sim.set_vocabulary(Vocabulary::V2);
+    assert_eq!(api.sim.vocabulary(), Vocabulary::V2);
+    let id = api.screening(NOWHERE).await;
+    let path = format!("/v2/screenings/{id}");
+    let (_, screening) = api.get(&path).await;
+    assert_eq!(
+        (&screening["status"], &screening["result"]),
+        (&json!("new"), &json!("n/a"))
+    );
+    assert_eq!(screening["score"], Value::Null);
+    assert_eq!(screening["overallServiceStatus"], Value::Null);
+    assert_eq!(screening["reportItems"][0]["status"], "pending");
+
+    for (status, word) in [
+        ("In Progress", "pending"),
+        ("Canceled", "canceled"),
+        ("Error", "expired"),
+        ("PreDraft", "PreDraft"),
+    ] {
+        api.sim.set_status(&id, status).unwrap();
+        assert_eq!(api.get(&path).await.1["status"], word, "{status}");
+    }
+
+    let report = "https://sterling.example/r/1";
+    api.sim
+        .complete_service(&id, SERVICES[0], "Amber", report)
+        .unwrap();
+    let completed = api.sim.complete(&id, "Red", report).unwrap();
+    let (_, screening) = api.get(&path).await;
+    assert_eq!(screening, completed.to_json_in(Vocabulary::V2));
+    assert_eq!(
+        (&screening["status"], &screening["result"]),
+        (&json!("complete"), &json!("Adverse"))
+    );
+    assert_eq!(screening["reportUrl"], report);
+    assert!(is_date(&screening["completedAt"]));
+    let items = &screening["reportItems"];
+    assert_eq!(
+        (&items[0]["status"], &items[0]["result"]),
+        (&json!("complete"), &json!("consider"))
+    );
+    assert_eq!(items[1]["result"], "adverse");
+    assert_eq!(items[0]["score"], Value::Null);
+
+    // The same state, back in Backcheck words.
+    api.sim.set_vocabulary(Vocabulary::Backcheck);
+    let (_, screening) = api.get(&path).await;
+    assert_eq!(screening, completed.to_json());
+    assert_eq!(
+        (&screening["status"], &screening["score"]),
+        (&json!("Completed"), &json!("Red"))
+    );
 }
 
 #[tokio::test]
@@ -448,28 +779,31 @@ async fn callback_posts_the_screening_and_resend_repeats_it() {
         .unwrap();
     assert_eq!(stale.status, 200);
 
+    api.sim.set_vocabulary(Vocabulary::V2);
+    api.sim.post_callback(&id).await.unwrap();
+
     let hits = receiver.hits();
-    assert_eq!(hits.len(), 3);
+    assert_eq!(hits.len(), 4);
     assert_eq!(hits[0].1, hits[1].1);
     for (headers, _) in &hits {
         assert_eq!(headers["content-type"], "application/json");
         assert!(!headers.contains_key("webhook-signature"));
+        assert!(!headers.contains_key("authorization"));
     }
-    let body: Value = serde_json::from_slice(&hits[0].1).unwrap();
+    let body = |n: usize| serde_json::from_slice::<Value>(&hits[n].1).unwrap();
     assert_eq!(
-        body,
+        body(0),
         json!({"type": "screening", "payload": completed.to_json()})
     );
-    assert_eq!(body.to_string(), sent.body);
-    let body: Value = serde_json::from_slice(&hits[2].1).unwrap();
-    assert_eq!(body, json!({"type": "screening", "payload": forged}));
+    assert_eq!(body(0).to_string(), sent.body);
+    assert_eq!(body(2), json!({"type": "screening", "payload": forged}));
+    assert_eq!(
+        body(3),
+        json!({"type": "screening", "payload": completed.to_json_in(Vocabulary::V2)})
+    );
 
-    assert!(api.sim.post_callback("scr_9").await.is_err());
-    assert!(api
-        .sim
-        .post_callback_with("scr_9", json!({}))
-        .await
-        .is_err());
+    assert!(api.sim.post_callback("1").await.is_err());
+    assert!(api.sim.post_callback_with("1", json!({})).await.is_err());
 }
 
 #[tokio::test]
@@ -495,4 +829,59 @@ async fn fail_next_answers_the_injected_status() {
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()["retry-after"], "1");
     assert_eq!(api.get("/v2/packages").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn fail_after_applying_loses_the_answer_not_the_create() {
+    let api = Api::start().await;
+    let body = candidate_body("ref-1", "ada@example.com");
+
+    // Token requests and refused creates do not count.
+    api.sim.fail_after_applying(1, 504);
+    token(&api.base).await;
+    assert_eq!(
+        api.post("/v2/candidates", &json!({})).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, error) = api.post("/v2/candidates", &body).await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(error["code"], "SimulatedFailure");
+    let (status, _) = api.post("/v2/candidates", &body).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, found) = api.get("/v2/candidates?clientReferenceId=ref-1").await;
+    let candidate = found[0]["id"].as_str().unwrap().to_owned();
+
+    // Only screening creates count for the screenings' own fault; the retry makes a second.
+    api.sim.fail_screenings_after_applying(1, 504);
+    let other = candidate_body("ref-2", "grace@example.com");
+    assert_eq!(
+        api.post("/v2/candidates", &other).await.0,
+        StatusCode::CREATED
+    );
+    let screening = screening_body(&candidate, NOWHERE, "email");
+    assert_eq!(
+        api.post("/v2/screenings", &screening).await.0,
+        StatusCode::GATEWAY_TIMEOUT
+    );
+    let (_, found) = api.get(&format!("/v2/candidates/{candidate}")).await;
+    let lost = found["screeningIds"][0].as_str().unwrap().to_owned();
+    assert!(api.sim.screening(&lost).is_some());
+    let (status, retried) = api.post("/v2/screenings", &screening).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_ne!(retried["id"], lost.as_str());
+    assert_eq!(api.sim.screenings().len(), 2);
+}
+
+#[tokio::test]
+async fn latency_delays_every_answer() {
+    let api = Api::start().await;
+    let latency = Duration::from_millis(300);
+    api.sim.set_latency(latency);
+    let started = Instant::now();
+    assert_eq!(api.get("/v2/packages").await.0, StatusCode::OK);
+    assert!(started.elapsed() >= latency);
+    api.sim.set_latency(Duration::ZERO);
+    let started = Instant::now();
+    api.get("/v2/packages").await;
+    assert!(started.elapsed() < latency);
 }

@@ -1,22 +1,29 @@
-//! What an operator does for a tenant (the admin command calls these): order again after a
-//! fix, and manage the Lever webhooks an integration depends on, as HRLogics' 'Manage ATS
-//! Credentials' does: re-create a deleted webhook, regenerate its signature token, delete
-//! the integration.
+//! What an operator does for a tenant (the operator command and the console call these):
+//! order again after a fix; register, re-create and rotate the Lever webhooks the
+//! integrations need (through Lever's API, storing their signature tokens, so no token is
+//! ever copied by hand); delete one integration; see each integration's state.
 
-use super::{load_tenant, ordering, Ack, AckStatus};
-use crate::app::App;
+use super::ordering::{self, Outcome, Request};
+use super::webhook_health;
+use super::worker::Worker;
+use super::Ack;
+use crate::clock::now_millis;
+use crate::directory::Tenant;
 use crate::error::AppError;
+use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::lever::webhook::WebhookKind;
-use crate::lever::LeverClient;
-use crate::model::{now_millis, VendorId};
+use crate::lever::{LeverApi, LeverError};
+use crate::secrets::cache::CachedSecrets;
 use crate::secrets::RotatingSecret;
-use secrecy::SecretString;
+use crate::tenant::WebhookHealth;
+use crate::vendors::VendorId;
+use serde::Serialize;
 use std::time::Duration;
 
 /// `{base}/lever/{tenant}/{kind}`: where Lever delivers this tenant's webhook.
-pub fn webhook_url(base: &str, tenant_id: &str, kind: WebhookKind) -> String {
+pub fn webhook_url(base: &str, tenant: &TenantId, kind: WebhookKind) -> String {
     format!(
-        "{}/lever/{tenant_id}/{}",
+        "{}/lever/{tenant}/{}",
         base.trim_end_matches('/'),
         kind.path()
     )
@@ -25,181 +32,274 @@ pub fn webhook_url(base: &str, tenant_id: &str, kind: WebhookKind) -> String {
 /// Orders from `vendor` for an opportunity now, as its trigger would (e.g. once a missing
 /// email was added). An order still open is not ordered twice.
 pub async fn order(
-    app: &App,
-    tenant_id: &str,
+    worker: &Worker<'_>,
+    tenant: &Tenant,
     vendor: VendorId,
-    opportunity_id: &str,
+    opportunity: &OpportunityId,
     callback_base: &str,
 ) -> Result<Ack, AppError> {
-    let tenant = load_tenant(app, tenant_id).await?;
     if !tenant
         .config
-        .vendors
-        .get(&vendor)
-        .is_some_and(|v| v.enabled)
+        .integration(vendor)
+        .is_some_and(|i| i.is_active())
     {
         return Err(AppError::Misconfigured(format!(
-            "{vendor} is not enabled for this tenant"
+            "{vendor} is not enabled (or its Lever access was revoked) for this tenant"
         )));
     }
-    let lever = app.lever_client(&tenant.config, &tenant.secrets).await?;
-    let outcome =
-        ordering::start(app, &tenant, &lever, vendor, opportunity_id, callback_base).await?;
-    let mut ack = Ack::new(match &outcome {
-        ordering::Outcome::Queued(_) => AckStatus::Queued,
-        ordering::Outcome::NotOrdered(_) => AckStatus::NotOrdered,
-        _ => AckStatus::Ordered,
-    });
-    ack.orders.push(outcome.order().into());
-    Ok(ack)
+    let lever = worker.lever_for(tenant, vendor).await?;
+    let found = match lever.opportunity(opportunity).await {
+        Ok(found) => found,
+        Err(LeverError::NotFound { .. }) => return Err(AppError::NotFound("opportunity")),
+        Err(e) => return Err(e.into()),
+    };
+    let request = Request {
+        tenant,
+        lever: lever.as_ref(),
+        description: worker.vendor(vendor)?.description,
+        callback_base,
+    };
+    // An operator's request is an event of its own.
+    let event = format!("operator:{}", uuid::Uuid::new_v4().simple());
+    let order_id = OrderId::for_event(tenant.id(), vendor.as_str(), &event);
+    let outcome = ordering::start(worker, &request, order_id, &found).await?;
+    Ok(Outcome::ack(&outcome))
 }
 
-/// Creates the tenant's webhook of `kind` through Lever's API (after it was deleted in
-/// Lever) and stores its signature token. Returns Lever's webhook id.
-pub async fn create_webhook(
-    app: &App,
-    tenant_id: &str,
-    kind: WebhookKind,
+/// What registering did for one webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Registered {
+    pub event: &'static str,
+    /// `created`, or `kept` (Lever has it and its token is stored).
+    pub action: &'static str,
+}
+
+/// Makes sure Lever has every webhook the tenant's integrations need (or, with `vendor`,
+/// that integration's), pointing at `base`, with its signature token stored: creates what
+/// is missing through Lever's API (acting as `vendor`, else the first active integration).
+pub async fn register_webhooks(
+    worker: &Worker<'_>,
+    secrets: &CachedSecrets,
+    tenant: &Tenant,
+    vendor: Option<VendorId>,
     base: &str,
-) -> Result<String, AppError> {
-    let lever = lever_for(app, tenant_id).await?;
-    let created = lever
-        .create_webhook(kind.event_name(), &webhook_url(base, tenant_id, kind))
-        .await?;
-    let token = signature_token(&created)?;
-    store_token(
-        app,
-        tenant_id,
-        kind,
-        RotatingSecret {
-            current: token,
-            previous: None,
-            previous_expires_at: None,
-        },
-    )
-    .await?;
-    Ok(created.id)
+) -> Result<Vec<Registered>, AppError> {
+    let acting = acting_integration(tenant, vendor)?;
+    let lever = worker.lever_for(tenant, acting).await?;
+    let integrations = tenant.config.vendors.iter();
+    let needed = webhook_health::needed(
+        integrations.filter(|(v, _)| vendor.is_none_or(|only| **v == only)),
+        worker.vendors,
+    );
+    let existing = lever.webhooks().await?;
+    let mut done = Vec::new();
+    for kind in needed {
+        let ours = existing
+            .iter()
+            .any(|w| webhook_health::is_ours(w, tenant, kind));
+        let stored = tenant.secrets.webhook_token(kind.event_name()).is_some();
+        if ours && stored {
+            done.push(Registered {
+                event: kind.event_name(),
+                action: "kept",
+            });
+            continue;
+        }
+        create_and_store(lever.as_ref(), secrets, tenant, kind, base, None).await?;
+        done.push(Registered {
+            event: kind.event_name(),
+            action: "created",
+        });
+    }
+    worker.tenants.invalidate(tenant.id());
+    Ok(done)
 }
 
-/// A new signature token for the tenant's webhook of `kind`: Lever issues one with a new
-/// webhook for the same URL, which replaces the old; the old token keeps working for
-/// `grace`, so deliveries already in flight still verify.
-pub async fn regenerate_webhook_token(
-    app: &App,
-    tenant_id: &str,
+/// A new signature token for the tenant's webhook of `kind`. Lever issues a token only
+/// with a new webhook, so the webhook is re-created for the same URL and the old one
+/// deleted; the old token keeps working for `grace`, so deliveries in flight still verify.
+pub async fn rotate_webhook_token(
+    worker: &Worker<'_>,
+    secrets: &CachedSecrets,
+    tenant: &Tenant,
     kind: WebhookKind,
     base: &str,
     grace: Duration,
 ) -> Result<String, AppError> {
-    let lever = lever_for(app, tenant_id).await?;
-    let url = webhook_url(base, tenant_id, kind);
-    let old_webhooks = matching_webhooks(&lever, kind, &url).await?;
-    let created = lever.create_webhook(kind.event_name(), &url).await?;
-    let token = signature_token(&created)?;
-    let secrets = app.secrets.source().load(tenant_id).await?;
-    let previous = secrets.webhooks.for_kind(kind).map(|t| t.current.clone());
+    let lever = worker
+        .lever_for(tenant, acting_integration(tenant, None)?)
+        .await?;
     let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
-    store_token(
-        app,
-        tenant_id,
-        kind,
-        RotatingSecret {
-            current: token,
-            previous,
-            previous_expires_at: Some(now_millis().saturating_add(grace_ms)),
-        },
-    )
-    .await?;
-    for old in old_webhooks {
-        lever.delete_webhook(&old).await?;
-    }
-    tracing::info!(
-        tenant = tenant_id,
-        event = kind.event_name(),
-        "webhook signature token regenerated"
-    );
-    Ok(created.id)
+    let previous = tenant
+        .secrets
+        .webhook_token(kind.event_name())
+        .map(|t| (t.current.clone(), now_millis().saturating_add(grace_ms)));
+    let id = create_and_store(lever.as_ref(), secrets, tenant, kind, base, previous).await?;
+    worker.tenants.invalidate(tenant.id());
+    tracing::info!(tenant = %tenant.id(), event = kind.event_name(), "webhook signature token rotated");
+    Ok(id)
 }
 
-/// Removes an integration: the tenant's webhook of `kind` from Lever, and the vendor's
-/// settings and credentials from the tenant.
-pub async fn delete_integration(
-    app: &App,
-    tenant_id: &str,
-    vendor: VendorId,
+/// Creates the webhook of `kind` pointing at `base`, stores its token (keeping `previous`
+/// valid until its time), then deletes the tenant's other webhooks of that kind here.
+async fn create_and_store(
+    lever: &dyn LeverApi,
+    secrets: &CachedSecrets,
+    tenant: &Tenant,
     kind: WebhookKind,
     base: &str,
-) -> Result<usize, AppError> {
-    let lever = lever_for(app, tenant_id).await?;
-    let webhooks = matching_webhooks(&lever, kind, &webhook_url(base, tenant_id, kind)).await?;
-    for id in &webhooks {
-        lever.delete_webhook(id).await?;
-    }
-    let mut tenant = app
-        .store
-        .get_tenant(tenant_id)
-        .await?
-        .ok_or(AppError::NotFound("tenant"))?;
-    tenant.vendors.remove(&vendor);
-    app.store.put_tenant(&tenant).await?;
-    app.secrets
-        .source()
-        .set_field(
-            tenant_id,
-            &["vendors", vendor.as_str()],
-            serde_json::Value::Null,
-        )
-        .await?;
-    app.secrets.invalidate(tenant_id);
-    tracing::info!(tenant = tenant_id, %vendor, webhooks = webhooks.len(), "integration deleted");
-    Ok(webhooks.len())
-}
-
-async fn lever_for(app: &App, tenant_id: &str) -> Result<LeverClient, AppError> {
-    let tenant = load_tenant(app, tenant_id).await?;
-    app.lever_client(&tenant.config, &tenant.secrets).await
-}
-
-async fn matching_webhooks(
-    lever: &LeverClient,
-    kind: WebhookKind,
-    url: &str,
-) -> Result<Vec<String>, AppError> {
-    Ok(lever
-        .list_webhooks()
+    previous: Option<(secrecy::SecretString, i64)>,
+) -> Result<String, AppError> {
+    let old: Vec<String> = lever
+        .webhooks()
         .await?
         .into_iter()
-        .filter(|w| w.event == kind.event_name() && w.url == url)
+        .filter(|w| webhook_health::is_ours(w, tenant, kind))
         .map(|w| w.id)
-        .collect())
-}
-
-fn signature_token(webhook: &crate::lever::client::Webhook) -> Result<SecretString, AppError> {
-    webhook
+        .collect();
+    let created = lever
+        .create_webhook(kind.event_name(), &webhook_url(base, tenant.id(), kind))
+        .await?;
+    let token = created
         .configuration
         .signature_token
         .clone()
         .ok_or_else(|| {
-            AppError::Lever(crate::lever::LeverError::Decode(
+            AppError::Lever(LeverError::Decode(
                 "the new webhook has no signature token".into(),
             ))
-        })
-}
-
-async fn store_token(
-    app: &App,
-    tenant_id: &str,
-    kind: WebhookKind,
-    token: RotatingSecret,
-) -> Result<(), AppError> {
-    app.secrets
+        })?;
+    let (previous, previous_expires_at) = match previous {
+        Some((token, until)) => (Some(token), Some(until)),
+        None => (None, None),
+    };
+    let rotating = RotatingSecret {
+        current: token,
+        previous,
+        previous_expires_at,
+    };
+    secrets
         .source()
         .set_field(
-            tenant_id,
+            tenant.id().as_str(),
             &["webhooks", kind.event_name()],
-            token.to_document(),
+            rotating.to_document(),
         )
         .await?;
-    app.secrets.invalidate(tenant_id);
-    Ok(())
+    secrets.invalidate(tenant.id().as_str());
+    for id in old {
+        lever.delete_webhook(&id).await?;
+    }
+    Ok(created.id)
+}
+
+/// Removes one integration: its settings and credentials, and the Lever webhooks that no
+/// other enabled integration of the tenant needs. Returns the webhooks deleted.
+pub async fn delete_integration(
+    worker: &Worker<'_>,
+    secrets: &CachedSecrets,
+    tenant: &Tenant,
+    vendor: VendorId,
+) -> Result<Vec<&'static str>, AppError> {
+    let mut remaining = (*tenant.config).clone();
+    if remaining.vendors.remove(&vendor).is_none() {
+        return Err(AppError::NotFound("integration"));
+    }
+    let still_needed = webhook_health::needed(&remaining.vendors, worker.vendors);
+    let lever = worker.lever_for(tenant, vendor).await?;
+    let mut deleted = Vec::new();
+    for webhook in lever.webhooks().await? {
+        let Some(kind) = WebhookKind::from_event_name(&webhook.event) else {
+            continue;
+        };
+        if webhook_health::is_ours(&webhook, tenant, kind) && !still_needed.contains(&kind) {
+            lever.delete_webhook(&webhook.id).await?;
+            deleted.push(kind.event_name());
+        }
+    }
+    worker.tenant_store.put_tenant(&remaining).await?;
+    secrets
+        .source()
+        .set_field(
+            tenant.id().as_str(),
+            &["vendors", vendor.as_str()],
+            serde_json::Value::Null,
+        )
+        .await?;
+    worker.tenants.invalidate(tenant.id());
+    tracing::info!(tenant = %tenant.id(), %vendor, webhooks = ?deleted, "integration deleted");
+    Ok(deleted)
+}
+
+/// The integration whose credential acts for the tenant: `vendor`'s, else the first active
+/// one.
+fn acting_integration(tenant: &Tenant, vendor: Option<VendorId>) -> Result<VendorId, AppError> {
+    match vendor {
+        Some(vendor) => Ok(vendor),
+        None => tenant
+            .config
+            .active()
+            .next()
+            .map(|(vendor, _)| vendor)
+            .ok_or_else(|| AppError::Misconfigured("the tenant has no active integration".into())),
+    }
+}
+
+/// One integration's state at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntegrationState {
+    pub vendor: VendorId,
+    pub enabled: bool,
+    /// `api key`, `oauth` or `none`.
+    pub credential: &'static str,
+    /// `connected`, or `revoked` with why.
+    pub lever_access: String,
+    /// The trigger webhook as the last check found it: `registered`, `missing`, `unknown`,
+    /// `unchecked`.
+    pub webhook: String,
+}
+
+/// Each integration's state: enabled, its Lever credential, whether Lever still accepts
+/// it, and whether its trigger webhook is there (as the last check found).
+pub fn integration_states(
+    tenant: &Tenant,
+    health: Option<&WebhookHealth>,
+    vendors: &crate::vendors::Vendors,
+) -> Vec<IntegrationState> {
+    tenant
+        .config
+        .vendors
+        .iter()
+        .map(|(vendor, integration)| {
+            let credential = tenant
+                .secrets
+                .lever_credential(*vendor)
+                .map_or("none", |(_, c)| c.kind());
+            let lever_access = match &integration.lever_access_revoked {
+                Some(revoked) => format!("revoked: {}", revoked.reason),
+                None => "connected".to_owned(),
+            };
+            let trigger = vendors.get(*vendor).map(|v| match v.description.trigger {
+                crate::vendors::Trigger::StageChange => WebhookKind::CandidateStageChange,
+                crate::vendors::Trigger::ApplicationCreated => WebhookKind::ApplicationCreated,
+            });
+            let webhook = health
+                .and_then(|h| {
+                    let event = trigger?.event_name();
+                    h.webhooks.iter().find(|w| w.event == event)
+                })
+                .map_or("unchecked".to_owned(), |w| match &w.state {
+                    crate::tenant::WebhookStatus::Registered => "registered".into(),
+                    crate::tenant::WebhookStatus::Missing => "missing".into(),
+                    crate::tenant::WebhookStatus::Unknown(_) => "unknown".into(),
+                });
+            IntegrationState {
+                vendor: *vendor,
+                enabled: integration.enabled,
+                credential,
+                lever_access,
+                webhook,
+            }
+        })
+        .collect()
 }

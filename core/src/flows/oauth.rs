@@ -1,15 +1,22 @@
-//! Connecting a tenant's Lever account as an authorized app (Justifacts, HRLogics, ESR).
+//! Connecting an integration to a tenant's Lever account as an authorized app (Justifacts,
+//! HRLogics, ESR): each integration gets its own grant, as each vendor's app does in Lever.
 //!
-//! An operator makes the authorize link (admin command); a Lever Super Admin opens it and
+//! An operator (or the console) makes the authorize link; a Lever Super Admin opens it and
 //! accepts; Lever redirects to `lever-oauth-callback` with a code and our `state`. The state
-//! names the tenant, expires, and is single use, so a callback nobody asked for (CSRF, or
-//! someone else's Lever account) cannot attach tokens to a tenant. The link is never made
-//! from a public URL for the same reason.
+//! names the tenant and the integration, expires, and is single use, so a callback nobody
+//! asked for (CSRF, or someone else's Lever account) cannot attach tokens to a tenant.
+//! Connecting again after a revocation starts afresh: nothing that arrived meanwhile is
+//! replayed.
 
-use super::outbox;
-use crate::app::App;
+use crate::clock::now_millis;
 use crate::error::AppError;
-use crate::model::now_millis;
+use crate::ids::TenantId;
+use crate::lever::oauth::OAuthApp;
+use crate::retry::RetryPolicy;
+use crate::secrets::cache::CachedSecrets;
+use crate::secrets::CredentialPath;
+use crate::store::{ClaimStore, TenantStore};
+use crate::vendors::VendorId;
 
 /// How long an authorize link works.
 pub const STATE_TTL_MS: i64 = 15 * 60 * 1000;
@@ -18,70 +25,126 @@ fn state_key(state: &str) -> String {
     format!("lever-oauth-state:{state}")
 }
 
-/// The link for the tenant's Lever Super Admin, with a fresh single-use state.
-pub async fn authorize_link(app: &App, tenant_id: &str) -> Result<String, AppError> {
-    app.store
-        .get_tenant(tenant_id)
+/// What a completed connection connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    pub tenant: TenantId,
+    /// The integrations now using the new grant.
+    pub integrations: Vec<VendorId>,
+}
+
+/// The link for the tenant's Lever Super Admin, with a fresh single-use state, to connect
+/// `vendor`'s integration (or, with `None`, the tenant-wide credential).
+pub async fn authorize_link(
+    tenants: &dyn TenantStore,
+    claims: &dyn ClaimStore,
+    app: &OAuthApp,
+    tenant: &TenantId,
+    vendor: Option<VendorId>,
+) -> Result<String, AppError> {
+    let config = tenants
+        .get_tenant(tenant)
         .await?
         .ok_or(AppError::NotFound("tenant"))?;
-    let oauth = app.oauth_app().await?;
+    if let Some(vendor) = vendor.filter(|v| config.integration(*v).is_none()) {
+        return Err(AppError::Misconfigured(format!(
+            "{vendor} is not configured for this tenant"
+        )));
+    }
     let state = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
+    let target = vendor.map_or("tenant".to_owned(), |v| v.to_string());
     let now = now_millis();
-    app.store
-        .claim(&state_key(&state), tenant_id, now, now + STATE_TTL_MS)
+    claims
+        .claim(
+            &state_key(&state),
+            &format!("{tenant}|{target}"),
+            now,
+            now + STATE_TTL_MS,
+        )
         .await?;
-    oauth
-        .authorize_link(&state)
+    app.authorize_link(&state)
         .map_err(|e| AppError::Misconfigured(e.to_string()))
 }
 
-/// Lever's redirect back: checks the state, exchanges the code, stores the tokens in the
-/// tenant's secret, clears a disconnection and replays the work parked meanwhile.
-/// Returns the tenant connected.
+/// What Lever's redirect brings back.
+pub struct Redirect<'a> {
+    pub code: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+/// Lever's redirect back: checks the state, exchanges the code, stores the tokens where the
+/// link said, and clears a revocation of the integrations using them.
+#[allow(clippy::too_many_arguments)]
 pub async fn complete(
-    app: &App,
-    code: Option<&str>,
-    state: Option<&str>,
-    error: Option<&str>,
-) -> Result<String, AppError> {
-    let state = state.ok_or_else(|| AppError::BadRequest("the callback has no state".into()))?;
+    tenants: &dyn TenantStore,
+    claims: &dyn ClaimStore,
+    secrets: &CachedSecrets,
+    app: &OAuthApp,
+    http: &reqwest::Client,
+    retry: &RetryPolicy,
+    redirect: Redirect<'_>,
+) -> Result<Connected, AppError> {
+    let state = redirect
+        .state
+        .ok_or_else(|| AppError::BadRequest("the callback has no state".into()))?;
     // Taken first, even when Lever reports an error: every state works once.
-    let tenant_id = app
-        .store
+    let unknown = || {
+        AppError::BadRequest(
+            "this connection link is unknown, already used or expired; ask for a new one".into(),
+        )
+    };
+    let target = claims
         .take(&state_key(state), now_millis())
         .await?
-        .ok_or_else(|| {
-            AppError::BadRequest(
-                "this connection link is unknown, already used or expired; ask for a new one"
-                    .into(),
-            )
-        })?;
-    if let Some(error) = error {
+        .ok_or_else(unknown)?;
+    let (tenant, path) = parse_target(&target).ok_or_else(unknown)?;
+    if let Some(error) = redirect.error {
         return Err(AppError::BadRequest(format!(
             "Lever did not authorize the app ({error})"
         )));
     }
-    let code = code.ok_or_else(|| AppError::BadRequest("the callback has no code".into()))?;
-    let oauth = app.oauth_app().await?;
-    let tokens = oauth
-        .exchange_code(&app.http, &app.settings.retry, code)
+    let code = redirect
+        .code
+        .ok_or_else(|| AppError::BadRequest("the callback has no code".into()))?;
+    let tokens = app
+        .exchange_code(http, retry, code)
         .await
         .map_err(|e| AppError::BadRequest(format!("Lever refused the authorization: {e}")))?;
-    app.secrets
+    let mut keys = path.keys();
+    keys.push("oauth");
+    secrets
         .source()
-        .store_lever_tokens(&tenant_id, &tokens)
+        .set_field(tenant.as_str(), &keys, tokens.to_document())
         .await?;
-    app.secrets.invalidate(&tenant_id);
-    if let Some(mut tenant) = app.store.get_tenant(&tenant_id).await? {
-        if tenant.lever_disconnected.take().is_some() {
-            app.store.put_tenant(&tenant).await?;
-        }
-    }
-    let unparked = outbox::unpark_tenant(app, &tenant_id).await?;
-    tracing::info!(tenant = %tenant_id, unparked, "Lever connected by OAuth");
-    Ok(tenant_id)
+    secrets.invalidate(tenant.as_str());
+    let stored = secrets.source().load(tenant.as_str()).await?;
+    let config = tenants
+        .get_tenant(&tenant)
+        .await?
+        .ok_or(AppError::NotFound("tenant"))?;
+    let integrations = stored.sharing(path, config.vendors.keys().copied());
+    tenants
+        .set_lever_access(&tenant, &integrations, None)
+        .await?;
+    tracing::info!(%tenant, credential = %path.name(), ?integrations, "Lever connected by OAuth");
+    Ok(Connected {
+        tenant,
+        integrations,
+    })
+}
+
+/// `"{tenant}|tenant"` or `"{tenant}|{vendor}"`.
+fn parse_target(target: &str) -> Option<(TenantId, CredentialPath)> {
+    let (tenant, credential) = target.split_once('|')?;
+    let tenant = TenantId::parse(tenant).ok()?;
+    let path = match credential {
+        "tenant" => CredentialPath::Tenant,
+        vendor => CredentialPath::Vendor(VendorId::parse(vendor)?),
+    };
+    Some((tenant, path))
 }

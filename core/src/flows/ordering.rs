@@ -1,295 +1,462 @@
-//! Placing a vendor order for an opportunity: intent first, then the vendor, then Lever.
+//! Ordering from vendors, in the worker: a verified stage change or new application is first
+//! confirmed through Lever's API (its `data` is not signed), then each integration it
+//! triggers gets one order: the intent first, then the vendor, then Lever.
 //!
-//! The intent is a conditional write, so duplicate or concurrent deliveries and a second
-//! move into the trigger stage while an order is open never order twice (DESIGN.md §3.2).
-//! The vendor receives our order id as its idempotency key, so a retried create after a
-//! crash returns the same vendor order.
+//! The order's id is derived from the delivery (tenant, vendor, delivery token), so a
+//! redelivered event, a message processed twice or a retry after a crash all name the same
+//! order and the vendor sees one idempotency key. The intent is a conditional write, so a
+//! second move into the trigger stage while an order is open never orders twice either.
 
-use super::{lever_sync, Tenant};
-use crate::app::App;
+use super::worker::Worker;
+use super::{lever_sync, Ack, AckStatus};
+use crate::clock::millis;
+use crate::directory::Tenant;
 use crate::error::AppError;
-use crate::lever::{LeverClient, LeverError, Opportunity};
-use crate::model::{Order, OrderPhase, OutboxItem, OutboxWork, Package, VendorId};
-use crate::store::{CreateOrder, StoreError};
-use crate::vendors::{self, packages, CallbackAuth, CandidateOrder, PlacedOrder, VendorError};
+use crate::ids::{OpportunityId, OrderId};
+use crate::lever::webhook::Event;
+use crate::lever::{LeverApi, LeverError, Opportunity};
+use crate::order::{Order, OrderPhase};
+use crate::store::{modify_order, CreateOrder};
+use crate::telemetry::metrics;
+use crate::tenant::Package;
+use crate::vendors::{
+    packages, CallbackAuth, CandidateOrder, PackageRule, PlacedOrder, Placement, Trigger,
+    VendorDescription, VendorId,
+};
 use secrecy::ExposeSecret;
+use tracing::instrument;
+
+/// A verified Lever event that may order (a stage change, a new application): confirmed,
+/// then one order per integration it triggers.
+#[instrument(skip_all, fields(opportunity = %event.opportunity()))]
+pub async fn on_trigger(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    token: &str,
+    triggered_at: i64,
+    event: &Event,
+    callback_base: &str,
+) -> Result<(), AppError> {
+    let mut confirmed: Option<Opportunity> = None;
+    for (vendor, integration) in tenant.config.active() {
+        let description = worker.vendor(vendor)?.description;
+        let Some(trigger) = trigger(description, integration, event) else {
+            continue;
+        };
+        let ordered = worker
+            .with_access(tenant, vendor, async {
+                let lever = worker.lever_for(tenant, vendor).await?;
+                if let Triggered::IfStageNamed(name, to_stage_id) = trigger {
+                    let stages = worker.stages.stages(tenant.id(), lever.as_ref()).await?;
+                    let entered = stages
+                        .iter()
+                        .any(|s| s.id == to_stage_id && s.text.eq_ignore_ascii_case(name));
+                    if !entered {
+                        return Ok(());
+                    }
+                }
+                let opportunity = match &confirmed {
+                    Some(opportunity) => opportunity.clone(),
+                    None => match confirm(lever.as_ref(), worker, event, triggered_at).await? {
+                        Some(opportunity) => confirmed.insert(opportunity).clone(),
+                        None => return Ok(()),
+                    },
+                };
+                let order_id = OrderId::for_event(tenant.id(), vendor.as_str(), token);
+                let request = Request {
+                    tenant,
+                    lever: lever.as_ref(),
+                    description,
+                    callback_base,
+                };
+                start(worker, &request, order_id, &opportunity)
+                    .await
+                    .map(drop)
+            })
+            .await?;
+        if ordered.is_none() {
+            tracing::warn!(%vendor, "integration disabled: not ordered");
+        }
+    }
+    Ok(())
+}
+
+/// How an event triggers an integration.
+#[derive(Clone, Copy)]
+enum Triggered<'a> {
+    /// Certainly: an Application Created, or a move into the trigger stage's id.
+    Yes,
+    /// If stage `.1` bears the name `.0` in Lever's stage list.
+    IfStageNamed(&'a str, &'a str),
+}
+
+/// Whether `event` may trigger this integration, from its configuration alone.
+fn trigger<'a>(
+    description: &VendorDescription,
+    integration: &'a crate::tenant::Integration,
+    event: &'a Event,
+) -> Option<Triggered<'a>> {
+    match (description.trigger, event) {
+        (Trigger::ApplicationCreated, Event::ApplicationCreated { .. }) => Some(Triggered::Yes),
+        (Trigger::StageChange, Event::StageChange { to_stage_id, .. }) => {
+            let stage = integration.trigger_stage.as_ref()?;
+            match (&stage.id, &stage.name) {
+                (Some(_), _) => stage.matches(to_stage_id, None).then_some(Triggered::Yes),
+                (None, Some(name)) => Some(Triggered::IfStageNamed(name, to_stage_id)),
+                (None, None) => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The opportunity, if Lever's API confirms what the delivery said: it entered the stage
+/// at about `triggered_at` (or is in it now), or it has the application. A delivery that
+/// does not match is logged as suspicious and orders nothing.
+async fn confirm(
+    lever: &dyn LeverApi,
+    worker: &Worker<'_>,
+    event: &Event,
+    triggered_at: i64,
+) -> Result<Option<Opportunity>, AppError> {
+    let opportunity = match lever.opportunity(event.opportunity()).await {
+        Ok(opportunity) => opportunity,
+        Err(LeverError::NotFound { .. }) => {
+            tracing::warn!("the opportunity does not exist in Lever: nothing ordered");
+            metrics::unconfirmed("no_such_opportunity");
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let tolerance = millis(worker.settings.stage_change_tolerance);
+    let confirmed = match event {
+        Event::StageChange { to_stage_id, .. } => {
+            opportunity.entered_stage(to_stage_id, triggered_at, tolerance)
+        }
+        Event::ApplicationCreated { application_id, .. } => match application_id {
+            Some(id) => opportunity.applications.iter().any(|a| &a.id == id),
+            None => !opportunity.applications.is_empty(),
+        },
+        _ => false,
+    };
+    if !confirmed {
+        tracing::warn!(
+            suspicious = true,
+            "Lever's API does not confirm what the signed delivery's data says: nothing ordered"
+        );
+        metrics::unconfirmed("data_not_confirmed");
+        return Ok(None);
+    }
+    Ok(Some(opportunity))
+}
+
+/// One order request: the tenant, its Lever client for the integration, the vendor.
+pub struct Request<'a> {
+    pub tenant: &'a Tenant,
+    pub lever: &'a dyn LeverApi,
+    pub description: &'static VendorDescription,
+    /// Where this deployment is reachable; vendor callback URLs are made from it.
+    pub callback_base: &'a str,
+}
 
 /// What became of an order request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Ordered(Order),
-    /// An open order already exists for this opportunity and vendor.
+    /// Another open order exists for this opportunity and vendor.
     AlreadyOpen(Order),
-    /// The intent is stored; the outbox places the order once Lever or the vendor answers.
-    Queued(Order),
     /// The candidate lacks data the vendor needs, or the vendor refused: a Lever note says
-    /// what to fix, and the order is closed so moving the candidate again re-orders.
+    /// what to fix, and the order is closed so that ordering again is possible.
     NotOrdered(Order),
 }
 
 impl Outcome {
     pub fn order(&self) -> &Order {
         match self {
-            Outcome::Ordered(o)
-            | Outcome::AlreadyOpen(o)
-            | Outcome::Queued(o)
-            | Outcome::NotOrdered(o) => o,
+            Outcome::Ordered(o) | Outcome::AlreadyOpen(o) | Outcome::NotOrdered(o) => o,
         }
     }
 
-    pub fn is_queued(&self) -> bool {
-        matches!(self, Outcome::Queued(_))
-    }
-
-    pub fn is_not_ordered(&self) -> bool {
-        matches!(self, Outcome::NotOrdered(_))
+    /// What the operator's command answers.
+    pub fn ack(&self) -> Ack {
+        let mut ack = Ack::new(match self {
+            Outcome::NotOrdered(_) => AckStatus::NotOrdered,
+            _ => AckStatus::Ordered,
+        });
+        ack.orders.push(self.order().into());
+        ack
     }
 }
 
-/// Writes the order intent and places the order. A transient failure keeps the intent in
-/// the outbox and reports `Queued`.
+/// Writes the order intent (or finds the one this event wrote before) and places it.
 pub async fn start(
-    app: &App,
-    tenant: &Tenant,
-    lever: &LeverClient,
-    vendor: VendorId,
-    opportunity_id: &str,
-    callback_base: &str,
+    worker: &Worker<'_>,
+    request: &Request<'_>,
+    order_id: OrderId,
+    opportunity: &Opportunity,
 ) -> Result<Outcome, AppError> {
-    let intent = Order::new_intent(tenant.id(), vendor, opportunity_id);
-    if let CreateOrder::AlreadyOpen(existing) = app.store.create_order(&intent).await? {
-        tracing::info!(tenant = tenant.id(), %vendor, opportunity = opportunity_id,
-            order = %existing.order_id, "an order is already open; not ordering again");
-        return Ok(Outcome::AlreadyOpen(existing));
-    }
-    tracing::info!(tenant = tenant.id(), %vendor, opportunity = opportunity_id,
-        order = %intent.order_id, "order intent written");
-    match place(app, tenant, lever, intent.clone(), callback_base).await {
-        Ok(outcome) => Ok(outcome),
-        Err(error) => {
-            let work = OutboxWork::PlaceOrder {
-                order_id: intent.order_id.clone(),
-                callback_base: callback_base.to_owned(),
-            };
-            let item = OutboxItem::new(tenant.id(), work, error.to_string());
-            app.store.enqueue(&item).await?;
-            tracing::warn!(tenant = tenant.id(), %vendor, order = %intent.order_id,
-                outbox_id = %item.id, error = %error, "order kept for retry");
-            Ok(Outcome::Queued(intent))
+    let vendor = request.description.id;
+    let opportunity_id = OpportunityId::parse(opportunity.id.as_str())
+        .map_err(|e| AppError::Lever(LeverError::Decode(e.to_string())))?;
+    let intent = Order::new_intent(
+        order_id,
+        request.tenant.id().clone(),
+        vendor,
+        opportunity_id,
+    );
+    let order = match worker.orders.create_order(&intent).await? {
+        CreateOrder::Created => {
+            tracing::info!(order = %intent.order_id, %vendor, "order intent written");
+            intent
         }
-    }
+        // This event's order, from an earlier attempt: resume it.
+        CreateOrder::Exists(order) => order,
+        CreateOrder::AlreadyOpen(open) => {
+            tracing::info!(order = %open.order_id, %vendor, "an order is already open; not ordering again");
+            metrics::not_ordered("already_open");
+            return Ok(Outcome::AlreadyOpen(open));
+        }
+    };
+    place(worker, request, order, opportunity).await
 }
 
 /// Places the vendor order for an intent and shows its first status in Lever. Safe to
-/// repeat (the outbox does): an order that already has a vendor id is only re-synced.
-/// Errors are the ones worth retrying; problems a person must fix end as `NotOrdered`.
+/// repeat: an order that already has a vendor order is only shown; the vendor-side ids of
+/// each step are kept on the order as soon as they exist. Errors are the ones worth
+/// retrying; problems a person must fix end as `NotOrdered`.
+#[instrument(skip_all, fields(order = %order.order_id, vendor = %order.vendor))]
 pub async fn place(
-    app: &App,
-    tenant: &Tenant,
-    lever: &LeverClient,
-    order: Order,
-    callback_base: &str,
+    worker: &Worker<'_>,
+    request: &Request<'_>,
+    mut order: Order,
+    opportunity: &Opportunity,
 ) -> Result<Outcome, AppError> {
-    if order.vendor_order_id.is_some() {
-        lever_sync::sync_or_keep(app, tenant, lever, &order.order_id, None).await?;
+    if order.phase != OrderPhase::Pending {
+        lever_sync::sync(
+            worker,
+            request.lever,
+            &order.order_id,
+            Some(&opportunity.tags),
+        )
+        .await?;
         return Ok(Outcome::Ordered(order));
     }
-    let opportunity = match lever.get_opportunity(&order.opportunity_id).await {
-        Ok(opportunity) => opportunity,
-        Err(LeverError::NotFound { .. }) => {
-            return close(app, order, "the opportunity no longer exists in Lever").await
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let description = request.description;
     let posting = match opportunity.posting_id() {
-        Some(posting_id) => match lever.get_posting(posting_id).await {
+        Some(posting_id) => match request.lever.posting(posting_id).await {
             Ok(posting) => Some(posting),
             Err(LeverError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
         },
         None => None,
     };
-    let role = posting.as_ref().and_then(|p| p.text.as_deref());
-    let location = posting
-        .as_ref()
-        .and_then(|p| p.categories.location.as_deref())
-        .or(opportunity.location.as_deref());
+    let (name, email) = match candidate(opportunity) {
+        Ok(found) => found,
+        Err(missing) => {
+            let problem = format!("the candidate has no {missing} in Lever");
+            return not_ordered(worker, request, order, &problem, "no_candidate_data").await;
+        }
+    };
     let posting_tags = posting
         .as_ref()
         .map(|p| p.tags.as_slice())
         .unwrap_or_default();
-    let candidate = match Candidate::from_opportunity(&opportunity) {
-        Ok(candidate) => candidate,
-        Err(missing) => {
-            let problem = format!("the candidate has no {missing} in Lever");
-            return not_ordered(app, tenant, lever, order, &problem).await;
-        }
-    };
-    let package = match choose_package(tenant, order.vendor, &opportunity, posting_tags) {
+    let package = match choose_package(request, opportunity, posting_tags) {
         Ok(package) => package,
-        Err(problem) => return not_ordered(app, tenant, lever, order, &problem).await,
+        Err(problem) => return not_ordered(worker, request, order, &problem, "no_package").await,
     };
-    let callback_url = callback_url(callback_base, tenant, order.vendor)?;
-    let request = CandidateOrder {
-        order_id: &order.order_id,
-        name: candidate.name,
-        email: candidate.email,
-        phone: opportunity.primary_phone(),
-        role,
-        location,
+    let phone = phone_e164(
+        opportunity.phones(),
+        request.tenant.config.phone_region.as_deref(),
+    );
+    let callback_url = callback_url(request, description.id)?;
+    let order_id = order.order_id.clone();
+    let candidate = CandidateOrder {
+        order_id: order_id.as_str(),
+        name,
+        email,
+        phone: phone.as_deref(),
+        role: posting.as_ref().and_then(|p| p.text.as_deref()),
+        location: posting
+            .as_ref()
+            .and_then(|p| p.categories.location.as_deref())
+            .or(opportunity.location.as_deref()),
         package: package.as_ref(),
         callback_url: &callback_url,
     };
-    let placed = match order_from_vendor(app, tenant, order.vendor, &request).await {
-        Ok(placed) => placed,
-        Err(AppError::Vendor(VendorError::Rejected { status, message }))
-            if !matches!(status, 401 | 403) =>
-        {
-            let problem = format!(
-                "{} refused the order: {message}",
-                order.vendor.display_name()
-            );
-            return not_ordered(app, tenant, lever, order, &problem).await;
+    let vendor = worker.vendor(description.id)?;
+    let account = worker.vendor_account(request.tenant, description.id)?;
+    let placed = loop {
+        match vendor.api.place(&account, &candidate, &order.steps).await {
+            Ok(Placement::Placed(placed)) => break placed,
+            Ok(Placement::Steps(steps)) => {
+                order = modify_order(worker.orders, &order_id, |next| {
+                    for (step, id) in &steps {
+                        next.steps.insert((*step).to_owned(), id.clone());
+                    }
+                    true
+                })
+                .await?
+                .ok_or(AppError::NotFound("order"))?
+                .into_order();
+            }
+            Err(refused) if refused.refusal().is_some() => {
+                let message = refused.refusal().unwrap_or_default();
+                let problem = format!("{} refused the order: {message}", description.name);
+                return not_ordered(worker, request, order, &problem, "vendor_refused").await;
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => return Err(e),
     };
-    let order = record_placed(app, order, &placed).await?;
-    tracing::info!(tenant = tenant.id(), vendor = %order.vendor, order = %order.order_id,
-        vendor_order = %placed.vendor_order_id, "vendor order placed");
-    // The order exists now whatever Lever does; a failed tag write goes to the outbox.
-    lever_sync::sync_or_keep(app, tenant, lever, &order.order_id, Some(&opportunity.tags)).await?;
+    let order = record_placed(worker, description, &order.order_id, &placed).await?;
+    tracing::info!(vendor_order = %placed.vendor_order_id, "vendor order placed");
+    metrics::ordered(description.id);
+    // The order exists now whatever Lever does; a failed tag write retries the message.
+    lever_sync::sync(
+        worker,
+        request.lever,
+        &order.order_id,
+        Some(&opportunity.tags),
+    )
+    .await?;
     Ok(Outcome::Ordered(order))
 }
 
 /// `{base}/callbacks/{vendor}/{tenant}`: the route the vendor's callback function serves.
-/// Vendors whose callbacks are unsigned get the tenant's callback secret as a last
-/// segment, which is what authenticates them.
-pub fn callback_url(base: &str, tenant: &Tenant, vendor: VendorId) -> Result<String, AppError> {
+/// Vendors whose callbacks are unsigned get the tenant's callback secret as a last segment,
+/// which is what authenticates them.
+fn callback_url(request: &Request<'_>, vendor: VendorId) -> Result<String, AppError> {
     let url = format!(
         "{}/callbacks/{vendor}/{}",
-        base.trim_end_matches('/'),
-        tenant.id()
+        request.callback_base.trim_end_matches('/'),
+        request.tenant.id()
     );
-    if vendors::adapter(vendor).callback_auth() != CallbackAuth::UrlSecret {
+    if request.description.callback_auth != CallbackAuth::UrlSecret {
         return Ok(url);
     }
-    let secret = tenant
+    let field = format!("vendors.{vendor}.callback_secret.current");
+    let secret = request
+        .tenant
         .secrets
         .vendor(vendor)
         .and_then(|v| v.callback_secret.as_ref())
         .map(|s| s.current.expose_secret())
-        .filter(|s| {
-            s.len() >= 16
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .ok_or_else(|| {
-            AppError::Misconfigured(format!(
-                "{vendor} needs a callback secret of at least 16 URL-safe characters"
-            ))
-        })?;
+        .ok_or_else(|| AppError::Misconfigured(format!("{field}: not set")))?;
+    crate::callback_auth::check_secret(CallbackAuth::UrlSecret, secret)
+        .map_err(|problem| AppError::Misconfigured(format!("{field}: {problem}")))?;
     Ok(format!("{url}/{secret}"))
 }
 
 /// Name and email are what every vendor needs to invite the candidate.
-struct Candidate<'a> {
-    name: &'a str,
-    email: &'a str,
-}
-
-impl<'a> Candidate<'a> {
-    fn from_opportunity(opportunity: &'a Opportunity) -> Result<Self, &'static str> {
-        let name = opportunity
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
-        match (name, opportunity.primary_email()) {
-            (Some(name), Some(email)) => Ok(Candidate { name, email }),
-            (None, None) => Err("name and no email address"),
-            (None, Some(_)) => Err("name"),
-            (Some(_), None) => Err("email address"),
-        }
+fn candidate(opportunity: &Opportunity) -> Result<(&str, &str), &'static str> {
+    let name = opportunity
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    match (name, opportunity.primary_email()) {
+        (Some(name), Some(email)) => Ok((name, email)),
+        (None, None) => Err("name and no email address"),
+        (None, Some(_)) => Err("name"),
+        (Some(_), None) => Err("email address"),
     }
 }
 
-async fn order_from_vendor(
-    app: &App,
-    tenant: &Tenant,
-    vendor: VendorId,
-    request: &CandidateOrder<'_>,
-) -> Result<PlacedOrder, AppError> {
-    let account = tenant.vendor_account(app, vendor)?;
-    Ok(vendors::adapter(vendor)
-        .place_order(&account, request)
-        .await?)
+/// The first of the candidate's phone numbers that reads as a valid number, in E.164
+/// (`+14165550104`); a number without `+` is read in the tenant's region. A phone is
+/// optional to every vendor, so one that cannot be read is left out rather than risking
+/// the order.
+pub fn phone_e164<'a>(
+    phones: impl IntoIterator<Item = &'a str>,
+    region: Option<&str>,
+) -> Option<String> {
+    let region = region
+        .and_then(|r| {
+            r.to_ascii_uppercase()
+                .parse::<phonenumber::country::Id>()
+                .ok()
+        })
+        .unwrap_or(phonenumber::country::Id::US);
+    phones.into_iter().find_map(|raw| {
+        let number = phonenumber::parse(Some(region), raw).ok()?;
+        if !phonenumber::is_valid(&number) {
+            return None;
+        }
+        Some(number.format().mode(phonenumber::Mode::E164).to_string())
+    })
 }
 
-/// Stores the vendor's order id and first status. If another invocation recorded the same
-/// order meanwhile (the idempotency key gave it the same vendor order), theirs stands.
-async fn record_placed(app: &App, order: Order, placed: &PlacedOrder) -> Result<Order, AppError> {
-    let adapter = vendors::adapter(order.vendor);
-    let mut current = order;
-    for _ in 0..3 {
-        if current.vendor_order_id.is_some() {
-            return Ok(current);
+/// Stores the vendor's order id and first status. If another attempt recorded the order
+/// meanwhile, theirs stands.
+async fn record_placed(
+    worker: &Worker<'_>,
+    description: &'static VendorDescription,
+    order_id: &OrderId,
+    placed: &PlacedOrder,
+) -> Result<Order, AppError> {
+    let status = placed
+        .status
+        .as_deref()
+        .and_then(|word| description.status(word))
+        .or_else(|| description.status(description.first_status));
+    Ok(modify_order(worker.orders, order_id, |next| {
+        if next.vendor_order_id.is_some() {
+            return false;
         }
-        let mut next = current.clone().next_version();
         next.vendor_order_id = Some(placed.vendor_order_id.clone());
         next.phase = OrderPhase::Open;
-        if let Some(info) = adapter.status_info(&placed.status) {
-            next.advance(
-                &placed.status,
-                info.rank,
-                info.terminal,
-                placed.results.clone(),
-            );
+        next.vendor_updated_at = Some(crate::clock::now_millis());
+        if let Some(status) = status {
+            next.advance(status, placed.results.clone());
         }
-        match app.store.update_order(&next).await {
-            Ok(()) => return Ok(next),
-            Err(StoreError::Conflict) => {
-                current = app
-                    .store
-                    .get_order(&next.order_id)
-                    .await?
-                    .ok_or(AppError::NotFound("order"))?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(StoreError::Conflict.into())
+        true
+    })
+    .await?
+    .ok_or(AppError::NotFound("order"))?
+    .into_order())
 }
 
-/// Closes the intent with the reason; the recruiter reads it in a Lever note (written by
-/// the sync, so a Lever outage only delays it).
+/// Closes the intent with the reason; the recruiter reads it in a Lever note.
 async fn not_ordered(
-    app: &App,
-    tenant: &Tenant,
-    lever: &LeverClient,
+    worker: &Worker<'_>,
+    request: &Request<'_>,
     order: Order,
     problem: &str,
+    reason: &'static str,
 ) -> Result<Outcome, AppError> {
-    let outcome = close(app, order, problem).await?;
-    lever_sync::sync_or_keep(app, tenant, lever, &outcome.order().order_id, None).await?;
-    Ok(outcome)
+    tracing::info!(
+        reason,
+        "order not placed; the reason is on the order and in a Lever note"
+    );
+    metrics::not_ordered(reason);
+    let note = request.description.not_ordered_note(problem);
+    let closed = modify_order(worker.orders, &order.order_id, |next| {
+        next.close(problem, "not-ordered", note.clone());
+        true
+    })
+    .await?
+    .ok_or(AppError::NotFound("order"))?
+    .into_order();
+    lever_sync::sync(worker, request.lever, &closed.order_id, None).await?;
+    Ok(Outcome::NotOrdered(closed))
 }
 
 /// The package for this vendor: from a tag on the opportunity or its posting, else the
 /// tenant's default. `Err` is the problem to show the recruiter.
 fn choose_package(
-    tenant: &Tenant,
-    vendor: VendorId,
+    request: &Request<'_>,
     opportunity: &Opportunity,
     posting_tags: &[String],
 ) -> Result<Option<Package>, String> {
-    if !vendors::adapter(vendor).needs_package() {
+    let description = request.description;
+    if description.package == PackageRule::None {
         return Ok(None);
     }
-    let settings = tenant
+    let settings = request
+        .tenant
         .config
-        .vendors
-        .get(&vendor)
-        .map(|v| v.package.clone())
+        .integration(description.id)
+        .map(|i| i.package.clone())
         .unwrap_or_default();
     if let Some(prefix) = &settings.tag_prefix {
         let tags = opportunity.tags.iter().chain(posting_tags);
@@ -312,12 +479,30 @@ fn choose_package(
     })
 }
 
-async fn close(app: &App, order: Order, problem: &str) -> Result<Outcome, AppError> {
-    tracing::info!(tenant = %order.tenant_id, vendor = %order.vendor, order = %order.order_id,
-        "order not placed; the reason is on the order and in a Lever note");
-    let mut closed = order.next_version();
-    closed.phase = OrderPhase::Closed;
-    closed.problem = Some(problem.to_owned());
-    app.store.update_order(&closed).await?;
-    Ok(Outcome::NotOrdered(closed))
+#[cfg(test)]
+mod tests {
+    use super::phone_e164;
+
+    #[test]
+    fn phones_are_sent_in_e164_or_not_at_all() {
+        for (typed, expected) in [
+            ("+1 416 555 0104", Some("+14165550104")),
+            ("(416) 555-0104", Some("+14165550104")),
+            ("416.555.0104", Some("+14165550104")),
+            ("+44 20 7946 0018", Some("+442079460018")),
+            ("call me", None),
+            ("555", None),
+        ] {
+            assert_eq!(phone_e164([typed], None).as_deref(), expected, "{typed}");
+        }
+        assert_eq!(
+            phone_e164(["020 7946 0018"], Some("gb")).as_deref(),
+            Some("+442079460018")
+        );
+        assert_eq!(
+            phone_e164(["nope", "+1 416 555 0104"], None).as_deref(),
+            Some("+14165550104"),
+            "the first number that reads"
+        );
+    }
 }

@@ -1,18 +1,22 @@
-//! A vendor's status callback: authenticate, dedupe, confirm, apply forward-only, show in
-//! Lever.
+//! A vendor's status callback at intake: authenticate, dedupe, apply the status to the
+//! order (forward only) and queue its write-back to Lever. No outbound call: a vendor whose
+//! callbacks are unsigned (Sterling) only hints, and the worker re-reads the order from the
+//! vendor's API before anything is applied.
 
-use super::{
-    check_with_fresh_secrets, lever_sync, load_tenant, once_per_delivery, Ack, AckStatus, OrderRef,
-    Tenant,
-};
-use crate::app::App;
+use super::{lever_sync, Ack, AckStatus, Intake, OrderRef};
 use crate::callback_auth::{self, CallbackAuthError};
+use crate::clock::now_millis;
+use crate::directory::Tenant;
 use crate::error::AppError;
-use crate::model::{Order, VendorId};
-use crate::store::StoreError;
-use crate::vendors::{self, CallbackAuth, StatusInfo, StatusUpdate};
+use crate::ids::TenantId;
+use crate::order::Order;
+use crate::store::{modify_order, Modified, OrderStore};
+use crate::telemetry::metrics;
+use crate::vendors::{CallbackAuth, StatusUpdate, Vendor, VendorDescription, VendorId};
+use crate::work::Work;
 use http::HeaderMap;
 use sha2::Digest;
+use tracing::instrument;
 
 /// A callback as it arrived.
 pub struct Callback<'a> {
@@ -23,45 +27,100 @@ pub struct Callback<'a> {
 }
 
 /// Handles one callback posted to `/callbacks/{vendor}/{tenant}`.
+#[instrument(skip_all, fields(tenant = %tenant_id, %vendor, order))]
 pub async fn handle(
-    app: &App,
+    intake: &Intake<'_>,
     vendor: VendorId,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     callback: &Callback<'_>,
 ) -> Result<Ack, AppError> {
-    let tenant = load_tenant(app, tenant_id).await?;
-    let delivery_id = authenticate(app, &tenant, vendor, callback).await?;
-    let adapter = vendors::adapter(vendor);
-    let update = adapter
-        .parse_callback(callback.body)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    status_info(vendor, &update.status)?;
-
-    let key = format!("callback:{vendor}:{tenant_id}:{delivery_id}");
-    once_per_delivery(app, &key, confirm_and_apply(app, &tenant, vendor, update)).await
+    let known = intake
+        .vendors
+        .get(vendor)
+        .ok_or(AppError::NotFound("vendor"))?;
+    let tenant = intake.tenants.tenant(tenant_id).await?;
+    let outcome = accept(intake, known, &tenant, callback).await;
+    metrics::callback(
+        vendor,
+        match &outcome {
+            Ok(ack) => ack_outcome(ack),
+            Err(error) => error.code(),
+        },
+    );
+    outcome
 }
 
-fn status_info(vendor: VendorId, status: &str) -> Result<StatusInfo, AppError> {
-    vendors::adapter(vendor)
-        .status_info(status)
-        .ok_or_else(|| AppError::Unprocessable(format!("`{status}` is not a {vendor} status")))
+fn ack_outcome(ack: &Ack) -> &'static str {
+    match ack.status {
+        AckStatus::Applied => "applied",
+        AckStatus::Duplicate => "duplicate",
+        AckStatus::Queued => "queued",
+        _ => "unchanged",
+    }
+}
+
+async fn accept(
+    intake: &Intake<'_>,
+    known: &Vendor,
+    tenant: &Tenant,
+    callback: &Callback<'_>,
+) -> Result<Ack, AppError> {
+    let description = known.description;
+    let delivery_id = authenticate(intake, tenant, description, callback).await?;
+    let update = known
+        .api
+        .parse_callback(callback.body)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let order = find_order(intake.orders, tenant, description.id, &update).await?;
+    tracing::Span::current().record("order", tracing::field::display(&order.order_id));
+    let key = format!("callback:{}:{}:{delivery_id}", description.id, tenant.id());
+    match description.callback_auth {
+        CallbackAuth::UrlSecret => {
+            let work = Work::ReadVendorOrder {
+                tenant: tenant.id().clone(),
+                vendor: description.id,
+                vendor_order_id: update.vendor_order_id,
+            };
+            intake
+                .once_per_delivery(&key, async {
+                    intake.queue.send(&work).await?;
+                    Ok(Ack::new(AckStatus::Queued))
+                })
+                .await
+        }
+        CallbackAuth::StandardWebhooks => {
+            // A status the vendor never uses is refused before anything is claimed.
+            status_of(description, &update)?;
+            intake
+                .once_per_delivery(&key, apply(intake, description, &order, update))
+                .await
+        }
+    }
 }
 
 /// Checks the callback came from the tenant's vendor account and returns the id that
 /// identifies this delivery (the `webhook-id`, or for unsigned callbacks a digest of the
-/// body, so the same post twice is recognised).
+/// body, so the same post twice is recognised). A secret that cannot be used is a
+/// configuration error naming its field, never a weak key in use.
 async fn authenticate(
-    app: &App,
+    intake: &Intake<'_>,
     tenant: &Tenant,
-    vendor: VendorId,
+    description: &VendorDescription,
     callback: &Callback<'_>,
 ) -> Result<String, AppError> {
+    let vendor = description.id;
     let check = |secrets: &crate::secrets::TenantSecrets| {
+        let field = format!("vendors.{vendor}.callback_secret");
         let secret = secrets
             .vendor(vendor)
             .and_then(|v| v.callback_secret.as_ref())
-            .ok_or_else(|| AppError::Misconfigured(format!("no callback secret for {vendor}")))?;
-        match vendors::adapter(vendor).callback_auth() {
+            .ok_or_else(|| AppError::Misconfigured(format!("{field}: not set")))?;
+        if let Some(problem) =
+            callback_auth::check_rotating(description.callback_auth, &field, secret).pop()
+        {
+            return Err(AppError::Misconfigured(problem));
+        }
+        match description.callback_auth {
             CallbackAuth::StandardWebhooks => {
                 callback_auth::verify(secret, callback.headers, callback.body)
                     .map_err(AppError::from)
@@ -75,103 +134,104 @@ async fn authenticate(
             }
         }
     };
-    check_with_fresh_secrets(app, tenant, check).await
+    intake.check_with_fresh_secrets(tenant, check).await
 }
 
-/// Asks the adapter what to apply (vendors with unsigned callbacks re-read the order from
-/// their API), then applies it.
-async fn confirm_and_apply(
-    app: &App,
-    tenant: &Tenant,
-    vendor: VendorId,
+/// The status an update names, or 422 for a word the vendor does not use.
+pub(crate) fn status_of(
+    description: &'static VendorDescription,
+    update: &StatusUpdate,
+) -> Result<&'static crate::vendors::Status, AppError> {
+    description.status(&update.status).ok_or_else(|| {
+        AppError::Unprocessable(format!(
+            "`{}` is not a {} status",
+            update.status, description.id
+        ))
+    })
+}
+
+/// Applies the update forward-only and queues what Lever should now show (also catching
+/// up a write-back that failed before, on a repeated callback).
+async fn apply(
+    intake: &Intake<'_>,
+    description: &'static VendorDescription,
+    order: &Order,
     update: StatusUpdate,
 ) -> Result<Ack, AppError> {
-    let order = find_order(app, tenant, vendor, &update).await?;
-    let account = tenant.vendor_account(app, vendor)?;
-    let confirmed = vendors::adapter(vendor).confirm(&account, update).await?;
-    if confirmed.vendor_order_id != order.vendor_order_id.clone().unwrap_or_default() {
-        return Err(AppError::Unprocessable(
-            "the vendor's API describes another order".into(),
-        ));
+    let modified = apply_update(intake.orders, description, order, update).await?;
+    let order = modified.order();
+    if lever_sync::has_pending(description, order) {
+        intake
+            .queue
+            .send(&Work::SyncLever {
+                tenant: order.tenant_id.clone(),
+                order: order.order_id.clone(),
+            })
+            .await?;
     }
-    let info = status_info(vendor, &confirmed.status)?;
-    apply(app, tenant, vendor, order, &confirmed, info).await
+    let mut ack = Ack::new(match modified {
+        Modified::Changed(_) => AckStatus::Applied,
+        Modified::Unchanged(_) => AckStatus::Unchanged,
+    });
+    ack.orders.push(OrderRef::from(modified.order()));
+    Ok(ack)
 }
 
-async fn apply(
-    app: &App,
-    tenant: &Tenant,
-    vendor: VendorId,
-    mut order: Order,
-    update: &StatusUpdate,
-    info: StatusInfo,
-) -> Result<Ack, AppError> {
-    let mut changed = false;
-    for _ in 0..3 {
-        let mut next = order.clone().next_version();
-        if !next.advance_or_replace(
-            &update.status,
-            info.rank,
-            info.terminal,
-            info.replaceable,
-            update.results.clone(),
-        ) {
-            tracing::info!(tenant = tenant.id(), %vendor, order = %order.order_id,
-                "status is a repeat or older than the order's; nothing changes");
-            break;
+/// Moves `order` to what `update` says if that is a step forward (with optimistic
+/// retries); records when the vendor last spoke either way.
+pub(crate) async fn apply_update(
+    orders: &dyn OrderStore,
+    description: &'static VendorDescription,
+    order: &Order,
+    update: StatusUpdate,
+) -> Result<Modified, AppError> {
+    let status = status_of(description, &update)?;
+    let modified = modify_order(orders, &order.order_id, |next| {
+        let advanced = next.advance(status, update.results.clone());
+        next.vendor_updated_at = Some(now_millis());
+        advanced
+    })
+    .await?
+    .ok_or(AppError::NotFound("order"))?;
+    match &modified {
+        Modified::Changed(next) => {
+            tracing::info!(rank = status.rank, status = %status.word, order = %next.order_id,
+                "vendor status applied");
         }
-        match app.store.update_order(&next).await {
-            Ok(()) => {
-                tracing::info!(tenant = tenant.id(), %vendor, order = %next.order_id,
-                    rank = info.rank, "vendor status applied");
-                order = next;
-                changed = true;
-                break;
-            }
-            Err(StoreError::Conflict) => {
-                order = find_order(app, tenant, vendor, update).await?;
-            }
-            Err(e) => return Err(e.into()),
+        Modified::Unchanged(_) => {
+            tracing::info!("status is a repeat or older than the order's; nothing changes");
         }
     }
-    // Also catches up a Lever write that failed before (e.g. on a repeated callback).
-    if !lever_sync::pending_writes(&order).is_empty() {
-        let lever = app.lever_client(&tenant.config, &tenant.secrets).await?;
-        lever_sync::sync_or_keep(app, tenant, &lever, &order.order_id, None).await?;
-    }
-    let mut ack = Ack::new(if changed {
-        AckStatus::Applied
-    } else {
-        AckStatus::Unchanged
-    });
-    ack.orders.push(OrderRef::from(&order));
-    Ok(ack)
+    Ok(modified)
 }
 
 /// The order the callback names, if this tenant has it; another tenant's order is
 /// indistinguishable from none. The index on the vendor's order id is eventually
-/// consistent, so a callback arriving right after the order falls back to the client
-/// reference (our order id, a strongly consistent read), if the vendor echoes it and it
-/// names the same vendor order.
-async fn find_order(
-    app: &App,
+/// consistent, so a callback right after the order falls back to the client reference (our
+/// order id, a strongly consistent read), if the vendor echoes it and it names the same
+/// vendor order.
+pub(crate) async fn find_order(
+    orders: &dyn OrderStore,
     tenant: &Tenant,
     vendor: VendorId,
     update: &StatusUpdate,
 ) -> Result<Order, AppError> {
-    let mut found = app
-        .store
+    let mut found = orders
         .find_by_vendor_order(vendor, &update.vendor_order_id)
         .await?;
     if found.is_none() {
-        if let Some(order_id) = &update.client_reference {
-            found = app.store.get_order(order_id).await?.filter(|order| {
+        if let Some(order_id) = update
+            .client_reference
+            .as_deref()
+            .and_then(|r| crate::ids::OrderId::parse(r).ok())
+        {
+            found = orders.get_order(&order_id).await?.filter(|order| {
                 order.vendor == vendor
                     && order.vendor_order_id.as_deref() == Some(update.vendor_order_id.as_str())
             });
         }
     }
     found
-        .filter(|order| order.tenant_id == tenant.id())
+        .filter(|order| order.tenant_id == *tenant.id())
         .ok_or(AppError::NotFound("order"))
 }

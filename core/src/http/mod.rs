@@ -1,90 +1,118 @@
-//! API Gateway in, JSON out. Every function's `main` hands its request to one of these
-//! handlers, and the local server does the same, so both run identical code. This is the
-//! one place where errors become HTTP statuses.
+//! API Gateway in, JSON out. Every HTTP function's `main` hands its request to [`handle`]
+//! with its [`Route`], and the local server does the same, so both run identical code.
+//! Errors become statuses through [`AppError`]'s own mapping.
 
 use crate::app::App;
-use crate::callback_auth::CallbackAuthError;
 use crate::error::AppError;
 use crate::flows::{lever_webhook, oauth, vendor_callback, Ack};
-use crate::lever::webhook::{SignatureError, WebhookKind};
-use crate::lever::LeverError;
-use crate::model::{is_valid_tenant_id, VendorId};
-use crate::secrets::SecretsError;
-use crate::store::StoreError;
-use crate::vendors::VendorError;
+use crate::ids::TenantId;
+use crate::lever::webhook::WebhookKind;
+use crate::telemetry::metrics;
+use crate::vendors::VendorId;
 use http::{header, HeaderMap, Method, StatusCode};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
-use tracing::Instrument;
 
-/// `POST /lever/{tenant}/candidate-stage-change` (and the other Lever webhook routes).
-pub async fn lever_webhook(app: &App, kind: WebhookKind, request: Request) -> Response<Body> {
-    let result = match accept(app, &request) {
-        Ok(accepted) => {
-            let base = public_base_url(app, request.headers());
-            let span = tracing::info_span!(
-                "lever_webhook",
-                tenant = accepted.tenant,
-                event = kind.event_name()
-            );
-            lever_webhook::handle(app, kind, accepted.tenant, accepted.body, &base)
-                .instrument(span)
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    respond(result)
+/// The HTTP routes, one per function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /lever/{tenant}/{kind}`.
+    LeverWebhook(WebhookKind),
+    /// `POST /callbacks/{vendor}/{tenant}` (and `…/{secret}` for unsigned callbacks).
+    VendorCallback(VendorId),
+    /// `GET /lever/oauth/callback`.
+    LeverOAuthCallback,
 }
 
-/// `POST /callbacks/{vendor}/{tenant}`, and `POST /callbacks/{vendor}/{tenant}/{secret}`
-/// for vendors whose callbacks are unsigned.
-pub async fn vendor_callback(app: &App, vendor: VendorId, request: Request) -> Response<Body> {
-    let result = match accept(app, &request) {
-        Ok(accepted) => {
-            let span = tracing::info_span!("vendor_callback", tenant = accepted.tenant, %vendor);
-            let callback = vendor_callback::Callback {
-                headers: request.headers(),
-                body: accepted.body,
-                url_secret: request
-                    .path_parameters_ref()
-                    .and_then(|params| params.first("secret")),
+/// Answers one request on `route`.
+pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body> {
+    match route {
+        Route::LeverWebhook(kind) => {
+            metrics::webhook_received(kind.event_name());
+            let result = match accept(app, &request) {
+                Ok(accepted) => {
+                    let base = public_base_url(app, &request);
+                    lever_webhook::handle(
+                        &app.intake(),
+                        kind,
+                        &accepted.tenant,
+                        accepted.body,
+                        &base,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
             };
-            vendor_callback::handle(app, vendor, accepted.tenant, &callback)
-                .instrument(span)
-                .await
+            if let Err(error) = &result {
+                metrics::webhook_rejected(error.code());
+            }
+            respond(result)
         }
-        Err(e) => Err(e),
-    };
-    respond(result)
+        Route::VendorCallback(vendor) => {
+            let result = match accept(app, &request) {
+                Ok(accepted) => {
+                    let callback = vendor_callback::Callback {
+                        headers: request.headers(),
+                        body: accepted.body,
+                        url_secret: request
+                            .path_parameters_ref()
+                            .and_then(|params| params.first("secret")),
+                    };
+                    vendor_callback::handle(&app.intake(), vendor, &accepted.tenant, &callback)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            respond(result)
+        }
+        Route::LeverOAuthCallback => lever_oauth_callback(app, request).await,
+    }
 }
 
-/// `GET /lever/oauth/callback`: where Lever sends the tenant's Super Admin back after they
-/// accept (or decline) the app. A person reads the answer, so it is a small HTML page.
-pub async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body> {
+/// Lever's OAuth redirect, where the tenant's Super Admin lands after accepting (or
+/// declining) the app. A person reads the answer, so it is a small HTML page.
+async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body> {
     if request.method() != Method::GET {
         return respond(Err(AppError::MethodNotAllowed));
     }
     let query = request.query_string_parameters();
-    let result = oauth::complete(
-        app,
-        query.first("code"),
-        query.first("state"),
-        query.first("error"),
-    )
-    .await;
+    let redirect = oauth::Redirect {
+        code: query.first("code"),
+        state: query.first("state"),
+        error: query.first("error"),
+    };
+    let result = match app.oauth_app().await {
+        Ok(oauth_app) => {
+            oauth::complete(
+                app.store().as_ref(),
+                app.store().as_ref(),
+                app.secrets(),
+                &oauth_app,
+                app.http(),
+                &app.settings.retry,
+                redirect,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
     let (status, title, message) = match result {
-        Ok(tenant) => (
+        Ok(connected) => (
             StatusCode::OK,
             "Lever connected",
-            format!("Lever is connected for tenant {tenant}. You can close this window."),
+            format!(
+                "Lever is connected for tenant {}. You can close this window.",
+                connected.tenant
+            ),
         ),
         Err(error) => {
-            let (status, code) = classify(&error);
-            tracing::warn!(status = status.as_u16(), code, error = %error, "OAuth callback refused");
+            tracing::warn!(status = error.status().as_u16(), code = error.code(), %error,
+                "OAuth callback refused");
             (
-                status,
+                error.status(),
                 "Lever not connected",
-                public_message(&error, status),
+                error.public_message(),
             )
         }
     };
@@ -103,21 +131,23 @@ pub async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body>
 }
 
 fn escape_html(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '&' => "&amp;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            other => other.to_string(),
-        })
-        .collect()
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '&' => escaped.push_str("&amp;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
 }
 
 /// What every POST route checks before any flow runs.
 struct Accepted<'a> {
-    tenant: &'a str,
+    tenant: TenantId,
     body: &'a [u8],
 }
 
@@ -137,9 +167,8 @@ fn accept<'a>(app: &App, request: &'a Request) -> Result<Accepted<'a>, AppError>
         .path_parameters_ref()
         .and_then(|params| params.first("tenant"))
         .ok_or_else(|| AppError::BadRequest("the URL names no tenant".into()))?;
-    if !is_valid_tenant_id(tenant) {
-        return Err(AppError::NotFound("tenant"));
-    }
+    // An id no tenant can have is no tenant.
+    let tenant = TenantId::parse(tenant).map_err(|_| AppError::NotFound("tenant"))?;
     Ok(Accepted { tenant, body })
 }
 
@@ -154,16 +183,23 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Where this deployment is reachable, for the callback URLs handed to vendors: the
-/// configured base (a custom domain), else the host the request came to.
-fn public_base_url(app: &App, headers: &HeaderMap) -> String {
+/// configured base (a custom domain), else the domain API Gateway says the request came to
+/// (not a header the sender controls); without API Gateway (the local server), the `Host`.
+fn public_base_url(app: &App, request: &Request) -> String {
     if let Some(base) = &app.settings.public_base_url {
         return base.clone();
     }
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let domain = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.domain_name.clone(),
+        Some(RequestContext::ApiGatewayV1(context)) => context.domain_name.clone(),
+        _ => None,
+    };
+    if let Some(domain) = domain {
+        return format!("https://{domain}");
+    }
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
     let proto = header("x-forwarded-proto").unwrap_or("https");
-    let host = header("x-forwarded-host")
-        .or_else(|| header(header::HOST.as_str()))
-        .unwrap_or("localhost");
+    let host = header(header::HOST.as_str()).unwrap_or("localhost");
     format!("{proto}://{host}")
 }
 
@@ -181,80 +217,18 @@ pub fn respond(result: Result<Ack, AppError>) -> Response<Body> {
             json_response(status, &serde_json::to_value(&ack).unwrap_or_default())
         }
         Err(error) => {
-            let (status, code) = classify(&error);
-            let message = public_message(&error, status);
+            let status = error.status();
+            let code = error.code();
             if status.is_server_error() {
-                tracing::error!(status = status.as_u16(), code, error = %error, "request failed");
+                tracing::error!(status = status.as_u16(), code, %error, "request failed");
             } else {
-                tracing::warn!(status = status.as_u16(), code, error = %error, "request refused");
+                tracing::warn!(status = status.as_u16(), code, %error, "request refused");
             }
             json_response(
                 status,
-                &json!({ "error": { "code": code, "message": message } }),
+                &json!({ "error": { "code": code, "message": error.public_message() } }),
             )
         }
-    }
-}
-
-fn classify(error: &AppError) -> (StatusCode, &'static str) {
-    match error {
-        AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-        AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-        AppError::UnsupportedMediaType => {
-            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-        }
-        AppError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-        AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-        AppError::LeverSignature(_)
-        | AppError::CallbackAuth(CallbackAuthError::Mismatch)
-        | AppError::CallbackAuth(CallbackAuthError::Stale)
-        | AppError::CallbackAuth(CallbackAuthError::MissingHeaders) => {
-            (StatusCode::UNAUTHORIZED, "unauthorized")
-        }
-        AppError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
-        AppError::InProgress => (StatusCode::CONFLICT, "in_progress"),
-        AppError::CallbackAuth(CallbackAuthError::NotConfigured) | AppError::Misconfigured(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "tenant_misconfigured")
-        }
-        AppError::Lever(LeverError::Disconnected) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "lever_disconnected")
-        }
-        AppError::Store(StoreError::Unavailable(_))
-        | AppError::Secrets(SecretsError::Unavailable(_))
-        | AppError::Lever(LeverError::Unavailable(_))
-        | AppError::Vendor(VendorError::Unavailable(_)) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-        }
-        AppError::Store(_) | AppError::Secrets(_) | AppError::Lever(_) | AppError::Vendor(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-        }
-    }
-}
-
-/// What the sender is told. Authentication failures say no more than that (no hint which
-/// check failed); server errors stay generic; client errors explain themselves.
-fn public_message(error: &AppError, status: StatusCode) -> String {
-    match error {
-        AppError::LeverSignature(SignatureError::Stale | SignatureError::Future) => {
-            "triggeredAt is outside the accepted window".into()
-        }
-        AppError::LeverSignature(_) | AppError::CallbackAuth(_)
-            if status == StatusCode::UNAUTHORIZED =>
-        {
-            "authentication failed".into()
-        }
-        _ if status.is_server_error() => match status {
-            StatusCode::SERVICE_UNAVAILABLE => "temporarily unavailable; retry later".into(),
-            _ if matches!(
-                error,
-                AppError::Misconfigured(_) | AppError::CallbackAuth(_)
-            ) =>
-            {
-                "this tenant is not fully configured".into()
-            }
-            _ => "internal error".into(),
-        },
-        other => other.to_string(),
     }
 }
 

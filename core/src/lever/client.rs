@@ -1,8 +1,11 @@
-//! Lever API client (lever-api.md §3–4). Every call goes through [`send_with_retry`];
-//! ids (from webhooks, so untrusted) only ever enter the URL as single encoded path segments.
+//! [`LeverApi`] over HTTP (`docs/lever.md`). Every call goes through [`Outbound::send`]:
+//! paced by the credential's budget, retried within the invocation's deadline, a note POST
+//! never re-sent blindly. Ids only ever enter the URL as single encoded path segments.
 
-use super::model::{NewNote, Opportunity, Posting, Stage};
-use crate::retry::{send_with_retry, RetryPolicy, SendError};
+use super::api::{LeverApi, LeverError};
+use super::model::{NewNote, Note, Opportunity, Posting, Stage, Webhook};
+use crate::ids::OpportunityId;
+use crate::retry::{Outbound, Resend, SendError};
 use async_trait::async_trait;
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
@@ -10,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Bounds `list_stages`, so a server that always says `hasNext` cannot loop us forever.
+/// Bounds list calls, so a server that always says `hasNext` cannot loop us forever.
 const MAX_PAGES: usize = 50;
 /// Longest part of Lever's error message kept in [`LeverError::Rejected`].
 const MAX_MESSAGE_CHARS: usize = 200;
@@ -19,13 +22,11 @@ const MAX_MESSAGE_CHARS: usize = 200;
 pub enum LeverAuth {
     /// Basic auth, the key as user name and an empty password.
     ApiKey(SecretString),
-    /// A fixed OAuth access token.
-    Bearer(SecretString),
-    /// OAuth access tokens that renew themselves (see [`super::oauth::TenantTokens`]).
+    /// OAuth access tokens that renew themselves (see [`super::oauth::IntegrationTokens`]).
     OAuth(Arc<dyn AccessTokens>),
 }
 
-/// Where an authorized-app tenant's access token comes from.
+/// Where an authorized-app integration's access token comes from.
 #[async_trait]
 pub trait AccessTokens: Send + Sync {
     /// A token to use now, refreshed first if it is about to expire.
@@ -40,54 +41,11 @@ enum Credential<'a> {
     Bearer(SecretString),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum LeverError {
-    /// 401/403: credentials rejected or revoked. Not retried.
-    #[error("Lever rejected the credentials (HTTP {status})")]
-    Unauthorized { status: u16 },
-    /// Also returned, without a request, for an id no Lever object can have ("", "..").
-    #[error("Lever has no {what}")]
-    NotFound { what: String },
-    /// Any other 4xx: our request is wrong; retrying will not help.
-    #[error("Lever refused the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
-    /// 429/5xx/timeouts still failing after the retry bound.
-    #[error("Lever unavailable: {0}")]
-    Unavailable(String),
-    /// The tenant's authorized app was revoked in Lever (or its refresh token expired):
-    /// nothing works until the tenant is reconnected, so nothing retries.
-    #[error("the tenant's Lever connection was revoked; reconnect it")]
-    Disconnected,
-    #[error("unexpected response from Lever: {0}")]
-    Decode(String),
-    /// An unusable base URL or credential (e.g. a token that is no valid header value).
-    #[error("Lever client misconfigured: {0}")]
-    Misconfigured(String),
-}
-
-#[derive(Clone)]
 pub struct LeverClient {
     http: reqwest::Client,
     base_url: String,
     auth: LeverAuth,
-    retry: RetryPolicy,
-}
-
-/// A webhook of the Webhooks Subscription API. Its signature token comes back on create.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Webhook {
-    pub id: String,
-    pub event: String,
-    pub url: String,
-    #[serde(default)]
-    pub configuration: WebhookConfiguration,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WebhookConfiguration {
-    #[serde(default)]
-    pub signature_token: Option<SecretString>,
+    outbound: Outbound,
 }
 
 /// Lever's envelope for single objects.
@@ -127,72 +85,31 @@ struct ErrorBody {
 }
 
 impl LeverClient {
-    pub fn new(http: reqwest::Client, base_url: &str, auth: LeverAuth, retry: RetryPolicy) -> Self {
+    pub fn new(http: reqwest::Client, base_url: &str, auth: LeverAuth, outbound: Outbound) -> Self {
         LeverClient {
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             auth,
-            retry,
+            outbound,
         }
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The opportunity with its application expanded, which names the posting.
-    pub async fn get_opportunity(&self, id: &str) -> Result<Opportunity, LeverError> {
-        const WHAT: &str = "opportunity";
-        let mut url = self.url(&["opportunities", segment(WHAT, id)?])?;
-        url.query_pairs_mut().append_pair("expand", "applications");
+    /// `GET` of a single object under `segments`.
+    async fn get<T: DeserializeOwned>(&self, what: &str, url: Url) -> Result<T, LeverError> {
         let response = self
-            .send(WHAT, |auth| self.request(auth, Method::GET, &url))
-            .await?;
-        Ok(decode::<Data<_>>(response).await?.data)
-    }
-
-    pub async fn get_posting(&self, id: &str) -> Result<Posting, LeverError> {
-        const WHAT: &str = "posting";
-        let url = self.url(&["postings", segment(WHAT, id)?])?;
-        let response = self
-            .send(WHAT, |auth| self.request(auth, Method::GET, &url))
-            .await?;
-        Ok(decode::<Data<_>>(response).await?.data)
-    }
-
-    /// All stages.
-    pub async fn list_stages(&self) -> Result<Vec<Stage>, LeverError> {
-        self.list_all("stages").await
-    }
-
-    /// The account's webhooks (Webhooks Subscription API).
-    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>, LeverError> {
-        self.list_all("webhooks").await
-    }
-
-    /// Creates a webhook; Lever answers with its new signature token.
-    pub async fn create_webhook(&self, event: &str, url: &str) -> Result<Webhook, LeverError> {
-        let endpoint = self.url(&["webhooks"])?;
-        let body = serde_json::json!({ "event": event, "url": url });
-        let response = self
-            .send("webhook", |auth| {
-                self.request(auth, Method::POST, &endpoint).json(&body)
+            .send(what, Resend::Safe, |auth| {
+                self.request(auth, Method::GET, &url)
             })
             .await?;
-        Ok(decode::<Data<Webhook>>(response).await?.data)
-    }
-
-    pub async fn delete_webhook(&self, id: &str) -> Result<(), LeverError> {
-        const WHAT: &str = "webhook";
-        let url = self.url(&["webhooks", segment(WHAT, id)?])?;
-        self.send(WHAT, |auth| self.request(auth, Method::DELETE, &url))
-            .await
-            .map(drop)
+        Ok(decode::<Data<T>>(response).await?.data)
     }
 
     /// Every item of a list endpoint, following Lever's `next` offset tokens.
-    async fn list_all<T: DeserializeOwned>(&self, resource: &str) -> Result<Vec<T>, LeverError> {
-        let base = self.url(&[resource])?;
+    async fn list_all<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        base: Url,
+    ) -> Result<Vec<T>, LeverError> {
         let mut items = Vec::new();
         let mut offset: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -205,7 +122,9 @@ impl LeverClient {
                 }
             }
             let response = self
-                .send(resource, |auth| self.request(auth, Method::GET, &url))
+                .send(what, Resend::Safe, |auth| {
+                    self.request(auth, Method::GET, &url)
+                })
                 .await?;
             let page: Page<T> = decode(response).await?;
             items.extend(page.data);
@@ -216,72 +135,23 @@ impl LeverClient {
             }
         }
         Err(LeverError::Decode(format!(
-            "{resource} list longer than {MAX_PAGES} pages"
+            "{what} list longer than {MAX_PAGES} pages"
         )))
-    }
-
-    pub async fn add_tags(&self, opportunity_id: &str, tags: &[String]) -> Result<(), LeverError> {
-        self.change_tags(opportunity_id, "addTags", tags).await
-    }
-
-    pub async fn remove_tags(
-        &self,
-        opportunity_id: &str,
-        tags: &[String],
-    ) -> Result<(), LeverError> {
-        self.change_tags(opportunity_id, "removeTags", tags).await
-    }
-
-    /// Returns the new note's id (needed to update it later).
-    pub async fn add_note(
-        &self,
-        opportunity_id: &str,
-        note: &NewNote,
-    ) -> Result<String, LeverError> {
-        const WHAT: &str = "opportunity";
-        let url = self.url(&["opportunities", segment(WHAT, opportunity_id)?, "notes"])?;
-        let response = self
-            .send(WHAT, |auth| {
-                self.request(auth, Method::POST, &url).json(note)
-            })
-            .await?;
-        Ok(decode::<Data<CreatedNote>>(response).await?.data.note_id)
-    }
-
-    /// Lever only lets the API update notes the API created.
-    pub async fn update_note(
-        &self,
-        opportunity_id: &str,
-        note_id: &str,
-        note: &NewNote,
-    ) -> Result<(), LeverError> {
-        const WHAT: &str = "note";
-        let url = self.url(&[
-            "opportunities",
-            segment("opportunity", opportunity_id)?,
-            "notes",
-            segment(WHAT, note_id)?,
-        ])?;
-        self.send(WHAT, |auth| {
-            self.request(auth, Method::PUT, &url).json(note)
-        })
-        .await
-        .map(drop)
     }
 
     async fn change_tags(
         &self,
-        opportunity_id: &str,
+        opportunity: &OpportunityId,
         action: &str,
         tags: &[String],
     ) -> Result<(), LeverError> {
-        const WHAT: &str = "opportunity";
         // Nothing to change: save a call against Lever's rate limit.
         if tags.is_empty() {
             return Ok(());
         }
-        let url = self.url(&["opportunities", segment(WHAT, opportunity_id)?, action])?;
-        self.send(WHAT, |auth| {
+        let url = self.url(&["opportunities", opportunity.as_str(), action])?;
+        // Adding a present tag or removing an absent one changes nothing: safe to repeat.
+        self.send("opportunity", Resend::Safe, |auth| {
             self.request(auth, Method::POST, &url).json(&Tags { tags })
         })
         .await
@@ -310,33 +180,33 @@ impl LeverClient {
     async fn credential(&self) -> Result<Credential<'_>, LeverError> {
         Ok(match &self.auth {
             LeverAuth::ApiKey(key) => Credential::Basic(key),
-            LeverAuth::Bearer(token) => Credential::Bearer(token.clone()),
             LeverAuth::OAuth(tokens) => Credential::Bearer(tokens.current().await?),
         })
     }
 
-    /// Sends with retries and turns Lever's error statuses into [`LeverError`]s; `what` names
-    /// the object a 404 is about.
+    /// Sends and turns Lever's error statuses into [`LeverError`]s; `what` names the object
+    /// a 404 is about.
     async fn send(
         &self,
         what: &str,
+        resend: Resend,
         request: impl Fn(&Credential<'_>) -> RequestBuilder,
     ) -> Result<Response, LeverError> {
         let mut credential = self.credential().await?;
-        let mut response = self.send_once(&credential, &request).await?;
+        let mut response = self.send_once(&credential, resend, &request).await?;
         // An OAuth token Lever no longer takes (expired early, or refreshed elsewhere) is
         // replaced once; a second 401 is the answer.
         if let (LeverAuth::OAuth(tokens), Credential::Bearer(rejected)) = (&self.auth, &credential)
         {
             if response.status() == StatusCode::UNAUTHORIZED {
                 credential = Credential::Bearer(tokens.after_rejection(rejected).await?);
-                response = self.send_once(&credential, &request).await?;
+                response = self.send_once(&credential, resend, &request).await?;
             }
         }
         let status = response.status();
         match status {
             _ if status.is_success() => Ok(response),
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(LeverError::Unauthorized {
+            StatusCode::UNAUTHORIZED => Err(LeverError::Unauthorized {
                 status: status.as_u16(),
             }),
             StatusCode::NOT_FOUND => Err(LeverError::NotFound {
@@ -356,26 +226,143 @@ impl LeverClient {
             ))),
         }
     }
-}
 
-impl LeverClient {
     async fn send_once(
         &self,
         credential: &Credential<'_>,
+        resend: Resend,
         request: &impl Fn(&Credential<'_>) -> RequestBuilder,
     ) -> Result<Response, LeverError> {
-        send_with_retry(&self.retry, || request(credential))
+        self.outbound
+            .send(resend, || request(credential))
             .await
             .map_err(|e| match e {
                 SendError::Build(e) => LeverError::Misconfigured(e.to_string()),
-                gave_up @ SendError::GaveUp { .. } => LeverError::Unavailable(gave_up.to_string()),
+                ambiguous @ SendError::Ambiguous { .. } => {
+                    LeverError::Ambiguous(ambiguous.to_string())
+                }
+                other => LeverError::Unavailable(other.to_string()),
             })
     }
 }
 
-/// An untrusted id as a path segment. URL handling drops tabs and newlines and resolves
-/// "." and "..", so such ids could address another resource: refuse them (no Lever id
-/// looks like that).
+#[async_trait]
+impl LeverApi for LeverClient {
+    async fn opportunity(&self, id: &OpportunityId) -> Result<Opportunity, LeverError> {
+        let mut url = self.url(&["opportunities", id.as_str()])?;
+        url.query_pairs_mut().append_pair("expand", "applications");
+        self.get("opportunity", url).await
+    }
+
+    async fn posting(&self, id: &str) -> Result<Posting, LeverError> {
+        const WHAT: &str = "posting";
+        let url = self.url(&["postings", segment(WHAT, id)?])?;
+        self.get(WHAT, url).await
+    }
+
+    async fn stages(&self) -> Result<Vec<Stage>, LeverError> {
+        self.list_all("stages", self.url(&["stages"])?).await
+    }
+
+    async fn add_tags(
+        &self,
+        opportunity: &OpportunityId,
+        tags: &[String],
+    ) -> Result<(), LeverError> {
+        self.change_tags(opportunity, "addTags", tags).await
+    }
+
+    async fn remove_tags(
+        &self,
+        opportunity: &OpportunityId,
+        tags: &[String],
+    ) -> Result<(), LeverError> {
+        self.change_tags(opportunity, "removeTags", tags).await
+    }
+
+    async fn notes(&self, opportunity: &OpportunityId) -> Result<Vec<Note>, LeverError> {
+        let url = self.url(&["opportunities", opportunity.as_str(), "notes"])?;
+        self.list_all("opportunity", url).await
+    }
+
+    async fn add_note(
+        &self,
+        opportunity: &OpportunityId,
+        note: &NewNote,
+    ) -> Result<String, LeverError> {
+        let url = self.url(&["opportunities", opportunity.as_str(), "notes"])?;
+        let response = self
+            .send("opportunity", Resend::Never, |auth| {
+                self.request(auth, Method::POST, &url).json(note)
+            })
+            .await?;
+        Ok(decode::<Data<CreatedNote>>(response).await?.data.note_id)
+    }
+
+    async fn update_note(
+        &self,
+        opportunity: &OpportunityId,
+        note_id: &str,
+        note: &NewNote,
+    ) -> Result<(), LeverError> {
+        const WHAT: &str = "note";
+        let url = self.url(&[
+            "opportunities",
+            opportunity.as_str(),
+            "notes",
+            segment(WHAT, note_id)?,
+        ])?;
+        self.send(WHAT, Resend::Safe, |auth| {
+            self.request(auth, Method::PUT, &url).json(note)
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn move_to_stage(
+        &self,
+        opportunity: &OpportunityId,
+        stage_id: &str,
+    ) -> Result<(), LeverError> {
+        let url = self.url(&["opportunities", opportunity.as_str(), "stage"])?;
+        let body = serde_json::json!({ "stage": stage_id });
+        self.send("opportunity", Resend::Safe, |auth| {
+            self.request(auth, Method::PUT, &url).json(&body)
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, LeverError> {
+        self.list_all("webhooks", self.url(&["webhooks"])?).await
+    }
+
+    async fn create_webhook(&self, event: &str, url: &str) -> Result<Webhook, LeverError> {
+        let endpoint = self.url(&["webhooks"])?;
+        let body = serde_json::json!({ "event": event, "url": url });
+        // A repeated create would make a second webhook: never re-sent blindly.
+        let response = self
+            .send("webhook", Resend::Never, |auth| {
+                self.request(auth, Method::POST, &endpoint).json(&body)
+            })
+            .await?;
+        Ok(decode::<Data<Webhook>>(response).await?.data)
+    }
+
+    async fn delete_webhook(&self, id: &str) -> Result<(), LeverError> {
+        const WHAT: &str = "webhook";
+        let url = self.url(&["webhooks", segment(WHAT, id)?])?;
+        self.send(WHAT, Resend::Safe, |auth| {
+            self.request(auth, Method::DELETE, &url)
+        })
+        .await
+        .map(drop)
+    }
+}
+
+/// An id from Lever's own answers (a posting, a note, a webhook) as a path segment. URL
+/// handling drops tabs and newlines and resolves "." and "..", so such ids could address
+/// another resource: refuse them (no Lever id looks like that).
 fn segment<'a>(what: &str, id: &'a str) -> Result<&'a str, LeverError> {
     if id.is_empty() || matches!(id, "." | "..") || id.chars().any(char::is_control) {
         return Err(LeverError::NotFound {

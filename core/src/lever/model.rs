@@ -1,5 +1,5 @@
-//! The parts of Lever's API objects this product reads (lever-api.md §4). Unknown fields
-//! are ignored; missing optional ones default, so a sparse object still parses.
+//! The parts of Lever's API objects this product reads and writes (`docs/lever.md`). Unknown
+//! fields are ignored; missing optional ones default, so a sparse object still parses.
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,9 @@ pub struct Opportunity {
     /// Stage UID.
     #[serde(default)]
     pub stage: Option<String>,
+    /// Every move between stages, oldest first.
+    #[serde(default)]
+    pub stage_changes: Vec<StageChangeRecord>,
     #[serde(default)]
     pub location: Option<String>,
     /// With `expand=applications`: the application objects (at most one), which name the
@@ -38,12 +41,25 @@ impl Opportunity {
         self.emails.iter().map(|e| e.trim()).find(|e| !e.is_empty())
     }
 
-    pub fn primary_phone(&self) -> Option<&str> {
+    /// Phone numbers as the recruiter typed them, first first.
+    pub fn phones(&self) -> impl Iterator<Item = &str> {
         self.phones
             .iter()
             .filter_map(|p| p.value.as_deref())
             .map(str::trim)
-            .find(|p| !p.is_empty())
+            .filter(|p| !p.is_empty())
+    }
+
+    /// Whether the opportunity entered stage `to_stage_id` within `tolerance_ms` of
+    /// `at` (ms), or is in it now: what a signed stage change claims, confirmed.
+    pub fn entered_stage(&self, to_stage_id: &str, at: i64, tolerance_ms: i64) -> bool {
+        self.stage.as_deref() == Some(to_stage_id)
+            || self.stage_changes.iter().any(|change| {
+                change.to_stage_id == to_stage_id
+                    && change
+                        .updated_at
+                        .is_some_and(|moved| (moved - at).abs() <= tolerance_ms)
+            })
     }
 }
 
@@ -53,6 +69,16 @@ pub struct Phone {
     pub kind: Option<String>,
     #[serde(default)]
     pub value: Option<String>,
+}
+
+/// One entry of an opportunity's `stageChanges`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageChangeRecord {
+    pub to_stage_id: String,
+    /// When the move happened, ms since the epoch.
+    #[serde(default)]
+    pub updated_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -89,10 +115,93 @@ pub struct Stage {
     pub text: String,
 }
 
-/// `POST /opportunities/:id/notes` body.
+/// `POST /opportunities/:id/notes` (and `PUT …/notes/:note`) body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NewNote {
     pub value: String,
     #[serde(default)]
     pub secret: bool,
+    /// Lever tells the opportunity's followers about the note.
+    #[serde(default)]
+    pub notify_followers: bool,
+}
+
+/// A note as `GET /opportunities/:id/notes` lists it: the text is in the `value` of its
+/// field of type `note`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Note {
+    pub id: String,
+    #[serde(default)]
+    pub fields: Vec<NoteField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NoteField {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+}
+
+impl Note {
+    /// The note's text.
+    pub fn text(&self) -> Option<&str> {
+        self.fields
+            .iter()
+            .filter(|f| f.kind.as_deref() == Some("note"))
+            .find_map(|f| f.value.as_ref().and_then(|v| v.as_str()))
+    }
+}
+
+/// A webhook of Lever's Webhooks Subscription API. Its signature token comes back on create.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Webhook {
+    pub id: String,
+    pub event: String,
+    pub url: String,
+    #[serde(default)]
+    pub configuration: WebhookConfiguration,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookConfiguration {
+    #[serde(default)]
+    pub signature_token: Option<secrecy::SecretString>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_change_is_confirmed_by_the_record_or_the_current_stage() {
+        let opportunity: Opportunity = serde_json::from_str(
+            r#"{"id":"o","stage":"offer","stageChanges":[
+                {"toStageId":"screen","toStageIndex":1,"updatedAt":1000,"userId":"u"},
+                {"toStageId":"refcheck","toStageIndex":2,"updatedAt":50000,"userId":"u"},
+                {"toStageId":"offer","toStageIndex":3,"updatedAt":90000,"userId":"u"}]}"#,
+        )
+        .unwrap();
+        assert!(opportunity.entered_stage("refcheck", 52_000, 5_000));
+        assert!(
+            !opportunity.entered_stage("refcheck", 70_000, 5_000),
+            "another time"
+        );
+        assert!(
+            opportunity.entered_stage("offer", 0, 5_000),
+            "the current stage"
+        );
+        assert!(!opportunity.entered_stage("hired", 50_000, 5_000));
+    }
+
+    #[test]
+    fn a_listed_note_reads_its_text_from_the_note_field() {
+        let note: Note = serde_json::from_str(
+            r#"{"id":"n1","text":"Note","fields":[{"type":"note","text":"Comment","value":"hello"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(note.text(), Some("hello"));
+    }
 }

@@ -1,18 +1,21 @@
-//! Lever OAuth for tenants connected as an authorized app (lever-api.md §3): the authorize
-//! link, the code exchange, and access tokens that refresh themselves.
+//! Lever OAuth for integrations connected as an authorized app (`docs/lever.md`): the
+//! authorize link, the code exchange, and access tokens that refresh themselves.
 //!
 //! Refresh tokens rotate on every refresh, so two Lambdas refreshing at once would leave
-//! one of them holding a dead token. One invocation per tenant refreshes, under a short
-//! lease in the store; the others wait for the new tokens to appear in the tenant's secret.
-//! A refresh Lever refuses (`invalid_grant`: the app was revoked in Lever's 'Authorized
-//! Apps', or the refresh token expired) disconnects the tenant until it is reconnected.
+//! one of them holding a dead token. One invocation per credential refreshes, under a lease
+//! in the store that outlives the longest refresh call; the others wait for the new tokens
+//! to appear in the tenant's secret. A refresh is never re-sent after a timeout (it may have
+//! rotated the token): the waiting and the re-read settle it. Lever refusing the refresh
+//! token (`invalid_grant`) means the authorization was revoked, unless another invocation
+//! refreshed meanwhile, which a re-read of the secret tells apart.
 
-use super::client::{AccessTokens, LeverError};
-use crate::model::{now_millis, Disconnected, EpochMillis};
-use crate::retry::{send_with_retry, RetryPolicy};
+use super::api::LeverError;
+use super::client::AccessTokens;
+use crate::clock::{millis, now_millis, Deadline, EpochMillis};
+use crate::retry::{Outbound, Resend, RetryPolicy};
 use crate::secrets::cache::CachedSecrets;
-use crate::secrets::OAuthTokens;
-use crate::store::Store;
+use crate::secrets::{CredentialPath, OAuthTokens};
+use crate::store::ClaimStore;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -34,11 +37,25 @@ pub const SCOPES: [&str; 8] = [
 
 /// A token is renewed this long before it expires, so no call starts with a dying one.
 const EXPIRY_MARGIN_MS: EpochMillis = 60_000;
-/// How long one refresh may hold the lease.
-const LEASE_MS: EpochMillis = 30_000;
-/// How long a waiting invocation polls for another's refresh.
+/// How a waiting invocation polls for another's refresh.
 const WAIT_STEP: Duration = Duration::from_millis(200);
-const WAIT_STEPS: u32 = 75;
+
+/// The token endpoint's calls: a 429 or 503 is retried, nothing else.
+fn token_policy(retry: &RetryPolicy) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 2,
+        ..retry.clone()
+    }
+}
+
+/// Longer than the longest refresh call can take (every attempt at its timeout, and the
+/// waits between them), so the lease never lapses while its holder may still be refreshing.
+fn lease_duration(policy: &RetryPolicy) -> Duration {
+    let attempts = policy.max_attempts;
+    policy.timeout * attempts
+        + policy.max_retry_after.max(policy.max_delay) * attempts
+        + Duration::from_secs(10)
+}
 
 /// This deployment's Lever OAuth app: a deployment-wide secret document.
 #[derive(Debug, Clone, Deserialize)]
@@ -121,7 +138,7 @@ impl OAuthApp {
     ) -> Result<OAuthTokens, OAuthError> {
         self.token_request(
             http,
-            retry,
+            &token_policy(retry),
             &[
                 ("grant_type", "authorization_code"),
                 ("code", code),
@@ -139,7 +156,7 @@ impl OAuthApp {
     ) -> Result<OAuthTokens, OAuthError> {
         self.token_request(
             http,
-            retry,
+            &token_policy(retry),
             &[
                 ("grant_type", "refresh_token"),
                 ("refresh_token", refresh_token.expose_secret()),
@@ -157,7 +174,14 @@ impl OAuthApp {
         let mut form = grant.to_vec();
         form.push(("client_id", &self.client_id));
         form.push(("client_secret", self.client_secret.expose_secret()));
-        let response = send_with_retry(retry, || http.post(&self.token_url).form(&form))
+        // Codes are single use and refresh tokens rotate: never re-sent after a timeout.
+        let outbound = Outbound::new(
+            "lever",
+            retry.clone(),
+            Deadline::after(lease_duration(retry)),
+        );
+        let response = outbound
+            .send(Resend::Never, || http.post(&self.token_url).form(&form))
             .await
             .map_err(|e| OAuthError::Unavailable(e.to_string()))?;
         let status = response.status();
@@ -187,35 +211,45 @@ impl OAuthApp {
     }
 }
 
-/// A tenant's access token for the Lever client: current until it nears expiry, then
-/// refreshed by exactly one invocation.
-pub struct TenantTokens {
-    tenant_id: String,
+/// One integration's access token for the Lever client: current until it nears expiry,
+/// then refreshed by exactly one invocation per credential.
+pub struct IntegrationTokens {
+    tenant: String,
+    path: CredentialPath,
     app: Arc<OAuthApp>,
-    store: Arc<dyn Store>,
+    claims: Arc<dyn ClaimStore>,
     secrets: Arc<CachedSecrets>,
     http: reqwest::Client,
     retry: RetryPolicy,
     current: Mutex<OAuthTokens>,
 }
 
-impl TenantTokens {
+/// What a refresh needs besides the tokens: the deployment's app, the store for the lease,
+/// the secrets to write back to, the HTTP client and the retry policy.
+pub struct TokenRefresh {
+    pub app: Arc<OAuthApp>,
+    pub claims: Arc<dyn ClaimStore>,
+    pub secrets: Arc<CachedSecrets>,
+    pub http: reqwest::Client,
+    pub retry: RetryPolicy,
+}
+
+impl IntegrationTokens {
+    /// The tokens stored at `path` in `tenant`'s secret.
     pub fn new(
-        tenant_id: &str,
+        tenant: &str,
+        path: CredentialPath,
         tokens: OAuthTokens,
-        app: Arc<OAuthApp>,
-        store: Arc<dyn Store>,
-        secrets: Arc<CachedSecrets>,
-        http: reqwest::Client,
-        retry: RetryPolicy,
+        refresh: TokenRefresh,
     ) -> Self {
-        TenantTokens {
-            tenant_id: tenant_id.to_owned(),
-            app,
-            store,
-            secrets,
-            http,
-            retry,
+        IntegrationTokens {
+            tenant: tenant.to_owned(),
+            path,
+            app: refresh.app,
+            claims: refresh.claims,
+            secrets: refresh.secrets,
+            http: refresh.http,
+            retry: refresh.retry,
             current: Mutex::new(tokens),
         }
     }
@@ -236,24 +270,25 @@ impl TenantTokens {
     /// Replaces `stale`: adopts tokens another invocation stored meanwhile, else refreshes
     /// under the lease, else waits for the lease holder's tokens.
     async fn replace(&self, stale: &SecretString) -> Result<SecretString, LeverError> {
-        let lease = format!("lever-token-refresh:{}", self.tenant_id);
+        let lease_key = format!("lever-token-refresh:{}:{}", self.tenant, self.path.name());
         let holder = uuid::Uuid::new_v4().to_string();
-        for _ in 0..WAIT_STEPS {
+        let lease = lease_duration(&token_policy(&self.retry));
+        let waited_out = now_millis() + millis(lease) + millis(WAIT_STEP);
+        while now_millis() < waited_out {
             let stored = self.stored_tokens().await?;
-            let replaced = stored.access_token.expose_secret() != stale.expose_secret();
-            if replaced && stored.expires_at - EXPIRY_MARGIN_MS > now_millis() {
-                return Ok(self.adopt(stored));
+            if let Some(fresh) = fresher(&stored, stale) {
+                return Ok(self.adopt(fresh));
             }
             let now = now_millis();
             let claimed = self
-                .store
-                .claim(&lease, &holder, now, now + LEASE_MS)
+                .claims
+                .claim(&lease_key, &holder, now, now + millis(lease))
                 .await
                 .map_err(|e| LeverError::Unavailable(e.to_string()))?;
             if claimed {
-                let refreshed = self.refresh(&stored).await;
+                let refreshed = self.refresh(&stored, stale).await;
                 // Free the lease whatever happened; the next waiter re-reads the secret.
-                let _ = self.store.take(&lease, now_millis()).await;
+                let _ = self.claims.take(&lease_key, now_millis()).await;
                 return refreshed.map(|tokens| self.adopt(tokens));
             }
             tokio::time::sleep(WAIT_STEP).await;
@@ -267,13 +302,20 @@ impl TenantTokens {
         let secrets = self
             .secrets
             .source()
-            .load(&self.tenant_id)
+            .load(&self.tenant)
             .await
             .map_err(|e| LeverError::Unavailable(e.to_string()))?;
-        secrets.lever.oauth.ok_or(LeverError::Disconnected)
+        secrets
+            .credential_at(self.path)
+            .and_then(|credential| credential.oauth.clone())
+            .ok_or(LeverError::Disconnected)
     }
 
-    async fn refresh(&self, stored: &OAuthTokens) -> Result<OAuthTokens, LeverError> {
+    async fn refresh(
+        &self,
+        stored: &OAuthTokens,
+        stale: &SecretString,
+    ) -> Result<OAuthTokens, LeverError> {
         let tokens = match self
             .app
             .refresh(&self.http, &self.retry, &stored.refresh_token)
@@ -281,46 +323,38 @@ impl TenantTokens {
         {
             Ok(tokens) => tokens,
             Err(OAuthError::InvalidGrant) => {
-                self.disconnect().await;
+                // Another invocation may have refreshed (rotating the refresh token) between
+                // our read and our request: its tokens are then in the secret.
+                if let Some(fresh) = fresher(&self.stored_tokens().await?, stale) {
+                    return Ok(fresh);
+                }
+                tracing::error!(tenant = %self.tenant, credential = %self.path.name(),
+                    "Lever refused the refresh token: the authorization was revoked or expired");
                 return Err(LeverError::Disconnected);
             }
             Err(e) => return Err(LeverError::Unavailable(e.to_string())),
         };
+        let mut keys = self.path.keys();
+        keys.push("oauth");
         self.secrets
             .source()
-            .store_lever_tokens(&self.tenant_id, &tokens)
+            .set_field(&self.tenant, &keys, tokens.to_document())
             .await
             .map_err(|e| LeverError::Unavailable(e.to_string()))?;
-        self.secrets.invalidate(&self.tenant_id);
-        tracing::info!(tenant = %self.tenant_id, "Lever access token refreshed");
+        self.secrets.invalidate(&self.tenant);
+        tracing::info!(tenant = %self.tenant, credential = %self.path.name(), "Lever access token refreshed");
         Ok(tokens)
-    }
-
-    /// Marks the tenant disconnected, so nothing retries against a revoked app.
-    async fn disconnect(&self) {
-        tracing::error!(tenant = %self.tenant_id,
-            "Lever refused the refresh token (app revoked in Lever or token expired): \
-             tenant disconnected until it is reconnected");
-        match self.store.get_tenant(&self.tenant_id).await {
-            Ok(Some(mut tenant)) => {
-                tenant.lever_disconnected = Some(Disconnected {
-                    reason: "Lever refused the refresh token; reconnect the app".into(),
-                    at: now_millis(),
-                });
-                if let Err(error) = self.store.put_tenant(&tenant).await {
-                    tracing::error!(tenant = %self.tenant_id, %error, "could not record the disconnection");
-                }
-            }
-            Ok(None) => {}
-            Err(error) => {
-                tracing::error!(tenant = %self.tenant_id, %error, "could not record the disconnection")
-            }
-        }
     }
 }
 
+/// The stored tokens, if they are not `stale` and not about to expire.
+fn fresher(stored: &OAuthTokens, stale: &SecretString) -> Option<OAuthTokens> {
+    let replaced = stored.access_token.expose_secret() != stale.expose_secret();
+    (replaced && stored.expires_at - EXPIRY_MARGIN_MS > now_millis()).then(|| stored.clone())
+}
+
 #[async_trait]
-impl AccessTokens for TenantTokens {
+impl AccessTokens for IntegrationTokens {
     async fn current(&self) -> Result<SecretString, LeverError> {
         let held = self.held();
         if held.expires_at - EXPIRY_MARGIN_MS > now_millis() {

@@ -1,27 +1,38 @@
 //! Lever webhook deliveries: the envelope, the per-event data, and the signature check
-//! (lever-api.md §1–2). Lever signs `token + triggeredAt` in the body, not the raw body.
+//! (`docs/lever.md`). Lever signs `token + triggeredAt` in the body, not the raw body, so
+//! `data` is not signed: what it says is confirmed through Lever's API before it is acted on.
 
+use crate::ids::{InvalidId, OpportunityId};
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::time::Duration;
 
-/// The webhook types this product subscribes to; each has its own signature token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The webhook types this product subscribes to; each has its own signature token and its
+/// own function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WebhookKind {
     CandidateStageChange,
     ApplicationCreated,
+    CandidateArchiveChange,
+    CandidateDeleted,
+    CandidateHired,
 }
 
 impl WebhookKind {
+    pub const ALL: [WebhookKind; 5] = [
+        WebhookKind::CandidateStageChange,
+        WebhookKind::ApplicationCreated,
+        WebhookKind::CandidateArchiveChange,
+        WebhookKind::CandidateDeleted,
+        WebhookKind::CandidateHired,
+    ];
+
     pub fn from_event_name(event: &str) -> Option<Self> {
-        [
-            WebhookKind::CandidateStageChange,
-            WebhookKind::ApplicationCreated,
-        ]
-        .into_iter()
-        .find(|kind| kind.event_name() == event)
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.event_name() == event)
     }
 
     /// The last segment of this webhook's route, `/lever/{tenant}/{path}`.
@@ -29,14 +40,20 @@ impl WebhookKind {
         match self {
             WebhookKind::CandidateStageChange => "candidate-stage-change",
             WebhookKind::ApplicationCreated => "application-created",
+            WebhookKind::CandidateArchiveChange => "candidate-archive-change",
+            WebhookKind::CandidateDeleted => "candidate-deleted",
+            WebhookKind::CandidateHired => "candidate-hired",
         }
     }
 
-    /// The `event` value Lever sends for this webhook.
+    /// The `event` value Lever sends for this webhook, and its name in the Webhooks API.
     pub fn event_name(self) -> &'static str {
         match self {
             WebhookKind::CandidateStageChange => "candidateStageChange",
             WebhookKind::ApplicationCreated => "applicationCreated",
+            WebhookKind::CandidateArchiveChange => "candidateArchiveChange",
+            WebhookKind::CandidateDeleted => "candidateDeleted",
+            WebhookKind::CandidateHired => "candidateHired",
         }
     }
 }
@@ -72,38 +89,90 @@ impl Delivery {
             _ => false,
         }
     }
+}
 
-    /// Decodes `data` as the payload of a specific event type.
-    pub fn data_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        T::deserialize(&self.data)
+/// What a delivery says happened, by webhook type, with its ids parsed. Unsigned (see the
+/// module docs): the worker confirms it through Lever's API before acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    StageChange {
+        opportunity: OpportunityId,
+        to_stage_id: String,
+    },
+    ApplicationCreated {
+        opportunity: OpportunityId,
+        application_id: Option<String>,
+    },
+    /// Archived (`archived`), or restored from the archive.
+    ArchiveChange {
+        opportunity: OpportunityId,
+        archived: bool,
+    },
+    Deleted {
+        opportunity: OpportunityId,
+    },
+    Hired {
+        opportunity: OpportunityId,
+    },
+}
+
+/// Why a delivery's `data` cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("malformed data: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Id(#[from] InvalidId),
+}
+
+impl Event {
+    /// Reads a delivery's `data` as the payload of `kind`'s event (field names as Lever
+    /// sends them: `opportunityId`, `toStageId`, `applicationId`, `toArchived`).
+    pub fn parse(kind: WebhookKind, data: &serde_json::Value) -> Result<Self, DataError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Data {
+            opportunity_id: String,
+            #[serde(default)]
+            to_stage_id: Option<String>,
+            #[serde(default)]
+            application_id: Option<String>,
+            #[serde(default)]
+            to_archived: Option<serde_json::Value>,
+        }
+        let data = Data::deserialize(data)?;
+        let opportunity = OpportunityId::parse(data.opportunity_id)?;
+        Ok(match kind {
+            WebhookKind::CandidateStageChange => Event::StageChange {
+                opportunity,
+                to_stage_id: data
+                    .to_stage_id
+                    .ok_or_else(|| serde::de::Error::missing_field("toStageId"))
+                    .map_err(DataError::Json)?,
+            },
+            WebhookKind::ApplicationCreated => Event::ApplicationCreated {
+                opportunity,
+                application_id: data.application_id,
+            },
+            WebhookKind::CandidateArchiveChange => Event::ArchiveChange {
+                opportunity,
+                archived: data.to_archived.is_some_and(|value| !value.is_null()),
+            },
+            WebhookKind::CandidateDeleted => Event::Deleted { opportunity },
+            WebhookKind::CandidateHired => Event::Hired { opportunity },
+        })
     }
-}
 
-/// `data` of a Candidate Stage Change delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StageChange {
-    pub opportunity_id: String,
-    #[serde(default)]
-    pub candidate_id: Option<String>,
-    #[serde(default)]
-    pub contact_id: Option<String>,
-    pub to_stage_id: String,
-    #[serde(default)]
-    pub from_stage_id: Option<String>,
-}
-
-/// `data` of an Application Created delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApplicationCreated {
-    pub opportunity_id: String,
-    #[serde(default)]
-    pub application_id: Option<String>,
-    #[serde(default)]
-    pub contact_id: Option<String>,
-    #[serde(default)]
-    pub posting_id: Option<String>,
+    pub fn opportunity(&self) -> &OpportunityId {
+        match self {
+            Event::StageChange { opportunity, .. }
+            | Event::ApplicationCreated { opportunity, .. }
+            | Event::ArchiveChange { opportunity, .. }
+            | Event::Deleted { opportunity }
+            | Event::Hired { opportunity } => opportunity,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -304,7 +373,7 @@ mod tests {
 
     #[test]
     fn published_example_payload_parses_once_its_json_is_fixed() {
-        // lever-api.md's example with its two JSON typos corrected.
+        // Lever's published example with its two JSON typos corrected.
         let body = br#"{
           "triggeredAt": 1431454330072,
           "event": "candidateStageChange",
@@ -320,13 +389,41 @@ mod tests {
         }"#;
         let d = Delivery::parse(body).unwrap();
         assert!(!d.is_test());
-        let data: StageChange = d.data_as().unwrap();
-        assert_eq!(data.opportunity_id, "3410c8b9-5c31-4bab-b7e9-9f710206d647");
-        assert_eq!(data.to_stage_id, "7c2690d8-6308-4ed9-ae2a-cbfe7db26593");
+        let event = Event::parse(WebhookKind::CandidateStageChange, &d.data).unwrap();
         assert_eq!(
-            data.from_stage_id.as_deref(),
-            Some("992f01a9-ee19-41d2-ae79-1040701b195c")
+            event,
+            Event::StageChange {
+                opportunity: OpportunityId::parse("3410c8b9-5c31-4bab-b7e9-9f710206d647").unwrap(),
+                to_stage_id: "7c2690d8-6308-4ed9-ae2a-cbfe7db26593".into(),
+            }
         );
+    }
+
+    #[test]
+    fn each_event_reads_its_data() {
+        let archived = serde_json::json!({"opportunityId": "o1", "toArchived": {"archivedAt": 1, "reason": "r"}, "fromArchived": null});
+        assert_eq!(
+            Event::parse(WebhookKind::CandidateArchiveChange, &archived).unwrap(),
+            Event::ArchiveChange {
+                opportunity: OpportunityId::parse("o1").unwrap(),
+                archived: true
+            }
+        );
+        let restored = serde_json::json!({"opportunityId": "o1", "toArchived": null});
+        assert!(matches!(
+            Event::parse(WebhookKind::CandidateArchiveChange, &restored).unwrap(),
+            Event::ArchiveChange {
+                archived: false,
+                ..
+            }
+        ));
+        let no_stage = serde_json::json!({"opportunityId": "o1"});
+        assert!(Event::parse(WebhookKind::CandidateStageChange, &no_stage).is_err());
+        let bad_id = serde_json::json!({"opportunityId": "../x", "toStageId": "s"});
+        assert!(Event::parse(WebhookKind::CandidateStageChange, &bad_id).is_err());
+        for kind in WebhookKind::ALL {
+            assert_eq!(WebhookKind::from_event_name(kind.event_name()), Some(kind));
+        }
     }
 
     #[test]

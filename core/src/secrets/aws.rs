@@ -1,7 +1,7 @@
 //! Tenant secrets from AWS Secrets Manager: one secret per tenant, named `{prefix}{tenant}`.
 
 use super::{describe_json_error, with_field, SecretsError, SecretsSource, TenantSecrets};
-use crate::model::is_valid_tenant_id;
+use crate::ids::TenantId;
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use aws_sdk_secretsmanager::Client;
@@ -25,7 +25,7 @@ impl SecretsManagerSource {
 impl SecretsSource for SecretsManagerSource {
     async fn load(&self, tenant_id: &str) -> Result<TenantSecrets, SecretsError> {
         // The tenant comes from a public URL: an id no tenant can have is not worth a call.
-        if !is_valid_tenant_id(tenant_id) {
+        if TenantId::parse(tenant_id).is_err() {
             return Err(SecretsError::NotFound(tenant_id.to_owned()));
         }
         let json = self

@@ -7,8 +7,9 @@
 pub mod aws;
 pub mod cache;
 pub mod file;
+pub mod memory;
 
-use crate::model::VendorId;
+use crate::vendors::VendorId;
 use async_trait::async_trait;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -66,7 +67,7 @@ pub struct OAuthTokens {
     pub access_token: SecretString,
     pub refresh_token: SecretString,
     /// When the access token expires, ms since the epoch.
-    pub expires_at: crate::model::EpochMillis,
+    pub expires_at: crate::clock::EpochMillis,
 }
 
 impl OAuthTokens {
@@ -120,13 +121,13 @@ pub struct RotatingSecret {
     /// When set, the previous value is accepted only until then (ms since the epoch): the
     /// grace period after a regeneration.
     #[serde(default)]
-    pub previous_expires_at: Option<crate::model::EpochMillis>,
+    pub previous_expires_at: Option<crate::clock::EpochMillis>,
 }
 
 impl RotatingSecret {
     /// Current first, then previous while its grace period lasts.
     pub fn candidates(&self) -> impl Iterator<Item = &SecretString> {
-        let now = crate::model::now_millis();
+        let now = crate::clock::now_millis();
         let previous_valid = self.previous_expires_at.is_none_or(|until| now < until);
         std::iter::once(&self.current).chain(self.previous.iter().filter(move |_| previous_valid))
     }
@@ -142,35 +143,58 @@ impl RotatingSecret {
     }
 }
 
-/// How this product authenticates to a tenant's Lever account.
+/// How this product authenticates to a tenant's Lever account for one integration (or, at
+/// the top of the document, for every integration without its own).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct LeverCredentials {
-    /// Basic auth `KEY:` (Sterling and Xref connect this way).
+    /// Basic auth `KEY:`: the key Lever generates with an integration's toggle (Xref,
+    /// Sterling).
     #[serde(default)]
     pub api_key: Option<SecretString>,
-    /// OAuth tokens of an authorized app (Justifacts, HRLogics and ESR connect this way);
-    /// written by the OAuth callback and each refresh.
+    /// OAuth tokens of an authorized app (Justifacts, HRLogics, ESR); written by the OAuth
+    /// callback and each refresh.
     #[serde(default)]
     pub oauth: Option<OAuthTokens>,
 }
 
-/// One signature token per Lever webhook type, each rotatable.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WebhookTokens {
-    #[serde(default)]
-    pub candidate_stage_change: Option<RotatingSecret>,
-    #[serde(default)]
-    pub application_created: Option<RotatingSecret>,
+impl LeverCredentials {
+    pub fn is_empty(&self) -> bool {
+        self.api_key.is_none() && self.oauth.is_none()
+    }
+
+    /// What kind of credential this is, for operators: `api key`, `oauth`, or `none`.
+    pub fn kind(&self) -> &'static str {
+        match (&self.oauth, &self.api_key) {
+            (Some(_), _) => "oauth",
+            (None, Some(_)) => "api key",
+            (None, None) => "none",
+        }
+    }
 }
 
-impl WebhookTokens {
-    /// The signature token of one webhook type.
-    pub fn for_kind(&self, kind: crate::lever::webhook::WebhookKind) -> Option<&RotatingSecret> {
-        use crate::lever::webhook::WebhookKind;
-        match kind {
-            WebhookKind::CandidateStageChange => self.candidate_stage_change.as_ref(),
-            WebhookKind::ApplicationCreated => self.application_created.as_ref(),
+/// Where in the tenant's secret document an integration's Lever credential is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialPath {
+    /// `lever`: the tenant-wide credential, used by every integration without its own.
+    Tenant,
+    /// `vendors.<vendor>.lever`: the integration's own.
+    Vendor(VendorId),
+}
+
+impl CredentialPath {
+    /// The object keys leading to the credential, for [`SecretsSource::set_field`].
+    pub fn keys(self) -> Vec<&'static str> {
+        match self {
+            CredentialPath::Tenant => vec!["lever"],
+            CredentialPath::Vendor(vendor) => vec!["vendors", vendor.as_str(), "lever"],
+        }
+    }
+
+    /// A short, stable name for store keys and logs: `tenant`, `vendor:xref`.
+    pub fn name(self) -> String {
+        match self {
+            CredentialPath::Tenant => "tenant".to_owned(),
+            CredentialPath::Vendor(vendor) => format!("vendor:{vendor}"),
         }
     }
 }
@@ -179,6 +203,10 @@ impl WebhookTokens {
 /// and reports a clear error when one is missing.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct VendorSecrets {
+    /// This integration's own Lever credential (Lever gives each integration its own API
+    /// key or authorization); without it, the tenant-wide `lever` one is used.
+    #[serde(default)]
+    pub lever: Option<LeverCredentials>,
     /// Authenticates the vendor's callbacks (Standard Webhooks `whsec_…` secret).
     #[serde(default)]
     pub callback_secret: Option<RotatingSecret>,
@@ -199,18 +227,24 @@ pub struct VendorSecrets {
 ///
 /// ```json
 /// {
-///   "lever": { "api_key": "…" },
 ///   "webhooks": { "candidateStageChange": { "current": "…", "previous": "…" } },
-///   "vendors": { "xref": { "api_key": "…", "callback_secret": { "current": "whsec_…" } } }
+///   "vendors": {
+///     "xref": {
+///       "lever": { "api_key": "<the key of Xref's toggle in Lever>" },
+///       "api_key": "…",
+///       "callback_secret": { "current": "whsec_…" }
+///     }
+///   }
 /// }
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct TenantSecrets {
-    /// Empty for an authorized-app tenant until it is connected by OAuth.
+    /// The tenant-wide Lever credential, for integrations without their own.
     #[serde(default)]
     pub lever: LeverCredentials,
+    /// One signature token per Lever webhook, by its event name (`candidateStageChange`).
     #[serde(default)]
-    pub webhooks: WebhookTokens,
+    pub webhooks: BTreeMap<String, RotatingSecret>,
     #[serde(default)]
     pub vendors: BTreeMap<VendorId, VendorSecrets>,
 }
@@ -222,6 +256,45 @@ impl TenantSecrets {
 
     pub fn vendor(&self, vendor: VendorId) -> Option<&VendorSecrets> {
         self.vendors.get(&vendor)
+    }
+
+    /// The signature token of the Lever webhook for `event` (`candidateStageChange`).
+    pub fn webhook_token(&self, event: &str) -> Option<&RotatingSecret> {
+        self.webhooks.get(event)
+    }
+
+    /// The Lever credential `vendor`'s integration uses, and where it is stored: its own,
+    /// else the tenant-wide one.
+    pub fn lever_credential(
+        &self,
+        vendor: VendorId,
+    ) -> Option<(CredentialPath, &LeverCredentials)> {
+        match self.vendor(vendor).and_then(|v| v.lever.as_ref()) {
+            Some(own) if !own.is_empty() => Some((CredentialPath::Vendor(vendor), own)),
+            _ if !self.lever.is_empty() => Some((CredentialPath::Tenant, &self.lever)),
+            _ => None,
+        }
+    }
+
+    /// The Lever credential stored at `path`, if any.
+    pub fn credential_at(&self, path: CredentialPath) -> Option<&LeverCredentials> {
+        match path {
+            CredentialPath::Tenant => Some(&self.lever),
+            CredentialPath::Vendor(vendor) => self.vendor(vendor)?.lever.as_ref(),
+        }
+    }
+
+    /// Every integration whose Lever credential is the one stored at `path` (revoking it
+    /// disables exactly these).
+    pub fn sharing(
+        &self,
+        path: CredentialPath,
+        vendors: impl IntoIterator<Item = VendorId>,
+    ) -> Vec<VendorId> {
+        vendors
+            .into_iter()
+            .filter(|vendor| self.lever_credential(*vendor).map(|(p, _)| p) == Some(path))
+            .collect()
     }
 }
 

@@ -1,33 +1,40 @@
 //! The DynamoDB store the Lambdas use: one table, every record as one item whose attributes
 //! are the record's fields (through `serde_dynamo`) next to its keys.
 //!
-//! | item            | `pk`                                   | `sk`       | other keys           |
-//! |-----------------|----------------------------------------|------------|----------------------|
-//! | tenant          | `TENANT#<tenant>`                      | `TENANT`   |                      |
-//! | order           | `ORDER#<order id>`                     | `ORDER`    | `gsi1pk`, `gsi1sk`   |
-//! | open-order lock | `OPEN#<tenant>#<vendor>#<opportunity>` | `OPEN`     |                      |
-//! | delivery        | `DELIVERY#<key>`                       | `DELIVERY` | `expires_at` (TTL)   |
-//! | outbox item     | `OUTBOX`                               | `<id>`     |                      |
-//! | claim           | `CLAIM#<key>`                          | `CLAIM`    | `expires_at` (TTL)   |
+//! | item            | `pk`                                   | `sk`          | index keys                 |
+//! |-----------------|----------------------------------------|---------------|----------------------------|
+//! | tenant          | `TENANT`                               | `<tenant>`    |                            |
+//! | webhook health  | `HEALTH`                               | `<tenant>`    |                            |
+//! | order           | `ORDER#<order id>`                     | `ORDER`       | `gsi1…`, `gsi2…`, `gsi3…`  |
+//! | open-order lock | `OPEN#<tenant>#<vendor>#<opportunity>` | `OPEN`        |                            |
+//! | delivery        | `DELIVERY#<key>`                       | `DELIVERY`    | `expires_at` (TTL)         |
+//! | claim           | `CLAIM#<key>`                          | `CLAIM`       | `expires_at` (TTL)         |
+//! | request budget  | `RATE#<key>`                           | `<second>`    | `expires_at` (TTL)         |
 //!
 //! - The lock, holding the open order's `order_id`, makes "one open order per tenant, vendor
 //!   and opportunity" a conditional write: an order is created together with its lock and
 //!   closed together with the lock's removal, each in one transaction.
-//! - The `by-vendor-order` index finds an order from a vendor callback: once the vendor's id
-//!   is known, an order carries `gsi1pk` = `<vendor>#<vendor order id>` and `gsi1sk` =
-//!   `<order id>`. Index reads are eventually consistent; callbacks come well after the
-//!   vendor's id is stored.
-//! - A delivery's `expires_at` is in epoch seconds, as TTL wants. TTL deletes expired items
-//!   lazily, so a claim checks `expires_at` itself.
-//! - The outbox holds only work that failed, so it is small: one partition, read whole and
-//!   sorted by `created_at` (item ids are random, so the sort key cannot order it), and
-//!   every other outbox operation addresses its item by id.
+//! - Indexes (all eventually consistent):
+//!   `by-vendor-order` (`gsi1pk` = `<vendor>#<vendor order id>`) finds an order from a
+//!   vendor callback; `by-opportunity` (`gsi2pk` = `<tenant>#<opportunity>`, `gsi2sk` =
+//!   created) lists an opportunity's orders when Lever archives or deletes it; the sparse
+//!   `open-orders` (`gsi3pk` = `OPEN` on orders not closed, `gsi3sk` = last vendor activity)
+//!   lists the orders whose callbacks stopped.
+//! - Tenants share one partition, so listing them is one query (there are few).
+//! - `expires_at` is in epoch seconds, as TTL wants. TTL deletes expired items lazily, so a
+//!   claim checks `expires_at` itself.
+//! - A request budget is one item per key and second, counted with a conditional `ADD`.
 
+use super::memory::last_activity;
 use super::{
-    ClaimStore, CreateOrder, Delivery, DeliveryStore, OrderStore, OutboxStore, StoreError,
+    ClaimStore, CreateOrder, Delivery, DeliveryStore, OrderStore, RateLimiter, StoreError,
     TenantStore,
 };
-use crate::model::{EpochMillis, Order, OrderPhase, OutboxItem, TenantConfig, VendorId};
+use crate::clock::{millis, EpochMillis};
+use crate::ids::{OpportunityId, OrderId, TenantId};
+use crate::order::{Order, OrderPhase};
+use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
+use crate::vendors::VendorId;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext};
@@ -46,16 +53,35 @@ use std::time::Duration;
 
 const PK: &str = "pk";
 const SK: &str = "sk";
-const GSI_PK: &str = "gsi1pk";
-const GSI_SK: &str = "gsi1sk";
-const VENDOR_ORDER_INDEX: &str = "by-vendor-order";
 const TTL: &str = "expires_at";
-const OUTBOX: &str = "OUTBOX";
 const NEW_ITEM: &str = "attribute_not_exists(pk)";
+const TENANTS: &str = "TENANT";
+/// The indexes: name and key attributes.
+const BY_VENDOR_ORDER: Index = Index {
+    name: "by-vendor-order",
+    pk: "gsi1pk",
+    sk: "gsi1sk",
+};
+const BY_OPPORTUNITY: Index = Index {
+    name: "by-opportunity",
+    pk: "gsi2pk",
+    sk: "gsi2sk",
+};
+const OPEN_ORDERS: Index = Index {
+    name: "open-orders",
+    pk: "gsi3pk",
+    sk: "gsi3sk",
+};
 /// A create that keeps meeting concurrent transactions on its items gives up after this.
 const CREATE_ATTEMPTS: u64 = 5;
 
 type Item = HashMap<String, AttributeValue>;
+
+struct Index {
+    name: &'static str,
+    pk: &'static str,
+    sk: &'static str,
+}
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
@@ -80,36 +106,39 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .key_type(key_type)
             .build()
     };
-    let attributes = [PK, SK, GSI_PK, GSI_SK]
+    let indexes = [BY_VENDOR_ORDER, BY_OPPORTUNITY, OPEN_ORDERS];
+    let attributes = [PK, SK]
+        .into_iter()
+        .chain(indexes.iter().flat_map(|index| [index.pk, index.sk]))
         .map(|name| {
             AttributeDefinition::builder()
                 .attribute_name(name)
                 .attribute_type(ScalarAttributeType::S)
                 .build()
         })
-        .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    let index = GlobalSecondaryIndex::builder()
-        .index_name(VENDOR_ORDER_INDEX)
-        .key_schema(key(GSI_PK, KeyType::Hash)?)
-        .key_schema(key(GSI_SK, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()?;
-    client
+    let mut create = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(attributes))
         .key_schema(key(PK, KeyType::Hash)?)
-        .key_schema(key(SK, KeyType::Range)?)
-        .global_secondary_indexes(index)
-        .send()
-        .await
-        .map_err(store_error)?;
+        .key_schema(key(SK, KeyType::Range)?);
+    for index in indexes {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(index.name)
+                .key_schema(key(index.pk, KeyType::Hash)?)
+                .key_schema(key(index.sk, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()?,
+        );
+    }
+    create.send().await.map_err(store_error)?;
     client
         .wait_until_table_exists()
         .table_name(table)
@@ -134,7 +163,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
 /// What the open-order lock holds.
 #[derive(Serialize, Deserialize)]
 struct OpenOrder {
-    order_id: String,
+    order_id: OrderId,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -145,6 +174,14 @@ struct DeliveryRecord {
     expires_at: i64,
 }
 
+#[derive(Serialize, Deserialize)]
+struct ClaimRecord {
+    value: String,
+    expires_at_ms: EpochMillis,
+    /// Epoch seconds: the table's TTL attribute, so stale claims disappear.
+    expires_at: i64,
+}
+
 fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([
         (PK.to_owned(), AttributeValue::S(pk)),
@@ -152,15 +189,15 @@ fn key(pk: String, sk: impl Into<String>) -> Item {
     ])
 }
 
-fn tenant_key(tenant_id: &str) -> Item {
-    key(format!("TENANT#{tenant_id}"), "TENANT")
+fn tenant_key(tenant: &TenantId) -> Item {
+    key(TENANTS.to_owned(), tenant.as_str())
 }
 
-fn order_key(order_id: &str) -> Item {
-    key(format!("ORDER#{order_id}"), "ORDER")
+fn order_key(order: &OrderId) -> Item {
+    key(format!("ORDER#{order}"), "ORDER")
 }
 
-/// Tenant ids cannot contain `#` and the opportunity id comes last, so the key is unambiguous.
+/// Ids cannot contain `#` (see [`crate::ids`]), so the key is unambiguous.
 fn open_order_key(order: &Order) -> Item {
     let Order {
         tenant_id,
@@ -182,24 +219,30 @@ fn claim_key(claim: &str) -> Item {
     key(format!("CLAIM#{claim}"), "CLAIM")
 }
 
-#[derive(Serialize, Deserialize)]
-struct ClaimRecord {
-    value: String,
-    expires_at_ms: EpochMillis,
-    /// Epoch seconds: the table's TTL attribute, so stale claims disappear.
-    expires_at: i64,
-}
-
-fn outbox_key(id: &str) -> Item {
-    key(OUTBOX.to_owned(), id)
-}
-
 fn vendor_order_key(vendor: VendorId, vendor_order_id: &str) -> AttributeValue {
     AttributeValue::S(format!("{vendor}#{vendor_order_id}"))
 }
 
+fn opportunity_key(tenant: &TenantId, opportunity: &OpportunityId) -> AttributeValue {
+    AttributeValue::S(format!("{tenant}#{opportunity}"))
+}
+
+fn string(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
 fn number(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
+}
+
+/// Epoch seconds for a TTL attribute, rounded up: nothing is forgotten early.
+fn ttl_seconds(at: EpochMillis) -> i64 {
+    at.saturating_add(999).div_euclid(1000)
+}
+
+/// Sorts as a string in time order.
+fn sortable_millis(at: EpochMillis) -> String {
+    format!("{:015}", at.max(0))
 }
 
 /// `record`'s fields as attributes, next to `key`.
@@ -214,20 +257,43 @@ fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The order with the keys of the indexes it belongs in.
 fn order_item(order: &Order) -> Result<Item, StoreError> {
     let mut item = encode(order_key(&order.order_id), order)?;
     if let Some(vendor_order_id) = &order.vendor_order_id {
         item.insert(
-            GSI_PK.to_owned(),
+            BY_VENDOR_ORDER.pk.to_owned(),
             vendor_order_key(order.vendor, vendor_order_id),
         );
-        item.insert(GSI_SK.to_owned(), AttributeValue::S(order.order_id.clone()));
+        item.insert(
+            BY_VENDOR_ORDER.sk.to_owned(),
+            string(order.order_id.as_str()),
+        );
+    }
+    item.insert(
+        BY_OPPORTUNITY.pk.to_owned(),
+        opportunity_key(&order.tenant_id, &order.opportunity_id),
+    );
+    item.insert(
+        BY_OPPORTUNITY.sk.to_owned(),
+        string(format!(
+            "{}#{}",
+            sortable_millis(order.created_at),
+            order.order_id
+        )),
+    );
+    if order.phase != OrderPhase::Closed {
+        item.insert(OPEN_ORDERS.pk.to_owned(), string("OPEN"));
+        item.insert(
+            OPEN_ORDERS.sk.to_owned(),
+            string(format!(
+                "{}#{}",
+                sortable_millis(last_activity(order)),
+                order.order_id
+            )),
+        );
     }
     Ok(item)
-}
-
-fn millis(d: Duration) -> EpochMillis {
-    EpochMillis::try_from(d.as_millis()).unwrap_or(EpochMillis::MAX)
 }
 
 fn unavailable(err: &dyn std::error::Error) -> StoreError {
@@ -323,17 +389,104 @@ impl DynamoStore {
             .set_item(Some(item))
             .condition_expression(condition)
     }
+
+    /// Every item of a query, through its pages.
+    async fn query_all<T: DeserializeOwned>(
+        &self,
+        index: Option<&Index>,
+        key_condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+        limit: Option<usize>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(key_condition)
+            .set_index_name(index.map(|i| i.name.to_owned()));
+        for (name, value) in values {
+            query = query.expression_attribute_values(name, value);
+        }
+        let mut items = Vec::new();
+        let mut pages = query.into_paginator().items().send();
+        while let Some(item) = pages.try_next().await.map_err(store_error)? {
+            items.push(decode(item)?);
+            if limit.is_some_and(|limit| items.len() >= limit) {
+                break;
+            }
+        }
+        Ok(items)
+    }
 }
 
 #[async_trait]
 impl TenantStore for DynamoStore {
-    async fn get_tenant(&self, tenant_id: &str) -> Result<Option<TenantConfig>, StoreError> {
-        self.get(tenant_key(tenant_id)).await
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantConfig>, StoreError> {
+        self.get(tenant_key(tenant)).await
     }
 
     async fn put_tenant(&self, tenant: &TenantConfig) -> Result<(), StoreError> {
         self.put(encode(tenant_key(&tenant.tenant_id), tenant)?)
             .await
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<TenantConfig>, StoreError> {
+        self.query_all(
+            None,
+            "pk = :tenants",
+            vec![(":tenants", string(TENANTS))],
+            None,
+        )
+        .await
+    }
+
+    async fn set_lever_access(
+        &self,
+        tenant: &TenantId,
+        vendors: &[VendorId],
+        revoked: Option<Revoked>,
+    ) -> Result<(), StoreError> {
+        let value: Option<AttributeValue> = revoked
+            .as_ref()
+            .map(serde_dynamo::to_attribute_value)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for vendor in vendors {
+            let update = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(tenant_key(tenant)))
+                // Only an integration the tenant (still) has.
+                .condition_expression("attribute_exists(#vendors.#vendor)")
+                .expression_attribute_names("#vendors", "vendors")
+                .expression_attribute_names("#vendor", vendor.as_str())
+                .expression_attribute_names("#access", "lever_access_revoked");
+            let update = match &value {
+                Some(value) => update
+                    .update_expression("SET #vendors.#vendor.#access = :revoked")
+                    .expression_attribute_values(":revoked", value.clone()),
+                None => update.update_expression("REMOVE #vendors.#vendor.#access"),
+            };
+            match update.send().await.map_err(store_error) {
+                Ok(_) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn put_webhook_health(
+        &self,
+        tenant: &TenantId,
+        health: &WebhookHealth,
+    ) -> Result<(), StoreError> {
+        self.put(encode(key("HEALTH".to_owned(), tenant.as_str()), health)?)
+            .await
+    }
+
+    async fn webhook_health(&self, tenant: &TenantId) -> Result<Option<WebhookHealth>, StoreError> {
+        self.get(key("HEALTH".to_owned(), tenant.as_str())).await
     }
 }
 
@@ -357,6 +510,11 @@ impl OrderStore for DynamoStore {
                 return Ok(CreateOrder::Created);
             };
             match reasons.as_slice() {
+                [existing, _] if condition_failed(existing) => {
+                    if let Some(existing) = self.get_order(&order.order_id).await? {
+                        return Ok(CreateOrder::Exists(existing));
+                    }
+                }
                 [_, lock] if condition_failed(lock) => {
                     let holder: OpenOrder = decode(lock.item.clone().unwrap_or_default())?;
                     // Closed since the write failed: the opportunity is free again, try anew.
@@ -365,7 +523,6 @@ impl OrderStore for DynamoStore {
                         return Ok(CreateOrder::AlreadyOpen(open));
                     }
                 }
-                [order, _] if condition_failed(order) => return Err(StoreError::Conflict),
                 // A concurrent transaction on the same items: let it settle.
                 _ => tokio::time::sleep(Duration::from_millis(10 * attempt)).await,
             }
@@ -373,8 +530,8 @@ impl OrderStore for DynamoStore {
         Err(StoreError::Conflict)
     }
 
-    async fn get_order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
-        self.get(order_key(order_id)).await
+    async fn get_order(&self, order: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.get(order_key(order)).await
     }
 
     async fn find_by_vendor_order(
@@ -382,22 +539,15 @@ impl OrderStore for DynamoStore {
         vendor: VendorId,
         vendor_order_id: &str,
     ) -> Result<Option<Order>, StoreError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(VENDOR_ORDER_INDEX)
-            .key_condition_expression("gsi1pk = :id")
-            .expression_attribute_values(":id", vendor_order_key(vendor, vendor_order_id))
-            .limit(1)
-            .send()
-            .await
-            .map_err(store_error)?;
-        output
-            .items
-            .and_then(|items| items.into_iter().next())
-            .map(decode)
-            .transpose()
+        let found: Vec<Order> = self
+            .query_all(
+                Some(&BY_VENDOR_ORDER),
+                "gsi1pk = :id",
+                vec![(":id", vendor_order_key(vendor, vendor_order_id))],
+                Some(1),
+            )
+            .await?;
+        Ok(found.into_iter().next())
     }
 
     async fn update_order(&self, order: &Order) -> Result<(), StoreError> {
@@ -411,7 +561,7 @@ impl OrderStore for DynamoStore {
                 .table_name(&self.table)
                 .set_key(Some(open_order_key(order)))
                 .condition_expression("order_id = :order_id")
-                .expression_attribute_values(":order_id", AttributeValue::S(order.order_id.clone()))
+                .expression_attribute_values(":order_id", string(order.order_id.as_str()))
                 .build()?;
             let items = vec![
                 save.clone(),
@@ -432,44 +582,59 @@ impl OrderStore for DynamoStore {
             Txn::Cancelled(_) => Err(StoreError::Conflict),
         }
     }
+
+    async fn orders_for_opportunity(
+        &self,
+        tenant: &TenantId,
+        opportunity: &OpportunityId,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.query_all(
+            Some(&BY_OPPORTUNITY),
+            "gsi2pk = :opportunity",
+            vec![(":opportunity", opportunity_key(tenant, opportunity))],
+            None,
+        )
+        .await
+    }
+
+    async fn quiet_open_orders(
+        &self,
+        quiet_since: EpochMillis,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.query_all(
+            Some(&OPEN_ORDERS),
+            "gsi3pk = :open AND gsi3sk < :quiet",
+            vec![
+                (":open", string("OPEN")),
+                (":quiet", string(sortable_millis(quiet_since))),
+            ],
+            Some(limit),
+        )
+        .await
+    }
 }
 
-#[async_trait]
-impl DeliveryStore for DynamoStore {
-    async fn begin_delivery(
+impl DynamoStore {
+    /// A conditional put of a delivery record; on a failed condition, what holds the key.
+    async fn put_delivery(
         &self,
         key: &str,
-        now: EpochMillis,
-        stale_after: Duration,
-        keep_for: Duration,
+        record: &DeliveryRecord,
+        condition: &str,
+        values: Vec<(&str, AttributeValue)>,
     ) -> Result<Delivery, StoreError> {
-        let expires_ms = now.saturating_add(millis(keep_for));
-        let claim = DeliveryRecord {
-            done: false,
-            claimed_at: now,
-            // Rounded up: a delivery is never forgotten before `keep_for`.
-            expires_at: expires_ms.saturating_add(999).div_euclid(1000),
-        };
-        let result = self
+        let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(encode(delivery_key(key), &claim)?))
-            // Free, expired but not yet deleted by TTL, or an unfinished claim gone stale.
-            .condition_expression(
-                "attribute_not_exists(pk) OR expires_at <= :now \
-                 OR (done = :false AND claimed_at <= :stale_before)",
-            )
-            .expression_attribute_values(":now", number(now.div_euclid(1000)))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(
-                ":stale_before",
-                number(now.saturating_sub(millis(stale_after))),
-            )
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result.map_err(Error::from) {
+            .set_item(Some(encode(delivery_key(key), record)?))
+            .condition_expression(condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (name, value) in values {
+            put = put.expression_attribute_values(name, value);
+        }
+        match put.send().await.map_err(Error::from) {
             Ok(_) => Ok(Delivery::New),
             Err(Error::ConditionalCheckFailedException(e)) => {
                 let held: DeliveryRecord = decode(e.item.unwrap_or_default())?;
@@ -481,6 +646,51 @@ impl DeliveryStore for DynamoStore {
             }
             Err(other) => Err(store_error(other)),
         }
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for DynamoStore {
+    async fn begin_delivery(
+        &self,
+        key: &str,
+        now: EpochMillis,
+        stale_after: Duration,
+        keep_for: Duration,
+    ) -> Result<Delivery, StoreError> {
+        let claim = DeliveryRecord {
+            done: false,
+            claimed_at: now,
+            expires_at: ttl_seconds(now.saturating_add(millis(keep_for))),
+        };
+        // Free, expired but not yet deleted by TTL, or an unfinished claim gone stale.
+        let condition = "attribute_not_exists(pk) OR expires_at <= :now \
+                         OR (done = :false AND claimed_at <= :stale_before)";
+        let values = vec![
+            (":now", number(now.div_euclid(1000))),
+            (":false", AttributeValue::Bool(false)),
+            (
+                ":stale_before",
+                number(now.saturating_sub(millis(stale_after))),
+            ),
+        ];
+        self.put_delivery(key, &claim, condition, values).await
+    }
+
+    async fn record_delivery(
+        &self,
+        key: &str,
+        now: EpochMillis,
+        keep_for: Duration,
+    ) -> Result<Delivery, StoreError> {
+        let record = DeliveryRecord {
+            done: true,
+            claimed_at: now,
+            expires_at: ttl_seconds(now.saturating_add(millis(keep_for))),
+        };
+        let condition = "attribute_not_exists(pk) OR expires_at <= :now";
+        let values = vec![(":now", number(now.div_euclid(1000)))];
+        self.put_delivery(key, &record, condition, values).await
     }
 
     async fn finish_delivery(&self, key: &str) -> Result<(), StoreError> {
@@ -507,49 +717,6 @@ impl DeliveryStore for DynamoStore {
 }
 
 #[async_trait]
-impl OutboxStore for DynamoStore {
-    async fn enqueue(&self, item: &OutboxItem) -> Result<(), StoreError> {
-        self.put(encode(outbox_key(&item.id), item)?).await
-    }
-
-    async fn due(&self, now: EpochMillis, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        let mut items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :outbox")
-            .filter_expression("next_attempt_at <= :now")
-            .expression_attribute_values(":outbox", AttributeValue::S(OUTBOX.to_owned()))
-            .expression_attribute_values(":now", number(now))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(store_error)?
-            .into_iter()
-            .map(decode)
-            .collect::<Result<Vec<OutboxItem>, _>>()?;
-        items.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        items.truncate(limit);
-        Ok(items)
-    }
-
-    async fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        self.due(EpochMillis::MAX, limit).await
-    }
-
-    async fn reschedule(&self, item: &OutboxItem) -> Result<(), StoreError> {
-        self.enqueue(item).await
-    }
-
-    async fn remove(&self, id: &str) -> Result<(), StoreError> {
-        self.delete(outbox_key(id)).await
-    }
-}
-
-#[async_trait]
 impl ClaimStore for DynamoStore {
     async fn claim(
         &self,
@@ -561,7 +728,7 @@ impl ClaimStore for DynamoStore {
         let record = ClaimRecord {
             value: value.to_owned(),
             expires_at_ms: expires_at,
-            expires_at: expires_at.saturating_add(999).div_euclid(1000),
+            expires_at: ttl_seconds(expires_at),
         };
         let result = self
             .client
@@ -601,5 +768,30 @@ impl ClaimStore for DynamoStore {
         };
         let record: ClaimRecord = decode(item)?;
         Ok((record.expires_at_ms > now).then_some(record.value))
+    }
+}
+
+#[async_trait]
+impl RateLimiter for DynamoStore {
+    async fn try_take(&self, key: &str, now: EpochMillis, limit: u32) -> Result<bool, StoreError> {
+        let second = now.div_euclid(1000);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self::key(format!("RATE#{key}"), second.to_string())))
+            .update_expression("ADD taken :one SET expires_at = :expires")
+            .condition_expression("attribute_not_exists(taken) OR taken < :limit")
+            .expression_attribute_values(":one", number(1))
+            .expression_attribute_values(":limit", number(limit))
+            // Kept a minute: only the current second is ever read.
+            .expression_attribute_values(":expires", number(second + 60))
+            .send()
+            .await;
+        match result.map_err(store_error) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -1,13 +1,17 @@
-//! In-memory store for the local server and tests. Same semantics as DynamoDB, including the
-//! conditional writes, under one mutex.
+//! In-memory store for the local server and the fast tests. Same semantics as DynamoDB,
+//! the conditional writes included, under one mutex.
 
 use super::{
-    ClaimStore, CreateOrder, Delivery, DeliveryStore, OrderStore, OutboxStore, StoreError,
+    ClaimStore, CreateOrder, Delivery, DeliveryStore, OrderStore, RateLimiter, StoreError,
     TenantStore,
 };
-use crate::model::{EpochMillis, Order, OrderPhase, OutboxItem, TenantConfig, VendorId};
+use crate::clock::{millis, EpochMillis};
+use crate::ids::{OpportunityId, OrderId, TenantId};
+use crate::order::{Order, OrderPhase};
+use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
+use crate::vendors::VendorId;
 use async_trait::async_trait;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -20,12 +24,14 @@ pub struct MemoryStore {
 struct Inner {
     /// Simulates DynamoDB's eventually consistent index: lookups by vendor order id miss.
     index_lagging: bool,
-    tenants: HashMap<String, TenantConfig>,
-    orders: HashMap<String, Order>,
+    tenants: BTreeMap<TenantId, TenantConfig>,
+    health: HashMap<TenantId, WebhookHealth>,
+    orders: HashMap<OrderId, Order>,
     deliveries: HashMap<String, DeliveryRecord>,
-    outbox: HashMap<String, OutboxItem>,
     /// key → (value, expires_at)
     claims: HashMap<String, (String, EpochMillis)>,
+    /// (key, second) → requests taken
+    rates: HashMap<(String, EpochMillis), u32>,
 }
 
 struct DeliveryRecord {
@@ -40,35 +46,31 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave a half-written record (every write is
-        // one insert), so a poisoned lock is safe to keep using.
+        // Every write is one insert, so a panic while holding the lock cannot leave a
+        // half-written record: a poisoned lock is safe to keep using.
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// While set, [`OrderStore::find_by_vendor_order`] finds nothing, as a DynamoDB GSI
+    /// While set, [`OrderStore::find_by_vendor_order`] finds nothing, as a DynamoDB index
     /// read can right after a write. For tests of the fallbacks.
     pub fn set_index_lagging(&self, lagging: bool) {
         self.lock().index_lagging = lagging;
     }
 
-    /// Every order, for the local server's inspection endpoints and tests.
+    /// Every order, oldest first, for the local server's inspection and tests.
     pub fn orders(&self) -> Vec<Order> {
         let mut orders: Vec<Order> = self.lock().orders.values().cloned().collect();
-        orders.sort_by_key(|o| o.created_at);
+        orders.sort_by(|a, b| (a.created_at, &a.order_id).cmp(&(b.created_at, &b.order_id)));
         orders
     }
 }
 
-fn millis(d: Duration) -> EpochMillis {
-    EpochMillis::try_from(d.as_millis()).unwrap_or(EpochMillis::MAX)
-}
-
 #[async_trait]
 impl TenantStore for MemoryStore {
-    async fn get_tenant(&self, tenant_id: &str) -> Result<Option<TenantConfig>, StoreError> {
-        Ok(self.lock().tenants.get(tenant_id).cloned())
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantConfig>, StoreError> {
+        Ok(self.lock().tenants.get(tenant).cloned())
     }
 
     async fn put_tenant(&self, tenant: &TenantConfig) -> Result<(), StoreError> {
@@ -77,12 +79,50 @@ impl TenantStore for MemoryStore {
             .insert(tenant.tenant_id.clone(), tenant.clone());
         Ok(())
     }
+
+    async fn list_tenants(&self) -> Result<Vec<TenantConfig>, StoreError> {
+        Ok(self.lock().tenants.values().cloned().collect())
+    }
+
+    async fn set_lever_access(
+        &self,
+        tenant: &TenantId,
+        vendors: &[VendorId],
+        revoked: Option<Revoked>,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let Some(config) = inner.tenants.get_mut(tenant) else {
+            return Ok(());
+        };
+        for vendor in vendors {
+            if let Some(integration) = config.vendors.get_mut(vendor) {
+                integration.lever_access_revoked = revoked.clone();
+            }
+        }
+        Ok(())
+    }
+
+    async fn put_webhook_health(
+        &self,
+        tenant: &TenantId,
+        health: &WebhookHealth,
+    ) -> Result<(), StoreError> {
+        self.lock().health.insert(tenant.clone(), health.clone());
+        Ok(())
+    }
+
+    async fn webhook_health(&self, tenant: &TenantId) -> Result<Option<WebhookHealth>, StoreError> {
+        Ok(self.lock().health.get(tenant).cloned())
+    }
 }
 
 #[async_trait]
 impl OrderStore for MemoryStore {
     async fn create_order(&self, order: &Order) -> Result<CreateOrder, StoreError> {
         let mut inner = self.lock();
+        if let Some(existing) = inner.orders.get(&order.order_id) {
+            return Ok(CreateOrder::Exists(existing.clone()));
+        }
         let open = inner.orders.values().find(|o| {
             o.tenant_id == order.tenant_id
                 && o.vendor == order.vendor
@@ -92,15 +132,12 @@ impl OrderStore for MemoryStore {
         if let Some(existing) = open {
             return Ok(CreateOrder::AlreadyOpen(existing.clone()));
         }
-        if inner.orders.contains_key(&order.order_id) {
-            return Err(StoreError::Conflict);
-        }
         inner.orders.insert(order.order_id.clone(), order.clone());
         Ok(CreateOrder::Created)
     }
 
-    async fn get_order(&self, order_id: &str) -> Result<Option<Order>, StoreError> {
-        Ok(self.lock().orders.get(order_id).cloned())
+    async fn get_order(&self, order: &OrderId) -> Result<Option<Order>, StoreError> {
+        Ok(self.lock().orders.get(order).cloned())
     }
 
     async fn find_by_vendor_order(
@@ -129,6 +166,40 @@ impl OrderStore for MemoryStore {
             _ => Err(StoreError::Conflict),
         }
     }
+
+    async fn orders_for_opportunity(
+        &self,
+        tenant: &TenantId,
+        opportunity: &OpportunityId,
+    ) -> Result<Vec<Order>, StoreError> {
+        let mut orders: Vec<Order> = self
+            .orders()
+            .into_iter()
+            .filter(|o| &o.tenant_id == tenant && &o.opportunity_id == opportunity)
+            .collect();
+        orders.sort_by_key(|o| o.created_at);
+        Ok(orders)
+    }
+
+    async fn quiet_open_orders(
+        &self,
+        quiet_since: EpochMillis,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        let mut orders: Vec<Order> = self
+            .orders()
+            .into_iter()
+            .filter(|o| o.phase != OrderPhase::Closed && last_activity(o) < quiet_since)
+            .collect();
+        orders.sort_by_key(last_activity);
+        orders.truncate(limit);
+        Ok(orders)
+    }
+}
+
+/// When the vendor last said something about the order, else when it was created.
+pub(super) fn last_activity(order: &Order) -> EpochMillis {
+    order.vendor_updated_at.unwrap_or(order.created_at)
 }
 
 #[async_trait]
@@ -162,6 +233,33 @@ impl DeliveryStore for MemoryStore {
         Ok(Delivery::New)
     }
 
+    async fn record_delivery(
+        &self,
+        key: &str,
+        now: EpochMillis,
+        keep_for: Duration,
+    ) -> Result<Delivery, StoreError> {
+        let mut inner = self.lock();
+        if let Some(record) = inner.deliveries.get(key) {
+            if record.expires_at > now {
+                return Ok(if record.done {
+                    Delivery::AlreadyDone
+                } else {
+                    Delivery::InProgress
+                });
+            }
+        }
+        inner.deliveries.insert(
+            key.to_owned(),
+            DeliveryRecord {
+                done: true,
+                claimed_at: now,
+                expires_at: now.saturating_add(millis(keep_for)),
+            },
+        );
+        Ok(Delivery::New)
+    }
+
     async fn finish_delivery(&self, key: &str) -> Result<(), StoreError> {
         if let Some(record) = self.lock().deliveries.get_mut(key) {
             record.done = true;
@@ -171,40 +269,6 @@ impl DeliveryStore for MemoryStore {
 
     async fn abandon_delivery(&self, key: &str) -> Result<(), StoreError> {
         self.lock().deliveries.remove(key);
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl OutboxStore for MemoryStore {
-    async fn enqueue(&self, item: &OutboxItem) -> Result<(), StoreError> {
-        self.lock().outbox.insert(item.id.clone(), item.clone());
-        Ok(())
-    }
-
-    async fn due(&self, now: EpochMillis, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        let mut items: Vec<OutboxItem> = self
-            .lock()
-            .outbox
-            .values()
-            .filter(|item| item.next_attempt_at <= now)
-            .cloned()
-            .collect();
-        items.sort_by_key(|item| (item.created_at, item.id.clone()));
-        items.truncate(limit);
-        Ok(items)
-    }
-
-    async fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        self.due(EpochMillis::MAX, limit).await
-    }
-
-    async fn reschedule(&self, item: &OutboxItem) -> Result<(), StoreError> {
-        self.enqueue(item).await
-    }
-
-    async fn remove(&self, id: &str) -> Result<(), StoreError> {
-        self.lock().outbox.remove(id);
         Ok(())
     }
 }
@@ -235,5 +299,20 @@ impl ClaimStore for MemoryStore {
             .remove(key)
             .filter(|(_, until)| *until > now)
             .map(|(value, _)| value))
+    }
+}
+
+#[async_trait]
+impl RateLimiter for MemoryStore {
+    async fn try_take(&self, key: &str, now: EpochMillis, limit: u32) -> Result<bool, StoreError> {
+        let second = now.div_euclid(1000);
+        let mut inner = self.lock();
+        inner.rates.retain(|(_, s), _| *s >= second - 1);
+        let taken = inner.rates.entry((key.to_owned(), second)).or_default();
+        if *taken >= limit {
+            return Ok(false);
+        }
+        *taken += 1;
+        Ok(true)
     }
 }

@@ -1,11 +1,16 @@
-//! Storage behind small traits: tenant configuration, orders, delivery dedupe and the outbox.
-//! [`dynamodb::DynamoStore`] is what the Lambdas use; [`memory::MemoryStore`] backs the local
-//! server and fast tests. Both pass the same suite (`core/tests/store_suite.rs`).
+//! Storage behind narrow traits — tenants, orders, delivery claims, short-lived claims and
+//! request budgets — each flow taking only the ones it uses.
+//! [`dynamodb::DynamoStore`] is what the Lambdas use; [`memory::MemoryStore`] backs the
+//! local server and the fast tests. Both pass the same suite (`core/tests/it/store.rs`).
 
 pub mod dynamodb;
 pub mod memory;
 
-use crate::model::{EpochMillis, Order, OutboxItem, TenantConfig, VendorId};
+use crate::clock::EpochMillis;
+use crate::ids::{OpportunityId, OrderId, TenantId};
+use crate::order::Order;
+use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
+use crate::vendors::VendorId;
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -22,8 +27,26 @@ pub enum StoreError {
 
 #[async_trait]
 pub trait TenantStore: Send + Sync {
-    async fn get_tenant(&self, tenant_id: &str) -> Result<Option<TenantConfig>, StoreError>;
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantConfig>, StoreError>;
     async fn put_tenant(&self, tenant: &TenantConfig) -> Result<(), StoreError>;
+    /// Every tenant, by id (operator listings and scheduled checks).
+    async fn list_tenants(&self) -> Result<Vec<TenantConfig>, StoreError>;
+    /// Records that Lever refused (`Some`) or accepts again (`None`) the credential of
+    /// `vendors`' integrations, leaving everything else of the tenant as it is.
+    async fn set_lever_access(
+        &self,
+        tenant: &TenantId,
+        vendors: &[VendorId],
+        revoked: Option<Revoked>,
+    ) -> Result<(), StoreError>;
+    /// The last webhook check's findings (kept beside the configuration, not in it, so a
+    /// check never overwrites an operator's change).
+    async fn put_webhook_health(
+        &self,
+        tenant: &TenantId,
+        health: &WebhookHealth,
+    ) -> Result<(), StoreError>;
+    async fn webhook_health(&self, tenant: &TenantId) -> Result<Option<WebhookHealth>, StoreError>;
 }
 
 /// What [`OrderStore::create_order`] did.
@@ -32,17 +55,21 @@ pub trait TenantStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateOrder {
     Created,
-    /// An order for this tenant, vendor and opportunity is still open: no second one.
+    /// An order with this very id exists: the event that asks for it was seen before.
+    Exists(Order),
+    /// Another order for this tenant, vendor and opportunity is still open: no second one.
     AlreadyOpen(Order),
 }
 
 #[async_trait]
 pub trait OrderStore: Send + Sync {
-    /// Writes a new order unless one that is not closed exists for the same tenant, vendor
-    /// and opportunity. Atomic: of two concurrent calls exactly one gets `Created`.
+    /// Writes a new order unless its id exists or another order for the same tenant,
+    /// vendor and opportunity is not closed. Atomic: of two concurrent calls exactly one
+    /// gets `Created`.
     async fn create_order(&self, order: &Order) -> Result<CreateOrder, StoreError>;
-    async fn get_order(&self, order_id: &str) -> Result<Option<Order>, StoreError>;
-    /// Finds an order by the vendor's own id (what callbacks carry), through the GSI.
+    async fn get_order(&self, order: &OrderId) -> Result<Option<Order>, StoreError>;
+    /// Finds an order by the vendor's own id (what callbacks carry). Eventually consistent
+    /// in DynamoDB (an index): a just-placed order may not be found yet.
     async fn find_by_vendor_order(
         &self,
         vendor: VendorId,
@@ -51,12 +78,25 @@ pub trait OrderStore: Send + Sync {
     /// Replaces the order if its stored version is `order.version - 1`, else `Conflict`.
     /// Closing an order frees its (tenant, vendor, opportunity) for a new order.
     async fn update_order(&self, order: &Order) -> Result<(), StoreError>;
+    /// Every order of one opportunity, oldest first (eventually consistent in DynamoDB).
+    async fn orders_for_opportunity(
+        &self,
+        tenant: &TenantId,
+        opportunity: &OpportunityId,
+    ) -> Result<Vec<Order>, StoreError>;
+    /// Orders not closed whose vendor has said nothing since `quiet_since` (ms), oldest
+    /// activity first, at most `limit`: the reconciliation job's list.
+    async fn quiet_open_orders(
+        &self,
+        quiet_since: EpochMillis,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
 }
 
-/// What [`DeliveryStore::begin`] found for a delivery key.
+/// What [`DeliveryStore::begin_delivery`] found for a delivery key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
-    /// First time seen (or an earlier attempt failed): process it.
+    /// First time seen (or an earlier attempt failed or went stale): process it.
     New,
     /// Processed before: acknowledge, do nothing.
     AlreadyDone,
@@ -66,13 +106,21 @@ pub enum Delivery {
 
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
-    /// Claims `key` (a Lever delivery token or a callback's webhook-id) for processing.
-    /// A claim older than `stale_after` is taken over, so a crashed attempt is not stuck.
+    /// Claims `key` (a Lever delivery token or a callback's id) for processing. A claim
+    /// older than `stale_after` is taken over, so a crashed attempt is not stuck.
     async fn begin_delivery(
         &self,
         key: &str,
         now: EpochMillis,
         stale_after: Duration,
+        keep_for: Duration,
+    ) -> Result<Delivery, StoreError>;
+    /// Claims `key` and marks it done in one write, for a delivery that needs no work: a
+    /// repeat finds it `AlreadyDone`.
+    async fn record_delivery(
+        &self,
+        key: &str,
+        now: EpochMillis,
         keep_for: Duration,
     ) -> Result<Delivery, StoreError>;
     /// Marks the delivery done; it is remembered for `keep_for` from its claim.
@@ -81,20 +129,9 @@ pub trait DeliveryStore: Send + Sync {
     async fn abandon_delivery(&self, key: &str) -> Result<(), StoreError>;
 }
 
-#[async_trait]
-pub trait OutboxStore: Send + Sync {
-    async fn enqueue(&self, item: &OutboxItem) -> Result<(), StoreError>;
-    /// Items whose `next_attempt_at` is at or before `now`, oldest first.
-    async fn due(&self, now: EpochMillis, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
-    /// Every item, due or not, oldest first (for the admin listing).
-    async fn list_outbox(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
-    /// Saves a changed item (attempts, next attempt, last error).
-    async fn reschedule(&self, item: &OutboxItem) -> Result<(), StoreError>;
-    async fn remove(&self, id: &str) -> Result<(), StoreError>;
-}
-
-/// Short-lived entries that one caller claims: OAuth `state` values (single use, expiring)
-/// and the lease that lets one invocation at a time refresh a tenant's Lever token.
+/// Short-lived entries that one caller claims: OAuth `state` values and console invitation
+/// links (single use, expiring), and leases (one token refresh at a time per credential,
+/// one Lever write-back at a time per order).
 #[async_trait]
 pub trait ClaimStore: Send + Sync {
     /// Writes `key → value` unless an entry that has not expired holds the key. True if
@@ -111,6 +148,65 @@ pub trait ClaimStore: Send + Sync {
     async fn take(&self, key: &str, now: EpochMillis) -> Result<Option<String>, StoreError>;
 }
 
-/// Everything a function needs from storage, as one object to share.
-pub trait Store: TenantStore + OrderStore + DeliveryStore + OutboxStore + ClaimStore {}
-impl<T: TenantStore + OrderStore + DeliveryStore + OutboxStore + ClaimStore> Store for T {}
+/// Requests per key and calendar second, shared by every invocation ([`crate::pacing`]).
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Takes one request from `key`'s budget for the second containing `now`, unless
+    /// `limit` were already taken. True if taken.
+    async fn try_take(&self, key: &str, now: EpochMillis, limit: u32) -> Result<bool, StoreError>;
+}
+
+/// Everything the functions need from storage, as one object to share.
+pub trait Store: TenantStore + OrderStore + DeliveryStore + ClaimStore + RateLimiter {}
+impl<T: TenantStore + OrderStore + DeliveryStore + ClaimStore + RateLimiter> Store for T {}
+
+/// What [`modify_order`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modified {
+    /// The change was written; the order as stored now.
+    Changed(Order),
+    /// The change found nothing to do; the order as it is.
+    Unchanged(Order),
+}
+
+impl Modified {
+    pub fn order(&self) -> &Order {
+        match self {
+            Modified::Changed(order) | Modified::Unchanged(order) => order,
+        }
+    }
+
+    pub fn into_order(self) -> Order {
+        match self {
+            Modified::Changed(order) | Modified::Unchanged(order) => order,
+        }
+    }
+}
+
+/// How often [`modify_order`] re-reads and re-applies after losing a race.
+const MODIFY_ATTEMPTS: usize = 5;
+
+/// The one way an order is changed: read it, apply `change` (true: there is something to
+/// write), write it as the next version, and on a version conflict (someone wrote first)
+/// start again from what they wrote. `None` if there is no such order.
+pub async fn modify_order(
+    orders: &dyn OrderStore,
+    order: &OrderId,
+    mut change: impl FnMut(&mut Order) -> bool,
+) -> Result<Option<Modified>, StoreError> {
+    for _ in 0..MODIFY_ATTEMPTS {
+        let Some(current) = orders.get_order(order).await? else {
+            return Ok(None);
+        };
+        let mut next = current.clone().next_version();
+        if !change(&mut next) {
+            return Ok(Some(Modified::Unchanged(current)));
+        }
+        match orders.update_order(&next).await {
+            Ok(()) => return Ok(Some(Modified::Changed(next))),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
+}

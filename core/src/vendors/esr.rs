@@ -1,28 +1,63 @@
-//! ESR (Employment Screening Resources) background checks (seeds/esr.txt; wire contract in
-//! vendors.md). Lever shows notes: one per status, one that stands out per flagged item,
-//! and the link to the report.
+//! ESR (Employment Screening Resources) background checks, ordered on a move into the
+//! tenant's trigger stage with a package from ESR's catalog. Lever shows notes: one per
+//! status, one per flagged item (sent to the candidate's followers, as ESR's "flag
+//! notifications"), and the link to the report. Wire: this product's ESR contract
+//! (`docs/vendors.md`).
 //!
 //! Lever deprecated ESR in May 2023 in favour of ClearStar, whose profile lifecycle is the
 //! same (Draft → In-Progress → Completed): a ClearStar adapter is one more module like this.
 
-use super::{
-    required, CandidateOrder, Credentials, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
-    VendorAccount, VendorAdapter, VendorError,
+use super::description::{
+    CallbackAuth, LeverDisplay, Outcome, PackageRule, ReportNote, Status, StatusNotes, Trigger,
+    VendorDescription, MOVE_AGAIN,
 };
-use crate::model::{Flag, Order, VendorId, VendorResults};
+use super::wire::{required, Credentials};
+use super::{
+    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
+    VendorError, VendorId,
+};
+use crate::order::{Flag, VendorResults};
 use async_trait::async_trait;
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
+pub const DESCRIPTION: VendorDescription = VendorDescription {
+    id: VendorId::Esr,
+    name: "ESR",
+    service: "ESR background check",
+    trigger: Trigger::StageChange,
+    package: PackageRule::Required,
+    callback_auth: CallbackAuth::StandardWebhooks,
+    statuses: &[
+        Status::step("Draft", 1),
+        Status::step("In-Progress", 2),
+        Status::last("Completed", 3),
+        Status::last("Canceled", 3).ending(Outcome::Canceled),
+    ],
+    first_status: "Draft",
+    lever: LeverDisplay {
+        status_notes: Some(StatusNotes {
+            reference_label: "ESR order",
+            result_fields: false,
+        }),
+        flag_notes: true,
+        services_note: None,
+        report_note: Some(ReportNote {
+            secret: false,
+            when_completed: false,
+            link_label: "Report",
+        }),
+    },
+    archive_cancels: true,
+    not_ordered: "ESR background check was not ordered",
+    reorder_hint: MOVE_AGAIN,
+};
+
+const RESOURCE: &str = "orders";
+
+/// ESR's API: Basic auth with the account id and the API key.
 pub struct Esr;
-
-const STATUSES: [(&str, StatusInfo); 4] = [
-    ("Draft", StatusInfo::step(1)),
-    ("In-Progress", StatusInfo::step(2)),
-    ("Completed", StatusInfo::last(3)),
-    ("Canceled", StatusInfo::last(3)),
-];
-
-const TITLE: &str = "ESR background check";
 
 #[derive(Serialize)]
 struct NewOrder<'a> {
@@ -41,14 +76,9 @@ struct Candidate<'a> {
     phone: Option<&'a str>,
 }
 
+/// An order as create, read and callbacks carry it.
 #[derive(Deserialize)]
-struct Created {
-    order_id: String,
-    status: String,
-}
-
-#[derive(Deserialize)]
-struct Callback {
+struct EsrOrder {
     order_id: String,
     #[serde(default)]
     client_reference: Option<String>,
@@ -59,25 +89,36 @@ struct Callback {
     report_url: Option<String>,
 }
 
+impl From<EsrOrder> for StatusUpdate {
+    fn from(order: EsrOrder) -> Self {
+        StatusUpdate {
+            vendor_order_id: order.order_id,
+            client_reference: order.client_reference,
+            status: order.status,
+            results: VendorResults {
+                report_url: order.report_url,
+                flags: order.flags,
+                ..VendorResults::default()
+            },
+        }
+    }
+}
+
+fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
+    Ok(Credentials::Basic {
+        user: required(&account.secrets.username, "username (ESR account id)")?,
+        password: required(&account.secrets.api_key, "api_key")?,
+    })
+}
+
 #[async_trait]
-impl VendorAdapter for Esr {
-    fn vendor(&self) -> VendorId {
-        VendorId::Esr
-    }
-
-    fn needs_package(&self) -> bool {
-        true
-    }
-
-    async fn place_order(
+impl VendorApi for Esr {
+    async fn place(
         &self,
         account: &VendorAccount<'_>,
         order: &CandidateOrder<'_>,
-    ) -> Result<PlacedOrder, VendorError> {
-        let credentials = Credentials::Basic {
-            user: required(&account.secrets.username, "username (ESR account id)")?,
-            password: required(&account.secrets.api_key, "api_key")?,
-        };
+        _steps: &BTreeMap<String, String>,
+    ) -> Result<Placement, VendorError> {
         let package = order.required_package()?;
         let (first_name, last_name) = super::split_name(order.name);
         let body = NewOrder {
@@ -91,86 +132,74 @@ impl VendorAdapter for Esr {
             },
             callback_url: order.callback_url,
         };
-        let created: Created = account
-            .create("orders", credentials, order.order_id, &body)
+        let created = account
+            .create::<EsrOrder>(&[RESOURCE], &credentials(account)?, order.order_id, &body)
             .await?;
-        Ok(PlacedOrder {
-            vendor_order_id: created.order_id,
-            status: created.status,
-            results: VendorResults::default(),
-        })
+        Ok(Placement::Placed(match created {
+            Ok(created) => PlacedOrder {
+                vendor_order_id: created.order_id,
+                status: Some(created.status),
+                results: VendorResults::default(),
+            },
+            Err(existing) => PlacedOrder {
+                vendor_order_id: existing,
+                status: None,
+                results: VendorResults::default(),
+            },
+        }))
     }
 
     fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
-        let callback: Callback =
+        let order: EsrOrder =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
-        Ok(StatusUpdate {
-            vendor_order_id: callback.order_id,
-            client_reference: callback.client_reference,
-            status: callback.status,
-            results: VendorResults {
-                report_url: callback.report_url,
-                flags: callback.flags,
-                ..VendorResults::default()
-            },
-        })
+        Ok(order.into())
     }
 
-    fn status_info(&self, status: &str) -> Option<StatusInfo> {
-        STATUSES
-            .iter()
-            .find(|(word, _)| *word == status)
-            .map(|(_, info)| *info)
+    async fn read_order(
+        &self,
+        account: &VendorAccount<'_>,
+        vendor_order_id: &str,
+    ) -> Result<StatusUpdate, VendorError> {
+        let order: EsrOrder = account
+            .call(
+                Method::GET,
+                &[RESOURCE, vendor_order_id],
+                &credentials(account)?,
+            )
+            .await?;
+        Ok(order.into())
     }
 
-    fn lever_view(&self, order: &Order) -> Vec<LeverWrite> {
-        let reference = order.vendor_order_id.as_deref().unwrap_or("-");
-        let mut writes: Vec<LeverWrite> = Vec::new();
-        for change in &order.history {
-            let key = format!("status:{}", change.status);
-            if writes.iter().any(|w| w.key() == key) {
-                continue;
-            }
-            writes.push(LeverWrite::Note {
-                key,
-                text: format!(
-                    "{TITLE}\nStatus: {}\nESR order: {reference}\nDate: {}",
-                    change.status,
-                    crate::model::utc_date(change.at)
-                ),
-                secret: false,
-            });
-        }
-        // Flags are only ever appended, so their position is a stable key.
-        for (n, flag) in order.results.flags.iter().enumerate() {
-            writes.push(LeverWrite::Note {
-                key: format!("flag:{n}"),
-                text: format!(
-                    "⚠ FLAG — {TITLE} needs review\nFlagged: {}: {}\nReview the report before \
-                     moving this candidate on.",
-                    flag.category, flag.description
-                ),
-                secret: false,
-            });
-        }
-        if let Some(url) = &order.results.report_url {
-            writes.push(LeverWrite::Note {
-                key: "report".into(),
-                text: format!("{TITLE} report (ESR order {reference}): {url}"),
-                secret: false,
-            });
-        }
-        writes
+    async fn cancel(
+        &self,
+        account: &VendorAccount<'_>,
+        vendor_order_id: &str,
+    ) -> Result<Cancellation, VendorError> {
+        let _: EsrOrder = account
+            .call(
+                Method::POST,
+                &[RESOURCE, vendor_order_id, "cancel"],
+                &credentials(account)?,
+            )
+            .await?;
+        Ok(Cancellation::Cancelled)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::StatusChange;
+    use crate::ids::{OpportunityId, OrderId, TenantId};
+    use crate::order::{Order, StatusChange};
+    use crate::vendors::{lever_view, LeverWrite};
 
     fn order_with(statuses: &[&str], results: VendorResults) -> Order {
-        let mut order = Order::new_intent("t", VendorId::Esr, "o");
+        let mut order = Order::new_intent(
+            OrderId::parse("o").unwrap(),
+            TenantId::parse("t").unwrap(),
+            VendorId::Esr,
+            OpportunityId::parse("opp").unwrap(),
+        );
         order.vendor_order_id = Some("esr_1".into());
         order.history = statuses
             .iter()
@@ -183,27 +212,32 @@ mod tests {
         order
     }
 
-    fn texts(order: &Order) -> Vec<String> {
-        Esr.lever_view(order)
+    fn notes(order: &Order) -> Vec<(String, bool)> {
+        lever_view(&DESCRIPTION, order)
             .into_iter()
-            .map(|w| w.content().to_owned())
+            .map(|write| match write {
+                LeverWrite::Note(note) => (note.text, note.notify_followers),
+                other => panic!("ESR shows notes only: {other:?}"),
+            })
             .collect()
     }
 
     #[test]
     fn each_status_is_a_note_naming_the_esr_order() {
-        let notes = texts(&order_with(
+        let notes = notes(&order_with(
             &["Draft", "In-Progress", "Completed"],
             VendorResults::default(),
         ));
         assert_eq!(notes.len(), 3);
-        assert!(notes[0].contains("Status: Draft") && notes[0].contains("ESR order: esr_1"));
-        assert!(notes[2].contains("Status: Completed"));
-        assert!(notes[2].contains("Date: 2026-11-25"));
+        assert_eq!(
+            notes[0].0,
+            "ESR background check\nStatus: Draft\nESR order: esr_1\nDate: 2026-11-25"
+        );
+        assert!(notes[2].0.contains("Status: Completed"));
     }
 
     #[test]
-    fn a_flag_stands_out_and_says_the_report_needs_review() {
+    fn a_flag_stands_out_notifies_followers_and_the_report_is_linked() {
         let results = VendorResults {
             flags: vec![Flag {
                 category: "Criminal".into(),
@@ -212,10 +246,19 @@ mod tests {
             report_url: Some("https://esr.example/r/1".into()),
             ..VendorResults::default()
         };
-        let notes = texts(&order_with(&["In-Progress"], results));
-        assert!(notes[1].starts_with("⚠ FLAG"), "{}", notes[1]);
-        assert!(notes[1].contains("Criminal: Record found in Alameda County"));
-        assert!(notes[1].contains("Review the report"));
-        assert!(notes[2].contains("https://esr.example/r/1"));
+        let notes = notes(&order_with(&["In-Progress"], results));
+        let (flag, notify) = &notes[1];
+        assert!(flag.starts_with("⚠ FLAG"), "{flag}");
+        assert!(flag.contains("Criminal: Record found in Alameda County"));
+        assert!(
+            *notify,
+            "flag notifications reach the candidate's followers"
+        );
+        assert!(!notes[0].1, "status notes notify no one");
+        assert!(
+            notes[2].0.contains("Report: https://esr.example/r/1"),
+            "{}",
+            notes[2].0
+        );
     }
 }

@@ -1,30 +1,51 @@
-//! HRLogics WOTC screening (seeds/hrlogics.txt; wire contract in vendors.md). Every new
-//! application is sent to HRLogics, which emails the applicant the WOTC survey; its
-//! eligibility result shows in Lever as one tag, "HRLogics-WOTC:{eligibility}".
+//! HRLogics WOTC (Work Opportunity Tax Credit) screening: every new application is sent to
+//! HRLogics, which emails the applicant the WOTC survey; once evaluated, its eligibility shows
+//! in Lever as one tag, "HRLogics-WOTC:Pre Qualified" or "HRLogics-WOTC:Not Qualified", and
+//! a re-evaluation replaces it. Wire: this product's HRLogics contract (`docs/vendors.md`).
 
-use super::{
-    required, CandidateOrder, Credentials, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
-    Trigger, VendorAccount, VendorAdapter, VendorError,
+use super::description::{
+    CallbackAuth, LeverDisplay, PackageRule, Status, Trigger, VendorDescription,
 };
-use crate::model::{Order, VendorId, VendorResults};
+use super::wire::{required, Credentials};
+use super::{
+    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
+    VendorError, VendorId,
+};
+use crate::order::VendorResults;
 use async_trait::async_trait;
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
-
-pub struct HrLogics;
+use std::collections::BTreeMap;
 
 /// The applicant was sent the survey; Lever shows nothing until HRLogics evaluates it.
 const SURVEY_SENT: &str = "Survey sent";
-/// HRLogics re-evaluates eligibility: a later result replaces an earlier one.
-const ELIGIBILITY: [&str; 2] = ["Pre Qualified", "Not Qualified"];
-const RESULT: StatusInfo = StatusInfo {
-    rank: 2,
-    terminal: false,
-    replaceable: true,
+
+pub const DESCRIPTION: VendorDescription = VendorDescription {
+    id: VendorId::HrLogics,
+    name: "HRLogics",
+    service: "HRLogics WOTC survey",
+    trigger: Trigger::ApplicationCreated,
+    package: PackageRule::None,
+    callback_auth: CallbackAuth::StandardWebhooks,
+    statuses: &[
+        Status::step(SURVEY_SENT, 1),
+        // HRLogics re-evaluates eligibility: a later result replaces an earlier one.
+        Status::replaceable("Pre Qualified", 2).tagged("HRLogics-WOTC:Pre Qualified"),
+        Status::replaceable("Not Qualified", 2).tagged("HRLogics-WOTC:Not Qualified"),
+    ],
+    first_status: SURVEY_SENT,
+    lever: LeverDisplay::TAGS_ONLY,
+    // Eligibility concerns the hire, not the application: archiving does not cancel it.
+    archive_cancels: false,
+    not_ordered: "The HRLogics WOTC survey could not be sent",
+    reorder_hint: "Once that is fixed in Lever, an operator sends it with \
+                   `lever-screening-admin order <tenant> hrlogics <opportunity>`.",
 };
 
-fn tag(eligibility: &str) -> String {
-    format!("HRLogics-WOTC:{eligibility}")
-}
+const RESOURCE: [&str; 2] = ["wotc", "applicants"];
+
+/// HRLogics' API: `Authorization: Bearer <key>`.
+pub struct HrLogics;
 
 #[derive(Serialize)]
 struct NewApplicant<'a> {
@@ -41,43 +62,44 @@ struct NewApplicant<'a> {
     callback_url: &'a str,
 }
 
+/// An applicant as create, read and callbacks carry it; no eligibility until evaluated.
 #[derive(Deserialize)]
-struct Created {
-    applicant_id: String,
-}
-
-#[derive(Deserialize)]
-struct Callback {
+struct Applicant {
     applicant_id: String,
     #[serde(default)]
     client_reference: Option<String>,
-    eligibility: String,
+    #[serde(default)]
+    eligibility: Option<String>,
+}
+
+impl From<Applicant> for StatusUpdate {
+    fn from(applicant: Applicant) -> Self {
+        StatusUpdate {
+            vendor_order_id: applicant.applicant_id,
+            client_reference: applicant.client_reference,
+            status: applicant
+                .eligibility
+                .unwrap_or_else(|| SURVEY_SENT.to_owned()),
+            results: VendorResults::default(),
+        }
+    }
+}
+
+fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
+    Ok(Credentials::Bearer(required(
+        &account.secrets.api_key,
+        "api_key",
+    )?))
 }
 
 #[async_trait]
-impl VendorAdapter for HrLogics {
-    fn vendor(&self) -> VendorId {
-        VendorId::HrLogics
-    }
-
-    fn trigger(&self) -> Trigger {
-        Trigger::ApplicationCreated
-    }
-
-    fn not_ordered_note(&self, problem: &str) -> String {
-        format!(
-            "The HRLogics WOTC survey could not be sent: {problem}. Once that is fixed in \
-             Lever, an operator sends it with `lever-screening-local order <tenant> \
-             hrlogics <opportunity>`."
-        )
-    }
-
-    async fn place_order(
+impl VendorApi for HrLogics {
+    async fn place(
         &self,
         account: &VendorAccount<'_>,
         order: &CandidateOrder<'_>,
-    ) -> Result<PlacedOrder, VendorError> {
-        let api_key = required(&account.secrets.api_key, "api_key")?;
+        _steps: &BTreeMap<String, String>,
+    ) -> Result<Placement, VendorError> {
         let (first_name, last_name) = super::split_name(order.name);
         let applicant = NewApplicant {
             client_reference: order.order_id,
@@ -89,68 +111,80 @@ impl VendorAdapter for HrLogics {
             location: order.location,
             callback_url: order.callback_url,
         };
-        let created: Created = account
-            .create(
-                "wotc/applicants",
-                Credentials::Bearer(api_key),
+        let created = account
+            .create::<Applicant>(
+                &RESOURCE,
+                &credentials(account)?,
                 order.order_id,
                 &applicant,
             )
             .await?;
-        Ok(PlacedOrder {
-            vendor_order_id: created.applicant_id,
-            status: SURVEY_SENT.into(),
+        let vendor_order_id = match created {
+            Ok(applicant) => applicant.applicant_id,
+            Err(existing) => existing,
+        };
+        Ok(Placement::Placed(PlacedOrder {
+            vendor_order_id,
+            status: None,
             results: VendorResults::default(),
-        })
+        }))
     }
 
     fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
-        let callback: Callback =
+        let applicant: Applicant =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
-        Ok(StatusUpdate {
-            vendor_order_id: callback.applicant_id,
-            client_reference: callback.client_reference,
-            status: callback.eligibility,
-            results: VendorResults::default(),
-        })
-    }
-
-    fn status_info(&self, status: &str) -> Option<StatusInfo> {
-        if status == SURVEY_SENT {
-            Some(StatusInfo::step(1))
-        } else {
-            ELIGIBILITY.contains(&status).then_some(RESULT)
+        if applicant.eligibility.is_none() {
+            return Err(VendorError::Decode("missing field `eligibility`".into()));
         }
+        Ok(applicant.into())
     }
 
-    fn lever_view(&self, order: &Order) -> Vec<LeverWrite> {
-        let Some(eligibility) = order.status.as_deref().filter(|s| ELIGIBILITY.contains(s)) else {
-            return Vec::new();
-        };
-        vec![LeverWrite::Tag {
-            add: tag(eligibility),
-            remove: ELIGIBILITY
-                .iter()
-                .filter(|other| **other != eligibility)
-                .map(|other| tag(other))
-                .collect(),
-        }]
+    async fn read_order(
+        &self,
+        account: &VendorAccount<'_>,
+        vendor_order_id: &str,
+    ) -> Result<StatusUpdate, VendorError> {
+        let [wotc, applicants] = RESOURCE;
+        let applicant: Applicant = account
+            .call(
+                Method::GET,
+                &[wotc, applicants, vendor_order_id],
+                &credentials(account)?,
+            )
+            .await?;
+        Ok(applicant.into())
+    }
+
+    async fn cancel(
+        &self,
+        _account: &VendorAccount<'_>,
+        _vendor_order_id: &str,
+    ) -> Result<Cancellation, VendorError> {
+        Ok(Cancellation::Unsupported)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{OpportunityId, OrderId, TenantId};
+    use crate::order::Order;
+    use crate::vendors::{lever_view, LeverWrite};
 
     fn order(status: &str) -> Order {
-        let mut order = Order::new_intent("t", VendorId::HrLogics, "o");
+        let mut order = Order::new_intent(
+            OrderId::parse("o").unwrap(),
+            TenantId::parse("t").unwrap(),
+            VendorId::HrLogics,
+            OpportunityId::parse("opp").unwrap(),
+        );
         order.status = Some(status.into());
         order
     }
 
     #[test]
     fn each_result_is_the_seeds_exact_tag_and_replaces_the_other() {
-        let view = HrLogics.lever_view(&order("Pre Qualified"));
+        let view = lever_view(&DESCRIPTION, &order("Pre Qualified"));
         assert_eq!(
             view,
             [LeverWrite::Tag {
@@ -158,54 +192,21 @@ mod tests {
                 remove: vec!["HRLogics-WOTC:Not Qualified".into()],
             }]
         );
-        let view = HrLogics.lever_view(&order("Not Qualified"));
+        let view = lever_view(&DESCRIPTION, &order("Not Qualified"));
         assert!(
             matches!(&view[0], LeverWrite::Tag { add, .. } if add == "HRLogics-WOTC:Not Qualified")
         );
-        assert!(HrLogics.lever_view(&order(SURVEY_SENT)).is_empty());
+        assert!(lever_view(&DESCRIPTION, &order(SURVEY_SENT)).is_empty());
     }
 
     #[test]
-    fn a_later_result_replaces_an_earlier_one() {
-        let mut order = order(SURVEY_SENT);
-        order.status_rank = 1;
-        let pre = HrLogics.status_info("Pre Qualified").unwrap();
-        assert!(order.advance_or_replace(
-            "Pre Qualified",
-            pre.rank,
-            pre.terminal,
-            pre.replaceable,
-            VendorResults::default()
-        ));
-        let not = HrLogics.status_info("Not Qualified").unwrap();
-        assert!(order.advance_or_replace(
-            "Not Qualified",
-            not.rank,
-            not.terminal,
-            not.replaceable,
-            VendorResults::default()
-        ));
-        assert!(
-            !order.advance_or_replace(
-                "Not Qualified",
-                not.rank,
-                not.terminal,
-                not.replaceable,
-                VendorResults::default()
-            ),
-            "a repeat"
-        );
-        let sent = HrLogics.status_info(SURVEY_SENT).unwrap();
-        assert!(
-            !order.advance_or_replace(
-                SURVEY_SENT,
-                sent.rank,
-                sent.terminal,
-                sent.replaceable,
-                VendorResults::default()
-            ),
-            "never back"
-        );
-        assert_eq!(order.status.as_deref(), Some("Not Qualified"));
+    fn a_callback_must_carry_an_eligibility() {
+        assert!(HrLogics
+            .parse_callback(br#"{"applicant_id":"hrl_1"}"#)
+            .is_err());
+        let update = HrLogics
+            .parse_callback(br#"{"applicant_id":"hrl_1","eligibility":"Pre Qualified"}"#)
+            .unwrap();
+        assert_eq!(update.status, "Pre Qualified");
     }
 }

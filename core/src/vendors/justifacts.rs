@@ -1,44 +1,60 @@
-//! Justifacts background checks (seeds/justifacts.txt; wire contract in vendors.md). The
-//! package comes from a posting tag like "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]"; Lever
-//! shows one status tag at a time, and a secret note with the result URL on completion.
+//! Justifacts background checks, ordered on a move into 'Background Check'. The package comes
+//! from a posting tag like "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]"; Lever shows one status
+//! tag at a time (odd spacing included, as Justifacts writes them) and, once complete, a
+//! secret note with the result URL. Wire: this product's Justifacts contract
+//! (`docs/vendors.md`).
 
-use super::{
-    required, CandidateOrder, Credentials, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
-    VendorAccount, VendorAdapter, VendorError,
+use super::description::{
+    CallbackAuth, LeverDisplay, PackageRule, ReportNote, Status, Trigger, VendorDescription,
+    MOVE_AGAIN,
 };
-use crate::model::{Order, VendorId, VendorResults};
+use super::wire::{required, Credentials};
+use super::{
+    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
+    VendorError, VendorId,
+};
+use crate::order::VendorResults;
 use async_trait::async_trait;
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
+pub const DESCRIPTION: VendorDescription = VendorDescription {
+    id: VendorId::Justifacts,
+    name: "Justifacts",
+    service: "Justifacts background check",
+    trigger: Trigger::StageChange,
+    package: PackageRule::Required,
+    callback_auth: CallbackAuth::StandardWebhooks,
+    statuses: &[
+        // The request was sent to the applicant.
+        Status::step("InProgressCandidate", 1).tagged("(Justifacts)In-Progress : Candidate"),
+        // The applicant completed it.
+        Status::step("InProgressJustifacts", 2).tagged("(Justifacts)In-Progress: Justifacts"),
+        // Justifacts completed the order.
+        Status::last("Complete", 3).tagged("(Justifacts)Complete"),
+    ],
+    first_status: "InProgressCandidate",
+    lever: LeverDisplay {
+        // Secret: only those Lever lets see secret notes (the hiring team) open the report.
+        report_note: Some(ReportNote {
+            secret: true,
+            when_completed: true,
+            link_label: "Result URL",
+        }),
+        ..LeverDisplay::TAGS_ONLY
+    },
+    archive_cancels: true,
+    not_ordered: "Justifacts background check was not ordered",
+    reorder_hint: MOVE_AGAIN,
+};
+
+const RESOURCE: &str = "invitations";
+
+/// Justifacts' API: Basic auth with the client's JWeb integration credentials.
 pub struct Justifacts;
 
-/// Justifacts' statuses, the exact tag Lever shows for each (odd spacing included, as the
-/// seed has it), and their order.
-const STATUSES: [(&str, &str, StatusInfo); 3] = [
-    (
-        "InProgressCandidate",
-        "(Justifacts)In-Progress : Candidate",
-        StatusInfo::step(1),
-    ),
-    (
-        "InProgressJustifacts",
-        "(Justifacts)In-Progress: Justifacts",
-        StatusInfo::step(2),
-    ),
-    ("Complete", "(Justifacts)Complete", StatusInfo::last(3)),
-];
-
-/// The status of a freshly sent invitation: the request is with the applicant.
-const INVITED: &str = "InProgressCandidate";
-
-fn tag(status: &str) -> Option<&'static str> {
-    STATUSES
-        .iter()
-        .find(|(word, _, _)| *word == status)
-        .map(|(_, tag, _)| *tag)
-}
-
-/// Justifacts' result words on the HR-XML result list (vendors.md).
+/// Justifacts' result words on the HR-XML result list.
 fn result_code(result: &str) -> Option<&'static str> {
     match result {
         "Clear" => Some("Clear"),
@@ -49,7 +65,7 @@ fn result_code(result: &str) -> Option<&'static str> {
 }
 
 #[derive(Serialize)]
-struct Invitation<'a> {
+struct NewInvitation<'a> {
     client_reference: &'a str,
     package: Package<'a>,
     applicant: Applicant<'a>,
@@ -69,45 +85,61 @@ struct Applicant<'a> {
     email: &'a str,
 }
 
+/// An invitation as create, read and callbacks carry it.
 #[derive(Deserialize)]
-struct Invited {
-    request_id: String,
-}
-
-#[derive(Deserialize)]
-struct Callback {
+struct Invitation {
     request_id: String,
     #[serde(default)]
     client_reference: Option<String>,
-    status: String,
+    #[serde(default)]
+    status: Option<String>,
     #[serde(default)]
     result_status: Option<String>,
     #[serde(default)]
     result_url: Option<String>,
 }
 
+impl Invitation {
+    fn into_update(self) -> Result<StatusUpdate, VendorError> {
+        let status = self
+            .status
+            .ok_or_else(|| VendorError::Decode("missing field `status`".into()))?;
+        Ok(StatusUpdate {
+            vendor_order_id: self.request_id,
+            client_reference: self.client_reference,
+            status,
+            results: VendorResults {
+                result_code: self
+                    .result_status
+                    .as_deref()
+                    .and_then(result_code)
+                    .map(str::to_owned),
+                score: self.result_status,
+                report_url: self.result_url,
+                ..VendorResults::default()
+            },
+        })
+    }
+}
+
+fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
+    Ok(Credentials::Basic {
+        user: required(&account.secrets.username, "username")?,
+        password: required(&account.secrets.password, "password")?,
+    })
+}
+
 #[async_trait]
-impl VendorAdapter for Justifacts {
-    fn vendor(&self) -> VendorId {
-        VendorId::Justifacts
-    }
-
-    fn needs_package(&self) -> bool {
-        true
-    }
-
-    async fn place_order(
+impl VendorApi for Justifacts {
+    async fn place(
         &self,
         account: &VendorAccount<'_>,
         order: &CandidateOrder<'_>,
-    ) -> Result<PlacedOrder, VendorError> {
-        let credentials = Credentials::Basic {
-            user: required(&account.secrets.username, "username")?,
-            password: required(&account.secrets.password, "password")?,
-        };
+        _steps: &BTreeMap<String, String>,
+    ) -> Result<Placement, VendorError> {
         let package = order.required_package()?;
         let (first_name, last_name) = super::split_name(order.name);
-        let invitation = Invitation {
+        let invitation = NewInvitation {
             client_reference: order.order_id,
             package: Package {
                 code: package.name.as_deref().unwrap_or_default(),
@@ -120,97 +152,79 @@ impl VendorAdapter for Justifacts {
             },
             callback_url: order.callback_url,
         };
-        let invited: Invited = account
-            .create("invitations", credentials, order.order_id, &invitation)
+        let created = account
+            .create::<Invitation>(
+                &[RESOURCE],
+                &credentials(account)?,
+                order.order_id,
+                &invitation,
+            )
             .await?;
-        Ok(PlacedOrder {
-            vendor_order_id: invited.request_id,
-            status: INVITED.into(),
+        let vendor_order_id = match created {
+            Ok(invited) => invited.request_id,
+            Err(existing) => existing,
+        };
+        Ok(Placement::Placed(PlacedOrder {
+            vendor_order_id,
+            status: None,
             results: VendorResults::default(),
-        })
+        }))
     }
 
     fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
-        let callback: Callback =
-            serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
-        Ok(StatusUpdate {
-            vendor_order_id: callback.request_id,
-            client_reference: callback.client_reference,
-            status: callback.status,
-            results: VendorResults {
-                result_code: callback
-                    .result_status
-                    .as_deref()
-                    .and_then(result_code)
-                    .map(str::to_owned),
-                score: callback.result_status,
-                report_url: callback.result_url,
-                ..VendorResults::default()
-            },
-        })
+        serde_json::from_slice::<Invitation>(body)
+            .map_err(|e| VendorError::Decode(e.to_string()))?
+            .into_update()
     }
 
-    fn status_info(&self, status: &str) -> Option<StatusInfo> {
-        STATUSES
-            .iter()
-            .find(|(word, _, _)| *word == status)
-            .map(|(_, _, info)| *info)
+    async fn read_order(
+        &self,
+        account: &VendorAccount<'_>,
+        vendor_order_id: &str,
+    ) -> Result<StatusUpdate, VendorError> {
+        account
+            .call::<Invitation>(
+                Method::GET,
+                &[RESOURCE, vendor_order_id],
+                &credentials(account)?,
+            )
+            .await?
+            .into_update()
     }
 
-    fn lever_view(&self, order: &Order) -> Vec<LeverWrite> {
-        let Some(current) = order.status.as_deref().and_then(tag) else {
-            return Vec::new();
-        };
-        let mut writes = vec![LeverWrite::Tag {
-            add: current.to_owned(),
-            remove: STATUSES
-                .iter()
-                .map(|(_, tag, _)| *tag)
-                .filter(|tag| *tag != current)
-                .map(str::to_owned)
-                .collect(),
-        }];
-        // The result URL goes in a secret note: only those allowed to see secret notes
-        // (the hiring team Lever permits) can open the report.
-        if let (true, Some(url)) = (
-            order.phase == crate::model::OrderPhase::Closed,
-            &order.results.report_url,
-        ) {
-            let result = order.results.score.as_deref().unwrap_or("see the report");
-            writes.push(LeverWrite::Note {
-                key: "result".into(),
-                text: format!(
-                    "Justifacts background check complete.\nResult: {result}\nResult URL: {url}"
-                ),
-                secret: true,
-            });
-        }
-        writes
+    async fn cancel(
+        &self,
+        account: &VendorAccount<'_>,
+        vendor_order_id: &str,
+    ) -> Result<Cancellation, VendorError> {
+        let _: Invitation = account
+            .call(
+                Method::POST,
+                &[RESOURCE, vendor_order_id, "cancel"],
+                &credentials(account)?,
+            )
+            .await?;
+        Ok(Cancellation::Cancelled)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::OrderPhase;
+    use crate::ids::{OpportunityId, OrderId, TenantId};
+    use crate::order::Order;
+    use crate::vendors::{lever_view, LeverWrite, NoteWrite};
 
     fn order(status: &str) -> Order {
-        let mut order = Order::new_intent("t", VendorId::Justifacts, "o");
-        let info = Justifacts.status_info(status).unwrap();
-        order.status = Some(status.into());
-        order.phase = if info.terminal {
-            OrderPhase::Closed
-        } else {
-            OrderPhase::Open
-        };
+        let mut order = Order::new_intent(
+            OrderId::parse("o").unwrap(),
+            TenantId::parse("t").unwrap(),
+            VendorId::Justifacts,
+            OpportunityId::parse("opp").unwrap(),
+        );
+        let info = DESCRIPTION.status(status).unwrap();
+        order.advance(info, VendorResults::default());
         order
-    }
-
-    fn tag_of(view: &[LeverWrite]) -> (&str, &[String]) {
-        match view.first() {
-            Some(LeverWrite::Tag { add, remove }) => (add, remove),
-            other => panic!("a tag first: {other:?}"),
-        }
     }
 
     #[test]
@@ -223,8 +237,10 @@ mod tests {
             ),
             ("Complete", "(Justifacts)Complete"),
         ] {
-            let view = Justifacts.lever_view(&order(status));
-            let (add, remove) = tag_of(&view);
+            let view = lever_view(&DESCRIPTION, &order(status));
+            let Some(LeverWrite::Tag { add, remove }) = view.first() else {
+                panic!("a tag first: {view:?}");
+            };
             assert_eq!(add, expected);
             assert_eq!(remove.len(), 2);
             assert!(!remove.iter().any(|t| t == expected));
@@ -236,16 +252,22 @@ mod tests {
         let mut done = order("Complete");
         done.results.report_url = Some("https://jweb.example/r/1".into());
         done.results.score = Some("Clear".into());
-        let view = Justifacts.lever_view(&done);
-        let Some(LeverWrite::Note { text, secret, .. }) = view.get(1) else {
+        let view = lever_view(&DESCRIPTION, &done);
+        let Some(LeverWrite::Note(NoteWrite { text, secret, .. })) = view.get(1) else {
             panic!("a note after the tag: {view:?}");
         };
         assert!(*secret);
-        assert!(text.contains("https://jweb.example/r/1"), "{text}");
-        assert!(text.contains("Result: Clear"));
+        assert!(
+            text.contains("Result URL: https://jweb.example/r/1"),
+            "{text}"
+        );
+        assert!(text.contains("Result: Clear"), "{text}");
+        let mut in_progress = order("InProgressJustifacts");
+        in_progress.results.report_url = Some("https://jweb.example/r/1".into());
         assert_eq!(
-            Justifacts.lever_view(&order("InProgressJustifacts")).len(),
-            1
+            lever_view(&DESCRIPTION, &in_progress).len(),
+            1,
+            "not before completion"
         );
     }
 
@@ -256,6 +278,6 @@ mod tests {
             .unwrap();
         assert_eq!(update.results.result_code.as_deref(), Some("Fail"));
         assert_eq!(update.results.score.as_deref(), Some("Adverse"));
-        assert!(Justifacts.status_info("Completed").is_none());
+        assert!(DESCRIPTION.status("Completed").is_none());
     }
 }

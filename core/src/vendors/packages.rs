@@ -3,7 +3,7 @@
 //! names package `EmpCod`, id `13558`. Recruiters type these tags by hand, so spacing and
 //! case vary; two different packages are ambiguous and never guessed between.
 
-use crate::model::Package;
+use crate::tenant::Package;
 
 /// More than one different package was found (their display forms).
 #[derive(Debug, Clone, PartialEq, Eq)]

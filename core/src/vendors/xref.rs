@@ -1,31 +1,51 @@
-//! Xref reference checks (seeds/xref.txt; wire contract in vendors.md). Lever shows one
-//! tag at a time, "Xref - {status}", starting with "Xref - Candidate submitted".
+//! Xref reference checks, ordered on a move into the tenant's trigger stage (e.g. 'Reference
+//! Check'). Lever shows one tag at a time, "Xref - {status}", starting with "Xref -
+//! Candidate submitted". Wire: this product's Xref contract (`docs/vendors.md`).
 
-use super::{
-    required, CandidateOrder, Credentials, LeverWrite, PlacedOrder, StatusInfo, StatusUpdate,
-    VendorAccount, VendorAdapter, VendorError,
+use super::description::{
+    CallbackAuth, LeverDisplay, Outcome, PackageRule, Status, Trigger, VendorDescription,
+    MOVE_AGAIN,
 };
-use crate::model::{Order, VendorId, VendorResults};
+use super::wire::{required, Credentials};
+use super::{
+    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
+    VendorError, VendorId,
+};
+use crate::order::VendorResults;
 use async_trait::async_trait;
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
+pub const DESCRIPTION: VendorDescription = VendorDescription {
+    id: VendorId::Xref,
+    name: "Xref",
+    service: "Xref reference check",
+    trigger: Trigger::StageChange,
+    package: PackageRule::None,
+    callback_auth: CallbackAuth::StandardWebhooks,
+    // Completed and Cancelled both end a check, so they share the last rank: neither can
+    // follow the other.
+    statuses: &[
+        Status::step("Candidate submitted", 1).tagged("Xref - Candidate submitted"),
+        Status::step("Referees nominated", 2).tagged("Xref - Referees nominated"),
+        Status::step("References in progress", 3).tagged("Xref - References in progress"),
+        Status::last("Completed", 4).tagged("Xref - Completed"),
+        Status::last("Cancelled", 4)
+            .ending(Outcome::Canceled)
+            .tagged("Xref - Cancelled"),
+    ],
+    first_status: "Candidate submitted",
+    lever: LeverDisplay::TAGS_ONLY,
+    archive_cancels: true,
+    not_ordered: "Xref reference check was not ordered",
+    reorder_hint: MOVE_AGAIN,
+};
+
+const RESOURCE: &str = "reference-checks";
+
+/// Xref's API: `X-Api-Key`.
 pub struct Xref;
-
-/// Xref's statuses in the order a reference check moves through them. Completed and
-/// Cancelled both end it, so they share the last rank: neither can follow the other.
-const STATUSES: [(&str, StatusInfo); 5] = [
-    ("Candidate submitted", StatusInfo::step(1)),
-    ("Referees nominated", StatusInfo::step(2)),
-    ("References in progress", StatusInfo::step(3)),
-    ("Completed", StatusInfo::last(4)),
-    ("Cancelled", StatusInfo::last(4)),
-];
-
-pub const TAG_PREFIX: &str = "Xref - ";
-
-fn tag(status: &str) -> String {
-    format!("{TAG_PREFIX}{status}")
-}
 
 #[derive(Serialize)]
 struct CreateRequest<'a> {
@@ -44,14 +64,9 @@ struct Candidate<'a> {
     phone: Option<&'a str>,
 }
 
+/// A reference check as create, read and callbacks carry it.
 #[derive(Deserialize)]
-struct CreateResponse {
-    id: String,
-    status: String,
-}
-
-#[derive(Deserialize)]
-struct Callback {
+struct Check {
     id: String,
     #[serde(default)]
     client_reference: Option<String>,
@@ -60,18 +75,35 @@ struct Callback {
     report_url: Option<String>,
 }
 
-#[async_trait]
-impl VendorAdapter for Xref {
-    fn vendor(&self) -> VendorId {
-        VendorId::Xref
+impl From<Check> for StatusUpdate {
+    fn from(check: Check) -> Self {
+        StatusUpdate {
+            vendor_order_id: check.id,
+            client_reference: check.client_reference,
+            status: check.status,
+            results: VendorResults {
+                report_url: check.report_url,
+                ..VendorResults::default()
+            },
+        }
     }
+}
 
-    async fn place_order(
+fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
+    Ok(Credentials::Header {
+        name: "X-Api-Key",
+        key: required(&account.secrets.api_key, "api_key")?,
+    })
+}
+
+#[async_trait]
+impl VendorApi for Xref {
+    async fn place(
         &self,
         account: &VendorAccount<'_>,
         order: &CandidateOrder<'_>,
-    ) -> Result<PlacedOrder, VendorError> {
-        let key = required(&account.secrets.api_key, "api_key")?;
+        _steps: &BTreeMap<String, String>,
+    ) -> Result<Placement, VendorError> {
         let body = CreateRequest {
             client_reference: order.order_id,
             candidate: Candidate {
@@ -82,95 +114,107 @@ impl VendorAdapter for Xref {
             role: order.role,
             callback_url: order.callback_url,
         };
-        let credentials = Credentials::Header {
-            name: "X-Api-Key",
-            key,
-        };
-        let created: CreateResponse = account
-            .create("reference-checks", credentials, order.order_id, &body)
+        let created = account
+            .create::<Check>(&[RESOURCE], &credentials(account)?, order.order_id, &body)
             .await?;
-        Ok(PlacedOrder {
-            vendor_order_id: created.id,
-            status: created.status,
-            results: VendorResults::default(),
-        })
+        Ok(Placement::Placed(match created {
+            Ok(check) => PlacedOrder {
+                vendor_order_id: check.id,
+                status: Some(check.status),
+                results: VendorResults::default(),
+            },
+            Err(existing) => PlacedOrder {
+                vendor_order_id: existing,
+                status: None,
+                results: VendorResults::default(),
+            },
+        }))
     }
 
     fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
-        let callback: Callback =
+        let check: Check =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
-        Ok(StatusUpdate {
-            vendor_order_id: callback.id,
-            client_reference: callback.client_reference,
-            status: callback.status,
-            results: VendorResults {
-                report_url: callback.report_url,
-                ..VendorResults::default()
-            },
-        })
+        Ok(check.into())
     }
 
-    fn status_info(&self, status: &str) -> Option<StatusInfo> {
-        STATUSES
-            .iter()
-            .find(|(name, _)| *name == status)
-            .map(|(_, info)| *info)
+    async fn read_order(
+        &self,
+        account: &VendorAccount<'_>,
+        vendor_order_id: &str,
+    ) -> Result<StatusUpdate, VendorError> {
+        let check: Check = account
+            .call(
+                Method::GET,
+                &[RESOURCE, vendor_order_id],
+                &credentials(account)?,
+            )
+            .await?;
+        Ok(check.into())
     }
 
-    fn lever_view(&self, order: &Order) -> Vec<LeverWrite> {
-        let Some(status) = order.status.as_deref() else {
-            return Vec::new();
-        };
-        vec![LeverWrite::Tag {
-            add: tag(status),
-            remove: STATUSES
-                .iter()
-                .filter(|(name, _)| *name != status)
-                .map(|(name, _)| tag(name))
-                .collect(),
-        }]
+    async fn cancel(
+        &self,
+        account: &VendorAccount<'_>,
+        vendor_order_id: &str,
+    ) -> Result<Cancellation, VendorError> {
+        let _: Check = account
+            .call(
+                Method::POST,
+                &[RESOURCE, vendor_order_id, "cancel"],
+                &credentials(account)?,
+            )
+            .await?;
+        Ok(Cancellation::Cancelled)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{OpportunityId, OrderId, TenantId};
+    use crate::order::Order;
+    use crate::vendors::{lever_view, LeverWrite};
 
     fn order_with_status(status: Option<&str>) -> Order {
-        let mut order = Order::new_intent("t", VendorId::Xref, "o");
+        let mut order = Order::new_intent(
+            OrderId::parse("o").unwrap(),
+            TenantId::parse("t").unwrap(),
+            VendorId::Xref,
+            OpportunityId::parse("opp").unwrap(),
+        );
         order.status = status.map(str::to_owned);
         order
     }
 
     #[test]
     fn an_order_without_a_status_shows_nothing() {
-        assert!(Xref.lever_view(&order_with_status(None)).is_empty());
+        assert!(lever_view(&DESCRIPTION, &order_with_status(None)).is_empty());
     }
 
     #[test]
-    fn submitted_is_the_seed_tag_and_replaces_every_other_xref_tag() {
-        let view = Xref.lever_view(&order_with_status(Some("Candidate submitted")));
-        let [LeverWrite::Tag { add, remove }] = view.as_slice() else {
-            panic!("one tag write: {view:?}");
-        };
-        assert_eq!(add, "Xref - Candidate submitted");
-        assert_eq!(remove.len(), 4);
-        assert!(!remove.contains(add));
-        assert!(remove.contains(&"Xref - Completed".to_owned()));
+    fn each_status_is_the_seeds_tag_and_replaces_every_other_xref_tag() {
+        for status in DESCRIPTION.statuses {
+            let view = lever_view(&DESCRIPTION, &order_with_status(Some(status.word)));
+            let [LeverWrite::Tag { add, remove }] = view.as_slice() else {
+                panic!("one tag write: {view:?}");
+            };
+            assert_eq!(add, &format!("Xref - {}", status.word));
+            assert_eq!(remove.len(), 4);
+            assert!(!remove.contains(add));
+        }
     }
 
     #[test]
     fn statuses_only_move_forward_and_end_at_completed_or_cancelled() {
-        let rank = |s| Xref.status_info(s).map(|i| i.rank);
+        let rank = |s| DESCRIPTION.status(s).map(|i| i.rank);
         assert!(rank("Candidate submitted") < rank("Referees nominated"));
         assert!(rank("Referees nominated") < rank("References in progress"));
         assert!(rank("References in progress") < rank("Completed"));
         assert_eq!(rank("Completed"), rank("Cancelled"));
-        assert!(Xref.status_info("Completed").is_some_and(|i| i.terminal));
-        assert!(Xref
-            .status_info("Referees nominated")
-            .is_some_and(|i| !i.terminal));
-        assert_eq!(Xref.status_info("completed"), None);
+        assert!(DESCRIPTION
+            .status("Cancelled")
+            .is_some_and(|s| s.terminal()));
+        assert_eq!(DESCRIPTION.status("completed"), None, "words are exact");
     }
 
     #[test]

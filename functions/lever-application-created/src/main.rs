@@ -1,17 +1,10 @@
 //! Lever's Application Created webhook: `POST /lever/{tenant}/application-created`.
-//! Builds the clients once per execution environment; the lever-screening library does the rest.
+//! Verifies, dedupes and queues the delivery; the worker confirms it and orders (HRLogics).
 
-use lambda_http::{run, service_fn, Error, Request};
+use lever_screening::http::Route;
 use lever_screening::lever::webhook::WebhookKind;
-use lever_screening::{http, telemetry, App};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let app = App::from_env().await?;
-    let app = &app;
-    run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(http::lever_webhook(app, WebhookKind::ApplicationCreated, request).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lever_screening::lambda::serve_http(Route::LeverWebhook(WebhookKind::ApplicationCreated)).await
 }

@@ -1,16 +1,9 @@
 //! Lever's OAuth redirect: `GET /lever/oauth/callback?code=…&state=…`, where a tenant's
-//! Super Admin lands after accepting the app. Stores the tenant's tokens; answers a page.
+//! Super Admin lands after accepting the app. Stores the integration's tokens; answers a page.
 
-use lambda_http::{run, service_fn, Error, Request};
-use lever_screening::{http, telemetry, App};
+use lever_screening::http::Route;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let app = App::from_env().await?;
-    let app = &app;
-    run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(http::lever_oauth_callback(app, request).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lever_screening::lambda::serve_http(Route::LeverOAuthCallback).await
 }

@@ -1,17 +1,9 @@
-//! Xref's status callbacks: `POST /callbacks/xref/{tenant}`.
-//! Builds the clients once per execution environment; the lever-screening library does the rest.
+//! Xref's status callbacks: `POST /callbacks/xref/{tenant}` (Standard Webhooks).
 
-use lambda_http::{run, service_fn, Error, Request};
-use lever_screening::model::VendorId;
-use lever_screening::{http, telemetry, App};
+use lever_screening::http::Route;
+use lever_screening::vendors::VendorId;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let app = App::from_env().await?;
-    let app = &app;
-    run(service_fn(move |request: Request| async move {
-        Ok::<_, Error>(http::vendor_callback(app, VendorId::Xref, request).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lever_screening::lambda::serve_http(Route::VendorCallback(VendorId::Xref)).await
 }

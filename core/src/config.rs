@@ -1,0 +1,183 @@
+//! Tunables, from the environment in Lambda (the README's configuration reference).
+
+use crate::lever::webhook::FreshnessWindow;
+use crate::retry::RetryPolicy;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub webhook_window: FreshnessWindow,
+    /// Outbound calls to Lever and vendors.
+    pub retry: RetryPolicy,
+    /// A delivery claimed longer ago than this is assumed crashed and may be taken over
+    /// (longer than any function's timeout).
+    pub delivery_stale_after: Duration,
+    /// Larger request bodies are refused with 413.
+    pub max_body_bytes: usize,
+    /// How long a warm function reuses a tenant's secrets, and its configuration.
+    pub secrets_ttl: Duration,
+    pub tenant_ttl: Duration,
+    /// How long stage lists fetched through Lever's API are reused.
+    pub stage_cache_ttl: Duration,
+    /// Lever requests per second and credential, from every function together (Lever's
+    /// budget is 10 with bursts of 20; see [`crate::pacing`]).
+    pub lever_requests_per_second: u32,
+    /// How far the time Lever records a stage change may be from the delivery's
+    /// `triggeredAt` for the delivery to be confirmed.
+    pub stage_change_tolerance: Duration,
+    pub work: WorkSettings,
+    /// An open order whose vendor said nothing for this long is re-read from the vendor.
+    pub reconcile_quiet_after: Duration,
+    /// Base of the URLs handed to vendors (callbacks) and Lever (webhooks) when a custom
+    /// domain fronts the API; `None`: the host each request came to.
+    pub public_base_url: Option<String>,
+    /// Name of the secret holding this deployment's Lever OAuth app.
+    pub lever_oauth_app_secret: Option<String>,
+}
+
+/// How the worker retries work: exponential backoff from `first_retry`, doubling up to
+/// `max_retry`, dead-lettered after `max_attempts` (sized in the README to outlast a
+/// 24-hour Lever outage).
+#[derive(Debug, Clone)]
+pub struct WorkSettings {
+    pub max_attempts: u32,
+    pub first_retry: Duration,
+    pub max_retry: Duration,
+    /// Time kept at the end of an invocation to record outcomes (retry, dead-letter).
+    pub deadline_margin: Duration,
+}
+
+impl Default for WorkSettings {
+    fn default() -> Self {
+        WorkSettings {
+            max_attempts: 20,
+            first_retry: Duration::from_secs(30),
+            max_retry: Duration::from_secs(3 * 3600),
+            deadline_margin: Duration::from_secs(3),
+        }
+    }
+}
+
+impl WorkSettings {
+    /// The wait before attempt `attempt + 1`, after `attempt` (1-based) failed: 30 s, 1 min,
+    /// 2 min … up to `max_retry`, each with up to 10 % of jitter so a burst of failures
+    /// does not come back at once.
+    pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(30));
+        let base = self.first_retry.saturating_mul(factor).min(self.max_retry);
+        base.mul_f64(1.0 + 0.1 * jitter.clamp(0.0, 1.0))
+    }
+
+    /// How long work keeps being retried before it is dead-lettered (no jitter).
+    pub fn retry_span(&self) -> Duration {
+        (1..self.max_attempts).map(|n| self.backoff(n, 0.0)).sum()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            webhook_window: FreshnessWindow::default(),
+            retry: RetryPolicy::default(),
+            delivery_stale_after: Duration::from_secs(60),
+            max_body_bytes: 256 * 1024,
+            secrets_ttl: Duration::from_secs(300),
+            tenant_ttl: Duration::from_secs(60),
+            stage_cache_ttl: Duration::from_secs(600),
+            lever_requests_per_second: 8,
+            stage_change_tolerance: Duration::from_secs(600),
+            work: WorkSettings::default(),
+            reconcile_quiet_after: Duration::from_secs(12 * 3600),
+            public_base_url: None,
+            lever_oauth_app_secret: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Defaults, overridden by `LEVER_WEBHOOK_MAX_AGE_SECS`, `SECRETS_TTL_SECS`,
+    /// `TENANT_TTL_SECS`, `LEVER_REQUESTS_PER_SECOND`, `WORK_MAX_ATTEMPTS`,
+    /// `RECONCILE_QUIET_AFTER_SECS`, `PUBLIC_BASE_URL` and `LEVER_OAUTH_APP_SECRET`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut settings = Settings::default();
+        if let Some(secs) = env_number("LEVER_WEBHOOK_MAX_AGE_SECS")? {
+            settings.webhook_window.max_age = Duration::from_secs(secs);
+        }
+        if let Some(secs) = env_number("SECRETS_TTL_SECS")? {
+            settings.secrets_ttl = Duration::from_secs(secs);
+        }
+        if let Some(secs) = env_number("TENANT_TTL_SECS")? {
+            settings.tenant_ttl = Duration::from_secs(secs);
+        }
+        if let Some(rate) = env_number("LEVER_REQUESTS_PER_SECOND")? {
+            settings.lever_requests_per_second = u32::try_from(rate.clamp(1, 10)).unwrap_or(8);
+        }
+        if let Some(attempts) = env_number("WORK_MAX_ATTEMPTS")? {
+            settings.work.max_attempts = u32::try_from(attempts.max(1)).unwrap_or(u32::MAX);
+        }
+        if let Some(secs) = env_number("RECONCILE_QUIET_AFTER_SECS")? {
+            settings.reconcile_quiet_after = Duration::from_secs(secs);
+        }
+        settings.public_base_url = env_optional("PUBLIC_BASE_URL");
+        settings.lever_oauth_app_secret = env_optional("LEVER_OAUTH_APP_SECRET");
+        Ok(settings)
+    }
+
+    /// How long a delivery token is remembered: at least the freshness window, so a
+    /// replay inside the window is always recognised.
+    pub fn delivery_memory(&self) -> Duration {
+        self.webhook_window.max_age + self.webhook_window.max_future + Duration::from_secs(3600)
+    }
+}
+
+fn env_number(name: &'static str) -> Result<Option<u64>, ConfigError> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(value) => value
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|e| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
+    }
+}
+
+pub(crate) fn env_optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+pub(crate) fn env_required(name: &'static str) -> Result<String, ConfigError> {
+    env_optional(name).ok_or(ConfigError::Missing(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_backs_off_from_seconds_to_hours_and_outlasts_a_day() {
+        let work = WorkSettings::default();
+        assert_eq!(work.backoff(1, 0.0), Duration::from_secs(30));
+        assert_eq!(work.backoff(2, 0.0), Duration::from_secs(60));
+        assert_eq!(work.backoff(9, 0.0), Duration::from_secs(7680));
+        assert_eq!(work.backoff(10, 0.0), Duration::from_secs(3 * 3600));
+        assert_eq!(work.backoff(1000, 0.0), Duration::from_secs(3 * 3600));
+        assert!(work.backoff(1, 1.0) <= Duration::from_secs(33));
+        // A 24-hour Lever outage: work is still being retried when Lever comes back.
+        assert!(
+            work.retry_span() > Duration::from_secs(30 * 3600),
+            "{:?}",
+            work.retry_span()
+        );
+    }
+}

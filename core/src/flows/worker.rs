@@ -1,0 +1,317 @@
+//! The worker: one queue message at a time, the Lever and vendor work intake queued. Every
+//! kind of work is safe to do twice. What fails is retried later with growing gaps (the
+//! message's visibility), dead-lettered with its last error after the attempt limit or at
+//! once when retrying cannot help, and dropped (counted) when the integration's Lever access
+//! was revoked.
+
+use super::{lever_sync, lifecycle, ordering, vendor_callback};
+use crate::clock::Deadline;
+use crate::config::Settings;
+use crate::connect::{LeverConnector, StageCache};
+use crate::directory::{Tenant, TenantDirectory};
+use crate::error::AppError;
+use crate::lever::webhook::Event;
+use crate::lever::LeverApi;
+use crate::queue::{Queue, QueueError, Received, Retries, WorkQueue};
+use crate::retry::Outbound;
+use crate::store::{ClaimStore, OrderStore, TenantStore};
+use crate::telemetry::metrics;
+use crate::tenant::Revoked;
+use crate::vendors::{Vendor, VendorAccount, VendorId, Vendors};
+use crate::work::{Retry, Work};
+use futures::future::join_all;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{instrument, Instrument};
+
+/// What the worker uses.
+#[derive(Clone, Copy)]
+pub struct Worker<'a> {
+    pub tenants: &'a dyn TenantDirectory,
+    pub tenant_store: &'a dyn TenantStore,
+    pub orders: &'a dyn OrderStore,
+    pub claims: &'a dyn ClaimStore,
+    /// For follow-up work.
+    pub queue: &'a dyn WorkQueue,
+    pub lever: &'a dyn LeverConnector,
+    pub stages: &'a StageCache,
+    pub vendors: &'a Vendors,
+    pub http: &'a crate::retry::HttpClient,
+    pub settings: &'a Settings,
+    /// When this invocation must be done (less the margin to record outcomes).
+    pub deadline: Deadline,
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Not done; attempt again after this long.
+    RetryLater(Duration),
+    /// Retrying cannot help, or the attempts are used up: kept for a person, with why.
+    DeadLetter(String),
+    /// Not done and not to be: the integration's Lever access was revoked.
+    Dropped,
+}
+
+impl Outcome {
+    /// For logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::RetryLater(_) => "retried",
+            Outcome::DeadLetter(_) => "dead_lettered",
+            Outcome::Dropped => "dropped",
+        }
+    }
+}
+
+impl Worker<'_> {
+    /// A Lever client acting as `vendor`'s integration of `tenant`.
+    pub async fn lever_for(
+        &self,
+        tenant: &Tenant,
+        vendor: VendorId,
+    ) -> Result<Arc<dyn LeverApi>, AppError> {
+        self.lever.connect(tenant, vendor, self.deadline).await
+    }
+
+    /// `vendor` as registered (its description and wire adapter).
+    pub fn vendor(&self, vendor: VendorId) -> Result<&Vendor, AppError> {
+        self.vendors
+            .get(vendor)
+            .ok_or_else(|| AppError::Misconfigured(format!("{vendor} is not a known vendor")))
+    }
+
+    /// The tenant's account with `vendor`, for this invocation's calls.
+    pub fn vendor_account<'t>(
+        &'t self,
+        tenant: &'t Tenant,
+        vendor: VendorId,
+    ) -> Result<VendorAccount<'t>, AppError> {
+        let integration = tenant.config.integration(vendor).ok_or_else(|| {
+            AppError::Misconfigured(format!("{vendor} is not configured for this tenant"))
+        })?;
+        let secrets = tenant.secrets.vendor(vendor).ok_or_else(|| {
+            AppError::Misconfigured(format!("vendors.{vendor}: no credentials in the secret"))
+        })?;
+        Ok(VendorAccount {
+            http: self.http.get(),
+            outbound: Outbound::new(vendor.as_str(), self.settings.retry.clone(), self.deadline),
+            base_url: &integration.api_base,
+            secrets,
+        })
+    }
+
+    /// Runs `work` for `vendor`'s integration of `tenant`, unless its Lever access was
+    /// revoked; if Lever refuses its credential now, marks every integration sharing that
+    /// credential revoked. Either way the work is dropped (and counted), not retried.
+    pub async fn with_access<T>(
+        &self,
+        tenant: &Tenant,
+        vendor: VendorId,
+        work: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<Option<T>, AppError> {
+        if tenant
+            .config
+            .integration(vendor)
+            .is_some_and(|i| i.lever_access_revoked.is_some())
+        {
+            metrics::work_dropped("integration_disabled");
+            return Ok(None);
+        }
+        match work.await {
+            Err(error) if error.retry() == Retry::Disabled => {
+                self.revoke(tenant, vendor, &error).await?;
+                metrics::work_dropped("integration_disabled");
+                Ok(None)
+            }
+            other => other.map(Some),
+        }
+    }
+
+    async fn revoke(
+        &self,
+        tenant: &Tenant,
+        vendor: VendorId,
+        error: &AppError,
+    ) -> Result<(), AppError> {
+        let sharing = match tenant.secrets.lever_credential(vendor) {
+            Some((path, _)) => tenant
+                .secrets
+                .sharing(path, tenant.config.vendors.keys().copied()),
+            None => vec![vendor],
+        };
+        let revoked = Revoked {
+            reason: error.to_string(),
+            at: crate::clock::now_millis(),
+        };
+        self.tenant_store
+            .set_lever_access(tenant.id(), &sharing, Some(revoked))
+            .await?;
+        self.tenants.invalidate(tenant.id());
+        for vendor in &sharing {
+            metrics::integration_disabled(*vendor);
+        }
+        tracing::error!(tenant = %tenant.id(), integrations = ?sharing, %error,
+            "Lever refused the integration's credential: disabled until reconnected");
+        Ok(())
+    }
+
+    /// Does one piece of work.
+    #[instrument(skip_all, fields(work = work.kind(), tenant = %work.tenant()))]
+    pub async fn run(&self, work: &Work) -> Result<(), AppError> {
+        let tenant = self.tenants.tenant(work.tenant()).await?;
+        match work {
+            Work::LeverEvent {
+                token,
+                triggered_at,
+                event,
+                callback_base,
+                ..
+            } => match event {
+                Event::StageChange { .. } | Event::ApplicationCreated { .. } => {
+                    ordering::on_trigger(self, &tenant, token, *triggered_at, event, callback_base)
+                        .await
+                }
+                Event::ArchiveChange {
+                    opportunity,
+                    archived: true,
+                } => lifecycle::on_archived(self, &tenant, opportunity).await,
+                Event::Deleted { opportunity } => {
+                    lifecycle::on_deleted(self, &tenant, opportunity).await
+                }
+                Event::ArchiveChange {
+                    archived: false, ..
+                }
+                | Event::Hired { .. } => Ok(()),
+            },
+            Work::SyncLever { order, .. } => {
+                let Some(found) = self.orders.get_order(order).await? else {
+                    return Ok(());
+                };
+                let vendor = found.vendor;
+                self.with_access(&tenant, vendor, async {
+                    let lever = self.lever_for(&tenant, vendor).await?;
+                    lever_sync::sync(self, lever.as_ref(), order, None).await
+                })
+                .await
+                .map(drop)
+            }
+            Work::ReadVendorOrder {
+                vendor,
+                vendor_order_id,
+                ..
+            } => read_vendor_order(self, &tenant, *vendor, vendor_order_id).await,
+        }
+    }
+
+    /// Does one message's work and decides what becomes of the message.
+    pub async fn process(&self, message: &Received) -> Outcome {
+        let work = match message.work() {
+            Ok(work) => work,
+            Err(error) => return Outcome::DeadLetter(error.to_string()),
+        };
+        let outcome = match self.run(&work).await {
+            Ok(()) => Outcome::Done,
+            Err(error) => match error.retry() {
+                Retry::Disabled => Outcome::Dropped,
+                Retry::Never => Outcome::DeadLetter(error.to_string()),
+                Retry::Later if message.receive_count >= self.settings.work.max_attempts => {
+                    Outcome::DeadLetter(error.to_string())
+                }
+                Retry::Later => {
+                    tracing::warn!(work = work.kind(), tenant = %work.tenant(),
+                        attempt = message.receive_count, %error, "work failed; retrying later");
+                    Outcome::RetryLater(
+                        self.settings
+                            .work
+                            .backoff(message.receive_count, fastrand::f64()),
+                    )
+                }
+            },
+        };
+        metrics::work(work.kind(), outcome.name());
+        if let Outcome::DeadLetter(error) = &outcome {
+            tracing::error!(work = work.kind(), tenant = %work.tenant(),
+                attempts = message.receive_count, %error, "work dead-lettered");
+        }
+        outcome
+    }
+
+    /// Processes a batch of messages together and settles each: what is returned are the
+    /// message ids to report as failed (Lambda's partial batch response), which stay in the
+    /// queue for their retry; the others may be deleted.
+    pub async fn handle_batch(&self, retries: &dyn Retries, messages: &[Received]) -> Vec<String> {
+        let outcomes = join_all(messages.iter().map(|message| {
+            let span = tracing::info_span!("message", id = %message.message_id);
+            self.process(message).instrument(span)
+        }))
+        .await;
+        let mut failed = Vec::new();
+        for (message, outcome) in messages.iter().zip(outcomes) {
+            let settled = match outcome {
+                Outcome::Done | Outcome::Dropped => true,
+                Outcome::RetryLater(delay) => {
+                    if let Err(error) = retries.retry_later(&message.receipt, delay).await {
+                        tracing::warn!(%error, "could not delay the retry; the queue's own timeout applies");
+                    }
+                    false
+                }
+                Outcome::DeadLetter(error) => retries.dead_letter(message, &error).await.is_ok(),
+            };
+            if !settled {
+                failed.push(message.message_id.clone());
+            }
+        }
+        failed
+    }
+}
+
+impl Worker<'_> {
+    /// Receives up to `max` messages (waiting up to `wait` for the first) and settles them
+    /// as Lambda's event source mapping does: those not reported as failed are deleted. For
+    /// the local server's worker task and the tests. Returns how many were received.
+    pub async fn poll(
+        &self,
+        queue: &dyn Queue,
+        max: usize,
+        wait: Duration,
+    ) -> Result<usize, QueueError> {
+        let messages = queue.receive(max, wait).await?;
+        let failed = self.handle_batch(queue, &messages).await;
+        for message in messages.iter().filter(|m| !failed.contains(&m.message_id)) {
+            queue.delete(&message.receipt).await?;
+        }
+        Ok(messages.len())
+    }
+}
+
+/// A vendor's word on an order, read from its API: an unsigned callback's hint confirmed, or
+/// an order whose callbacks stopped reconciled. Applied forward-only, then shown in Lever.
+async fn read_vendor_order(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: VendorId,
+    vendor_order_id: &str,
+) -> Result<(), AppError> {
+    let known = worker.vendor(vendor)?;
+    let account = worker.vendor_account(tenant, vendor)?;
+    let update = known.api.read_order(&account, vendor_order_id).await?;
+    if update.vendor_order_id != vendor_order_id {
+        return Err(AppError::Unprocessable(
+            "the vendor's API describes another order".into(),
+        ));
+    }
+    let order = vendor_callback::find_order(worker.orders, tenant, vendor, &update).await?;
+    let modified =
+        vendor_callback::apply_update(worker.orders, known.description, &order, update).await?;
+    let order_id = modified.order().order_id.clone();
+    worker
+        .with_access(tenant, vendor, async {
+            let lever = worker.lever_for(tenant, vendor).await?;
+            lever_sync::sync(worker, lever.as_ref(), &order_id, None).await
+        })
+        .await
+        .map(drop)
+}

@@ -1,0 +1,166 @@
+//! Ids parsed once, where they enter the product (a URL, a webhook body, a stored record).
+//! A value of these types is known to be safe as a DynamoDB key part (no `#`), a URL path
+//! segment (nothing to encode) and a log field (no control characters), so no code past the
+//! edge checks them again.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Why a string is not a valid id of some kind; names the kind, never quotes the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid {kind}: expected 1 to {max} of A-Z a-z 0-9 - _")]
+pub struct InvalidId {
+    pub kind: &'static str,
+    pub max: usize,
+}
+
+/// Defines a string id type: 1 to `$max` characters of `A-Z a-z 0-9 - _`.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $max:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const KIND: &'static str = $kind;
+            pub const MAX_LEN: usize = $max;
+
+            pub fn parse(value: impl Into<String>) -> Result<Self, InvalidId> {
+                let value = value.into();
+                if is_safe(&value, $max) {
+                    Ok($name(value))
+                } else {
+                    Err(InvalidId { kind: $kind, max: $max })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(value: String) -> Result<Self, InvalidId> {
+                $name::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(value: &str) -> Result<Self, InvalidId> {
+                $name::parse(value)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// One connected Lever account, named by the operator (`acme`); part of public URLs.
+    TenantId,
+    "tenant id",
+    64
+);
+
+id_type!(
+    /// A Lever opportunity (a candidate's application to a job): Lever's UUIDs.
+    OpportunityId,
+    "opportunity id",
+    128
+);
+
+id_type!(
+    /// One screening ordered for one opportunity from one vendor: ours, and also the client
+    /// reference and idempotency key the vendor receives.
+    OrderId,
+    "order id",
+    64
+);
+
+fn is_safe(value: &str, max: usize) -> bool {
+    (1..=max).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl OrderId {
+    /// The id of the order that `event` (a Lever delivery token, or an operator's request id)
+    /// asks of `vendor` for `tenant`. Derived, not random: a redelivered event, a queue
+    /// message processed twice, or a retry after a crash all name the same order, so the
+    /// vendor sees one idempotency key and is never asked twice.
+    pub fn for_event(tenant: &TenantId, vendor: &str, event: &str) -> OrderId {
+        let mut digest = Sha256::new();
+        for part in [tenant.as_str(), vendor, event] {
+            digest.update(part.as_bytes());
+            digest.update([0]);
+        }
+        OrderId(hex::encode(&digest.finalize()[..16]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_accept_url_safe_values_only() {
+        assert!(TenantId::parse("acme-co_1").is_ok());
+        for bad in ["", "a/b", "a#b", "a b", "é", "a\nb", "..", &"x".repeat(65)] {
+            assert_eq!(
+                TenantId::parse(bad),
+                Err(InvalidId {
+                    kind: "tenant id",
+                    max: 64
+                }),
+                "{bad:?}"
+            );
+        }
+        assert!(OpportunityId::parse("3410c8b9-5c31-4bab-b7e9-9f710206d647").is_ok());
+    }
+
+    #[test]
+    fn ids_are_validated_when_deserialized() {
+        let parsed: Result<TenantId, _> = serde_json::from_str("\"bad#id\"");
+        assert!(parsed.is_err());
+        let parsed: TenantId = serde_json::from_str("\"acme\"").unwrap();
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), "\"acme\"");
+    }
+
+    #[test]
+    fn an_event_names_one_order_per_vendor_and_tenant() {
+        let acme = TenantId::parse("acme").unwrap();
+        let globex = TenantId::parse("globex").unwrap();
+        let id = OrderId::for_event(&acme, "xref", "token-1");
+        assert_eq!(id, OrderId::for_event(&acme, "xref", "token-1"));
+        assert_ne!(id, OrderId::for_event(&acme, "sterling", "token-1"));
+        assert_ne!(id, OrderId::for_event(&globex, "xref", "token-1"));
+        assert_ne!(id, OrderId::for_event(&acme, "xref", "token-2"));
+        // No separator ambiguity: ("ab", "c") and ("a", "bc") differ.
+        assert_ne!(
+            OrderId::for_event(&acme, "ab", "c"),
+            OrderId::for_event(&acme, "a", "bc")
+        );
+        assert!(OrderId::parse(id.as_str()).is_ok());
+    }
+}

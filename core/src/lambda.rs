@@ -1,0 +1,116 @@
+//! Running as a Lambda function: each function's `main` is one call here. The app is built
+//! once per execution environment (clients only, nothing fetched), logs go to stdout, and
+//! metrics are flushed as CloudWatch Embedded Metric Format after each invocation.
+
+use crate::app::App;
+use crate::clock::{now_millis, Deadline};
+use crate::flows::{reconcile, webhook_health};
+use crate::http::{self, Route};
+use crate::telemetry;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::LambdaEvent;
+
+type Error = lambda_runtime::Error;
+
+/// The CloudWatch namespace every metric is published in.
+pub const METRICS_NAMESPACE: &str = "LeverScreening";
+
+async fn start() -> Result<(App, &'static metrics_cloudwatch_embedded::Collector), Error> {
+    telemetry::init_logs();
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
+    let metrics = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(METRICS_NAMESPACE)
+        .with_dimension("function", function)
+        .lambda_cold_start_metric("ColdStart")
+        .init()
+        .map_err(|e| format!("metrics: {e}"))?;
+    Ok((App::from_env().await?, metrics))
+}
+
+/// Serves one HTTP route (API Gateway HTTP API, payload 2.0).
+pub async fn serve_http(route: Route) -> Result<(), Error> {
+    let (app, metrics) = start().await?;
+    let app = &app;
+    metrics_cloudwatch_embedded::lambda::handler::run_http(
+        metrics,
+        move |request: lambda_http::Request| async move {
+            Ok::<_, Error>(http::handle(app, route, request).await)
+        },
+    )
+    .await
+}
+
+/// Runs the worker on its SQS event source mapping, answering with a partial batch response
+/// (`ReportBatchItemFailures`): the messages reported stay in the queue for their retry.
+pub async fn run_worker() -> Result<(), Error> {
+    let (app, metrics) = start().await?;
+    let app = &app;
+    metrics_cloudwatch_embedded::lambda::handler::run(
+        metrics,
+        move |event: LambdaEvent<SqsEvent>| async move {
+            let deadline =
+                Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
+            let messages: Vec<_> = event
+                .payload
+                .records
+                .into_iter()
+                .filter_map(crate::queue::sqs::from_event)
+                .collect();
+            let failed = app
+                .worker(deadline)
+                .handle_batch(app.queue().as_ref(), &messages)
+                .await;
+            let mut response = SqsBatchResponse::default();
+            for id in failed {
+                response.add_failure(id);
+            }
+            Ok::<_, Error>(response)
+        },
+    )
+    .await
+}
+
+/// The scheduled jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Re-read orders whose vendor went quiet.
+    ReconcileOrders,
+    /// Check that Lever still has every webhook the integrations need.
+    CheckWebhooks,
+}
+
+/// Runs a scheduled job (EventBridge) once per invocation.
+pub async fn run_scheduled(job: Job) -> Result<(), Error> {
+    let (app, metrics) = start().await?;
+    let app = &app;
+    metrics_cloudwatch_embedded::lambda::handler::run(
+        metrics,
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let deadline =
+                Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
+            let report = match job {
+                Job::ReconcileOrders => serde_json::to_value(
+                    reconcile::run(
+                        app.store().as_ref(),
+                        app.queue().as_ref(),
+                        &app.settings,
+                        now_millis(),
+                    )
+                    .await?,
+                )?,
+                Job::CheckWebhooks => {
+                    let worker = app.worker(deadline);
+                    let mut checked = 0;
+                    for config in app.store().list_tenants().await? {
+                        let tenant = app.tenants().tenant(&config.tenant_id).await?;
+                        webhook_health::check(&worker, &tenant).await?;
+                        checked += 1;
+                    }
+                    serde_json::json!({ "tenants": checked })
+                }
+            };
+            Ok::<_, Error>(report)
+        },
+    )
+    .await
+}

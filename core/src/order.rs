@@ -1,0 +1,366 @@
+//! An order: one screening ordered for one opportunity from one vendor, and the rules of its
+//! life — it moves forward through its vendor's statuses and never back, and it remembers
+//! what Lever already shows so nothing is written twice.
+//!
+//! No candidate PII is stored: names, emails and phones are read from Lever when the order is
+//! placed and passed on. What is kept is the vendor's words: statuses, scores, dates,
+//! references and report links (purged when Lever deletes the candidate).
+
+use crate::clock::{now_millis, EpochMillis};
+use crate::ids::{OpportunityId, OrderId, TenantId};
+use crate::vendors::{Status, VendorId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where an order is in its life. `Pending` is the intent written before the vendor is
+/// called, so a crash or a vendor outage between the two leaves a record to resume from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderPhase {
+    Pending,
+    Open,
+    Closed,
+}
+
+/// A status the vendor reported, in the vendor's own words, and when we learnt it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: String,
+    pub at: EpochMillis,
+}
+
+/// What a vendor reported about an order, in its own words (what Lever shows).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorResults {
+    #[serde(default)]
+    pub report_url: Option<String>,
+    /// The overall score or result (Sterling's Green / Amber / Red, Justifacts' Clear …).
+    #[serde(default)]
+    pub score: Option<String>,
+    #[serde(default)]
+    pub completed_at: Option<String>,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// The vendor's own reference number for the order, when it differs from its order id.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// The result on the HR-XML 3.0 ScreeningResultCode list (Clear, Review, Fail, …),
+    /// next to the vendor's own words, for reporting across vendors and completion rules.
+    #[serde(default)]
+    pub result_code: Option<String>,
+    /// Per-service results, for vendors that report services piecemeal.
+    #[serde(default)]
+    pub services: Vec<ServiceResult>,
+    /// Items the vendor flagged for review (ESR), each shown once.
+    #[serde(default)]
+    pub flags: Vec<Flag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag {
+    pub category: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceResult {
+    pub name: String,
+    /// What Lever shows: "Not Started" or "Complete" (the adapter maps the vendor's words).
+    pub status: String,
+    pub complete: bool,
+    #[serde(default)]
+    pub score: Option<String>,
+    #[serde(default)]
+    pub completed_at: Option<String>,
+    #[serde(default)]
+    pub report_url: Option<String>,
+}
+
+impl VendorResults {
+    pub fn completed_services(&self) -> usize {
+        self.services.iter().filter(|s| s.complete).count()
+    }
+
+    /// Takes every value `newer` has, keeping ours where it has none (a later callback may
+    /// omit what an earlier one said).
+    fn merge(&mut self, newer: VendorResults) {
+        let keep = |ours: &mut Option<String>, theirs: Option<String>| {
+            if theirs.is_some() {
+                *ours = theirs;
+            }
+        };
+        keep(&mut self.report_url, newer.report_url);
+        keep(&mut self.score, newer.score);
+        keep(&mut self.completed_at, newer.completed_at);
+        keep(&mut self.error_message, newer.error_message);
+        keep(&mut self.reference, newer.reference);
+        keep(&mut self.result_code, newer.result_code);
+        if !newer.services.is_empty() {
+            self.services = newer.services;
+        }
+        for flag in newer.flags {
+            if !self.flags.contains(&flag) {
+                self.flags.push(flag);
+            }
+        }
+    }
+}
+
+/// One thing written to Lever for an order (a tag, a note, a stage move), by key, so it is
+/// written once and, for a note, updated in place rather than added again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenToLever {
+    /// Digest of what was written; a different digest means it must be written again.
+    pub digest: String,
+    /// For notes: Lever's id, so the note can be updated.
+    #[serde(default)]
+    pub note_id: Option<String>,
+    /// A note POST was started and its outcome is unknown (a timeout, a crash): before
+    /// posting again, Lever's notes are read back and a note carrying its marker adopted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_doubt: bool,
+}
+
+/// Where an order stands among its vendor's statuses: an update applies only if it is
+/// ahead. Piecemeal progress (more services complete) and a new flag count as ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Progress {
+    pub rank: u32,
+    pub completed_services: usize,
+    pub flags: usize,
+}
+
+/// One screening ordered for one opportunity from one vendor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    /// Ours; also the client reference and idempotency key sent to the vendor.
+    pub order_id: OrderId,
+    pub tenant_id: TenantId,
+    pub vendor: VendorId,
+    pub opportunity_id: OpportunityId,
+    pub vendor_order_id: Option<String>,
+    /// The vendor-side ids of the steps of placing the order (Sterling: its candidate, then
+    /// its screening), recorded as soon as each exists so a retry reuses them.
+    #[serde(default)]
+    pub steps: BTreeMap<String, String>,
+    pub phase: OrderPhase,
+    /// The vendor's latest status word, and its rank in that vendor's order of statuses.
+    pub status: Option<String>,
+    pub status_rank: u32,
+    #[serde(default)]
+    pub history: Vec<StatusChange>,
+    #[serde(default)]
+    pub results: VendorResults,
+    /// Why the order was not placed or was closed early (candidate data missing, the vendor
+    /// refused, the candidate archived), shown in a Lever note.
+    #[serde(default)]
+    pub problem: Option<String>,
+    /// Notes the flows add about the order itself, by key (why it was not placed, what
+    /// archiving the candidate did to it), shown in Lever as they are.
+    #[serde(default)]
+    pub notices: BTreeMap<String, String>,
+    /// What is already in Lever, by key (see [`crate::vendors::LeverWrite`]).
+    #[serde(default)]
+    pub lever_written: BTreeMap<String, WrittenToLever>,
+    /// When the vendor last told us something (a callback, or a read of its API); the
+    /// reconciliation job re-reads orders whose callbacks stopped.
+    #[serde(default)]
+    pub vendor_updated_at: Option<EpochMillis>,
+    /// Set when Lever deleted the candidate and this order's results were purged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged_at: Option<EpochMillis>,
+    pub created_at: EpochMillis,
+    pub updated_at: EpochMillis,
+    /// Optimistic lock: every update must name the version it read.
+    pub version: u64,
+}
+
+impl Order {
+    pub fn new_intent(
+        order_id: OrderId,
+        tenant_id: TenantId,
+        vendor: VendorId,
+        opportunity_id: OpportunityId,
+    ) -> Self {
+        let now = now_millis();
+        Order {
+            order_id,
+            tenant_id,
+            vendor,
+            opportunity_id,
+            vendor_order_id: None,
+            steps: BTreeMap::new(),
+            phase: OrderPhase::Pending,
+            status: None,
+            status_rank: 0,
+            history: Vec::new(),
+            results: VendorResults::default(),
+            problem: None,
+            notices: BTreeMap::new(),
+            lever_written: BTreeMap::new(),
+            vendor_updated_at: None,
+            purged_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        }
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            rank: self.status_rank,
+            completed_services: self.results.completed_services(),
+            flags: self.results.flags.len(),
+        }
+    }
+
+    /// Moves the order to `status` with `results` if that is a step forward (or, for a
+    /// replaceable status, a different status of the same rank: a re-evaluated result). A
+    /// repeat or an older report changes nothing and returns false: orders never regress.
+    pub fn advance(&mut self, status: &Status, results: VendorResults) -> bool {
+        let new_flags = results
+            .flags
+            .iter()
+            .filter(|flag| !self.results.flags.contains(flag))
+            .count();
+        let offered = Progress {
+            rank: status.rank,
+            completed_services: results.completed_services(),
+            flags: self.results.flags.len() + new_flags,
+        };
+        let replaces = status.replaceable
+            && status.rank == self.status_rank
+            && self
+                .status
+                .as_deref()
+                .is_some_and(|current| current != status.word);
+        if offered <= self.progress() && !replaces {
+            return false;
+        }
+        if self.status.as_deref() != Some(status.word) {
+            self.history.push(StatusChange {
+                status: status.word.to_owned(),
+                at: now_millis(),
+            });
+        }
+        self.status = Some(status.word.to_owned());
+        self.status_rank = status.rank;
+        self.results.merge(results);
+        self.phase = if status.terminal() {
+            OrderPhase::Closed
+        } else {
+            OrderPhase::Open
+        };
+        true
+    }
+
+    /// Closes the order without a vendor status (not placed, or ended on Lever's side):
+    /// `problem` says why (for operators), `note` is what Lever shows under `key`.
+    pub fn close(&mut self, problem: &str, key: &str, note: String) {
+        self.phase = OrderPhase::Closed;
+        self.problem = Some(problem.to_owned());
+        self.notices.insert(key.to_owned(), note);
+    }
+
+    /// The record to write after changing this one: next version, fresh `updated_at`.
+    pub fn next_version(mut self) -> Self {
+        self.version += 1;
+        self.updated_at = now_millis();
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUBMITTED: Status = Status::step("Candidate submitted", 1);
+    const NOMINATED: Status = Status::step("Referees nominated", 2);
+    const IN_PROGRESS: Status = Status::step("In Progress", 2);
+    const COMPLETED: Status = Status::last("Completed", 4);
+
+    fn order() -> Order {
+        Order::new_intent(
+            OrderId::parse("o1").unwrap(),
+            TenantId::parse("t").unwrap(),
+            VendorId::Xref,
+            OpportunityId::parse("opp").unwrap(),
+        )
+    }
+
+    fn service(name: &str, complete: bool) -> ServiceResult {
+        ServiceResult {
+            name: name.into(),
+            status: if complete { "Complete" } else { "Not Started" }.into(),
+            complete,
+            ..ServiceResult::default()
+        }
+    }
+
+    fn results(services: Vec<ServiceResult>) -> VendorResults {
+        VendorResults {
+            services,
+            ..VendorResults::default()
+        }
+    }
+
+    #[test]
+    fn an_order_moves_forward_and_never_back() {
+        let mut order = order();
+        assert!(order.advance(&SUBMITTED, VendorResults::default()));
+        assert!(order.advance(&COMPLETED, VendorResults::default()));
+        assert_eq!(order.phase, OrderPhase::Closed);
+        assert!(!order.advance(&NOMINATED, VendorResults::default()));
+        assert!(!order.advance(&COMPLETED, VendorResults::default()));
+        assert_eq!(order.status.as_deref(), Some("Completed"));
+        assert_eq!(order.history.len(), 2);
+    }
+
+    #[test]
+    fn more_completed_services_at_the_same_status_is_progress() {
+        let mut order = order();
+        let pending = vec![service("Criminal", false), service("Employment", false)];
+        assert!(order.advance(&IN_PROGRESS, results(pending.clone())));
+        assert!(!order.advance(&IN_PROGRESS, results(pending)), "a repeat");
+        let one_done = vec![service("Criminal", true), service("Employment", false)];
+        assert!(order.advance(&IN_PROGRESS, results(one_done.clone())));
+        assert_eq!(order.history.len(), 1, "the status itself did not change");
+        let regress = vec![service("Criminal", false), service("Employment", false)];
+        assert!(!order.advance(&IN_PROGRESS, results(regress)));
+        assert_eq!(order.results.services, one_done);
+    }
+
+    #[test]
+    fn a_replaceable_result_may_be_re_evaluated_but_not_repeated() {
+        let sent = Status::step("Survey sent", 1);
+        let pre = Status::replaceable("Pre Qualified", 2);
+        let not = Status::replaceable("Not Qualified", 2);
+        let mut order = order();
+        assert!(order.advance(&sent, VendorResults::default()));
+        assert!(order.advance(&pre, VendorResults::default()));
+        assert!(order.advance(&not, VendorResults::default()));
+        assert!(!order.advance(&not, VendorResults::default()), "a repeat");
+        assert!(
+            !order.advance(&sent, VendorResults::default()),
+            "never back"
+        );
+        assert_eq!(order.status.as_deref(), Some("Not Qualified"));
+    }
+
+    #[test]
+    fn later_results_keep_what_earlier_ones_said() {
+        let mut order = order();
+        let first = VendorResults {
+            reference: Some("BC-1".into()),
+            ..VendorResults::default()
+        };
+        order.advance(&SUBMITTED, first);
+        let last = VendorResults {
+            score: Some("Green".into()),
+            ..VendorResults::default()
+        };
+        order.advance(&COMPLETED, last);
+        assert_eq!(order.results.reference.as_deref(), Some("BC-1"));
+        assert_eq!(order.results.score.as_deref(), Some("Green"));
+    }
+}

@@ -1,0 +1,111 @@
+//! The work queue: intake sends [`Work`], the worker receives it, retries it later with
+//! growing gaps, or moves it to the dead-letter queue with its last error; an operator lists
+//! and redrives dead letters. [`sqs::SqsQueue`] is Amazon SQS (a standard queue and its
+//! dead-letter queue); [`memory::MemoryQueue`] backs the local server and the fast tests.
+//! Both pass the same suite (`core/tests/it/queue.rs`).
+//!
+//! In AWS, Lambda's event source mapping receives and deletes; [`Consumer`] is for the local
+//! worker task and the tests.
+
+pub mod memory;
+pub mod sqs;
+
+use crate::work::Work;
+use async_trait::async_trait;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("queue unavailable: {0}")]
+    Unavailable(String),
+    #[error("queue message unreadable: {0}")]
+    Malformed(String),
+}
+
+/// Where intake puts work.
+#[async_trait]
+pub trait WorkQueue: Send + Sync {
+    async fn send(&self, work: &Work) -> Result<(), QueueError>;
+}
+
+/// A message as the worker receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: String,
+    /// What [`Retries::retry_later`] and [`Consumer::delete`] name it by.
+    pub receipt: String,
+    pub body: String,
+    /// How many times it has been received, this time included (SQS's
+    /// `ApproximateReceiveCount`).
+    pub receive_count: u32,
+}
+
+impl Received {
+    pub fn work(&self) -> Result<Work, QueueError> {
+        serde_json::from_str(&self.body).map_err(|e| QueueError::Malformed(e.to_string()))
+    }
+}
+
+/// What the worker does with a message that failed (one that succeeded is acknowledged:
+/// Lambda deletes it, the local worker calls [`Consumer::delete`]).
+#[async_trait]
+pub trait Retries: Send + Sync {
+    /// Makes the message visible again after `delay`: its next attempt.
+    async fn retry_later(&self, receipt: &str, delay: Duration) -> Result<(), QueueError>;
+    /// Copies it to the dead-letter queue with why it failed; the caller then acknowledges
+    /// the original.
+    async fn dead_letter(&self, message: &Received, last_error: &str) -> Result<(), QueueError>;
+}
+
+/// A message in the dead-letter queue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeadLetter {
+    pub message_id: String,
+    /// The work, as it was queued.
+    pub body: String,
+    /// Why its last attempt failed; `None` when the queue moved it (the worker crashed or
+    /// timed out on every attempt).
+    pub last_error: Option<String>,
+    pub attempts: Option<u32>,
+}
+
+/// What an operator does with dead letters.
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    /// Up to `max` dead letters, left where they are.
+    async fn dead_letters(&self, max: usize) -> Result<Vec<DeadLetter>, QueueError>;
+    /// Sends one dead letter (by message id), or all, back to the work queue, and removes
+    /// them from the dead-letter queue. Returns how many.
+    async fn redrive(&self, message_id: Option<&str>) -> Result<usize, QueueError>;
+}
+
+/// How many messages a queue holds (approximately, in SQS).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueDepth {
+    /// Ready to be received.
+    pub waiting: usize,
+    /// Being processed, or waiting for their retry.
+    pub in_flight: usize,
+    /// In the dead-letter queue.
+    pub dead: usize,
+}
+
+impl QueueDepth {
+    /// No work left to do (dead letters aside).
+    pub fn is_idle(&self) -> bool {
+        self.waiting == 0 && self.in_flight == 0
+    }
+}
+
+/// Receiving and deleting, where no event source mapping does it, and the queue's depth.
+#[async_trait]
+pub trait Consumer: Send + Sync {
+    /// Up to `max` messages, waiting up to `wait` for the first.
+    async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError>;
+    async fn delete(&self, receipt: &str) -> Result<(), QueueError>;
+    async fn depth(&self) -> Result<QueueDepth, QueueError>;
+}
+
+/// Everything a queue does, as one object to share.
+pub trait Queue: WorkQueue + Retries + DeadLetters + Consumer {}
+impl<T: WorkQueue + Retries + DeadLetters + Consumer> Queue for T {}

@@ -1,0 +1,202 @@
+//! A tenant's configuration (DynamoDB): which vendor integrations are on, what triggers each,
+//! where its packages come from, and whether Lever still accepts its credential. Its secrets
+//! (credentials, signature tokens) are in [`crate::secrets`].
+
+use crate::clock::EpochMillis;
+use crate::ids::TenantId;
+use crate::vendors::VendorId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One connected Lever account and its vendor integrations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantConfig {
+    pub tenant_id: TenantId,
+    /// `https://api.lever.co/v1`, the sandbox, or a simulator.
+    pub lever_api_base: String,
+    #[serde(default)]
+    pub vendors: BTreeMap<VendorId, Integration>,
+    /// The country phone numbers without a `+` prefix are read in (ISO 3166 alpha-2, e.g.
+    /// `US`), to send vendors E.164 numbers; default `US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_region: Option<String>,
+}
+
+impl TenantConfig {
+    pub const LEVER_PRODUCTION: &'static str = "https://api.lever.co/v1";
+
+    pub fn integration(&self, vendor: VendorId) -> Option<&Integration> {
+        self.vendors.get(&vendor)
+    }
+
+    /// Integrations that are switched on and whose Lever access was not revoked.
+    pub fn active(&self) -> impl Iterator<Item = (VendorId, &Integration)> {
+        self.vendors
+            .iter()
+            .filter(|(_, integration)| integration.is_active())
+            .map(|(vendor, integration)| (*vendor, integration))
+    }
+}
+
+/// One vendor integration of a tenant: where the vendor's API is, what orders from it, and
+/// its state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Integration {
+    pub enabled: bool,
+    /// The vendor's API base URL for this tenant's account (its region, or a simulator).
+    pub api_base: String,
+    /// Moving an opportunity into this stage orders from the vendor (vendors ordered on a
+    /// stage change).
+    #[serde(default)]
+    pub trigger_stage: Option<StageRef>,
+    /// Where the package comes from, for vendors that sell packages.
+    #[serde(default)]
+    pub package: PackageSettings,
+    /// Set when Lever refused this integration's credential (its API key was disabled or its
+    /// authorized app revoked, as the vendors' own "Revoke Access" does): deliveries for it
+    /// order nothing and its queued work is dropped, until it is reconnected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lever_access_revoked: Option<Revoked>,
+    /// Optionally move the candidate on to a stage when the screening completes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_completion: Option<OnCompletion>,
+}
+
+impl Integration {
+    pub fn is_active(&self) -> bool {
+        self.enabled && self.lever_access_revoked.is_none()
+    }
+}
+
+/// When and why Lever stopped accepting an integration's credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revoked {
+    pub reason: String,
+    pub at: EpochMillis,
+}
+
+/// A Lever stage, by its id, its display name (resolved through Lever's stage list), or both
+/// (the operator command stores the id it resolved next to the name). With an id, a
+/// delivery is matched without asking Lever.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageRef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl StageRef {
+    pub fn by_id(id: &str) -> Self {
+        StageRef {
+            id: Some(id.to_owned()),
+            name: None,
+        }
+    }
+
+    pub fn by_name(name: &str) -> Self {
+        StageRef {
+            id: None,
+            name: Some(name.to_owned()),
+        }
+    }
+
+    /// Whether a stage with this `id` and display `text` is the one meant; a name matches
+    /// case-insensitively, as recruiters type it.
+    pub fn matches(&self, id: &str, text: Option<&str>) -> bool {
+        match (&self.id, &self.name) {
+            (Some(own), _) => own == id,
+            (None, Some(name)) => text.is_some_and(|text| text.eq_ignore_ascii_case(name)),
+            (None, None) => false,
+        }
+    }
+}
+
+/// A screening package: its id, and the name recruiters know it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub id: String,
+}
+
+/// Where a vendor's package comes from for an order: a tag on the opportunity or its
+/// posting (`"{tag_prefix} Name[ID : 123]"`), else the tenant's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageSettings {
+    #[serde(default)]
+    pub tag_prefix: Option<String>,
+    #[serde(default)]
+    pub default: Option<Package>,
+    /// The packages the vendor sold this tenant (ESR's come from its representative): a
+    /// tag may then name a package by name alone, and must name one of these.
+    #[serde(default)]
+    pub catalog: Vec<Package>,
+}
+
+/// Move the candidate to `move_to_stage` when the screening completes, optionally only for
+/// some results (HR-XML result codes such as `Clear`), as Checkr's and Sterling's own Lever
+/// integrations offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnCompletion {
+    pub move_to_stage: StageRef,
+    /// Empty: whatever the result.
+    #[serde(default)]
+    pub when_results: Vec<String>,
+}
+
+/// What the last webhook check found in the tenant's Lever account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookHealth {
+    pub checked_at: EpochMillis,
+    pub webhooks: Vec<WebhookState>,
+}
+
+/// One webhook the tenant's integrations need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookState {
+    /// Lever's event name: `candidateStageChange`.
+    pub event: String,
+    pub state: WebhookStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "detail")]
+pub enum WebhookStatus {
+    /// Lever has a webhook of this event pointing at this deployment.
+    Registered,
+    /// Lever has none: deliveries of this event no longer arrive.
+    Missing,
+    /// Lever could not be asked (the detail says why).
+    Unknown(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_matches_by_id_else_by_name_case_insensitively() {
+        assert!(StageRef::by_id("s1").matches("s1", None));
+        assert!(!StageRef::by_id("s1").matches("s2", Some("Reference Check")));
+        let by_name = StageRef::by_name("Reference Check");
+        assert!(by_name.matches("s2", Some("reference check")));
+        assert!(!by_name.matches("s2", None));
+        let both = StageRef {
+            id: Some("s1".into()),
+            name: Some("Reference Check".into()),
+        };
+        assert!(
+            !both.matches("s2", Some("Reference Check")),
+            "the id decides"
+        );
+    }
+
+    #[test]
+    fn stage_refs_read_the_documented_forms() {
+        let parsed: StageRef = serde_json::from_str(r#"{"name":"Background Check"}"#).unwrap();
+        assert_eq!(parsed, StageRef::by_name("Background Check"));
+        let parsed: StageRef = serde_json::from_str(r#"{"id":"abc"}"#).unwrap();
+        assert_eq!(parsed, StageRef::by_id("abc"));
+    }
+}

@@ -1,0 +1,251 @@
+//! A vendor described as data: its names, what orders from it, where its package comes
+//! from, how its callbacks are authenticated, its statuses in order, and how its own Lever
+//! integration shows them. Everything vendor-specific that is not wire format is here; the
+//! flows and [`super::lever_view`] read it, and each vendor module declares one.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The vendors this product speaks to. The string form appears in URLs
+/// (`/callbacks/{vendor}/{tenant}`), secrets and store keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VendorId {
+    Xref,
+    Sterling,
+    Justifacts,
+    #[serde(rename = "hrlogics")]
+    HrLogics,
+    Esr,
+}
+
+impl VendorId {
+    pub const ALL: [VendorId; 5] = [
+        VendorId::Xref,
+        VendorId::Sterling,
+        VendorId::Justifacts,
+        VendorId::HrLogics,
+        VendorId::Esr,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VendorId::Xref => "xref",
+            VendorId::Sterling => "sterling",
+            VendorId::Justifacts => "justifacts",
+            VendorId::HrLogics => "hrlogics",
+            VendorId::Esr => "esr",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == value)
+    }
+}
+
+impl fmt::Display for VendorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One vendor, as its Lever integration behaves (the vendor's Lever help article).
+#[derive(Debug)]
+pub struct VendorDescription {
+    pub id: VendorId,
+    /// What recruiters call the vendor: "Sterling Backcheck".
+    pub name: &'static str,
+    /// What recruiters call the screening; the title of its notes: "Sterling Backcheck
+    /// background check".
+    pub service: &'static str,
+    pub trigger: Trigger,
+    pub package: PackageRule,
+    pub callback_auth: CallbackAuth,
+    /// Every status the vendor reports, in no particular order; `rank` orders them.
+    pub statuses: &'static [Status],
+    /// The status a freshly placed order has when the vendor's answer names none.
+    pub first_status: &'static str,
+    pub lever: LeverDisplay,
+    /// Archiving the candidate in Lever cancels an open order (where the vendor's API can
+    /// cancel; else a note says it could not). Off for screenings that outlive the
+    /// application, like a WOTC survey.
+    pub archive_cancels: bool,
+    /// The first words of the note when an order cannot be placed, followed by the problem.
+    pub not_ordered: &'static str,
+    /// The last sentence of that note: how to get it ordered once fixed.
+    pub reorder_hint: &'static str,
+}
+
+impl VendorDescription {
+    /// The status with this exact word, `None` for a word this vendor does not use.
+    pub fn status(&self, word: &str) -> Option<&'static Status> {
+        self.statuses.iter().find(|status| status.word == word)
+    }
+
+    /// The note a recruiter reads when the order could not be placed.
+    pub fn not_ordered_note(&self, problem: &str) -> String {
+        format!("{}: {problem}. {}", self.not_ordered, self.reorder_hint)
+    }
+}
+
+/// The usual end of a not-ordered note, for vendors ordered on a stage change.
+pub const MOVE_AGAIN: &str =
+    "Fix this in Lever, then move the candidate into the trigger stage again to order it.";
+
+/// Which Lever event orders from a vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// A move into the integration's trigger stage (Candidate Stage Change).
+    StageChange,
+    /// Every new application (Application Created; HRLogics' WOTC survey).
+    ApplicationCreated,
+}
+
+/// Whether an order needs a package (from a tag on the opportunity or posting, or the
+/// tenant's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageRule {
+    None,
+    Required,
+}
+
+/// How a vendor's callbacks prove where they come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackAuth {
+    /// Standard Webhooks signature headers with the tenant's `whsec_…` callback secret.
+    StandardWebhooks,
+    /// Unsigned: the callback URL carries the tenant's callback secret, and a callback is only
+    /// a hint to re-read the order from the vendor's API.
+    UrlSecret,
+}
+
+/// How an order in a status ended, if it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The order goes on.
+    Open,
+    /// Done, with results (a score, a report): completion rules and result notes apply.
+    Completed,
+    Canceled,
+    /// Errored or expired: the vendor's error text is shown.
+    Failed,
+}
+
+/// One status of a vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// The vendor's word, as the wire adapter reports it.
+    pub word: &'static str,
+    /// What Lever shows for it (the same word, unless the vendor's integration maps it).
+    pub label: &'static str,
+    /// Orders never move to a lower rank.
+    pub rank: u32,
+    pub outcome: Outcome,
+    /// Another status of the same rank replaces this one (a result the vendor may
+    /// re-evaluate, like WOTC eligibility) instead of being refused as a repeat.
+    pub replaceable: bool,
+    /// The exact tag text, for vendors that show status as one tag at a time; `None` shows
+    /// no tag for this status.
+    pub tag: Option<&'static str>,
+}
+
+impl Status {
+    /// A status the order moves on from, shown as its own word.
+    pub const fn step(word: &'static str, rank: u32) -> Self {
+        Status {
+            word,
+            label: word,
+            rank,
+            outcome: Outcome::Open,
+            replaceable: false,
+            tag: None,
+        }
+    }
+
+    /// A completing status.
+    pub const fn last(word: &'static str, rank: u32) -> Self {
+        Status {
+            outcome: Outcome::Completed,
+            ..Status::step(word, rank)
+        }
+    }
+
+    /// A result of rank `rank` that a later, different result may replace.
+    pub const fn replaceable(word: &'static str, rank: u32) -> Self {
+        Status {
+            replaceable: true,
+            ..Status::step(word, rank)
+        }
+    }
+
+    pub const fn ending(self, outcome: Outcome) -> Self {
+        Status { outcome, ..self }
+    }
+
+    pub const fn shown_as(self, label: &'static str) -> Self {
+        Status { label, ..self }
+    }
+
+    pub const fn tagged(self, tag: &'static str) -> Self {
+        Status {
+            tag: Some(tag),
+            ..self
+        }
+    }
+
+    pub fn terminal(&self) -> bool {
+        self.outcome != Outcome::Open
+    }
+}
+
+/// What an order shows in Lever besides its status tag (each status's `tag`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeverDisplay {
+    /// One note per status reached (Sterling, ESR).
+    pub status_notes: Option<StatusNotes>,
+    /// One note per item the vendor flagged, sent to the candidate's followers (ESR).
+    pub flag_notes: bool,
+    /// One note listing the services of a piecemeal order, updated in place (Sterling).
+    pub services_note: Option<ServicesNote>,
+    /// A note with the report link (Justifacts' secret result note, ESR's report note).
+    pub report_note: Option<ReportNote>,
+}
+
+impl LeverDisplay {
+    pub const TAGS_ONLY: LeverDisplay = LeverDisplay {
+        status_notes: None,
+        flag_notes: false,
+        services_note: None,
+        report_note: None,
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusNotes {
+    /// How the note labels the vendor's reference: "Reference number", "ESR order".
+    pub reference_label: &'static str,
+    /// The note of a completed order adds Results Score, Results Report and Completed Date
+    /// (Sterling's seed field names).
+    pub result_fields: bool,
+}
+
+/// The words of a piecemeal services note (Sterling's seed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServicesNote {
+    /// The overall status while a service is not complete: "In Production".
+    pub in_progress: &'static str,
+    /// The overall status once every service is: "Fulfilled".
+    pub done: &'static str,
+    /// Labels of a service's name, status, score, completion date and report link.
+    pub fields: [&'static str; 5],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportNote {
+    /// A secret note: only those Lever lets see secret notes can open the report.
+    pub secret: bool,
+    /// Only once the order completed (Justifacts); else as soon as the link is known (ESR).
+    pub when_completed: bool,
+    /// How the note labels the link: "Result URL", "Report".
+    pub link_label: &'static str,
+}

@@ -1,0 +1,70 @@
+//! The work the worker does, as queue messages: what intake stored but did not do on the
+//! sender's request (every Lever and vendor call), and what becomes of work that fails.
+
+use crate::ids::{OrderId, TenantId};
+use crate::lever::webhook::Event;
+use crate::vendors::VendorId;
+use serde::{Deserialize, Serialize};
+
+/// One message on the work queue. Every kind is safe to do twice (a queue may deliver a
+/// message more than once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "work", rename_all = "snake_case")]
+pub enum Work {
+    /// A verified Lever delivery: confirm it through Lever's API, then act on it (order
+    /// from the vendors it triggers, cancel or purge on archive or delete).
+    LeverEvent {
+        tenant: TenantId,
+        /// The delivery's token: with the tenant and vendor it names each order the event
+        /// asks for ([`OrderId::for_event`]).
+        token: String,
+        /// When Lever says it happened, ms since the epoch.
+        triggered_at: i64,
+        event: Event,
+        /// Where this deployment is reachable (the domain the delivery came to), from which
+        /// vendor callback URLs are made.
+        callback_base: String,
+    },
+    /// Show an order's current state in Lever.
+    SyncLever { tenant: TenantId, order: OrderId },
+    /// Read an order from the vendor's API and apply what it says: an unsigned callback's
+    /// hint, or the reconciliation of an order whose callbacks stopped.
+    ReadVendorOrder {
+        tenant: TenantId,
+        vendor: VendorId,
+        vendor_order_id: String,
+    },
+}
+
+impl Work {
+    pub fn tenant(&self) -> &TenantId {
+        match self {
+            Work::LeverEvent { tenant, .. }
+            | Work::SyncLever { tenant, .. }
+            | Work::ReadVendorOrder { tenant, .. } => tenant,
+        }
+    }
+
+    /// A short name for logs, metrics and the dead-letter listing.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Work::LeverEvent { .. } => "lever_event",
+            Work::SyncLever { .. } => "sync_lever",
+            Work::ReadVendorOrder { .. } => "read_vendor_order",
+        }
+    }
+}
+
+/// What the worker does with a message whose processing failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Time may fix it (an outage, throttling, a tenant an operator is fixing): try again
+    /// later, with growing gaps, then dead-letter it.
+    Later,
+    /// Lever refused the integration's credential (access revoked): the integration is
+    /// disabled, so its work is dropped and counted, not retried.
+    Disabled,
+    /// The work itself cannot succeed (it names nothing that exists, or is malformed):
+    /// dead-letter it at once for a person.
+    Never,
+}

@@ -1,0 +1,194 @@
+//! What operators rely on: webhooks registered and checked through Lever's API, one
+//! integration deleted without breaking the others, reconciliation of quiet orders, and an
+//! integration reconnected by OAuth starting afresh.
+
+use crate::support::{tenant_id, World, ADA, CALLBACK_BASE, REFCHECK};
+use lever_screening::clock::{now_millis, Deadline};
+use lever_screening::flows::{admin, reconcile, webhook_health};
+use lever_screening::tenant::WebhookStatus;
+use lever_screening::vendors::VendorId;
+use lever_screening::work::Work;
+use std::time::Duration;
+
+fn worker(world: &World) -> lever_screening::flows::Worker<'_> {
+    world.app.worker(Deadline::after(Duration::from_secs(30)))
+}
+
+#[tokio::test]
+async fn registering_creates_the_needed_webhooks_and_stores_their_tokens() {
+    let world = World::new().await;
+    let tenant = world.app.tenants().tenant(&tenant_id()).await.unwrap();
+    let done = admin::register_webhooks(
+        &worker(&world),
+        world.app.secrets(),
+        &tenant,
+        None,
+        CALLBACK_BASE,
+    )
+    .await
+    .unwrap();
+    let events: Vec<_> = world
+        .lever
+        .webhooks()
+        .iter()
+        .map(|w| w.event.clone())
+        .collect();
+    for event in [
+        "applicationCreated",
+        "candidateArchiveChange",
+        "candidateDeleted",
+        "candidateHired",
+        "candidateStageChange",
+    ] {
+        assert!(events.contains(&event.to_owned()), "{event} in {events:?}");
+    }
+    assert!(done.iter().all(|r| r.action == "created"));
+    let stored = world.secrets.document(crate::support::TENANT).unwrap();
+    assert_eq!(
+        stored["webhooks"]["candidateStageChange"]["current"],
+        "token-of-wh-5"
+    );
+    assert!(world
+        .lever
+        .webhooks()
+        .iter()
+        .all(|w| w.url.starts_with("https://screening.example/lever/acme/")));
+    // Again: nothing new.
+    let tenant = world.app.tenants().tenant(&tenant_id()).await.unwrap();
+    let again = admin::register_webhooks(
+        &worker(&world),
+        world.app.secrets(),
+        &tenant,
+        None,
+        CALLBACK_BASE,
+    )
+    .await
+    .unwrap();
+    assert!(again.iter().all(|r| r.action == "kept"), "{again:?}");
+    assert_eq!(world.lever.webhooks().len(), 5);
+}
+
+#[tokio::test]
+async fn deleting_one_integration_keeps_the_webhooks_others_need() {
+    let world = World::new().await;
+    let tenant = world.app.tenants().tenant(&tenant_id()).await.unwrap();
+    admin::register_webhooks(
+        &worker(&world),
+        world.app.secrets(),
+        &tenant,
+        None,
+        CALLBACK_BASE,
+    )
+    .await
+    .unwrap();
+    let deleted = admin::delete_integration(
+        &worker(&world),
+        world.app.secrets(),
+        &tenant,
+        VendorId::HrLogics,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        deleted,
+        ["applicationCreated"],
+        "Xref and Sterling still need stage changes"
+    );
+    let events: Vec<_> = world
+        .lever
+        .webhooks()
+        .iter()
+        .map(|w| w.event.clone())
+        .collect();
+    assert!(events.contains(&"candidateStageChange".to_owned()));
+    let config = world
+        .app
+        .tenants()
+        .tenant(&tenant_id())
+        .await
+        .unwrap()
+        .config;
+    assert!(!config.vendors.contains_key(&VendorId::HrLogics));
+    assert!(
+        world.secrets.document(crate::support::TENANT).unwrap()["vendors"]
+            .get("hrlogics")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_webhook_check_reports_a_webhook_deleted_in_lever() {
+    let world = World::new().await;
+    let tenant = world.app.tenants().tenant(&tenant_id()).await.unwrap();
+    admin::register_webhooks(
+        &worker(&world),
+        world.app.secrets(),
+        &tenant,
+        None,
+        CALLBACK_BASE,
+    )
+    .await
+    .unwrap();
+    let stage_change = world
+        .lever
+        .webhooks()
+        .into_iter()
+        .find(|w| w.event == "applicationCreated")
+        .unwrap();
+    use lever_screening::lever::LeverApi;
+    world.lever.delete_webhook(&stage_change.id).await.unwrap();
+    let health = webhook_health::check(&worker(&world), &tenant)
+        .await
+        .unwrap();
+    let state = |event: &str| {
+        health
+            .webhooks
+            .iter()
+            .find(|w| w.event == event)
+            .unwrap()
+            .state
+            .clone()
+    };
+    assert_eq!(state("applicationCreated"), WebhookStatus::Missing);
+    assert_eq!(state("candidateStageChange"), WebhookStatus::Registered);
+    let states = admin::integration_states(&tenant, Some(&health), world.app.vendors());
+    let hrlogics = states
+        .iter()
+        .find(|s| s.vendor == VendorId::HrLogics)
+        .unwrap();
+    assert_eq!(hrlogics.webhook, "missing");
+    assert_eq!(hrlogics.credential, "api key");
+}
+
+#[tokio::test]
+async fn a_quiet_open_order_is_re_read_from_its_vendor() {
+    let world = World::new().await;
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    let id = world.xref.orders()[0].id.clone();
+    world.xref.set_status(&id, "References in progress");
+    let report = reconcile::run(
+        world.store.as_ref(),
+        world.queue.as_ref(),
+        &world.app.settings,
+        now_millis() + 13 * 3600 * 1000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.queued, 1);
+    assert!(matches!(
+        world.queue.pending().as_slice(),
+        [Work::ReadVendorOrder { .. }]
+    ));
+    world.run_worker().await;
+    assert_eq!(world.lever.tags(ADA), ["Xref - References in progress"]);
+    let nothing = reconcile::run(
+        world.store.as_ref(),
+        world.queue.as_ref(),
+        &world.app.settings,
+        now_millis(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(nothing.queued, 0, "not quiet any more");
+}

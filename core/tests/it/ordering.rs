@@ -1,0 +1,295 @@
+//! The worker's ordering: confirmed through Lever's API, one order per event and vendor,
+//! never a second while one is open, a note when it cannot be ordered, and no more Lever
+//! calls than needed.
+
+use crate::support::{World, ADA, BGC, GRACE, REFCHECK, SCREEN, STAGE_TOKEN};
+use lever_screening::clock::now_millis;
+use lever_screening::flows::worker::Outcome;
+use lever_screening::lever::webhook::WebhookKind;
+use lever_screening::lever::LeverError;
+use lever_screening::order::OrderPhase;
+use lever_screening::vendors::{VendorError, VendorId};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_confirmed_move_orders_one_reference_check_and_tags_the_candidate() {
+    let world = World::new().await;
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    assert_eq!(world.run_worker().await, [Outcome::Done]);
+    let placed = world.xref.orders();
+    assert_eq!(placed.len(), 1);
+    assert_eq!(placed[0].email, "ada@example.com");
+    assert_eq!(
+        placed[0].phone.as_deref(),
+        Some("+14165550104"),
+        "sent as E.164"
+    );
+    assert_eq!(
+        placed[0].callback_url,
+        "https://screening.example/callbacks/xref/acme"
+    );
+    assert_eq!(world.lever.tags(ADA), ["Xref - Candidate submitted"]);
+    let order = &world.orders_of(VendorId::Xref)[0];
+    assert_eq!(order.phase, OrderPhase::Open);
+    assert_eq!(order.vendor_order_id.as_deref(), Some("v-1"));
+    // The opportunity (confirm and order), its posting, one tag write.
+    assert_eq!(
+        world.lever.calls(),
+        ["GET opportunity", "GET posting", "POST addTags"],
+        "Lever calls per order"
+    );
+    assert_eq!(
+        world.lever.connected(),
+        [VendorId::Xref],
+        "with Xref's own credential"
+    );
+}
+
+#[tokio::test]
+async fn data_lever_does_not_confirm_orders_nothing() {
+    let world = World::new().await;
+    // Signed, but Ada never entered 'Reference Check' (a test delivery's signature with
+    // forged data, say).
+    let body = world.delivery(
+        "candidateStageChange",
+        STAGE_TOKEN,
+        json!({ "opportunityId": ADA, "toStageId": REFCHECK }),
+    );
+    world
+        .post(WebhookKind::CandidateStageChange, &body)
+        .await
+        .unwrap();
+    assert_eq!(world.run_worker().await, [Outcome::Done], "acknowledged");
+    assert!(world.xref.orders().is_empty());
+    assert!(world.orders().is_empty());
+    assert!(world.lever.tags(ADA).is_empty());
+}
+
+#[tokio::test]
+async fn a_message_processed_twice_orders_once() {
+    let world = World::new().await;
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    let messages = world.queue.pending();
+    // The queue delivers the same message again (at-least-once).
+    use lever_screening::queue::WorkQueue;
+    world.queue.send(&messages[0]).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(world.xref.orders().len(), 1);
+    assert_eq!(world.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn a_second_move_while_an_order_is_open_orders_nothing() {
+    let world = World::new().await;
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    world.lever.move_to(ADA, SCREEN, now_millis());
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(world.xref.orders().len(), 1);
+    assert_eq!(world.orders().len(), 1, "no second intent either");
+}
+
+#[tokio::test]
+async fn a_candidate_without_email_gets_a_note_and_can_be_ordered_once_fixed() {
+    let world = World::new().await;
+    world.stage_change(GRACE, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    assert!(world.xref.orders().is_empty());
+    let notes = world.note_texts(GRACE);
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0].starts_with("Xref reference check was not ordered: the candidate has no email address in Lever. Fix this in Lever, then move the candidate into the trigger stage again to order it."),
+        "{}",
+        notes[0]
+    );
+    assert_eq!(world.orders()[0].phase, OrderPhase::Closed);
+    world.lever.set_email(GRACE, "grace@example.com");
+    world.lever.move_to(GRACE, SCREEN, now_millis());
+    world.stage_change(GRACE, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(world.xref.orders().len(), 1, "ordered once fixed");
+}
+
+#[tokio::test]
+async fn a_trigger_stage_known_by_name_is_resolved_through_levers_stage_list() {
+    let world = World::new().await;
+    world
+        .configure(|config| {
+            config
+                .vendors
+                .get_mut(&VendorId::Sterling)
+                .unwrap()
+                .trigger_stage = Some(lever_screening::tenant::StageRef::by_name(
+                "background check",
+            ));
+        })
+        .await;
+    world
+        .stage_change(ADA, crate::support::REFCHECK)
+        .await
+        .unwrap();
+    world.run_worker().await;
+    assert!(
+        world.sterling.orders().is_empty(),
+        "'Reference Check' is not it"
+    );
+    world
+        .lever
+        .move_to(ADA, crate::support::SCREEN, now_millis());
+    world.stage_change(ADA, BGC).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(
+        world.sterling.orders().len(),
+        1,
+        "'Background Check' by name"
+    );
+    assert_eq!(
+        world.sterling.orders()[0].package.as_deref(),
+        Some("pkg-1"),
+        "the default"
+    );
+    let order = &world.orders_of(VendorId::Sterling)[0];
+    assert_eq!(
+        order.steps.get("candidate").map(String::as_str),
+        Some(&*format!("candidate-of-{}", order.order_id))
+    );
+    assert!(world.lever.calls().contains(&"GET stages".to_owned()));
+    let notes = world.note_texts(ADA);
+    assert!(
+        notes[0]
+            .starts_with("Sterling Backcheck background check\nStatus: New\nReference number: v-1"),
+        "{notes:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_package_tags_are_not_guessed_between() {
+    let world = World::new().await;
+    world
+        .lever
+        .add_tag(ADA, "STERLING BGC PKG: Standard[ID : 1]");
+    world
+        .lever
+        .add_tag(ADA, "STERLING BGC PKG: Executive[ID : 2]");
+    world.stage_change(ADA, BGC).await.unwrap();
+    world.run_worker().await;
+    assert!(world.sterling.orders().is_empty());
+    assert!(world.note_texts(ADA)[0].contains("more than one package"));
+}
+
+#[tokio::test]
+async fn a_vendor_refusal_closes_the_order_with_the_vendors_message() {
+    let world = World::new().await;
+    world.xref.fail_next(VendorError::Rejected {
+        status: 422,
+        message: "candidate.email is not an email address".into(),
+    });
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    assert_eq!(world.run_worker().await, [Outcome::Done]);
+    assert!(world.note_texts(ADA)[0]
+        .contains("Xref refused the order: candidate.email is not an email address"));
+    assert_eq!(world.orders()[0].phase, OrderPhase::Closed);
+}
+
+#[tokio::test]
+async fn a_vendor_outage_is_retried_later_with_the_same_idempotency_key() {
+    let world = World::new().await;
+    world
+        .xref
+        .fail_next(VendorError::Unavailable("HTTP 503".into()));
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    let outcomes = world.run_worker().await;
+    assert!(
+        matches!(outcomes.as_slice(), [Outcome::RetryLater(_)]),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        world.orders()[0].phase,
+        OrderPhase::Pending,
+        "the intent waits"
+    );
+    world.queue.expire_delays();
+    assert_eq!(world.run_worker().await, [Outcome::Done]);
+    assert_eq!(world.xref.orders().len(), 1);
+    assert_eq!(
+        world.xref.orders()[0].reference,
+        world.orders()[0].order_id.to_string()
+    );
+}
+
+#[tokio::test]
+async fn a_vendor_refusing_our_credential_is_retried_not_closed() {
+    let world = World::new().await;
+    world.xref.fail_next(VendorError::Rejected {
+        status: 401,
+        message: "bad key".into(),
+    });
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    assert!(matches!(
+        world.run_worker().await.as_slice(),
+        [Outcome::RetryLater(_)]
+    ));
+    assert_eq!(world.orders()[0].phase, OrderPhase::Pending);
+    assert!(world.note_texts(ADA).is_empty());
+}
+
+#[tokio::test]
+async fn a_revoked_lever_key_disables_only_the_integrations_using_it() {
+    let world = World::new().await;
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world
+        .lever
+        .fail_next(LeverError::Unauthorized { status: 401 });
+    assert_eq!(
+        world.run_worker().await,
+        [Outcome::Done],
+        "dropped, not retried"
+    );
+    let config = world
+        .app
+        .tenants()
+        .tenant(&crate::support::tenant_id())
+        .await
+        .unwrap()
+        .config;
+    assert!(config.vendors[&VendorId::Xref]
+        .lever_access_revoked
+        .is_some());
+    assert!(
+        config.vendors[&VendorId::Sterling]
+            .lever_access_revoked
+            .is_none(),
+        "Sterling has its own key"
+    );
+    assert!(world.xref.orders().is_empty());
+}
+
+#[tokio::test]
+async fn a_new_application_is_sent_to_hrlogics_once_lever_confirms_it() {
+    let world = World::new().await;
+    world.application_created(ADA).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(world.hrlogics.orders().len(), 1);
+    assert!(
+        world.lever.tags(ADA).is_empty(),
+        "nothing shows until HRLogics evaluates"
+    );
+    assert_eq!(world.lever.connected(), [VendorId::HrLogics]);
+}
+
+#[tokio::test]
+async fn an_application_that_is_not_the_opportunitys_orders_nothing() {
+    let world = World::new().await;
+    let body = world.delivery(
+        "applicationCreated",
+        crate::support::APPLICATION_TOKEN,
+        json!({ "opportunityId": ADA, "applicationId": "someone-elses" }),
+    );
+    world
+        .post(WebhookKind::ApplicationCreated, &body)
+        .await
+        .unwrap();
+    world.run_worker().await;
+    assert!(world.hrlogics.orders().is_empty());
+}

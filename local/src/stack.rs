@@ -19,7 +19,6 @@ use lever_screening::{App, Settings};
 use lever_screening_simulators::{
     EsrSim, HrLogicsSim, JustifactsSim, LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim,
 };
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -151,8 +150,14 @@ impl Stack {
                 (Some(dir), Some(path), source)
             }
         };
+        // Bound first, so the app knows where it is reachable (the URLs it registers in Lever).
+        let functions_listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
+        let functions_url = format!("http://{}", functions_listener.local_addr()?);
         let mut settings = options.settings;
         settings.lever_oauth_app_secret = Some(demo::OAUTH_APP_SECRET_NAME.to_owned());
+        settings
+            .public_base_url
+            .get_or_insert_with(|| functions_url.clone());
         let app = Arc::new(App::new(options.store, secrets, options.queue, settings));
         let urls = Urls {
             lever: &lever_url,
@@ -166,13 +171,10 @@ impl Stack {
         seed_tenants(&app, &urls)
             .await
             .map_err(std::io::Error::other)?;
-        let (functions_addr, functions_server) =
-            serve(options.port, server::router(Arc::clone(&app))).await?;
-        servers.push(functions_server);
+        servers.push(serve(functions_listener, server::router(Arc::clone(&app))));
         if options.worker {
             servers.push(server::spawn_worker(Arc::clone(&app)));
         }
-        let functions_url = format!("http://{functions_addr}");
         if let Some(path) = &secrets_file {
             let document =
                 demo::secrets_for_run(&functions_url, &oauth_lever_url, options.extra_secrets)?;
@@ -238,20 +240,18 @@ async fn serve_simulator(
     router: axum::Router,
     servers: &mut Vec<JoinHandle<()>>,
 ) -> std::io::Result<String> {
-    let (addr, server) = serve(0, router).await?;
-    servers.push(server);
-    Ok(format!("http://{addr}"))
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    servers.push(serve(listener, router));
+    Ok(url)
 }
 
-async fn serve(port: u16, router: axum::Router) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move {
+fn serve(listener: TcpListener, router: axum::Router) -> JoinHandle<()> {
+    tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router).await {
             tracing::error!(%error, "local server stopped");
         }
-    });
-    Ok((addr, server))
+    })
 }
 
 /// The demo tenant (each integration with its own Lever API key): Xref on 'Reference

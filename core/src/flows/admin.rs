@@ -193,8 +193,8 @@ async fn create_and_store(
     Ok(created.id)
 }
 
-/// Removes one integration: its settings and credentials, and the Lever webhooks that no
-/// other enabled integration of the tenant needs. Returns the webhooks deleted.
+/// Removes one integration: its settings and credentials, and the Lever webhooks it needed
+/// that no other enabled integration of the tenant needs. Returns the webhooks deleted.
 pub async fn delete_integration(
     worker: &Worker<'_>,
     secrets: &CachedSecrets,
@@ -202,9 +202,10 @@ pub async fn delete_integration(
     vendor: VendorId,
 ) -> Result<Vec<&'static str>, AppError> {
     let mut remaining = (*tenant.config).clone();
-    if remaining.vendors.remove(&vendor).is_none() {
+    let Some(removed) = remaining.vendors.remove(&vendor) else {
         return Err(AppError::NotFound("integration"));
-    }
+    };
+    let its_own = webhook_health::needed([(&vendor, &removed)], worker.vendors);
     let still_needed = webhook_health::needed(&remaining.vendors, worker.vendors);
     let lever = worker.lever_for(tenant, vendor).await?;
     let mut deleted = Vec::new();
@@ -212,7 +213,8 @@ pub async fn delete_integration(
         let Some(kind) = WebhookKind::from_event_name(&webhook.event) else {
             continue;
         };
-        if webhook_health::is_ours(&webhook, tenant, kind) && !still_needed.contains(&kind) {
+        let only_its = its_own.contains(&kind) && !still_needed.contains(&kind);
+        if only_its && webhook_health::is_ours(&webhook, tenant, kind) {
             lever.delete_webhook(&webhook.id).await?;
             deleted.push(kind.event_name());
         }

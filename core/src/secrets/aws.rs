@@ -59,6 +59,44 @@ impl SecretsSource for SecretsManagerSource {
         Ok(())
     }
 
+    async fn put_document(
+        &self,
+        tenant_id: &str,
+        document: &serde_json::Value,
+    ) -> Result<(), SecretsError> {
+        let name = format!("{}{tenant_id}", self.prefix);
+        let text = document.to_string();
+        let created = self
+            .client
+            .create_secret()
+            .name(&name)
+            .secret_string(&text)
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_exists_exception()) =>
+            {
+                self.client
+                    .put_secret_value()
+                    .secret_id(&name)
+                    .secret_string(text)
+                    .send()
+                    .await
+                    .map_err(|err| {
+                        SecretsError::Unavailable(DisplayErrorContext(&err).to_string())
+                    })?;
+                Ok(())
+            }
+            Err(err) => Err(SecretsError::Unavailable(
+                DisplayErrorContext(&err).to_string(),
+            )),
+        }
+    }
+
     async fn load_named(&self, name: &str) -> Result<String, SecretsError> {
         self.read(name).await
     }

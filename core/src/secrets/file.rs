@@ -53,24 +53,27 @@ impl SecretsSource for FileSource {
         path: &[&str],
         value: serde_json::Value,
     ) -> Result<(), SecretsError> {
-        let _writing = self.writing.lock().await;
-        let mut file = self.read().await?;
-        let tenant = file
-            .get_mut("tenants")
-            .and_then(|tenants| tenants.get_mut(tenant_id))
-            .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
-        *tenant = with_field(tenant.take(), path, value)?;
-        let text = serde_json::to_string_pretty(&file)
-            .map_err(|e| SecretsError::Malformed(describe_json_error(&e)))?;
-        // Write beside, then rename: a reader never sees half a file.
-        let partial = self.path.with_extension("json.partial");
-        let unavailable = |e: std::io::Error| SecretsError::Unavailable(e.to_string());
-        tokio::fs::write(&partial, text)
-            .await
-            .map_err(unavailable)?;
-        tokio::fs::rename(&partial, &self.path)
-            .await
-            .map_err(unavailable)
+        self.update(|file| {
+            let tenant = file
+                .get_mut("tenants")
+                .and_then(|tenants| tenants.get_mut(tenant_id))
+                .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
+            *tenant = with_field(tenant.take(), path, value)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_document(
+        &self,
+        tenant_id: &str,
+        document: &serde_json::Value,
+    ) -> Result<(), SecretsError> {
+        self.update(|file| {
+            *file = with_field(file.take(), &["tenants", tenant_id], document.clone())?;
+            Ok(())
+        })
+        .await
     }
 
     async fn load_named(&self, name: &str) -> Result<String, SecretsError> {
@@ -84,6 +87,27 @@ impl SecretsSource for FileSource {
 }
 
 impl FileSource {
+    /// Applies `change` to the file under this process's write lock, then writes it beside
+    /// and renames it: a reader never sees half a file.
+    async fn update(
+        &self,
+        change: impl FnOnce(&mut serde_json::Value) -> Result<(), SecretsError>,
+    ) -> Result<(), SecretsError> {
+        let _writing = self.writing.lock().await;
+        let mut file = self.read().await?;
+        change(&mut file)?;
+        let text = serde_json::to_string_pretty(&file)
+            .map_err(|e| SecretsError::Malformed(describe_json_error(&e)))?;
+        let partial = self.path.with_extension("json.partial");
+        let unavailable = |e: std::io::Error| SecretsError::Unavailable(e.to_string());
+        tokio::fs::write(&partial, text)
+            .await
+            .map_err(unavailable)?;
+        tokio::fs::rename(&partial, &self.path)
+            .await
+            .map_err(unavailable)
+    }
+
     async fn read(&self) -> Result<serde_json::Value, SecretsError> {
         let path = self.path.display();
         let text = tokio::fs::read_to_string(&self.path)

@@ -63,6 +63,15 @@ impl SecretsSource for MemorySource {
         Ok(())
     }
 
+    async fn put_document(
+        &self,
+        tenant_id: &str,
+        document: &serde_json::Value,
+    ) -> Result<(), SecretsError> {
+        self.put(tenant_id, document.clone());
+        Ok(())
+    }
+
     async fn load_named(&self, name: &str) -> Result<String, SecretsError> {
         lock(&self.named)
             .get(name)

@@ -58,6 +58,17 @@ pub trait SecretsSource: Send + Sync {
     async fn load_named(&self, name: &str) -> Result<String, SecretsError> {
         Err(SecretsError::NotFound(name.to_owned()))
     }
+
+    /// Creates or replaces the tenant's whole document (the operator's `tenant put`).
+    async fn put_document(
+        &self,
+        tenant_id: &str,
+        _document: &serde_json::Value,
+    ) -> Result<(), SecretsError> {
+        Err(SecretsError::Unavailable(format!(
+            "this secrets source cannot write secrets for {tenant_id}"
+        )))
+    }
 }
 
 /// A tenant's Lever OAuth tokens (authorized-app tenants). Access tokens last an hour;

@@ -1,0 +1,142 @@
+//! The command line: what an operator types.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Operate a lever-screening deployment. Reads the stack's outputs from the environment:
+/// TABLE_NAME, SECRETS_PREFIX, WORK_QUEUE_URL, DEAD_LETTER_QUEUE_URL, LEVER_OAUTH_APP_SECRET
+/// and PUBLIC_BASE_URL (the ApiBaseUrl output), with AWS credentials.
+#[derive(Debug, Parser)]
+#[command(name = "lever-screening-admin", version)]
+pub struct Cli {
+    /// Print JSON instead of tables, for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tenants: connected Lever accounts and their integrations.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+    /// The Lever webhooks a tenant's integrations need.
+    Webhooks {
+        #[command(subcommand)]
+        action: WebhooksAction,
+    },
+    /// One integration of a tenant.
+    Integration {
+        #[command(subcommand)]
+        action: IntegrationAction,
+    },
+    /// Order from a vendor for an opportunity now, as its trigger would (after a fix, e.g. a
+    /// missing email added). An order still open is not ordered twice.
+    Order {
+        tenant: String,
+        vendor: String,
+        opportunity: String,
+    },
+    /// What was ordered for an opportunity: vendors, statuses, what Lever was shown.
+    Orders { tenant: String, opportunity: String },
+    /// Work that failed for good, kept in the dead-letter queue.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
+    /// The work queue's depth.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Every tenant and its integrations' states.
+    List,
+    /// One tenant: its configuration and each integration's state.
+    Show { tenant: String },
+    /// Create or replace a tenant's configuration (and its secret), from JSON files as in
+    /// examples/. Trigger stages given by name are resolved to their ids through Lever.
+    Put(PutArgs),
+    /// Switch a tenant's integrations (or one) off: its deliveries then order nothing.
+    Disable {
+        tenant: String,
+        #[arg(long)]
+        vendor: Option<String>,
+    },
+    /// Check a tenant: unusable secrets, and each integration's Lever credential (one call).
+    Check { tenant: String },
+    /// Connect an integration to Lever: store the API key its toggle generated, or print
+    /// the link its Super Admin opens to authorize the app (works once, for 15 minutes).
+    Connect(ConnectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// The configuration: `{"tenant_id", "lever_api_base", "vendors": {…}}`.
+    pub config: PathBuf,
+    /// The secret document (credentials, tokens), stored in Secrets Manager.
+    #[arg(long)]
+    pub secret: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    pub tenant: String,
+    /// The integration; without it, the tenant-wide Lever credential.
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// The API key Lever generated with the integration's toggle.
+    #[arg(long, conflicts_with = "oauth")]
+    pub api_key: Option<String>,
+    /// Print the OAuth authorize link instead.
+    #[arg(long)]
+    pub oauth: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksAction {
+    /// Create, through Lever's API, every webhook the tenant's integrations need (or one
+    /// integration's) that Lever does not have, pointing at this deployment, and store
+    /// their signature tokens.
+    Register {
+        tenant: String,
+        #[arg(long)]
+        vendor: Option<String>,
+    },
+    /// A new signature token for one webhook (Lever issues one with a re-created webhook);
+    /// the old token is accepted for the grace period.
+    Rotate {
+        tenant: String,
+        /// Lever's event name, e.g. candidateStageChange.
+        event: String,
+        #[arg(long, default_value_t = 24)]
+        grace_hours: u64,
+    },
+    /// Check now that Lever still has every webhook the integrations need.
+    Check { tenant: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationAction {
+    /// Remove an integration: its settings and credentials, and the webhooks no other
+    /// integration of the tenant needs.
+    Delete { tenant: String, vendor: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqAction {
+    /// Dead letters, with their last error.
+    List {
+        #[arg(long, default_value_t = 100)]
+        max: usize,
+    },
+    /// Send dead letters back to the work queue: one by message id, or all.
+    Redrive {
+        message_id: Option<String>,
+        #[arg(long, conflicts_with = "message_id")]
+        all: bool,
+    },
+}

@@ -15,15 +15,23 @@ type Error = lambda_runtime::Error;
 /// The CloudWatch namespace every metric is published in.
 pub const METRICS_NAMESPACE: &str = "LeverScreening";
 
-async fn start() -> Result<(App, &'static metrics_cloudwatch_embedded::Collector), Error> {
-    telemetry::init_logs();
-    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
-    let metrics = metrics_cloudwatch_embedded::Builder::new()
+/// Installs the process-wide metrics recorder: CloudWatch Embedded Metric Format in the
+/// [`METRICS_NAMESPACE`], one document per label set, whose labels are its only dimensions
+/// (the alarms in `template.yaml` match on exactly those), plus a `ColdStart` count.
+///
+/// # Errors
+/// When a recorder is already installed in this process.
+pub fn install_metrics() -> Result<&'static metrics_cloudwatch_embedded::Collector, Error> {
+    Ok(metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(METRICS_NAMESPACE)
-        .with_dimension("function", function)
         .lambda_cold_start_metric("ColdStart")
         .init()
-        .map_err(|e| format!("metrics: {e}"))?;
+        .map_err(|e| format!("metrics: {e}"))?)
+}
+
+async fn start() -> Result<(App, &'static metrics_cloudwatch_embedded::Collector), Error> {
+    telemetry::init_logs();
+    let metrics = install_metrics()?;
     Ok((App::from_env().await?, metrics))
 }
 

@@ -19,9 +19,23 @@ use crate::work::Work;
 use tracing::instrument;
 
 /// Handles one delivery posted to `/lever/{tenant}/{kind}`; `callback_base` is where this
-/// deployment is reachable.
+/// deployment is reachable. A refusal is counted as `WebhookRejected` by its error code.
 #[instrument(skip_all, fields(tenant = %tenant_id, event = kind.event_name()))]
 pub async fn handle(
+    intake: &Intake<'_>,
+    kind: WebhookKind,
+    tenant_id: &TenantId,
+    body: &[u8],
+    callback_base: &str,
+) -> Result<Ack, AppError> {
+    let outcome = accept(intake, kind, tenant_id, body, callback_base).await;
+    if let Err(error) = &outcome {
+        metrics::webhook_rejected(error.code());
+    }
+    outcome
+}
+
+async fn accept(
     intake: &Intake<'_>,
     kind: WebhookKind,
     tenant_id: &TenantId,
@@ -128,11 +142,7 @@ async fn verify_signature(
         )
         .map_err(AppError::from)
     };
-    let verified = intake.check_with_fresh_secrets(tenant, check).await;
-    if let Err(error) = &verified {
-        metrics::webhook_rejected(error.code());
-    }
-    verified
+    intake.check_with_fresh_secrets(tenant, check).await
 }
 
 /// The integrations `event` concerns, from the tenant's configuration alone: active ones,

@@ -42,11 +42,11 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body>
                     )
                     .await
                 }
-                Err(e) => Err(e),
+                Err(e) => {
+                    metrics::webhook_rejected(e.code());
+                    Err(e)
+                }
             };
-            if let Err(error) = &result {
-                metrics::webhook_rejected(error.code());
-            }
             respond(result)
         }
         Route::VendorCallback(vendor) => {
@@ -62,7 +62,10 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body>
                     vendor_callback::handle(&app.intake(), vendor, &accepted.tenant, &callback)
                         .await
                 }
-                Err(e) => Err(e),
+                Err(e) => {
+                    metrics::callback(vendor, e.code());
+                    Err(e)
+                }
             };
             respond(result)
         }

@@ -112,6 +112,17 @@ impl StageRef {
     }
 }
 
+/// `"Reference Check"`, or the id when no name is known.
+impl std::fmt::Display for StageRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.name, &self.id) {
+            (Some(name), _) => write!(f, "\"{name}\""),
+            (None, Some(id)) => write!(f, "{id}"),
+            (None, None) => f.write_str("(none)"),
+        }
+    }
+}
+
 /// A screening package: its id, and the name recruiters know it by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {

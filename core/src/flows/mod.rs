@@ -16,6 +16,7 @@ pub mod lever_sync;
 pub mod lever_webhook;
 pub mod lifecycle;
 pub mod oauth;
+pub mod on_completion;
 pub mod ordering;
 pub mod reconcile;
 pub mod vendor_callback;

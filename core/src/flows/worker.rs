@@ -4,12 +4,13 @@
 //! once when retrying cannot help, and dropped (counted) when the integration's Lever access
 //! was revoked.
 
-use super::{lever_sync, lifecycle, ordering, vendor_callback};
+use super::{lever_sync, lifecycle, on_completion, ordering, vendor_callback};
 use crate::clock::Deadline;
 use crate::config::Settings;
 use crate::connect::{LeverConnector, StageCache};
 use crate::directory::{Tenant, TenantDirectory};
 use crate::error::AppError;
+use crate::ids::OrderId;
 use crate::lever::webhook::Event;
 use crate::lever::LeverApi;
 use crate::queue::{Queue, QueueError, Received, Retries, WorkQueue};
@@ -190,13 +191,7 @@ impl Worker<'_> {
                 let Some(found) = self.orders.get_order(order).await? else {
                     return Ok(());
                 };
-                let vendor = found.vendor;
-                self.with_access(&tenant, vendor, async {
-                    let lever = self.lever_for(&tenant, vendor).await?;
-                    lever_sync::sync(self, lever.as_ref(), order, None).await
-                })
-                .await
-                .map(drop)
+                show_in_lever(self, &tenant, found.vendor, order).await
             }
             Work::ReadVendorOrder {
                 vendor,
@@ -306,11 +301,22 @@ async fn read_vendor_order(
     let order = vendor_callback::find_order(worker.orders, tenant, vendor, &update).await?;
     let modified =
         vendor_callback::apply_update(worker.orders, known.description, &order, update).await?;
-    let order_id = modified.order().order_id.clone();
+    show_in_lever(worker, tenant, vendor, &modified.order().order_id).await
+}
+
+/// Writes what the order should show in Lever, then moves the candidate on if the order
+/// just completed and its integration says so.
+async fn show_in_lever(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: VendorId,
+    order_id: &OrderId,
+) -> Result<(), AppError> {
     worker
         .with_access(tenant, vendor, async {
             let lever = worker.lever_for(tenant, vendor).await?;
-            lever_sync::sync(worker, lever.as_ref(), &order_id, None).await
+            lever_sync::sync(worker, lever.as_ref(), order_id, None).await?;
+            on_completion::move_candidate(worker, lever.as_ref(), tenant, order_id).await
         })
         .await
         .map(drop)

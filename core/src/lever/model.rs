@@ -23,6 +23,9 @@ pub struct Opportunity {
     pub stage_changes: Vec<StageChangeRecord>,
     #[serde(default)]
     pub location: Option<String>,
+    /// Set while the candidate is archived: `{ "archivedAt": ms, "reason": id }`.
+    #[serde(default)]
+    pub archived: Option<Archived>,
     /// With `expand=applications`: the application objects (at most one), which name the
     /// posting.
     #[serde(default)]
@@ -72,6 +75,18 @@ pub struct Phone {
 }
 
 /// One entry of an opportunity's `stageChanges`.
+/// Why and when an opportunity was archived.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Archived {
+    /// ms since the epoch.
+    #[serde(default)]
+    pub archived_at: Option<i64>,
+    /// An archive reason id (`GET /archive_reasons`).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageChangeRecord {

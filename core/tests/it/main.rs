@@ -5,6 +5,7 @@
 mod support;
 
 mod callbacks;
+mod completion;
 mod intake;
 mod lever_client;
 mod lifecycle;

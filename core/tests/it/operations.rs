@@ -3,11 +3,14 @@
 //! integration reconnected by OAuth starting afresh.
 
 use crate::support::{tenant_id, World, ADA, CALLBACK_BASE, REFCHECK};
+use lever_screening::callback_auth::sign_headers;
 use lever_screening::clock::{now_millis, Deadline};
-use lever_screening::flows::{admin, reconcile, webhook_health};
+use lever_screening::flows::{admin, reconcile, vendor_callback, webhook_health};
+use lever_screening::lever::webhook::WebhookKind;
 use lever_screening::tenant::WebhookStatus;
 use lever_screening::vendors::VendorId;
 use lever_screening::work::Work;
+use serde_json::{json, Value};
 use std::time::Duration;
 
 fn worker(world: &World) -> lever_screening::flows::Worker<'_> {
@@ -191,4 +194,77 @@ async fn a_quiet_open_order_is_re_read_from_its_vendor() {
     .await
     .unwrap();
     assert_eq!(nothing.queued, 0, "not quiet any more");
+}
+
+/// The alarms in `template.yaml` match metrics by name and by their labels alone
+/// (`WebhookRejected{reason}`, `Callback{vendor,outcome}`): a forged delivery and a forged
+/// callback must come out as Embedded Metric Format documents with exactly those dimensions.
+#[tokio::test]
+async fn forgeries_are_published_as_the_metrics_the_alarms_watch() {
+    let collector = lever_screening::lambda::install_metrics().unwrap();
+    let world = World::new().await;
+    let forged = world.delivery(
+        "candidateStageChange",
+        "not-the-token",
+        json!({ "opportunityId": ADA, "toStageId": REFCHECK }),
+    );
+    world
+        .post(WebhookKind::CandidateStageChange, &forged)
+        .await
+        .unwrap_err();
+    let body = serde_json::to_vec(&json!({ "type": "reference.completed" })).unwrap();
+    let headers = sign_headers(
+        "whsec_bm90LXRoZS12ZW5kb3JzLXNlY3JldC1hdC1hbGw=",
+        "msg_forged",
+        now_millis() / 1000,
+        &body,
+    )
+    .unwrap();
+    let callback = vendor_callback::Callback {
+        headers: &headers,
+        body: &body,
+        url_secret: None,
+    };
+    vendor_callback::handle(&world.app.intake(), VendorId::Xref, &tenant_id(), &callback)
+        .await
+        .unwrap_err();
+
+    let mut out = Vec::new();
+    collector.flush(&mut out).unwrap();
+    let documents: Vec<Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is one JSON document"))
+        .collect();
+    let published = |metric: &str, dimensions: &[(&str, &str)]| {
+        documents.iter().any(|doc| {
+            let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+            let names: Vec<&str> = directive["Dimensions"][0]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            directive["Namespace"] == lever_screening::lambda::METRICS_NAMESPACE
+                && doc["_aws"]["Timestamp"].is_u64()
+                && directive["Metrics"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["Name"] == metric)
+                && doc[metric].as_u64() >= Some(1)
+                && names.len() == dimensions.len()
+                && dimensions
+                    .iter()
+                    .all(|(name, value)| names.contains(name) && doc[*name] == *value)
+        })
+    };
+    assert!(
+        published("WebhookRejected", &[("reason", "unauthorized")]),
+        "{documents:#?}"
+    );
+    assert!(
+        published("Callback", &[("vendor", "xref"), ("outcome", "unauthorized")]),
+        "{documents:#?}"
+    );
 }

@@ -8,7 +8,7 @@ use lever_screening::connect::LeverConnector;
 use lever_screening::directory::Tenant;
 use lever_screening::ids::OpportunityId;
 use lever_screening::lever::model::{
-    Application, NoteField, Phone, StageChangeRecord, WebhookConfiguration,
+    Application, Archived, NoteField, Phone, StageChangeRecord, WebhookConfiguration,
 };
 use lever_screening::lever::{
     LeverApi, LeverError, NewNote, Note, Opportunity, Posting, Stage, Webhook,
@@ -125,6 +125,21 @@ impl FakeLever {
             to_stage_id: stage.into(),
             updated_at: Some(at),
         });
+    }
+
+    /// Archives the candidate, as a recruiter does in Lever.
+    pub fn archive(&self, opportunity: &str) {
+        let mut state = self.state();
+        let found = state.opportunities.get_mut(opportunity).expect("seeded");
+        found.archived = Some(Archived {
+            archived_at: Some(now_millis()),
+            reason: Some("reason-withdrew".into()),
+        });
+    }
+
+    /// The candidate's current stage.
+    pub fn stage(&self, opportunity: &str) -> Option<String> {
+        self.state().opportunities[opportunity].stage.clone()
     }
 
     pub fn set_email(&self, opportunity: &str, email: &str) {
@@ -332,6 +347,10 @@ impl LeverApi for FakeLever {
             .get_mut(opportunity.as_str())
             .ok_or_else(|| not_found("opportunity"))?;
         found.stage = Some(stage_id.into());
+        found.stage_changes.push(StageChangeRecord {
+            to_stage_id: stage_id.into(),
+            updated_at: Some(now_millis()),
+        });
         Ok(())
     }
 
@@ -519,6 +538,8 @@ impl VendorApi for FakeVendor {
             reference: Option<String>,
             #[serde(default)]
             report_url: Option<String>,
+            #[serde(default)]
+            result_code: Option<String>,
         }
         let body: Body =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
@@ -528,6 +549,7 @@ impl VendorApi for FakeVendor {
             status: body.status,
             results: VendorResults {
                 report_url: body.report_url,
+                result_code: body.result_code,
                 ..VendorResults::default()
             },
         })

@@ -42,6 +42,11 @@ pub trait TenantDirectory: Send + Sync {
     ) -> Result<Option<Arc<TenantSecrets>>, AppError>;
     /// Forgets what is cached for the tenant (after an operator or a flow changed it).
     fn invalidate(&self, tenant: &TenantId);
+    /// The tenant with its configuration read again from the store, and its secrets too if
+    /// the configuration changed (reconnecting Lever changes both). For decisions a stale
+    /// cache would get wrong for minutes: dropping work of an integration whose access was
+    /// revoked (another function may just have reconnected it).
+    async fn fresh(&self, tenant: &TenantId) -> Result<Tenant, AppError>;
 }
 
 /// Configuration from a [`TenantStore`], secrets from [`CachedSecrets`], both cached.
@@ -114,5 +119,14 @@ impl TenantDirectory for CachedDirectory {
     fn invalidate(&self, tenant: &TenantId) {
         self.configs().remove(tenant);
         self.secrets.invalidate(tenant.as_str());
+    }
+
+    async fn fresh(&self, tenant: &TenantId) -> Result<Tenant, AppError> {
+        let cached = self.configs().remove(tenant).map(|(_, config)| config);
+        let config = self.config(tenant).await?;
+        if cached.is_none_or(|cached| *cached != *config) {
+            self.secrets.invalidate(tenant.as_str());
+        }
+        self.tenant(tenant).await
     }
 }

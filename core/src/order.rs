@@ -234,7 +234,15 @@ impl Order {
                 .status
                 .as_deref()
                 .is_some_and(|current| current != status.word);
-        if offered <= self.progress() && !replaces {
+        // An ending (Completed, Canceled, Failed) is not swapped for another ending of the
+        // same rank because the later report carries more results.
+        let ends_differently = self.phase == OrderPhase::Closed
+            && status.rank == self.status_rank
+            && self
+                .status
+                .as_deref()
+                .is_some_and(|current| current != status.word);
+        if (offered <= self.progress() || ends_differently) && !replaces {
             return false;
         }
         if self.status.as_deref() != Some(status.word) {
@@ -314,6 +322,27 @@ mod tests {
         assert!(!order.advance(&COMPLETED, VendorResults::default()));
         assert_eq!(order.status.as_deref(), Some("Completed"));
         assert_eq!(order.history.len(), 2);
+    }
+
+    #[test]
+    fn a_cancelled_order_is_not_completed_by_a_later_richer_report() {
+        const CANCELED: Status = Status {
+            outcome: crate::vendors::Outcome::Canceled,
+            ..Status::last("Canceled", 4)
+        };
+        let mut order = order();
+        assert!(order.advance(&SUBMITTED, VendorResults::default()));
+        assert!(order.advance(&CANCELED, VendorResults::default()));
+        let flagged = VendorResults {
+            flags: vec![Flag {
+                category: "Address".into(),
+                description: "History gap".into(),
+            }],
+            ..VendorResults::default()
+        };
+        assert!(!order.advance(&COMPLETED, flagged));
+        assert_eq!(order.status.as_deref(), Some("Canceled"));
+        assert!(order.results.flags.is_empty());
     }
 
     #[test]

@@ -26,8 +26,12 @@ const LEASE: Duration = Duration::from_secs(120);
 /// Rounds of "write, then look again" when callbacks keep arriving during a sync.
 const ROUNDS: usize = 3;
 
-/// What the order should show in Lever and is not there yet.
+/// What the order should show in Lever and is not there yet. Nothing once the candidate
+/// was deleted in Lever and the order purged: there is no one to show it to.
 pub fn pending_writes(description: &VendorDescription, order: &Order) -> Vec<LeverWrite> {
+    if order.purged_at.is_some() {
+        return Vec::new();
+    }
     let mut view = lever_view(description, order);
     view.retain(|write| {
         order

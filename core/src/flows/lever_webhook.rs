@@ -59,7 +59,13 @@ async fn accept(
     }
     let event = Event::parse(kind, &delivery.data)
         .map_err(|e| AppError::BadRequest(format!("{} {e}", kind.event_name())))?;
-    let (active, disabled) = concerned(intake, &tenant, &event);
+    let (mut active, mut disabled) = concerned(intake, &tenant, &event);
+    if active.is_empty() && !disabled.is_empty() {
+        // Reconnecting (the OAuth callback, the operator command) happens in another
+        // function: a cached configuration may not know yet that access is back.
+        let fresh = intake.tenants.fresh(tenant_id).await?;
+        (active, disabled) = concerned(intake, &fresh, &event);
+    }
     if active.is_empty() {
         let (status, detail) = if disabled.is_empty() {
             (

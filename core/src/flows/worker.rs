@@ -162,7 +162,17 @@ impl Worker<'_> {
     /// Does one piece of work.
     #[instrument(skip_all, fields(work = work.kind(), tenant = %work.tenant()))]
     pub async fn run(&self, work: &Work) -> Result<(), AppError> {
-        let tenant = self.tenants.tenant(work.tenant()).await?;
+        let mut tenant = self.tenants.tenant(work.tenant()).await?;
+        if tenant
+            .config
+            .vendors
+            .values()
+            .any(|i| i.lever_access_revoked.is_some())
+        {
+            // Reconnecting happens in another function: work is not dropped on what this
+            // one cached.
+            tenant = self.tenants.fresh(work.tenant()).await?;
+        }
         match work {
             Work::LeverEvent {
                 token,

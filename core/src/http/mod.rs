@@ -101,14 +101,17 @@ async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body> {
         Err(e) => Err(e),
     };
     let (status, title, message) = match result {
-        Ok(connected) => (
-            StatusCode::OK,
-            "Lever connected",
-            format!(
-                "Lever is connected for tenant {}. You can close this window.",
-                connected.tenant
-            ),
-        ),
+        Ok(connected) => {
+            app.tenants().invalidate(&connected.tenant);
+            (
+                StatusCode::OK,
+                "Lever connected",
+                format!(
+                    "Lever is connected for tenant {}. You can close this window.",
+                    connected.tenant
+                ),
+            )
+        }
         Err(error) => {
             tracing::warn!(status = error.status().as_u16(), code = error.code(), %error,
                 "OAuth callback refused");

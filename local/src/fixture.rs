@@ -29,25 +29,54 @@ pub async fn start(table: &str, secrets_prefix: &str) -> Result<(Stack, Queues),
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     dynamodb::create_table(&dynamo, table).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(&aws);
-    put_secret(&secrets, &format!("{secrets_prefix}{}", demo::TENANT)).await?;
+    let tenant_secret = demo::secret_document(demo::TENANT)?;
+    put_secret(
+        &secrets,
+        &format!("{secrets_prefix}{}", demo::TENANT),
+        &tenant_secret,
+    )
+    .await?;
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let queues = create_queues(&sqs, table).await?;
     let stack = Stack::start(StackOptions {
         store: Arc::new(DynamoStore::new(dynamo, table)),
         queue: Arc::new(SqsQueue::new(sqs, &queues.work, &queues.dead_letters)),
-        secrets: Some(Arc::new(SecretsManagerSource::new(secrets, secrets_prefix))),
+        secrets: Some(Arc::new(SecretsManagerSource::new(
+            secrets.clone(),
+            secrets_prefix,
+        ))),
         extra_secrets: serde_json::Map::new(),
-        settings: Settings::default(),
+        settings: Settings {
+            lever_oauth_app_secret: Some(oauth_app_secret(secrets_prefix)),
+            ..Settings::default()
+        },
         port: 0,
-        worker: true,
+        workers: 1,
     })
     .await?;
+    let run = demo::secrets_for_run(
+        &stack.functions_url,
+        &stack.oauth_lever_url,
+        serde_json::Map::new(),
+    )?;
+    let oauth_app = &run["named"][demo::OAUTH_APP_SECRET_NAME];
+    put_secret(&secrets, &oauth_app_secret(secrets_prefix), oauth_app).await?;
     place_orders(&stack).await?;
     Ok((stack, queues))
 }
 
-async fn put_secret(secrets: &aws_sdk_secretsmanager::Client, name: &str) -> Result<(), BoxError> {
-    let document = demo::secret_document(demo::TENANT)?.to_string();
+/// The name of the secret holding the Lever OAuth app (`LEVER_OAUTH_APP_SECRET`).
+pub fn oauth_app_secret(secrets_prefix: &str) -> String {
+    format!("{secrets_prefix}{}", demo::OAUTH_APP_SECRET_NAME)
+}
+
+/// Creates secret `name` holding `document`, or overwrites its value.
+async fn put_secret(
+    secrets: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    document: &serde_json::Value,
+) -> Result<(), BoxError> {
+    let document = document.to_string();
     let created = secrets
         .create_secret()
         .name(name)

@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod demo_tenant;
+pub mod drills;
 pub mod events;
 pub mod fixture;
 pub mod server;

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use lever_screening_local::stack::{Stack, StackOptions};
-use lever_screening_local::{demo, demo_tenant, events, fixture};
+use lever_screening_local::{demo, demo_tenant, drills, events, fixture};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,6 +38,12 @@ enum Command {
     },
     /// Print an events/ file with fresh timestamps and signatures (they expire).
     ResignEvent { file: PathBuf },
+    /// Move many candidates of one tenant at once and compare how the work is paced against
+    /// Lever's request budget: orders, duplicates, losses, Lever's 429s, time taken.
+    BulkMove(drills::bulk_move::Options),
+    /// Drive the product through faults (Lever failing, answers lost after being applied,
+    /// redeliveries, forged and hostile input, callbacks out of order) and count what held.
+    Faults(drills::faults::Options),
 }
 
 #[tokio::main]
@@ -75,6 +81,10 @@ async fn run(command: Command) -> Result<(), BoxError> {
             print_urls(&stack);
             println!("export WORK_QUEUE_URL={}", queues.work);
             println!("export DEAD_LETTER_QUEUE_URL={}", queues.dead_letters);
+            println!(
+                "export LEVER_OAUTH_APP_SECRET={}",
+                fixture::oauth_app_secret(&secrets_prefix)
+            );
             println!("READY");
             fixture::wait_for_shutdown().await?;
         }
@@ -82,6 +92,8 @@ async fn run(command: Command) -> Result<(), BoxError> {
             let event = events::resign(&std::fs::read_to_string(&file)?)?;
             println!("{}", serde_json::to_string_pretty(&event)?);
         }
+        Command::BulkMove(options) => println!("{}", drills::bulk_move::run(&options).await?),
+        Command::Faults(options) => println!("{}", drills::faults::run(&options).await?),
     }
     Ok(())
 }

@@ -37,8 +37,9 @@ pub struct StackOptions {
     pub settings: Settings,
     /// Port of the functions' server; 0 picks a free one.
     pub port: u16,
-    /// Run the worker as a task (off for `fixture`, where the worker Lambda is invoked).
-    pub worker: bool,
+    /// How many worker tasks poll the queue at once, as Lambda runs up to the event source
+    /// mapping's `MaximumConcurrency` workers; 0 runs none.
+    pub workers: usize,
 }
 
 impl StackOptions {
@@ -51,7 +52,7 @@ impl StackOptions {
             extra_secrets: serde_json::Map::new(),
             settings: Settings::default(),
             port: 0,
-            worker: true,
+            workers: 1,
         }
     }
 }
@@ -154,7 +155,9 @@ impl Stack {
         let functions_listener = TcpListener::bind(("127.0.0.1", options.port)).await?;
         let functions_url = format!("http://{}", functions_listener.local_addr()?);
         let mut settings = options.settings;
-        settings.lever_oauth_app_secret = Some(demo::OAUTH_APP_SECRET_NAME.to_owned());
+        settings
+            .lever_oauth_app_secret
+            .get_or_insert_with(|| demo::OAUTH_APP_SECRET_NAME.to_owned());
         settings
             .public_base_url
             .get_or_insert_with(|| functions_url.clone());
@@ -172,7 +175,7 @@ impl Stack {
             .await
             .map_err(std::io::Error::other)?;
         servers.push(serve(functions_listener, server::router(Arc::clone(&app))));
-        if options.worker {
+        for _ in 0..options.workers {
             servers.push(server::spawn_worker(Arc::clone(&app)));
         }
         if let Some(path) = &secrets_file {

@@ -1,0 +1,234 @@
+//! What a candidate's life in Lever does to her open orders: archiving cancels them where
+//! the vendor's API can (and says so where it cannot), deleting cancels and purges them,
+//! hiring cancels nothing.
+
+use crate::support::{start, start_connected, Harness, SUBMITTED};
+use lever_screening::order::VendorResults;
+use lever_screening::vendors::VendorId;
+use lever_screening_local::demo_tenant as demo;
+use lever_screening_simulators::SentWebhook;
+use serde_json::Value;
+
+const ADA: &str = demo::OPPORTUNITY_ID;
+const ALAN: &str = demo::STERLING_OPPORTUNITY_ID;
+const KATHERINE: &str = demo::JUSTIFACTS_OPPORTUNITY_ID;
+const CANCELLED: &str = "Xref - Cancelled";
+
+/// What intake answered a delivery: its HTTP status and the body's `status`.
+fn answered(sent: &SentWebhook) -> (u16, String) {
+    let body: Value = serde_json::from_str(&sent.response).unwrap();
+    (
+        sent.status,
+        body["status"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+impl Harness {
+    /// The one stored order of `vendor`.
+    fn order_of(&self, vendor: VendorId) -> lever_screening::order::Order {
+        let orders: Vec<_> = self
+            .store
+            .orders()
+            .into_iter()
+            .filter(|o| o.vendor == vendor)
+            .collect();
+        assert_eq!(orders.len(), 1, "{orders:#?}");
+        orders[0].clone()
+    }
+}
+
+#[tokio::test]
+async fn archiving_a_candidate_cancels_her_open_xref_check_and_lever_shows_it_cancelled() {
+    let h = start().await;
+    let id = h.order_reference_check().await;
+    assert_eq!(h.tags(), [SUBMITTED]);
+
+    let sent = h.stack.lever.archive(ADA).await.unwrap();
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    h.settle().await;
+    assert_eq!(h.stack.xref.cancelled(), [id.as_str()]);
+    assert_eq!(h.stack.xref.orders()[0].status, "Cancelled");
+    assert_eq!(h.tags(), [CANCELLED]);
+
+    // Xref's own late word changes nothing.
+    let late = h
+        .stack
+        .xref
+        .post_status(&id, "References in progress", None)
+        .await
+        .unwrap();
+    assert_eq!(late.status, 200, "{}", late.response);
+    h.settle().await;
+    assert_eq!(h.tags(), [CANCELLED]);
+}
+
+#[tokio::test]
+async fn an_open_sterling_case_cannot_be_cancelled_a_note_says_so_and_its_callbacks_still_apply() {
+    let h = start().await;
+    let sent = h
+        .stack
+        .lever
+        .move_to_stage(ALAN, demo::BACKGROUND_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    h.settle().await;
+    let screenings = h.stack.sterling.screenings();
+    assert_eq!(screenings.len(), 1);
+    let id = screenings[0].id.clone();
+    let before = h.notes(ALAN).len();
+
+    let sent = h.stack.lever.archive(ALAN).await.unwrap();
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    h.settle().await;
+    let notes = h.notes(ALAN);
+    assert_eq!(notes.len(), before + 1, "{notes:#?}");
+    let note = notes.last().unwrap();
+    assert!(
+        note.contains("could not be cancelled automatically"),
+        "{note}"
+    );
+    assert!(
+        note.contains("Cancel it with Sterling Backcheck directly"),
+        "{note}"
+    );
+    assert_ne!(h.stack.sterling.screening(&id).unwrap().status, "Canceled");
+    assert!(h.stack.xref.cancelled().is_empty());
+
+    // Sterling goes on, and its callbacks still show in Lever.
+    h.stack.sterling.set_status(&id, "In Progress").unwrap();
+    let callback = h.stack.sterling.post_callback(&id).await.unwrap();
+    assert!(
+        (200..300).contains(&callback.status),
+        "{}",
+        callback.response
+    );
+    h.settle().await;
+    let notes = h.notes(ALAN);
+    assert!(
+        notes.iter().any(|n| n.contains("Status: In Progress")),
+        "{notes:#?}"
+    );
+}
+
+#[tokio::test]
+async fn archiving_cancels_a_justifacts_check_but_never_the_hrlogics_survey() {
+    let h = start_connected().await;
+    let lever = &h.stack.oauth_lever;
+    let sent = lever.application_created(KATHERINE).await.unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    let sent = lever
+        .move_to_stage(KATHERINE, demo::BACKGROUND_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    h.settle().await;
+    let invitation = h.stack.justifacts.invitations()[0].request_id.clone();
+    let applicant = h.stack.hrlogics.applicants()[0].applicant_id.clone();
+
+    let sent = lever.archive(KATHERINE).await.unwrap();
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    h.settle().await;
+    assert_eq!(h.stack.justifacts.cancelled(), [invitation]);
+    let notes = h.oauth_notes(KATHERINE);
+    assert_eq!(notes.len(), 1, "{notes:#?}");
+    assert!(
+        notes[0].starts_with(
+            "Justifacts background check cancelled: the candidate was archived in Lever."
+        ),
+        "{}",
+        notes[0]
+    );
+
+    // The WOTC survey goes on: its result still shows.
+    let result = h
+        .stack
+        .hrlogics
+        .post_eligibility(&applicant, "Pre Qualified")
+        .await
+        .unwrap();
+    assert_eq!(result.status, 200, "{}", result.response);
+    h.settle().await;
+    assert!(
+        h.oauth_tags_of(KATHERINE)
+            .contains(&"HRLogics-WOTC:Pre Qualified".to_owned()),
+        "{:?}",
+        h.oauth_tags_of(KATHERINE)
+    );
+    assert_eq!(h.oauth_notes(KATHERINE), notes, "no note about HRLogics");
+}
+
+#[tokio::test]
+async fn deleting_a_candidate_cancels_her_open_orders_purges_their_results_and_writes_nothing_to_lever(
+) {
+    let h = start().await;
+    let id = h.order_reference_check().await;
+    let report = "https://xref.example/reports/ada";
+    let sent = h
+        .stack
+        .xref
+        .post_status(&id, "References in progress", Some(report))
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 200, "{}", sent.response);
+    h.settle().await;
+    let order = h.order_of(VendorId::Xref);
+    assert_eq!(order.results.report_url.as_deref(), Some(report));
+    assert!(order.purged_at.is_none());
+
+    let calls = h.stack.lever.api_calls().len();
+    let sent = h.stack.lever.delete_opportunity(ADA).await.unwrap();
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    h.settle().await;
+    assert_eq!(h.stack.xref.cancelled(), [id.as_str()]);
+    let purged = h.order_of(VendorId::Xref);
+    assert!(purged.purged_at.is_some(), "{purged:#?}");
+    assert_eq!(purged.results, VendorResults::default());
+    assert!(purged.notices.is_empty() && purged.problem.is_none());
+    assert_eq!(h.lever_calls_since(calls), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_late_vendor_callback_after_deleting_a_candidate_writes_nothing_to_lever() {
+    let h = start().await;
+    let id = h.order_reference_check().await;
+    let sent = h.stack.lever.delete_opportunity(ADA).await.unwrap();
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    h.settle().await;
+    assert_eq!(h.stack.xref.cancelled(), [id.as_str()]);
+    let calls = h.stack.lever.api_calls().len();
+
+    // Xref's late report is not stored, and nothing goes to Lever.
+    let report = "https://xref.example/reports/ada";
+    let late = h
+        .stack
+        .xref
+        .post_status(&id, "Completed", Some(report))
+        .await
+        .unwrap();
+    assert_eq!(late.status, 200, "{}", late.response);
+    h.settle().await;
+    assert_eq!(h.order_of(VendorId::Xref).results, VendorResults::default());
+    assert_eq!(
+        h.lever_calls_since(calls),
+        Vec::<String>::new(),
+        "{}",
+        late.response
+    );
+}
+
+#[tokio::test]
+async fn hiring_a_candidate_is_acknowledged_and_cancels_nothing() {
+    let h = start().await;
+    h.order_reference_check().await;
+    let calls = h.stack.lever.api_calls().len();
+
+    let sent = h.stack.lever.hire(ADA).await.unwrap();
+    assert_eq!(sent.status, 200, "{}", sent.response);
+    h.settle().await;
+    assert!(h.stack.xref.cancelled().is_empty());
+    assert_eq!(h.stack.xref.orders()[0].status, "Candidate submitted");
+    assert_eq!(h.tags(), [SUBMITTED]);
+    assert!(h.order_of(VendorId::Xref).purged_at.is_none());
+    assert_eq!(h.lever_calls_since(calls), Vec::<String>::new());
+}

@@ -254,7 +254,9 @@ impl Order {
         self.status = Some(status.word.to_owned());
         self.status_rank = status.rank;
         self.results.merge(results);
-        self.phase = if status.terminal() {
+        // A closed order never reopens: its opportunity may already have a newer order, and
+        // only one may be open at a time.
+        self.phase = if status.terminal() || self.phase == OrderPhase::Closed {
             OrderPhase::Closed
         } else {
             OrderPhase::Open
@@ -322,6 +324,16 @@ mod tests {
         assert!(!order.advance(&COMPLETED, VendorResults::default()));
         assert_eq!(order.status.as_deref(), Some("Completed"));
         assert_eq!(order.history.len(), 2);
+    }
+
+    #[test]
+    fn a_closed_order_records_later_steps_but_never_reopens() {
+        let mut order = order();
+        assert!(order.advance(&SUBMITTED, VendorResults::default()));
+        order.close("archived", "archived", "cancelled".into());
+        assert!(order.advance(&NOMINATED, VendorResults::default()));
+        assert_eq!(order.status.as_deref(), Some("Referees nominated"));
+        assert_eq!(order.phase, OrderPhase::Closed);
     }
 
     #[test]

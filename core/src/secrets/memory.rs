@@ -59,7 +59,8 @@ impl SecretsSource for MemorySource {
         let document = tenants
             .get_mut(tenant_id)
             .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
-        *document = with_field(document.take(), path, value)?;
+        // On a copy: a refused change leaves the document as it was.
+        *document = with_field(document.clone(), path, value)?;
         Ok(())
     }
 

@@ -409,11 +409,11 @@ impl DynamoStore {
         }
         let mut items = Vec::new();
         let mut pages = query.into_paginator().items().send();
-        while let Some(item) = pages.try_next().await.map_err(store_error)? {
-            items.push(decode(item)?);
-            if limit.is_some_and(|limit| items.len() >= limit) {
+        while limit.is_none_or(|limit| items.len() < limit) {
+            let Some(item) = pages.try_next().await.map_err(store_error)? else {
                 break;
-            }
+            };
+            items.push(decode(item)?);
         }
         Ok(items)
     }

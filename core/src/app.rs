@@ -20,7 +20,11 @@ use crate::store::Store;
 use crate::vendors::Vendors;
 use std::sync::Arc;
 
+/// Every port's implementation and the caches in front of them, for one process, built
+/// once and lent to the flows: its caches (tenants, secrets, Lever stages, the OAuth app,
+/// the HTTP client) are what a warm Lambda reuses between invocations.
 pub struct App {
+    /// The tunables every flow reads.
     pub settings: Settings,
     store: Arc<dyn Store>,
     secrets: Arc<CachedSecrets>,
@@ -34,6 +38,9 @@ pub struct App {
 }
 
 impl App {
+    /// Wires the given store, secrets source and queue, with secrets and tenants cached for
+    /// the TTLs in `settings`, Lever reached over HTTP and the standard vendors. Nothing is
+    /// read or connected yet.
     pub fn new(
         store: Arc<dyn Store>,
         secrets: Arc<dyn SecretsSource>,
@@ -128,26 +135,35 @@ impl App {
         }
     }
 
+    /// The store behind every storage port, for callers outside the flows (the operator
+    /// command, tests).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
+    /// The work queue (and its dead-letter queue).
     pub fn queue(&self) -> &Arc<dyn Queue> {
         &self.queue
     }
 
+    /// Tenant secrets through the process-wide cache; its
+    /// [`source`](CachedSecrets::source) for writes and uncached reads.
     pub fn secrets(&self) -> &CachedSecrets {
         &self.secrets
     }
 
+    /// Tenants (configuration and secrets) through the same cache the flows use.
     pub fn tenants(&self) -> &dyn TenantDirectory {
         &self.directory
     }
 
+    /// The registered vendors (the standard five unless replaced by
+    /// [`with_vendors`](Self::with_vendors)).
     pub fn vendors(&self) -> &Vendors {
         &self.vendors
     }
 
+    /// The shared HTTP client, built on first use (see [`HttpClient`]).
     pub fn http(&self) -> &reqwest::Client {
         self.http.get()
     }

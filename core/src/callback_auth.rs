@@ -1,4 +1,4 @@
-//! Vendor callback authentication. The Standard Webhooks scheme (`docs/vendors.md`):
+//! Vendor callback authentication. The Standard Webhooks scheme (standardwebhooks.com):
 //! `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>` over
 //! `{id}.{timestamp}.{body}`, five minutes' tolerance, several signatures for rotation. The
 //! reference `standardwebhooks` crate does the cryptography; this module adds secret rotation
@@ -20,16 +20,25 @@ use standardwebhooks::{Webhook, WebhookError};
 /// Shortest secret, in bytes, that callbacks may be authenticated with.
 pub const MIN_SECRET_BYTES: usize = 16;
 
+/// The Standard Webhooks message-id header (`webhook-id`): unique per message, the same on
+/// every redelivery of it.
 pub const HEADER_ID: &str = standardwebhooks::HEADER_WEBHOOK_ID;
 
+/// Why a vendor callback was not accepted as authentic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackAuthError {
+    /// A `webhook-*` header is absent, empty or unparseable (or the `webhook-id` is longer
+    /// than 256 bytes); for URL-secret vendors, a callback URL without its secret segment.
     #[error("missing or malformed webhook headers")]
     MissingHeaders,
+    /// `webhook-timestamp` is more than five minutes from now, either way.
     #[error("webhook timestamp outside the 5-minute tolerance")]
     Stale,
+    /// No secret (current or previous) produces the signature, or the URL secret differs.
     #[error("webhook signature does not match")]
     Mismatch,
+    /// The tenant's secret for this vendor is missing or unusable: the tenant's fault, not
+    /// the sender's.
     #[error("the callback secret for this vendor is not configured or malformed")]
     NotConfigured,
 }
@@ -111,7 +120,8 @@ pub fn problems(secrets: &TenantSecrets, vendors: &Vendors) -> Vec<String> {
 }
 
 /// Verifies a callback against the current and the previous secret. Returns the
-/// `webhook-id`, which the caller uses to drop redeliveries.
+/// `webhook-id`, which the caller uses to drop redeliveries. A secret that is not a valid
+/// `whsec_` key gives [`CallbackAuthError::NotConfigured`].
 pub fn verify(
     secret: &RotatingSecret,
     headers: &HeaderMap,
@@ -157,7 +167,9 @@ pub fn verify_url_secret(secret: &RotatingSecret, given: &str) -> Result<(), Cal
     }
 }
 
-/// Signs a callback the way a vendor does (simulators, tests and `resign-event`).
+/// Signs a callback the way a vendor does (simulators, tests and `resign-event`):
+/// the three `webhook-*` headers for `body`, `timestamp_secs` in seconds since the epoch.
+/// [`CallbackAuthError::NotConfigured`] if `secret` is not a usable `whsec_` key.
 pub fn sign_headers(
     secret: &str,
     webhook_id: &str,

@@ -1,11 +1,15 @@
 //! Tunables, from the environment in Lambda (the README's configuration reference).
+//! Durations are [`Duration`]s; environment variables ending in `_SECS` are whole seconds.
 
 use crate::lever::webhook::FreshnessWindow;
 use crate::retry::RetryPolicy;
 use std::time::Duration;
 
+/// Every tunable of a deployment; [`Default`] is what a deployment gets with no
+/// environment overrides.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// How old (and how far in the future) a Lever delivery's `triggeredAt` may be.
     pub webhook_window: FreshnessWindow,
     /// Outbound calls to Lever and vendors.
     pub retry: RetryPolicy,
@@ -14,8 +18,9 @@ pub struct Settings {
     pub delivery_stale_after: Duration,
     /// Larger request bodies are refused with 413.
     pub max_body_bytes: usize,
-    /// How long a warm function reuses a tenant's secrets, and its configuration.
+    /// How long a warm function reuses a tenant's secrets (default 5 min).
     pub secrets_ttl: Duration,
+    /// How long a warm function reuses a tenant's configuration (default 1 min).
     pub tenant_ttl: Duration,
     /// How long stage lists fetched through Lever's API are reused.
     pub stage_cache_ttl: Duration,
@@ -25,6 +30,7 @@ pub struct Settings {
     /// How far the time Lever records a stage change may be from the delivery's
     /// `triggeredAt` for the delivery to be confirmed.
     pub stage_change_tolerance: Duration,
+    /// Retries and dead-lettering of queued work.
     pub work: WorkSettings,
     /// An open order whose vendor said nothing for this long is re-read from the vendor.
     pub reconcile_quiet_after: Duration,
@@ -40,8 +46,11 @@ pub struct Settings {
 /// 24-hour Lever outage).
 #[derive(Debug, Clone)]
 pub struct WorkSettings {
+    /// Attempts, the first included, before a message is dead-lettered (default 20).
     pub max_attempts: u32,
+    /// The wait after the first failure (default 30 s).
     pub first_retry: Duration,
+    /// Longest wait between attempts (default 3 h).
     pub max_retry: Duration,
     /// Time kept at the end of an invocation to record outcomes (retry, dead-letter).
     pub deadline_margin: Duration,
@@ -94,18 +103,28 @@ impl Default for Settings {
     }
 }
 
+/// A Lambda's environment is not one this product can start with.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The named variable is unset or empty.
     #[error("environment variable {0} is required")]
     Missing(&'static str),
+    /// The named variable is set but unparseable (a number expected).
     #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// The parse error.
+        reason: String,
+    },
 }
 
 impl Settings {
     /// Defaults, overridden by `LEVER_WEBHOOK_MAX_AGE_SECS`, `SECRETS_TTL_SECS`,
     /// `TENANT_TTL_SECS`, `LEVER_REQUESTS_PER_SECOND`, `WORK_MAX_ATTEMPTS`,
     /// `RECONCILE_QUIET_AFTER_SECS`, `PUBLIC_BASE_URL` and `LEVER_OAUTH_APP_SECRET`.
+    /// `LEVER_REQUESTS_PER_SECOND` is clamped to 1–10 and `WORK_MAX_ATTEMPTS` to at least 1;
+    /// a number that does not parse is [`ConfigError::Invalid`].
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Settings::default();
         if let Some(secs) = env_number("LEVER_WEBHOOK_MAX_AGE_SECS")? {

@@ -37,15 +37,21 @@ pub trait LeverConnector: Send + Sync {
 
 /// [`LeverConnector`] over HTTP.
 pub struct LeverConnections {
+    /// The process's shared HTTP client.
     pub http: HttpClient,
+    /// Leases that serialise OAuth token refreshes across invocations.
     pub claims: Arc<dyn ClaimStore>,
+    /// The shared per-credential request counts behind each client's [`Pacer`].
     pub limiter: Arc<dyn RateLimiter>,
+    /// Tenant secrets (credentials); refreshed OAuth tokens are written through its source.
     pub secrets: Arc<CachedSecrets>,
+    /// Retry policy, request budget and the OAuth app's secret name.
     pub settings: Settings,
     oauth_app: tokio::sync::OnceCell<Arc<OAuthApp>>,
 }
 
 impl LeverConnections {
+    /// Connections built from these parts; the OAuth app is read on first need.
     pub fn new(
         http: HttpClient,
         claims: Arc<dyn ClaimStore>,
@@ -148,13 +154,17 @@ impl LeverConnector for LeverConnections {
     }
 }
 
+/// Each tenant's stage list and when it was fetched.
+type StageLists = HashMap<TenantId, (Instant, Arc<Vec<Stage>>)>;
+
 /// Stage lists per tenant, fetched through Lever's API at most once per TTL.
 pub struct StageCache {
     ttl: std::time::Duration,
-    stages: Mutex<HashMap<TenantId, (Instant, Arc<Vec<Stage>>)>>,
+    stages: Mutex<StageLists>,
 }
 
 impl StageCache {
+    /// An empty cache whose lists are reused for `ttl`.
     pub fn new(ttl: std::time::Duration) -> Self {
         StageCache {
             ttl,
@@ -162,11 +172,13 @@ impl StageCache {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<TenantId, (Instant, Arc<Vec<Stage>>)>> {
+    fn lock(&self) -> MutexGuard<'_, StageLists> {
         // Entries are replaced whole: a poisoned map holds nothing half-written.
         self.stages.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The tenant's stages in pipeline order (`GET /stages`), from the cache while younger
+    /// than the TTL; `lever` is called only on a miss, and a failure is not cached.
     pub async fn stages(
         &self,
         tenant: &TenantId,

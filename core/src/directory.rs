@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 /// A tenant's configuration and secrets, as one request reads them.
 #[derive(Clone)]
 pub struct Tenant {
+    /// The tenant's record in the store: integrations, stages, state.
     pub config: Arc<TenantConfig>,
     /// Empty when the tenant has no secret yet (its webhooks' test deliveries are still
     /// acknowledged; anything else finds nothing it needs and says which field).
@@ -24,6 +25,7 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// The tenant's id, from its configuration.
     pub fn id(&self) -> &TenantId {
         &self.config.tenant_id
     }

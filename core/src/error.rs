@@ -14,47 +14,66 @@ use crate::vendors::VendorError;
 use crate::work::Retry;
 use http::StatusCode;
 
+/// Everything a flow can fail with; each variant's status, code and retry are decided in
+/// the methods below.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// Malformed JSON, missing fields, a bad path parameter.
+    /// Malformed JSON, missing fields, a bad path parameter. 400, never retried.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The route exists but not for this method. 405.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A body whose `Content-Type` is not JSON. 415.
     #[error("unsupported content type: expected application/json")]
     UnsupportedMediaType,
+    /// A body over [`Settings::max_body_bytes`](crate::config::Settings::max_body_bytes). 413.
     #[error("request body larger than {limit} bytes")]
-    PayloadTooLarge { limit: usize },
-    /// Unknown tenant or vendor, or an order this tenant does not have.
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// Unknown tenant or vendor, or an order this tenant does not have; names the kind. 404.
     #[error("not found: {0}")]
     NotFound(&'static str),
+    /// A Lever webhook whose signature or `triggeredAt` was refused. 401.
     #[error("lever signature rejected: {0}")]
     LeverSignature(#[from] SignatureError),
+    /// A vendor callback that failed authentication: 401, or 500 (and retried later) when
+    /// the tenant's own secret is missing or unusable.
     #[error("callback authentication failed: {0}")]
     CallbackAuth(#[from] CallbackAuthError),
     /// Well-formed, but a value we cannot act on (e.g. a status word the vendor never uses).
     #[error("unprocessable: {0}")]
     Unprocessable(String),
-    /// The same delivery is being processed by another invocation; the sender retries.
+    /// The same delivery (or the same order's Lever sync) is being processed by another
+    /// invocation; the sender or the queue retries. 409.
     #[error("this delivery is already being processed")]
     InProgress,
     /// The tenant's configuration or secret lacks what this request needs, or holds a value
     /// that cannot be used; the message names the field. An operator has to fix it.
     #[error("tenant misconfigured: {0}")]
     Misconfigured(String),
+    /// The store failed: 503 and retried when unavailable or in conflict, else 500.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The secrets backend failed: 503 and retried when unavailable, else 500.
     #[error(transparent)]
     Secrets(#[from] SecretsError),
+    /// The work queue failed: 503, retried.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// A Lever API call failed; [`LeverError::retry`] decides.
     #[error(transparent)]
     Lever(#[from] LeverError),
+    /// A vendor API call failed; [`VendorError::retry`] decides.
     #[error(transparent)]
     Vendor(#[from] VendorError),
 }
 
 impl AppError {
+    /// The HTTP status a sender is answered with: 4xx for the request's own faults, 503 for
+    /// whatever [`retry`](Self::retry) says may pass, 500 otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -110,6 +129,9 @@ impl AppError {
         }
     }
 
+    /// What the worker does with a message that failed with this error: outages,
+    /// conflicts and misconfiguration are retried later, a revoked credential disables the
+    /// integration, anything else is dead-lettered at once.
     pub fn retry(&self) -> Retry {
         match self {
             AppError::Store(StoreError::Unavailable(_) | StoreError::Conflict)

@@ -11,7 +11,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid {kind}: expected 1 to {max} of A-Z a-z 0-9 - _")]
 pub struct InvalidId {
+    /// The kind of id expected (`"tenant id"`).
     pub kind: &'static str,
+    /// Its longest length, in bytes.
     pub max: usize,
 }
 
@@ -24,9 +26,13 @@ macro_rules! id_type {
         pub struct $name(String);
 
         impl $name {
+            /// What this id is called in errors.
             pub const KIND: &'static str = $kind;
+            /// Longest accepted value, in bytes.
             pub const MAX_LEN: usize = $max;
 
+            /// The id, if `value` is 1 to [`Self::MAX_LEN`] of `A-Z a-z 0-9 - _`; else
+            /// [`InvalidId`].
             pub fn parse(value: impl Into<String>) -> Result<Self, InvalidId> {
                 let value = value.into();
                 if is_safe(&value, $max) {
@@ -36,6 +42,7 @@ macro_rules! id_type {
                 }
             }
 
+            /// The validated value.
             pub fn as_str(&self) -> &str {
                 &self.0
             }

@@ -108,13 +108,24 @@ pub async fn run_scheduled(job: Job) -> Result<(), Error> {
                 )?,
                 Job::CheckWebhooks => {
                     let worker = app.worker(deadline);
-                    let mut checked = 0;
+                    let (mut checked, mut failed) = (0, 0);
+                    // One tenant that cannot be checked (its Lever down, its credential
+                    // revoked) does not keep the others from being checked.
                     for config in app.store().list_tenants().await? {
-                        let tenant = app.tenants().tenant(&config.tenant_id).await?;
-                        webhook_health::check(&worker, &tenant).await?;
-                        checked += 1;
+                        let result = async {
+                            let tenant = app.tenants().tenant(&config.tenant_id).await?;
+                            webhook_health::check(&worker, &tenant).await
+                        };
+                        match result.await {
+                            Ok(_) => checked += 1,
+                            Err(error) => {
+                                failed += 1;
+                                tracing::warn!(tenant = %config.tenant_id, %error,
+                                    "could not check the tenant's webhooks");
+                            }
+                        }
                     }
-                    serde_json::json!({ "tenants": checked })
+                    serde_json::json!({ "tenants": checked, "failed": failed })
                 }
             };
             Ok::<_, Error>(report)

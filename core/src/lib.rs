@@ -1,9 +1,9 @@
 //! lever-screening: the library behind every Lambda function, the local server and the
-//! operator command. `docs/architecture.md` walks through it; in short, from the bottom up:
+//! operator command. From the bottom up:
 //!
 //! - [`ids`], [`clock`]: typed ids parsed once; time, dates and deadlines.
 //! - [`vendors`]: each vendor as a [`vendors::VendorDescription`] (data) and a wire adapter;
-//!   how an order shows in Lever ([`vendors::lever_view`]).
+//!   how an order shows in Lever ([`vendors::lever_view`](mod@vendors::lever_view)).
 //! - [`tenant`], [`order`], [`work`]: the records — tenant configuration, the order and its
 //!   rules (forward only), the queue's messages.
 //! - [`lever`]: Lever's webhooks (signature check, events), its API behind

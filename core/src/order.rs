@@ -17,28 +17,37 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderPhase {
+    /// The intent is written; the vendor has not (knowingly) got the order yet.
     Pending,
+    /// Placed with the vendor, not ended.
     Open,
+    /// Ended: a terminal vendor status, or closed by us (not placed, or ended on Lever's
+    /// side). A new trigger may order again.
     Closed,
 }
 
 /// A status the vendor reported, in the vendor's own words, and when we learnt it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
+    /// The vendor's status word.
     pub status: String,
+    /// When this product applied it (not the vendor's timestamp).
     pub at: EpochMillis,
 }
 
 /// What a vendor reported about an order, in its own words (what Lever shows).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VendorResults {
+    /// Link to the vendor's report.
     #[serde(default)]
     pub report_url: Option<String>,
     /// The overall score or result (Sterling's Green / Amber / Red, Justifacts' Clear …).
     #[serde(default)]
     pub score: Option<String>,
+    /// When the vendor says it completed, in its own format (Sterling: `YYYY-MM-DD`).
     #[serde(default)]
     pub completed_at: Option<String>,
+    /// The vendor's explanation of an error status (Sterling's `Error`).
     #[serde(default)]
     pub error_message: Option<String>,
     /// The vendor's own reference number for the order, when it differs from its order id.
@@ -56,27 +65,37 @@ pub struct VendorResults {
     pub flags: Vec<Flag>,
 }
 
+/// One item a vendor flagged for review (ESR); each gets its own Lever note.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flag {
+    /// What kind of item (`Criminal`, `Address`…), in the vendor's words.
     pub category: String,
+    /// What was found.
     pub description: String,
 }
 
+/// One service of a screening (Sterling's report items: `County Criminal Record`…).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceResult {
+    /// The service's name, as the vendor gives it.
     pub name: String,
     /// What Lever shows: "Not Started" or "Complete" (the adapter maps the vendor's words).
     pub status: String,
+    /// Whether the service is done; more complete services is progress.
     pub complete: bool,
+    /// The service's own score or result.
     #[serde(default)]
     pub score: Option<String>,
+    /// When the service completed, in the vendor's format.
     #[serde(default)]
     pub completed_at: Option<String>,
+    /// Link to the service's report.
     #[serde(default)]
     pub report_url: Option<String>,
 }
 
 impl VendorResults {
+    /// How many services are complete.
     pub fn completed_services(&self) -> usize {
         self.services.iter().filter(|s| s.complete).count()
     }
@@ -125,8 +144,11 @@ pub struct WrittenToLever {
 /// ahead. Piecemeal progress (more services complete) and a new flag count as ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Progress {
+    /// The status's rank in its vendor's order (compared first).
     pub rank: u32,
+    /// Services complete (compared at the same rank).
     pub completed_services: usize,
+    /// Flags known (compared last).
     pub flags: usize,
 }
 
@@ -135,20 +157,28 @@ pub struct Progress {
 pub struct Order {
     /// Ours; also the client reference and idempotency key sent to the vendor.
     pub order_id: OrderId,
+    /// The tenant that ordered.
     pub tenant_id: TenantId,
+    /// The vendor ordered from.
     pub vendor: VendorId,
+    /// The Lever opportunity screened.
     pub opportunity_id: OpportunityId,
+    /// The vendor's id of the order, once placed: how callbacks and reads find it.
     pub vendor_order_id: Option<String>,
     /// The vendor-side ids of the steps of placing the order (Sterling: its candidate, then
     /// its screening), recorded as soon as each exists so a retry reuses them.
     #[serde(default)]
     pub steps: BTreeMap<String, String>,
+    /// Where the order is in its life.
     pub phase: OrderPhase,
     /// The vendor's latest status word, and its rank in that vendor's order of statuses.
     pub status: Option<String>,
+    /// The rank of `status` (0 before any status).
     pub status_rank: u32,
+    /// Every status change applied, oldest first.
     #[serde(default)]
     pub history: Vec<StatusChange>,
+    /// What the vendor reported, merged across its reports.
     #[serde(default)]
     pub results: VendorResults,
     /// Why the order was not placed or was closed early (candidate data missing, the vendor
@@ -169,13 +199,17 @@ pub struct Order {
     /// Set when Lever deleted the candidate and this order's results were purged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged_at: Option<EpochMillis>,
+    /// When the intent was written.
     pub created_at: EpochMillis,
+    /// When the record was last written.
     pub updated_at: EpochMillis,
     /// Optimistic lock: every update must name the version it read.
     pub version: u64,
 }
 
 impl Order {
+    /// A `Pending` order, version 0: what is written (conditionally) before the vendor is
+    /// called.
     pub fn new_intent(
         order_id: OrderId,
         tenant_id: TenantId,
@@ -206,6 +240,7 @@ impl Order {
         }
     }
 
+    /// Where the order stands, to compare a vendor update against.
     pub fn progress(&self) -> Progress {
         Progress {
             rank: self.status_rank,

@@ -16,8 +16,11 @@ use std::time::Duration;
 /// Why a request could not be paced in.
 #[derive(Debug, thiserror::Error)]
 pub enum PaceError {
+    /// The next free second starts after the deadline.
     #[error("no request budget left before the deadline")]
     OutOfTime,
+    /// The shared count could not be read. [`Pacer::acquire`] does not return it: an
+    /// outage lets the request through.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -31,6 +34,8 @@ pub struct Pacer {
 }
 
 impl Pacer {
+    /// `per_second` requests per calendar second for the credential named by `key` (never
+    /// the credential itself), counted in `limiter`.
     pub fn new(limiter: Arc<dyn RateLimiter>, key: impl Into<String>, per_second: u32) -> Self {
         Pacer {
             limiter,

@@ -15,11 +15,15 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 use std::time::{Duration, SystemTime};
 
+/// Bounds of [`Outbound::send`]'s retries within one invocation (defaults: 4 attempts,
+/// 200 ms doubling to 5 s, 10 s per attempt).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Total attempts, the first included.
     pub max_attempts: u32,
+    /// Backoff window after the first failure; doubles with each further one.
     pub base_delay: Duration,
+    /// Cap of the backoff window (a `Retry-After` is bounded by `max_retry_after` instead).
     pub max_delay: Duration,
     /// Longest single attempt; shortened to what the deadline leaves.
     pub timeout: Duration,
@@ -53,24 +57,40 @@ pub enum Resend {
     Never,
 }
 
+/// Why [`Outbound::send`] returned no response. Never carries a URL or a body (URLs may
+/// hold secrets).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// Invalid URL, header value or body: retrying cannot help.
     #[error("the request could not be built")]
     Build(#[source] reqwest::Error),
     /// `last` is a short description ("HTTP 503", "timeout"): never a URL or a body.
+    /// Retries ran out (attempts, a too-long `Retry-After`, or the deadline); nothing is
+    /// known to have been applied, or it was safe to repeat.
     #[error("gave up after {attempts} attempt(s), last: {last}")]
-    GaveUp { attempts: u32, last: String },
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
     /// The request may have been applied; it was not re-sent ([`Resend::Never`]).
     #[error("the outcome is unknown ({last}); not re-sent")]
-    Ambiguous { last: String },
+    Ambiguous {
+        /// The failure that left the outcome unknown (a timeout, a 500, 502 or 504).
+        last: String,
+    },
     /// No time left in this invocation for (another) attempt.
     #[error("no time left for the request (after {attempts} attempt(s))")]
-    OutOfTime { attempts: u32 },
+    OutOfTime {
+        /// Attempts made before time ran out (0: none was started).
+        attempts: u32,
+    },
 }
 
 impl SendError {
-    /// Nothing was applied, or whatever was is safe to redo: the work may simply be retried.
+    /// The request may have been applied ([`SendError::Ambiguous`]): the caller must read
+    /// back before doing it again. Every other error can simply be retried later.
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, SendError::Ambiguous { .. })
     }
@@ -82,6 +102,7 @@ impl SendError {
 pub struct HttpClient(std::sync::Arc<std::sync::OnceLock<reqwest::Client>>);
 
 impl HttpClient {
+    /// The client, built by the first caller; clones of this handle share it.
     pub fn get(&self) -> &reqwest::Client {
         self.0.get_or_init(reqwest::Client::new)
     }
@@ -92,13 +113,16 @@ impl HttpClient {
 pub struct Outbound {
     /// Whom the calls go to, for metrics: `lever`, or a vendor's id.
     pub target: &'static str,
+    /// Attempts, backoff and per-attempt timeout.
     pub policy: RetryPolicy,
+    /// When the invocation must be done: no attempt is started that cannot finish by then.
     pub deadline: Deadline,
     /// Lever's per-credential request budget; `None` for calls no budget applies to.
     pub pacer: Option<Pacer>,
 }
 
 impl Outbound {
+    /// Calls to `target` under `policy` until `deadline`, unpaced.
     pub fn new(target: &'static str, policy: RetryPolicy, deadline: Deadline) -> Self {
         Outbound {
             target,
@@ -108,6 +132,7 @@ impl Outbound {
         }
     }
 
+    /// Each attempt first takes a slot in `pacer`'s budget (calls to Lever).
     pub fn paced(mut self, pacer: Pacer) -> Self {
         self.pacer = Some(pacer);
         self
@@ -115,6 +140,8 @@ impl Outbound {
 
     /// Sends `request()` (called again for each attempt). Any response not worth retrying
     /// is returned as is, error statuses included: mapping them is the caller's business.
+    /// Retried: 429, 500, 502, 503, 504, connect errors and timeouts; an ambiguous failure
+    /// (see the module) only when `resend` is [`Resend::Safe`].
     pub async fn send(
         &self,
         resend: Resend,

@@ -75,6 +75,7 @@ pub mod metrics {
         counter!("TestDelivery").increment(1);
     }
 
+    /// An order the vendor accepted (`OrderPlaced`), by vendor.
     pub fn ordered(vendor: VendorId) {
         counter!("OrderPlaced", "vendor" => vendor.as_str()).increment(1);
     }
@@ -133,14 +134,10 @@ pub mod metrics {
         counter!("ReconcileUnplaced").increment(unplaced as u64);
     }
 
-    /// An open order ended because Lever archived or deleted its candidate; `cancelled`:
-    /// the vendor cancelled it (else it could not).
-    pub fn cancelled(vendor: VendorId, cancelled: bool) {
-        let outcome = if cancelled {
-            "cancelled"
-        } else {
-            "not_cancellable"
-        };
+    /// An open order ended because Lever archived or deleted its candidate; `outcome`:
+    /// `cancelled` by the vendor, `already_ended` there, `not_cancellable` (no cancel in the
+    /// vendor's API), or `not_placed` (an intent closed before it was ordered).
+    pub fn cancelled(vendor: VendorId, outcome: &'static str) {
         counter!("OrderCancelled", "vendor" => vendor.as_str(), "outcome" => outcome).increment(1);
     }
 

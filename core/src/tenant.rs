@@ -11,9 +11,11 @@ use std::collections::BTreeMap;
 /// One connected Lever account and its vendor integrations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TenantConfig {
+    /// The tenant's id: its store key, secret name suffix and URL path segment.
     pub tenant_id: TenantId,
     /// `https://api.lever.co/v1`, the sandbox, or a simulator.
     pub lever_api_base: String,
+    /// The tenant's vendor integrations, at most one per vendor.
     #[serde(default)]
     pub vendors: BTreeMap<VendorId, Integration>,
     /// The country phone numbers without a `+` prefix are read in (ISO 3166 alpha-2, e.g.
@@ -23,8 +25,10 @@ pub struct TenantConfig {
 }
 
 impl TenantConfig {
+    /// Lever's production API base (its sandbox is `https://api.sandbox.lever.co/v1`).
     pub const LEVER_PRODUCTION: &'static str = "https://api.lever.co/v1";
 
+    /// `vendor`'s integration, active or not.
     pub fn integration(&self, vendor: VendorId) -> Option<&Integration> {
         self.vendors.get(&vendor)
     }
@@ -42,6 +46,7 @@ impl TenantConfig {
 /// its state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Integration {
+    /// Switched on by the operator; off, deliveries are acknowledged and order nothing.
     pub enabled: bool,
     /// The vendor's API base URL for this tenant's account (its region, or a simulator).
     pub api_base: String,
@@ -63,6 +68,7 @@ pub struct Integration {
 }
 
 impl Integration {
+    /// Enabled and not revoked: deliveries for it order and its work runs.
     pub fn is_active(&self) -> bool {
         self.enabled && self.lever_access_revoked.is_none()
     }
@@ -71,7 +77,9 @@ impl Integration {
 /// When and why Lever stopped accepting an integration's credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revoked {
+    /// What Lever answered (e.g. its 401), for the operator.
     pub reason: String,
+    /// When it was recorded.
     pub at: EpochMillis,
 }
 
@@ -80,13 +88,16 @@ pub struct Revoked {
 /// delivery is matched without asking Lever.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageRef {
+    /// Lever's stage id; when present, it alone decides a match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The stage's display name, matched case-insensitively.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl StageRef {
+    /// The stage with this Lever id.
     pub fn by_id(id: &str) -> Self {
         StageRef {
             id: Some(id.to_owned()),
@@ -94,6 +105,7 @@ impl StageRef {
         }
     }
 
+    /// The stage with this display name (to be resolved through Lever's stage list).
     pub fn by_name(name: &str) -> Self {
         StageRef {
             id: None,
@@ -126,8 +138,10 @@ impl std::fmt::Display for StageRef {
 /// A screening package: its id, and the name recruiters know it by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
+    /// The package's name, as the vendor and recruiters call it.
     #[serde(default)]
     pub name: Option<String>,
+    /// The vendor's package id, sent with the order.
     pub id: String,
 }
 
@@ -135,8 +149,10 @@ pub struct Package {
 /// posting (`"{tag_prefix} Name[ID : 123]"`), else the tenant's default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageSettings {
+    /// The prefix of a package tag (`"STERLING BGC PKG:"`); `None`: tags are not read.
     #[serde(default)]
     pub tag_prefix: Option<String>,
+    /// The package ordered when no tag names one.
     #[serde(default)]
     pub default: Option<Package>,
     /// The packages the vendor sold this tenant (ESR's come from its representative): a
@@ -150,6 +166,7 @@ pub struct PackageSettings {
 /// integrations offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnCompletion {
+    /// The stage to move the candidate to; it must come after the current one.
     pub move_to_stage: StageRef,
     /// Empty: whatever the result.
     #[serde(default)]
@@ -159,7 +176,9 @@ pub struct OnCompletion {
 /// What the last webhook check found in the tenant's Lever account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookHealth {
+    /// When the check ran.
     pub checked_at: EpochMillis,
+    /// One entry per webhook event the tenant's integrations need.
     pub webhooks: Vec<WebhookState>,
 }
 
@@ -168,9 +187,12 @@ pub struct WebhookHealth {
 pub struct WebhookState {
     /// Lever's event name: `candidateStageChange`.
     pub event: String,
+    /// What the check found for it.
     pub state: WebhookStatus,
 }
 
+/// Whether Lever still has a webhook: stored as `{"status": "registered"}`, or
+/// `{"status": "unknown", "detail": "…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status", content = "detail")]
 pub enum WebhookStatus {

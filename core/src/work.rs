@@ -14,29 +14,40 @@ pub enum Work {
     /// A verified Lever delivery: confirm it through Lever's API, then act on it (order
     /// from the vendors it triggers, cancel or purge on archive or delete).
     LeverEvent {
+        /// The tenant whose webhook URL received it.
         tenant: TenantId,
         /// The delivery's token: with the tenant and vendor it names each order the event
         /// asks for ([`OrderId::for_event`]).
         token: String,
         /// When Lever says it happened, ms since the epoch.
         triggered_at: i64,
+        /// What happened, as the delivery described it.
         event: Event,
         /// Where this deployment is reachable (the domain the delivery came to), from which
         /// vendor callback URLs are made.
         callback_base: String,
     },
     /// Show an order's current state in Lever.
-    SyncLever { tenant: TenantId, order: OrderId },
+    SyncLever {
+        /// The order's tenant.
+        tenant: TenantId,
+        /// The order to show.
+        order: OrderId,
+    },
     /// Read an order from the vendor's API and apply what it says: an unsigned callback's
     /// hint, or the reconciliation of an order whose callbacks stopped.
     ReadVendorOrder {
+        /// The order's tenant.
         tenant: TenantId,
+        /// The vendor to ask.
         vendor: VendorId,
+        /// The vendor's id of the order (its API's path parameter).
         vendor_order_id: String,
     },
 }
 
 impl Work {
+    /// Whose work it is (every kind has a tenant).
     pub fn tenant(&self) -> &TenantId {
         match self {
             Work::LeverEvent { tenant, .. }

@@ -341,6 +341,16 @@ impl<T: VendorOrder> VendorCore<T> {
         self.callbacks.send(url, body).await
     }
 
+    /// Changes order `id` without posting its callback.
+    pub(crate) fn change(&self, id: &str, change: impl FnOnce(&mut T)) -> Result<(), SimError> {
+        let mut ledger = self.lock();
+        let order = ledger
+            .order_mut(id)
+            .ok_or_else(|| SimError::not_found(T::WHAT, id))?;
+        change(order);
+        Ok(())
+    }
+
     pub(crate) async fn resend(&self, sent: &SentCallback) -> Result<SentCallback, SimError> {
         self.callbacks.resend(sent).await
     }

@@ -69,6 +69,7 @@ pub async fn order(
 /// What registering did for one webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Registered {
+    /// Lever's event name (`candidateStageChange`…).
     pub event: &'static str,
     /// `created`, or `kept` (Lever has it and its token is stored).
     pub action: &'static str,
@@ -250,7 +251,9 @@ fn acting_integration(tenant: &Tenant, vendor: Option<VendorId>) -> Result<Vendo
 /// One integration's state at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IntegrationState {
+    /// The integration's vendor.
     pub vendor: VendorId,
+    /// Switched on in the configuration (revoked or not).
     pub enabled: bool,
     /// `api key`, `oauth` or `none`.
     pub credential: &'static str,

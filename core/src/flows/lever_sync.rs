@@ -1,5 +1,5 @@
 //! Shows an order in Lever as its vendor's own Lever integration does (its
-//! [`lever_view`]): tags, notes, or both.
+//! [`lever_view()`]): tags, notes, or both.
 //!
 //! Always writes what the order stores now, never what a caller happened to see, and
 //! records each write on the order by key and digest: a repeated sync writes nothing, a
@@ -42,6 +42,7 @@ pub fn pending_writes(description: &VendorDescription, order: &Order) -> Vec<Lev
     view
 }
 
+/// Whether [`pending_writes`] has anything to write.
 pub fn has_pending(description: &VendorDescription, order: &Order) -> bool {
     !pending_writes(description, order).is_empty()
 }
@@ -76,7 +77,7 @@ pub async fn sync(
     }
     let outcome = write_pending(worker, lever, order_id, known_tags).await;
     // Release whatever happened; a lease left by a crash expires on its own.
-    let _ = worker.claims.take(&lease, now_millis()).await;
+    let _ = worker.claims.release(&lease, &holder).await;
     outcome
 }
 
@@ -95,7 +96,10 @@ async fn write_pending(
         if pending.is_empty() {
             return Ok(());
         }
-        let order = mark_new_notes_in_doubt(worker, &order, &pending).await?;
+        // Marked in the store before any POST, in case this invocation dies mid-way; the
+        // writes below go by the order as read, in which only an earlier attempt's notes
+        // are in doubt (a first POST needs no look for itself first).
+        mark_new_notes_in_doubt(worker, &order, &pending).await?;
         let mut notes: Option<Vec<Note>> = None;
         let mut done = BTreeMap::new();
         let mut outcome = Ok(());
@@ -123,7 +127,7 @@ async fn mark_new_notes_in_doubt(
     worker: &Worker<'_>,
     order: &Order,
     pending: &[LeverWrite],
-) -> Result<Order, AppError> {
+) -> Result<(), AppError> {
     let new_notes: Vec<&NoteWrite> = pending
         .iter()
         .filter_map(|write| match write {
@@ -139,9 +143,9 @@ async fn mark_new_notes_in_doubt(
         })
         .collect();
     if new_notes.is_empty() {
-        return Ok(order.clone());
+        return Ok(());
     }
-    Ok(modify_order(worker.orders, &order.order_id, |next| {
+    modify_order(worker.orders, &order.order_id, |next| {
         for note in &new_notes {
             let entry = next
                 .lever_written
@@ -156,8 +160,8 @@ async fn mark_new_notes_in_doubt(
         true
     })
     .await?
-    .ok_or(AppError::NotFound("order"))?
-    .into_order())
+    .ok_or(AppError::NotFound("order"))?;
+    Ok(())
 }
 
 async fn perform(

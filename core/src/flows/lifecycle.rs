@@ -1,7 +1,7 @@
 //! What a candidate's life in Lever does to its orders, in the worker. Archiving cancels
 //! its open orders with vendors whose API can cancel, or notes that it could not;
 //! deleting cancels them too and purges what this product stores about the candidate
-//! (results, report links, vendor-side ids), keeping only what proves the purge. Hiring
+//! (results, report links, the vendor's candidate id), keeping only what proves the purge. Hiring
 //! cancels nothing (it is acknowledged at intake).
 
 use super::lever_sync;
@@ -17,58 +17,73 @@ use crate::vendors::{Cancellation, Outcome, VendorDescription};
 use std::collections::BTreeMap;
 use tracing::instrument;
 
-/// The candidate was archived in Lever.
+/// The candidate was archived in Lever. Each open order is handled on its own: one that
+/// fails (its vendor down) does not keep the others from being cancelled, and the message's
+/// retry finds only what is still open.
 #[instrument(skip_all, fields(opportunity = %opportunity))]
 pub async fn on_archived(
     worker: &Worker<'_>,
     tenant: &Tenant,
     opportunity: &OpportunityId,
 ) -> Result<(), AppError> {
+    let mut outcome = Ok(());
     for order in open_orders(worker, tenant, opportunity).await? {
         let description = worker.vendor(order.vendor)?.description;
         if !description.archive_cancels {
             continue;
         }
-        let order = cancel(worker, tenant, description, order, "archived").await?;
-        worker
-            .with_access(tenant, order.vendor, async {
-                let lever = worker.lever_for(tenant, order.vendor).await?;
-                lever_sync::sync(worker, lever.as_ref(), &order.order_id, None).await
-            })
-            .await?;
+        let ended = async {
+            let order = cancel(worker, tenant, description, order, "archived").await?;
+            worker
+                .with_access(tenant, order.vendor, async {
+                    let lever = worker.lever_for(tenant, order.vendor).await?;
+                    lever_sync::sync(worker, lever.as_ref(), &order.order_id, None).await
+                })
+                .await
+                .map(drop)
+        };
+        keep_first_error(&mut outcome, ended.await);
     }
-    Ok(())
+    outcome
 }
 
-/// The candidate was deleted in Lever: nothing is written to Lever (there is nothing left
-/// to write to).
+/// The candidate was deleted in Lever: its open orders are cancelled where the vendor can,
+/// and every order is purged even if a cancel failed (the retry cancels again). Nothing is
+/// written to Lever: there is nothing left to write to.
 #[instrument(skip_all, fields(opportunity = %opportunity))]
 pub async fn on_deleted(
     worker: &Worker<'_>,
     tenant: &Tenant,
     opportunity: &OpportunityId,
 ) -> Result<(), AppError> {
+    let mut outcome = Ok(());
     for order in open_orders(worker, tenant, opportunity).await? {
         let description = worker.vendor(order.vendor)?.description;
-        cancel(worker, tenant, description, order, "deleted").await?;
+        let cancelled = cancel(worker, tenant, description, order, "deleted").await;
+        keep_first_error(&mut outcome, cancelled.map(drop));
     }
     let orders = worker
         .orders
         .orders_for_opportunity(tenant.id(), opportunity)
         .await?;
+    let mut purged = 0;
     for order in orders.iter().filter(|o| o.purged_at.is_none()) {
         modify_order(worker.orders, &order.order_id, |next| {
             purge(next);
             true
         })
         .await?;
+        purged += 1;
     }
-    tracing::info!(
-        orders = orders.len(),
-        "candidate deleted in Lever: orders purged"
-    );
-    metrics::purged(orders.len());
-    Ok(())
+    tracing::info!(purged, "candidate deleted in Lever: orders purged");
+    metrics::purged(purged);
+    outcome
+}
+
+fn keep_first_error(outcome: &mut Result<(), AppError>, next: Result<(), AppError>) {
+    if let (Ok(()), Err(error)) = (&outcome, next) {
+        *outcome = Err(error);
+    }
 }
 
 async fn open_orders(
@@ -117,6 +132,11 @@ async fn cancel(
             )),
         ),
         (Some(Cancellation::Cancelled), Some(_)) => (format!("cancelled: candidate {why}"), None),
+        // Its own callback shows how it ended; nothing to add.
+        (Some(Cancellation::AlreadyEnded), _) => (
+            format!("had already ended when the candidate was {why}"),
+            None,
+        ),
         (Some(Cancellation::Cancelled), None) => (
             format!("cancelled: candidate {why}"),
             Some(format!(
@@ -135,7 +155,12 @@ async fn cancel(
     };
     metrics::cancelled(
         description.id,
-        matches!(cancelled, Some(Cancellation::Cancelled)),
+        match cancelled {
+            None => "not_placed",
+            Some(Cancellation::Cancelled) => "cancelled",
+            Some(Cancellation::AlreadyEnded) => "already_ended",
+            Some(Cancellation::Unsupported) => "not_cancellable",
+        },
     );
     tracing::info!(order = %order.order_id, vendor = %order.vendor, %problem, "order ended");
     let modified = modify_order(worker.orders, &order.order_id, |next| {
@@ -145,6 +170,10 @@ async fn cancel(
         match (&cancelled, canceled_status) {
             (Some(Cancellation::Cancelled), Some(status)) => {
                 next.advance(status, VendorResults::default());
+                next.problem = Some(problem.clone());
+            }
+            // Ended at the vendor: its callback (or reconciliation) brings the status.
+            (Some(Cancellation::AlreadyEnded), _) => {
                 next.problem = Some(problem.clone());
             }
             // Still going on at the vendor: it stays open, its callbacks still apply.
@@ -162,8 +191,10 @@ async fn cancel(
     Ok(modified.into_order())
 }
 
-/// Leaves only what proves the order existed and was purged: its ids, vendor, statuses and
-/// times. Results, report links, notes' texts and vendor-side candidate ids go.
+/// Leaves only what proves the order existed and was purged: its ids (the vendor's order id
+/// too, so the vendor's late callbacks are still answered, and ignored), vendor, statuses and
+/// times. Results, report links, notes' texts and the vendor-side ids of intermediate steps
+/// (a Sterling candidate) go. A purged order takes no later results in.
 fn purge(order: &mut Order) {
     order.results = VendorResults::default();
     order.steps = BTreeMap::new();

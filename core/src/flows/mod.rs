@@ -39,25 +39,34 @@ use serde::Serialize;
 /// What the intake flows use.
 #[derive(Clone, Copy)]
 pub struct Intake<'a> {
+    /// Tenants' configuration and secrets (cached).
     pub tenants: &'a dyn TenantDirectory,
+    /// Delivery and callback ids already seen or in progress (the dedupe).
     pub deliveries: &'a dyn DeliveryStore,
     /// Vendor callbacks apply their status to the order before answering.
     pub orders: &'a dyn OrderStore,
+    /// Where the work intake does not do itself goes.
     pub queue: &'a dyn WorkQueue,
+    /// The registered vendors.
     pub vendors: &'a Vendors,
+    /// The deployment's tunables.
     pub settings: &'a Settings,
 }
 
 /// What happened, as the JSON body of a 2xx answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Ack {
+    /// The outcome, as `"status"` (snake_case).
     pub status: AckStatus,
+    /// The orders concerned, when the flow knows them (omitted when empty).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub orders: Vec<OrderRef>,
+    /// A sentence for the sender or the operator (omitted when none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
+/// The `status` of an [`Ack`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AckStatus {
@@ -75,13 +84,14 @@ pub enum AckStatus {
     Applied,
     /// The status was already applied, or is older than the order's: nothing changed.
     Unchanged,
-    /// Done at once (an operator's request).
+    /// Done at once (an operator's request): ordered, or an order was already open.
     Ordered,
     /// Not ordered: a Lever note says why.
     NotOrdered,
 }
 
 impl Ack {
+    /// An acknowledgement with no orders and no detail.
     pub fn new(status: AckStatus) -> Self {
         Ack {
             status,
@@ -90,6 +100,7 @@ impl Ack {
         }
     }
 
+    /// The same, with `detail` set.
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self
@@ -104,10 +115,14 @@ impl Ack {
 /// An order as the sender may see it: ids and status, no candidate data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrderRef {
+    /// The vendor ordered from.
     pub vendor: VendorId,
+    /// Our order id.
     pub order_id: OrderId,
+    /// The vendor's id of the order, once placed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor_order_id: Option<String>,
+    /// The vendor's latest status word, if any yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }

@@ -28,6 +28,7 @@ fn state_key(state: &str) -> String {
 /// What a completed connection connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connected {
+    /// The tenant the state named.
     pub tenant: TenantId,
     /// The integrations now using the new grant.
     pub integrations: Vec<VendorId>,
@@ -72,8 +73,11 @@ pub async fn authorize_link(
 
 /// What Lever's redirect brings back.
 pub struct Redirect<'a> {
+    /// The authorization code (`code`), on success.
     pub code: Option<&'a str>,
+    /// Our `state`, echoed.
     pub state: Option<&'a str>,
+    /// Lever's `error` (e.g. `access_denied`) when the admin did not authorize.
     pub error: Option<&'a str>,
 }
 
@@ -114,7 +118,16 @@ pub async fn complete(
     let tokens = app
         .exchange_code(http, retry, code)
         .await
-        .map_err(|e| AppError::BadRequest(format!("Lever refused the authorization: {e}")))?;
+        .map_err(|e| match e {
+            // The code may or may not be spent at Lever: only a new link is sure to work.
+            crate::lever::oauth::OAuthError::Unavailable(_) => {
+                AppError::Lever(crate::lever::LeverError::Unavailable(
+                    "Lever did not answer in time; ask for a new connection link and try again"
+                        .into(),
+                ))
+            }
+            refused => AppError::BadRequest(format!("Lever refused the authorization: {refused}")),
+        })?;
     let mut keys = path.keys();
     keys.push("oauth");
     secrets

@@ -107,7 +107,9 @@ async fn decide(
 ) -> Result<Move, AppError> {
     let stages = worker.stages.stages(tenant.id(), lever).await?;
     let wanted = &rule.move_to_stage;
-    let Some(target) = stages.iter().position(|stage| wanted.matches(&stage.id, Some(&stage.text)))
+    let Some(target) = stages
+        .iter()
+        .position(|stage| wanted.matches(&stage.id, Some(&stage.text)))
     else {
         return Ok(Move::Skipped(format!(
             "no stage {wanted} in this Lever account"

@@ -152,8 +152,11 @@ async fn confirm(
 
 /// One order request: the tenant, its Lever client for the integration, the vendor.
 pub struct Request<'a> {
+    /// The tenant ordering.
     pub tenant: &'a Tenant,
+    /// Lever as the vendor's integration (its credential and request budget).
     pub lever: &'a dyn LeverApi,
+    /// The vendor ordered from.
     pub description: &'static VendorDescription,
     /// Where this deployment is reachable; vendor callback URLs are made from it.
     pub callback_base: &'a str,
@@ -162,6 +165,8 @@ pub struct Request<'a> {
 /// What became of an order request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
+    /// The order this request names exists with the vendor (placed now, or earlier by
+    /// another attempt) and is shown in Lever.
     Ordered(Order),
     /// Another open order exists for this opportunity and vendor.
     AlreadyOpen(Order),
@@ -171,6 +176,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The order the outcome is about, whichever it is.
     pub fn order(&self) -> &Order {
         match self {
             Outcome::Ordered(o) | Outcome::AlreadyOpen(o) | Outcome::NotOrdered(o) => o,

@@ -15,6 +15,7 @@ use serde::Serialize;
 /// Most orders queued for a re-read per run; the next run takes the rest.
 const BATCH: usize = 500;
 
+/// What one run did (the scheduled function's answer, and its metrics).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct ReconcileReport {
     /// Orders queued for a re-read from their vendor.

@@ -16,11 +16,14 @@ use crate::vendors::{CallbackAuth, StatusUpdate, Vendor, VendorDescription, Vend
 use crate::work::Work;
 use http::HeaderMap;
 use sha2::Digest;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use tracing::instrument;
 
 /// A callback as it arrived.
 pub struct Callback<'a> {
+    /// The request headers (Standard Webhooks' `webhook-*` among them).
     pub headers: &'a HeaderMap,
+    /// The raw body, exactly as signed.
     pub body: &'a [u8],
     /// The secret segment of the callback URL, for vendors whose callbacks are unsigned.
     pub url_secret: Option<&'a str>,
@@ -178,7 +181,10 @@ async fn apply(
 }
 
 /// Moves `order` to what `update` says if that is a step forward (with optimistic
-/// retries); records when the vendor last spoke either way.
+/// retries). Also records when the vendor last spoke, so reconciliation leaves a vendor that
+/// keeps talking alone: with each change, and at most hourly for repeats (a write each time
+/// would cost a write per repeated callback). A purged order (its candidate deleted in
+/// Lever) takes nothing in: results it no longer holds are not stored again.
 pub(crate) async fn apply_update(
     orders: &dyn OrderStore,
     description: &'static VendorDescription,
@@ -186,24 +192,34 @@ pub(crate) async fn apply_update(
     update: StatusUpdate,
 ) -> Result<Modified, AppError> {
     let status = status_of(description, &update)?;
+    let advanced = AtomicBool::new(false);
     let modified = modify_order(orders, &order.order_id, |next| {
-        let advanced = next.advance(status, update.results.clone());
-        next.vendor_updated_at = Some(now_millis());
-        advanced
+        let now = now_millis();
+        if next.purged_at.is_some() {
+            advanced.store(false, Relaxed);
+            return false;
+        }
+        advanced.store(next.advance(status, update.results.clone()), Relaxed);
+        let heard_lately = next
+            .vendor_updated_at
+            .is_some_and(|at| now - at < VENDOR_HEARD_EVERY_MS);
+        next.vendor_updated_at = Some(now);
+        advanced.load(Relaxed) || !heard_lately
     })
     .await?
     .ok_or(AppError::NotFound("order"))?;
-    match &modified {
-        Modified::Changed(next) => {
-            tracing::info!(rank = status.rank, status = %status.word, order = %next.order_id,
-                "vendor status applied");
-        }
-        Modified::Unchanged(_) => {
-            tracing::info!("status is a repeat or older than the order's; nothing changes");
-        }
+    if advanced.load(Relaxed) {
+        tracing::info!(rank = status.rank, status = %status.word,
+            order = %modified.order().order_id, "vendor status applied");
+        Ok(modified)
+    } else {
+        tracing::info!("status is a repeat or older than the order's; nothing changes");
+        Ok(Modified::Unchanged(modified.into_order()))
     }
-    Ok(modified)
 }
+
+/// How often a repeated status still records that the vendor spoke (1 h, in ms).
+const VENDOR_HEARD_EVERY_MS: i64 = 3_600_000;
 
 /// The order the callback names, if this tenant has it; another tenant's order is
 /// indistinguishable from none. The index on the vendor's order id is eventually

@@ -28,16 +28,25 @@ use tracing::{instrument, Instrument};
 /// What the worker uses.
 #[derive(Clone, Copy)]
 pub struct Worker<'a> {
+    /// Tenants' configuration and secrets (cached; [`TenantDirectory::fresh`] bypasses it).
     pub tenants: &'a dyn TenantDirectory,
+    /// Tenant records, written when an integration's Lever access is revoked.
     pub tenant_store: &'a dyn TenantStore,
+    /// Orders, read and updated under optimistic locking.
     pub orders: &'a dyn OrderStore,
+    /// Short leases (one Lever sync per order at a time).
     pub claims: &'a dyn ClaimStore,
     /// For follow-up work.
     pub queue: &'a dyn WorkQueue,
+    /// A Lever client per integration.
     pub lever: &'a dyn LeverConnector,
+    /// Each tenant's Lever stages, cached.
     pub stages: &'a StageCache,
+    /// The registered vendors.
     pub vendors: &'a Vendors,
+    /// The shared HTTP client for vendor calls.
     pub http: &'a crate::retry::HttpClient,
+    /// The deployment's tunables.
     pub settings: &'a Settings,
     /// When this invocation must be done (less the margin to record outcomes).
     pub deadline: Deadline,
@@ -46,6 +55,7 @@ pub struct Worker<'a> {
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
+    /// Done (or nothing was left to do): the message is deleted.
     Done,
     /// Not done; attempt again after this long.
     RetryLater(Duration),

@@ -6,19 +6,31 @@ use crate::ids::OpportunityId;
 use crate::work::Retry;
 use async_trait::async_trait;
 
+/// How a Lever API call failed; [`LeverError::retry`] says what becomes of the work.
 #[derive(Debug, thiserror::Error)]
 pub enum LeverError {
     /// 401: the credential is not (or no longer) accepted: the API key was disabled with
     /// its integration's toggle, or the authorized app revoked.
     #[error("Lever rejected the credentials (HTTP {status})")]
-    Unauthorized { status: u16 },
-    /// Also returned, without a request, for an id no Lever object can have.
+    Unauthorized {
+        /// The HTTP status (401).
+        status: u16,
+    },
+    /// 404. Also returned, without a request, for an id no Lever object can have.
     #[error("Lever has no {what}")]
-    NotFound { what: String },
+    NotFound {
+        /// The kind of object (`opportunity`, `posting`, `note`, `webhook`…).
+        what: String,
+    },
     /// Any other 4xx (403 included: a missing scope): our request is wrong; retrying the
     /// same request will not help.
     #[error("Lever refused the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// Lever's `message` (else `code`), at most 200 characters.
+        message: String,
+    },
     /// 429/5xx/timeouts still failing after the retry bound, or no time left to try.
     #[error("Lever unavailable: {0}")]
     Unavailable(String),
@@ -29,6 +41,7 @@ pub enum LeverError {
     /// token expired unused): nothing works until it is reconnected, so nothing retries.
     #[error("the integration's Lever authorization was revoked; reconnect it")]
     Disconnected,
+    /// A body that does not parse, a status outside 2xx–5xx, or a list that does not end.
     #[error("unexpected response from Lever: {0}")]
     Decode(String),
     /// An unusable base URL or credential (e.g. a token that is no valid header value).
@@ -37,6 +50,8 @@ pub enum LeverError {
 }
 
 impl LeverError {
+    /// A revoked credential disables the integration; outages, ambiguous writes and a
+    /// misconfigured client are retried later; what Lever refused or cannot find, never.
     pub fn retry(&self) -> Retry {
         match self {
             LeverError::Unauthorized { status: 401 } | LeverError::Disconnected => Retry::Disabled,

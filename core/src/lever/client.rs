@@ -1,4 +1,7 @@
-//! [`LeverApi`] over HTTP (`docs/lever.md`). Every call goes through [`Outbound::send`]:
+//! [`LeverApi`] over HTTP, per Lever's developer documentation: objects come as
+//! `{"data": …}`, lists as `{"data": […], "hasNext", "next"}` (followed with `limit=100` and
+//! `offset=<next>`, at most 50 pages), errors as `{"code", "message"}`.
+//! Every call goes through [`Outbound::send`]:
 //! paced by the credential's budget, retried within the invocation's deadline, a note POST
 //! never re-sent blindly. Ids only ever enter the URL as single encoded path segments.
 
@@ -18,6 +21,7 @@ const MAX_PAGES: usize = 50;
 /// Longest part of Lever's error message kept in [`LeverError::Rejected`].
 const MAX_MESSAGE_CHARS: usize = 200;
 
+/// How a client authenticates to Lever: each integration has its own credential.
 #[derive(Clone)]
 pub enum LeverAuth {
     /// Basic auth, the key as user name and an empty password.
@@ -41,6 +45,8 @@ enum Credential<'a> {
     Bearer(SecretString),
 }
 
+/// One integration's Lever client: a base URL, a credential and the invocation's
+/// [`Outbound`] (retries, pacing, deadline).
 pub struct LeverClient {
     http: reqwest::Client,
     base_url: String,
@@ -85,6 +91,9 @@ struct ErrorBody {
 }
 
 impl LeverClient {
+    /// A client of the API at `base_url` (`https://api.lever.co/v1`; a trailing `/` is
+    /// ignored). An unusable base URL is reported by the first call, as
+    /// [`LeverError::Misconfigured`].
     pub fn new(http: reqwest::Client, base_url: &str, auth: LeverAuth, outbound: Outbound) -> Self {
         LeverClient {
             http,
@@ -94,7 +103,7 @@ impl LeverClient {
         }
     }
 
-    /// `GET` of a single object under `segments`.
+    /// `GET` of a single object at `url`, unwrapped from its `data` envelope.
     async fn get<T: DeserializeOwned>(&self, what: &str, url: Url) -> Result<T, LeverError> {
         let response = self
             .send(what, Resend::Safe, |auth| {

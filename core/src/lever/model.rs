@@ -1,26 +1,36 @@
-//! The parts of Lever's API objects this product reads and writes (`docs/lever.md`). Unknown
-//! fields are ignored; missing optional ones default, so a sparse object still parses.
+//! The parts of Lever's API objects this product reads and writes, as Lever's developer
+//! documentation describes them (Opportunities, Postings, Stages, Notes, Webhooks). Unknown
+//! fields are ignored; missing optional ones default, so a sparse object still parses. Times
+//! are ms since the epoch, as everywhere in Lever's API.
 
 use serde::{Deserialize, Serialize};
 
+/// A candidate's opportunity (`GET /opportunities/:id`): contact data, tags, stage and
+/// archive state. Its contact data is passed on to vendors, never stored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Opportunity {
+    /// Lever's opportunity id (a UUID).
     pub id: String,
+    /// The candidate's full name; Lever has a single name field.
     #[serde(default)]
     pub name: Option<String>,
+    /// Email addresses, as entered; the first non-blank one is used.
     #[serde(default)]
     pub emails: Vec<String>,
+    /// Phone numbers, as entered.
     #[serde(default)]
     pub phones: Vec<Phone>,
+    /// Tags on the opportunity (case-sensitive strings).
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Stage UID.
+    /// The id of the stage it is in now.
     #[serde(default)]
     pub stage: Option<String>,
     /// Every move between stages, oldest first.
     #[serde(default)]
     pub stage_changes: Vec<StageChangeRecord>,
+    /// The candidate's location, free text (used when the posting has none).
     #[serde(default)]
     pub location: Option<String>,
     /// Set while the candidate is archived: `{ "archivedAt": ms, "reason": id }`.
@@ -40,6 +50,7 @@ impl Opportunity {
             .find_map(|application| application.posting.as_deref())
     }
 
+    /// The first email address that is not blank, trimmed.
     pub fn primary_email(&self) -> Option<&str> {
         self.emails.iter().map(|e| e.trim()).find(|e| !e.is_empty())
     }
@@ -66,15 +77,17 @@ impl Opportunity {
     }
 }
 
+/// One of an opportunity's `phones`: `{ "type": "mobile", "value": "…" }`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Phone {
+    /// Lever's `type` (e.g. `mobile`); not used.
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
+    /// The number as typed, in any format.
     #[serde(default)]
     pub value: Option<String>,
 }
 
-/// One entry of an opportunity's `stageChanges`.
 /// Why and when an opportunity was archived.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -87,44 +100,58 @@ pub struct Archived {
     pub reason: Option<String>,
 }
 
+/// One entry of an opportunity's `stageChanges`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageChangeRecord {
+    /// The stage moved into.
     pub to_stage_id: String,
     /// When the move happened, ms since the epoch.
     #[serde(default)]
     pub updated_at: Option<i64>,
 }
 
+/// An opportunity's application, as `expand=applications` returns it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Application {
+    /// Lever's application id (what Application Created names).
     pub id: String,
+    /// The posting's id; `None` for a candidate not attached to a job.
     #[serde(default)]
     pub posting: Option<String>,
 }
 
+/// A job posting (`GET /postings/:id`): the role, location and package tags an order uses.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Posting {
+    /// Lever's posting id.
     pub id: String,
     /// The posting's title.
     #[serde(default)]
     pub text: Option<String>,
+    /// The posting's tags; package tags may be put here for every candidate of the job.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The posting's categories (location, team).
     #[serde(default)]
     pub categories: PostingCategories,
 }
 
+/// A posting's `categories`, free text as the account defines them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PostingCategories {
+    /// Where the job is.
     #[serde(default)]
     pub location: Option<String>,
+    /// The team it belongs to; not used.
     #[serde(default)]
     pub team: Option<String>,
 }
 
+/// A pipeline stage (`GET /stages`, which lists them in pipeline order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
+    /// Lever's stage id.
     pub id: String,
     /// Display name, e.g. "Reference Check".
     pub text: String,
@@ -134,7 +161,9 @@ pub struct Stage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewNote {
+    /// The note's text (plain text, newlines kept).
     pub value: String,
+    /// Only users allowed to see secret notes can read it.
     #[serde(default)]
     pub secret: bool,
     /// Lever tells the opportunity's followers about the note.
@@ -146,21 +175,27 @@ pub struct NewNote {
 /// field of type `note`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Note {
+    /// Lever's note id (what `PUT …/notes/:note` takes).
     pub id: String,
+    /// The note's fields; see [`Note::text`].
     #[serde(default)]
     pub fields: Vec<NoteField>,
 }
 
+/// One field of a listed note.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct NoteField {
+    /// Lever's `type`; the note's text is in the field of type `note`.
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
+    /// The field's value, of a shape that depends on the type (a string for `note`).
     #[serde(default)]
     pub value: Option<serde_json::Value>,
 }
 
 impl Note {
-    /// The note's text.
+    /// The note's text: the string `value` of its `note` field (the top-level `text` Lever
+    /// also sends is only a label).
     pub fn text(&self) -> Option<&str> {
         self.fields
             .iter()
@@ -172,16 +207,22 @@ impl Note {
 /// A webhook of Lever's Webhooks Subscription API. Its signature token comes back on create.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Webhook {
+    /// Lever's webhook id (what `DELETE /webhooks/:id` takes).
     pub id: String,
+    /// Lever's event name: `candidateStageChange`, `applicationCreated`, ….
     pub event: String,
+    /// Where Lever posts the deliveries.
     pub url: String,
+    /// Holds the signature token, when Lever returns it.
     #[serde(default)]
     pub configuration: WebhookConfiguration,
 }
 
+/// A webhook's `configuration`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookConfiguration {
+    /// The key Lever signs this webhook's deliveries with (`signatureToken`).
     #[serde(default)]
     pub signature_token: Option<secrecy::SecretString>,
 }

@@ -1,5 +1,7 @@
-//! Lever OAuth for integrations connected as an authorized app (`docs/lever.md`): the
-//! authorize link, the code exchange, and access tokens that refresh themselves.
+//! Lever OAuth for integrations connected as an authorized app (Lever's developer
+//! documentation, *OAuth*): the authorize link, the code exchange, and access tokens that
+//! refresh themselves. Access tokens last an hour; every refresh also replaces the refresh
+//! token and spends the old one.
 //!
 //! Refresh tokens rotate on every refresh, so two Lambdas refreshing at once would leave
 //! one of them holding a dead token. One invocation per credential refreshes, under a lease
@@ -22,12 +24,14 @@ use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// What the integrations need: read and tag opportunities, write notes, read postings and
-/// stages, manage the Application Created webhook; `offline_access` for a refresh token.
-pub const SCOPES: [&str; 8] = [
+/// What the integrations need: read and tag opportunities, read and write notes (a note
+/// whose POST timed out is looked for before it is posted again), read postings and stages,
+/// manage the webhooks they need; `offline_access` for a refresh token.
+pub const SCOPES: [&str; 9] = [
     "offline_access",
     "opportunities:read:admin",
     "opportunities:write:admin",
+    "notes:read:admin",
     "notes:write:admin",
     "postings:read:admin",
     "stages:read:admin",
@@ -40,7 +44,8 @@ const EXPIRY_MARGIN_MS: EpochMillis = 60_000;
 /// How a waiting invocation polls for another's refresh.
 const WAIT_STEP: Duration = Duration::from_millis(200);
 
-/// The token endpoint's calls: a 429 or 503 is retried, nothing else.
+/// The token endpoint's calls: two attempts at most, and only a failure known not to have
+/// been applied (a 429 or 503, a refused connection) is retried.
 fn token_policy(retry: &RetryPolicy) -> RetryPolicy {
     RetryPolicy {
         max_attempts: 2,
@@ -60,14 +65,20 @@ fn lease_duration(policy: &RetryPolicy) -> Duration {
 /// This deployment's Lever OAuth app: a deployment-wide secret document.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OAuthApp {
+    /// The app's client id, as Lever issued it.
     pub client_id: String,
+    /// The app's client secret, sent in the token requests' form body.
     pub client_secret: SecretString,
     /// This deployment's `…/lever/oauth/callback` URL, as registered with Lever.
     pub redirect_uri: String,
+    /// Default `https://auth.lever.co/authorize`; Lever's sandbox has its own auth host.
     #[serde(default = "production_authorize_url")]
     pub authorize_url: String,
+    /// Default `https://auth.lever.co/oauth/token`.
     #[serde(default = "production_token_url")]
     pub token_url: String,
+    /// The API the tokens are for; default `https://api.lever.co/v1/` (the sandbox's is
+    /// `https://api.sandbox.lever.co/v1/`).
     #[serde(default = "production_audience")]
     pub audience: String,
 }
@@ -82,17 +93,26 @@ fn production_audience() -> String {
     "https://api.lever.co/v1/".into()
 }
 
+/// How a call to Lever's OAuth token endpoint, or reading the app's secret, failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
-    /// The code or refresh token is no longer valid (revoked, expired, used).
+    /// The code or refresh token is no longer valid (revoked, expired, used): Lever's
+    /// `invalid_grant`.
     #[error("Lever refused the grant")]
     InvalidGrant,
+    /// Any other error status (e.g. 401 `invalid_client` for a wrong client secret).
     #[error("Lever's token endpoint refused the request (HTTP {status})")]
-    Rejected { status: u16 },
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// No answer within the retries; the outcome of the request may be unknown.
     #[error("Lever's token endpoint is unavailable: {0}")]
     Unavailable(String),
+    /// A success whose body is not a token response.
     #[error("unexpected token response: {0}")]
     Decode(String),
+    /// The app's secret document, or a URL in it, is unusable.
     #[error("the OAuth app is misconfigured: {0}")]
     Misconfigured(String),
 }
@@ -112,11 +132,15 @@ struct TokenError {
 }
 
 impl OAuthApp {
+    /// The app from its secret document (`client_id`, `client_secret`, `redirect_uri`,
+    /// optional URL overrides); [`OAuthError::Misconfigured`] if it does not parse.
     pub fn parse(json: &str) -> Result<Self, OAuthError> {
         serde_json::from_str(json).map_err(|e| OAuthError::Misconfigured(e.to_string()))
     }
 
-    /// The link a tenant's Lever Super Admin opens to connect the app.
+    /// The link a tenant's Lever Super Admin opens to connect the app: `authorize_url` with
+    /// `client_id`, `redirect_uri`, `response_type=code`, `state`, `audience` and the
+    /// space-separated [`SCOPES`].
     pub fn authorize_link(&self, state: &str) -> Result<String, OAuthError> {
         let mut url = reqwest::Url::parse(&self.authorize_url)
             .map_err(|e| OAuthError::Misconfigured(format!("authorize_url: {e}")))?;
@@ -130,6 +154,9 @@ impl OAuthApp {
         Ok(url.into())
     }
 
+    /// Exchanges the authorization code Lever redirected back with for the first tokens
+    /// (`grant_type=authorization_code`). Codes are single use: never re-sent after an
+    /// ambiguous failure.
     pub async fn exchange_code(
         &self,
         http: &reqwest::Client,
@@ -148,6 +175,9 @@ impl OAuthApp {
         .await
     }
 
+    /// New tokens for `refresh_token` (`grant_type=refresh_token`), which Lever then
+    /// spends: the caller must store the returned refresh token. [`OAuthError::InvalidGrant`]
+    /// if Lever no longer accepts it. Prefer [`IntegrationTokens`], which serialises this.
     pub async fn refresh(
         &self,
         http: &reqwest::Client,
@@ -227,10 +257,15 @@ pub struct IntegrationTokens {
 /// What a refresh needs besides the tokens: the deployment's app, the store for the lease,
 /// the secrets to write back to, the HTTP client and the retry policy.
 pub struct TokenRefresh {
+    /// The deployment's OAuth app.
     pub app: Arc<OAuthApp>,
+    /// Where the per-credential refresh lease is taken.
     pub claims: Arc<dyn ClaimStore>,
+    /// Where the tokens are re-read and the refreshed ones written.
     pub secrets: Arc<CachedSecrets>,
+    /// The HTTP client for the token endpoint.
     pub http: reqwest::Client,
+    /// Base policy of the token calls (limited to two attempts).
     pub retry: RetryPolicy,
 }
 
@@ -270,7 +305,9 @@ impl IntegrationTokens {
     /// Replaces `stale`: adopts tokens another invocation stored meanwhile, else refreshes
     /// under the lease, else waits for the lease holder's tokens.
     async fn replace(&self, stale: &SecretString) -> Result<SecretString, LeverError> {
-        let lease_key = format!("lever-token-refresh:{}:{}", self.tenant, self.path.name());
+        // One lease per tenant, not per credential: every refresh rewrites the tenant's one
+        // secret document, and two concurrent rewrites would lose one rotated refresh token.
+        let lease_key = format!("lever-token-refresh:{}", self.tenant);
         let holder = uuid::Uuid::new_v4().to_string();
         let lease = lease_duration(&token_policy(&self.retry));
         let waited_out = now_millis() + millis(lease) + millis(WAIT_STEP);
@@ -288,7 +325,7 @@ impl IntegrationTokens {
             if claimed {
                 let refreshed = self.refresh(&stored, stale).await;
                 // Free the lease whatever happened; the next waiter re-reads the secret.
-                let _ = self.claims.take(&lease_key, now_millis()).await;
+                let _ = self.claims.release(&lease_key, &holder).await;
                 return refreshed.map(|tokens| self.adopt(tokens));
             }
             tokio::time::sleep(WAIT_STEP).await;

@@ -1,5 +1,6 @@
-//! Lever webhook deliveries: the envelope, the per-event data, and the signature check
-//! (`docs/lever.md`). Lever signs `token + triggeredAt` in the body, not the raw body, so
+//! Lever webhook deliveries: the envelope, the per-event data, and the signature check, as
+//! Lever's developer documentation (Webhooks) describes them. Lever signs
+//! `token + triggeredAt` in the body, not the raw body, so
 //! `data` is not signed: what it says is confirmed through Lever's API before it is acted on.
 
 use crate::ids::{InvalidId, OpportunityId};
@@ -13,14 +14,21 @@ use std::time::Duration;
 /// own function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum WebhookKind {
+    /// `candidateStageChange`: a candidate moved stage; orders stage-triggered vendors.
     CandidateStageChange,
+    /// `applicationCreated`: a new application; orders application-triggered vendors
+    /// (HRLogics).
     ApplicationCreated,
+    /// `candidateArchiveChange`: archived (open orders are cancelled) or restored.
     CandidateArchiveChange,
+    /// `candidateDeleted`: open orders are cancelled and what is stored is purged.
     CandidateDeleted,
+    /// `candidateHired`: verified and acknowledged, nothing more.
     CandidateHired,
 }
 
 impl WebhookKind {
+    /// Every kind, in the order above.
     pub const ALL: [WebhookKind; 5] = [
         WebhookKind::CandidateStageChange,
         WebhookKind::ApplicationCreated,
@@ -29,6 +37,7 @@ impl WebhookKind {
         WebhookKind::CandidateHired,
     ];
 
+    /// The kind whose [`event_name`](Self::event_name) is `event`, exactly.
     pub fn from_event_name(event: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
@@ -65,23 +74,31 @@ pub struct Delivery {
     /// Event UID (absent from Lever's published example, so optional).
     #[serde(default)]
     pub id: Option<String>,
+    /// Lever's event name (`candidateStageChange`…); must match the endpoint it was posted
+    /// to, except in a connection test.
     pub event: String,
+    /// When the event happened, ms since the epoch; signed, and checked against the
+    /// [`FreshnessWindow`].
     pub triggered_at: i64,
     /// 48 random characters, unique per delivery: the replay key.
     pub token: String,
-    /// Absent only when no signing token was ever generated, which we treat as unsigned.
+    /// Hex HMAC-SHA256 of `token + triggeredAt` (see [`sign`]). Absent only when no signing
+    /// token was ever generated; [`verify`] refuses such a delivery.
     #[serde(default)]
     pub signature: Option<String>,
+    /// The event's data, unsigned; read with [`Event::parse`]. `Null` when absent.
     #[serde(default)]
     pub data: serde_json::Value,
 }
 
 impl Delivery {
+    /// The envelope of a delivery body; a JSON error when it is not one.
     pub fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(body)
     }
 
-    /// Lever's "Send test" delivery carries `"data": {}` and must get a 2xx, nothing else.
+    /// Lever's "Send test" delivery carries `"data": {}` (here also `null` or no `data`)
+    /// and must get a 2xx, nothing else.
     pub fn is_test(&self) -> bool {
         match &self.data {
             serde_json::Value::Object(map) => map.is_empty(),
@@ -96,23 +113,35 @@ impl Delivery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// The opportunity moved into a stage.
     StageChange {
+        /// The opportunity (`opportunityId`).
         opportunity: OpportunityId,
+        /// The stage it moved into (`toStageId`).
         to_stage_id: String,
     },
+    /// A new application (opportunity) was created.
     ApplicationCreated {
+        /// The opportunity (`opportunityId`).
         opportunity: OpportunityId,
+        /// The application (`applicationId`), when the delivery names it.
         application_id: Option<String>,
     },
     /// Archived (`archived`), or restored from the archive.
     ArchiveChange {
+        /// The opportunity (`opportunityId`).
         opportunity: OpportunityId,
+        /// `toArchived` is an object (archived), not `null` (restored).
         archived: bool,
     },
+    /// The candidate was deleted from Lever.
     Deleted {
+        /// The opportunity (`opportunityId`).
         opportunity: OpportunityId,
     },
+    /// The candidate was hired.
     Hired {
+        /// The opportunity (`opportunityId`).
         opportunity: OpportunityId,
     },
 }
@@ -120,8 +149,11 @@ pub enum Event {
 /// Why a delivery's `data` cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
+    /// Not an object with the event's fields (`opportunityId`, and `toStageId` for a stage
+    /// change).
     #[error("malformed data: {0}")]
     Json(#[from] serde_json::Error),
+    /// `opportunityId` is not a valid [`OpportunityId`].
     #[error(transparent)]
     Id(#[from] InvalidId),
 }
@@ -164,6 +196,7 @@ impl Event {
         })
     }
 
+    /// The opportunity the event is about (every event has one).
     pub fn opportunity(&self) -> &OpportunityId {
         match self {
             Event::StageChange { opportunity, .. }
@@ -175,14 +208,20 @@ impl Event {
     }
 }
 
+/// Why [`verify`] refused a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
+    /// No `signature`, or an empty one.
     #[error("the delivery carries no signature")]
     Missing,
+    /// Not hex, or no token (current or previous) produces it.
     #[error("the signature does not match")]
     Mismatch,
+    /// Correctly signed, but `triggeredAt` is older than [`FreshnessWindow::max_age`].
     #[error("triggeredAt is outside the accepted window")]
     Stale,
+    /// Correctly signed, but `triggeredAt` is more than [`FreshnessWindow::max_future`]
+    /// ahead of our clock.
     #[error("triggeredAt is in the future")]
     Future,
 }
@@ -192,8 +231,10 @@ pub enum SignatureError {
 /// this long) is what stops replays inside it.
 #[derive(Debug, Clone, Copy)]
 pub struct FreshnessWindow {
+    /// Oldest `triggeredAt` accepted, back from now (default 72 h).
     pub max_age: Duration,
-    /// Clock skew tolerated for deliveries stamped slightly ahead of our clock.
+    /// Clock skew tolerated for deliveries stamped slightly ahead of our clock (default
+    /// 5 min).
     pub max_future: Duration,
 }
 

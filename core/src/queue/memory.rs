@@ -17,6 +17,7 @@ use tokio::time::Instant;
 /// visibility timeout).
 const VISIBILITY: Duration = Duration::from_secs(60);
 
+/// The work queue in memory, for one process (the local server, the tests).
 #[derive(Default)]
 pub struct MemoryQueue {
     inner: Mutex<Inner>,
@@ -42,6 +43,7 @@ struct Message {
 }
 
 impl MemoryQueue {
+    /// An empty queue.
     pub fn new() -> Self {
         Self::default()
     }
@@ -168,7 +170,11 @@ impl DeadLetters for MemoryQueue {
             let mut inner = self.lock();
             let (moved, kept) = std::mem::take(&mut inner.dead)
                 .into_iter()
-                .partition(|d| message_id.is_none_or(|id| d.message_id == id));
+                // A body that is no work stays, as in SQS.
+                .partition(|d| {
+                    message_id.is_none_or(|id| d.message_id == id)
+                        && serde_json::from_str::<crate::work::Work>(&d.body).is_ok()
+                });
             inner.dead = kept;
             moved
         };

@@ -14,10 +14,13 @@ use crate::work::Work;
 use async_trait::async_trait;
 use std::time::Duration;
 
+/// How a queue operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
+    /// The queue service failed or could not be reached (the SDK's error, with context).
     #[error("queue unavailable: {0}")]
     Unavailable(String),
+    /// A message body that is not [`Work`] (or work that could not be serialised).
     #[error("queue message unreadable: {0}")]
     Malformed(String),
 }
@@ -25,15 +28,19 @@ pub enum QueueError {
 /// Where intake puts work.
 #[async_trait]
 pub trait WorkQueue: Send + Sync {
+    /// Enqueues `work` as JSON, for the worker to receive shortly. Intake acknowledges
+    /// work it queues only once this has succeeded.
     async fn send(&self, work: &Work) -> Result<(), QueueError>;
 }
 
 /// A message as the worker receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
+    /// The queue's id of the message, the same on every receive.
     pub message_id: String,
     /// What [`Retries::retry_later`] and [`Consumer::delete`] name it by.
     pub receipt: String,
+    /// The [`Work`], as JSON.
     pub body: String,
     /// How many times it has been received, this time included (SQS's
     /// `ApproximateReceiveCount`).
@@ -41,6 +48,7 @@ pub struct Received {
 }
 
 impl Received {
+    /// The body as [`Work`]; [`QueueError::Malformed`] if it is not (dead-lettered at once).
     pub fn work(&self) -> Result<Work, QueueError> {
         serde_json::from_str(&self.body).map_err(|e| QueueError::Malformed(e.to_string()))
     }
@@ -60,12 +68,15 @@ pub trait Retries: Send + Sync {
 /// A message in the dead-letter queue.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeadLetter {
+    /// Its id in the dead-letter queue (what [`DeadLetters::redrive`] takes).
     pub message_id: String,
     /// The work, as it was queued.
     pub body: String,
     /// Why its last attempt failed; `None` when the queue moved it (the worker crashed or
     /// timed out on every attempt).
     pub last_error: Option<String>,
+    /// How many times it was received before it was dead-lettered; `None` when the queue
+    /// moved it.
     pub attempts: Option<u32>,
 }
 
@@ -102,7 +113,9 @@ impl QueueDepth {
 pub trait Consumer: Send + Sync {
     /// Up to `max` messages, waiting up to `wait` for the first.
     async fn receive(&self, max: usize, wait: Duration) -> Result<Vec<Received>, QueueError>;
+    /// Acknowledges a received message: it is gone for good.
     async fn delete(&self, receipt: &str) -> Result<(), QueueError>;
+    /// How many messages the work queue and its dead-letter queue hold now.
     async fn depth(&self) -> Result<QueueDepth, QueueError>;
 }
 

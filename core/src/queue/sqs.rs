@@ -25,6 +25,7 @@ const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
 /// Longest error text kept on a dead letter (attributes count toward the 256 KiB message).
 const MAX_ERROR_CHARS: usize = 1000;
 
+/// The work queue and its dead-letter queue on SQS, by URL.
 #[derive(Clone, Debug)]
 pub struct SqsQueue {
     client: Client,
@@ -33,6 +34,8 @@ pub struct SqsQueue {
 }
 
 impl SqsQueue {
+    /// The queues at `queue_url` and `dead_letter_url` (the stack's `WorkQueueUrl` and
+    /// `DeadLetterQueueUrl`); nothing is called yet.
     pub fn new(
         client: Client,
         queue_url: impl Into<String>,
@@ -210,15 +213,18 @@ impl Retries for SqsQueue {
 
 impl SqsQueue {
     /// Every dead letter, each read once and hidden while the caller decides what to do.
+    /// Long polls (a 1 s wait makes SQS look on all its servers, where a short poll samples
+    /// some), until two in a row bring nothing new.
     async fn receive_dead_letters(&self) -> Result<Vec<Message>, QueueError> {
         let mut seen = HashSet::new();
         let mut all = Vec::new();
-        loop {
+        let mut empty_polls = 0;
+        while empty_polls < 2 {
             let batch = self
                 .receive_from(
                     &self.dead_letter_url,
                     10,
-                    Duration::ZERO,
+                    Duration::from_secs(1),
                     Some(SCAN_VISIBILITY_SECS),
                 )
                 .await?;
@@ -228,10 +234,13 @@ impl SqsQueue {
                     .into_iter()
                     .filter(|m| seen.insert(m.message_id.clone().unwrap_or_default())),
             );
-            if all.len() == before {
-                return Ok(all);
-            }
+            empty_polls = if all.len() == before {
+                empty_polls + 1
+            } else {
+                0
+            };
         }
+        Ok(all)
     }
 
     /// Makes dead letters read by [`Self::receive_dead_letters`] visible again at once; a
@@ -274,16 +283,22 @@ impl DeadLetters for SqsQueue {
             .into_iter()
             .partition(|m| message_id.is_none_or(|wanted| m.message_id.as_deref() == Some(wanted)));
         self.release(&kept).await;
+        let mut redriven = 0;
         for message in &chosen {
             let body = message.body.as_deref().unwrap_or_default();
-            let work: Work =
-                serde_json::from_str(body).map_err(|e| QueueError::Malformed(e.to_string()))?;
+            // A body that is no work stays where it is (its listing shows why): the others
+            // are still redriven.
+            let Ok(work) = serde_json::from_str::<Work>(body) else {
+                self.release(std::slice::from_ref(message)).await;
+                continue;
+            };
             self.send(&work).await?;
             if let Some(receipt) = message.receipt_handle.as_deref() {
                 self.delete_from(&self.dead_letter_url, receipt).await?;
             }
+            redriven += 1;
         }
-        Ok(chosen.len())
+        Ok(redriven)
     }
 }
 

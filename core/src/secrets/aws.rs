@@ -6,6 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use aws_sdk_secretsmanager::Client;
 
+/// [`SecretsSource`] over Secrets Manager: `GetSecretValue` to read, `PutSecretValue` (or
+/// `CreateSecret` for a new tenant) to write.
 pub struct SecretsManagerSource {
     client: Client,
     prefix: String,

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 const DEFAULT_MISMATCH_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Tenant secrets kept in memory for a TTL, per tenant, in front of a [`SecretsSource`].
 pub struct CachedSecrets {
     source: Arc<dyn SecretsSource>,
     ttl: Duration,
@@ -27,6 +28,7 @@ struct TenantEntry {
 }
 
 impl CachedSecrets {
+    /// Serves `source`'s secrets from memory for `ttl` after each read.
     pub fn new(source: Arc<dyn SecretsSource>, ttl: Duration) -> Self {
         Self {
             source,

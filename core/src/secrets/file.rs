@@ -7,6 +7,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+/// [`SecretsSource`] over one JSON file, read on every call and rewritten whole on a write.
 pub struct FileSource {
     path: PathBuf,
     /// Serialises this process's read-modify-write of the file.
@@ -20,6 +21,7 @@ struct SecretsFile {
 }
 
 impl FileSource {
+    /// The file at `path`; it is not read until the first call.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),

@@ -14,6 +14,7 @@ pub struct MemorySource {
 }
 
 impl MemorySource {
+    /// No documents.
     pub fn new() -> Self {
         Self::default()
     }

@@ -15,12 +15,18 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// Why a secret could not be read or written. Messages never quote secret values.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
+    /// No such secret (a tenant not yet given one; names it). Readers treat a tenant's as
+    /// empty.
     #[error("no secret for tenant {0}")]
     NotFound(String),
+    /// The document does not parse as [`TenantSecrets`]; says where, not what.
     #[error("tenant secret is malformed: {0}")]
     Malformed(String),
+    /// The backend failed or refused (Secrets Manager's error, or a source that cannot
+    /// write): retried later.
     #[error("secrets backend unavailable: {0}")]
     Unavailable(String),
 }
@@ -28,6 +34,7 @@ pub enum SecretsError {
 /// Where tenant secrets come from (no caching here; see [`cache::CachedSecrets`]).
 #[async_trait]
 pub trait SecretsSource: Send + Sync {
+    /// The tenant's whole document, read now.
     async fn load(&self, tenant_id: &str) -> Result<TenantSecrets, SecretsError>;
 
     /// Sets one field of the tenant's document (`path` of object keys; `null` removes
@@ -75,7 +82,9 @@ pub trait SecretsSource: Send + Sync {
 /// each refresh also replaces the refresh token.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OAuthTokens {
+    /// Sent as `Authorization: Bearer …`.
     pub access_token: SecretString,
+    /// Spent by the next refresh, which returns its replacement.
     pub refresh_token: SecretString,
     /// When the access token expires, ms since the epoch.
     pub expires_at: crate::clock::EpochMillis,
@@ -126,7 +135,9 @@ pub(crate) fn with_field(
 /// until `previous_expires_at`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RotatingSecret {
+    /// The value in use now; always accepted.
     pub current: SecretString,
+    /// The value it replaced, still accepted during a rotation.
     #[serde(default)]
     pub previous: Option<SecretString>,
     /// When set, the previous value is accepted only until then (ms since the epoch): the
@@ -169,6 +180,7 @@ pub struct LeverCredentials {
 }
 
 impl LeverCredentials {
+    /// Neither an API key nor OAuth tokens: as if absent.
     pub fn is_empty(&self) -> bool {
         self.api_key.is_none() && self.oauth.is_none()
     }
@@ -218,18 +230,24 @@ pub struct VendorSecrets {
     /// key or authorization); without it, the tenant-wide `lever` one is used.
     #[serde(default)]
     pub lever: Option<LeverCredentials>,
-    /// Authenticates the vendor's callbacks (Standard Webhooks `whsec_…` secret).
+    /// Authenticates the vendor's callbacks: a Standard Webhooks `whsec_…` secret, or for
+    /// vendors with unsigned callbacks (Sterling) the secret ending the callback URL.
     #[serde(default)]
     pub callback_secret: Option<RotatingSecret>,
+    /// The vendor API key: Xref's `X-Api-Key`, HRLogics' Bearer token, ESR's Basic
+    /// password.
     #[serde(default)]
     pub api_key: Option<SecretString>,
     /// OAuth2 client credentials (Sterling's API).
     #[serde(default)]
     pub client_id: Option<SecretString>,
+    /// Goes with `client_id`.
     #[serde(default)]
     pub client_secret: Option<SecretString>,
+    /// Basic auth user: Justifacts' JWeb user, ESR's account id.
     #[serde(default)]
     pub username: Option<SecretString>,
+    /// Basic auth password (Justifacts).
     #[serde(default)]
     pub password: Option<SecretString>,
 }
@@ -256,15 +274,19 @@ pub struct TenantSecrets {
     /// One signature token per Lever webhook, by its event name (`candidateStageChange`).
     #[serde(default)]
     pub webhooks: BTreeMap<String, RotatingSecret>,
+    /// Each integration's credentials, by vendor id (`xref`…).
     #[serde(default)]
     pub vendors: BTreeMap<VendorId, VendorSecrets>,
 }
 
 impl TenantSecrets {
+    /// The document from its JSON; [`SecretsError::Malformed`] (quoting no value) if it is
+    /// not one.
     pub fn parse(json: &str) -> Result<Self, SecretsError> {
         serde_json::from_str(json).map_err(|e| SecretsError::Malformed(describe_json_error(&e)))
     }
 
+    /// `vendor`'s credentials, if the document has any.
     pub fn vendor(&self, vendor: VendorId) -> Option<&VendorSecrets> {
         self.vendors.get(&vendor)
     }

@@ -83,6 +83,7 @@ struct Index {
     sk: &'static str,
 }
 
+/// Every store trait over one DynamoDB table (the layout above).
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     client: Client,
@@ -90,6 +91,7 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
+    /// The store in `table` (the stack's `TableName`); nothing is called yet.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -768,6 +770,24 @@ impl ClaimStore for DynamoStore {
         };
         let record: ClaimRecord = decode(item)?;
         Ok((record.expires_at_ms > now).then_some(record.value))
+    }
+
+    async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(claim_key(key)))
+            .condition_expression("#value = :value")
+            .expression_attribute_names("#value", "value")
+            .expression_attribute_values(":value", AttributeValue::S(value.to_owned()))
+            .send()
+            .await;
+        match result.map_err(store_error) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 

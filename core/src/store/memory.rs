@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+/// Every store trait in memory, for one process.
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
@@ -41,6 +42,7 @@ struct DeliveryRecord {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
@@ -299,6 +301,15 @@ impl ClaimStore for MemoryStore {
             .remove(key)
             .filter(|(_, until)| *until > now)
             .map(|(value, _)| value))
+    }
+
+    async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let held = inner.claims.get(key).is_some_and(|(held, _)| held == value);
+        if held {
+            inner.claims.remove(key);
+        }
+        Ok(held)
     }
 }
 

@@ -14,20 +14,26 @@ use crate::vendors::VendorId;
 use async_trait::async_trait;
 use std::time::Duration;
 
+/// How a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// An optimistic-lock or uniqueness condition failed: someone else wrote first.
     #[error("conflicting write")]
     Conflict,
+    /// A stored item does not parse as its record (never retried: a person must look).
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
+    /// The backend failed or throttled (DynamoDB's error, with context): retried later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
 }
 
+/// Tenant configurations, and what the scheduled checks record beside them.
 #[async_trait]
 pub trait TenantStore: Send + Sync {
+    /// The tenant's configuration; `None` for a tenant nobody configured.
     async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<TenantConfig>, StoreError>;
+    /// Creates or replaces the tenant's configuration, whole.
     async fn put_tenant(&self, tenant: &TenantConfig) -> Result<(), StoreError>;
     /// Every tenant, by id (operator listings and scheduled checks).
     async fn list_tenants(&self) -> Result<Vec<TenantConfig>, StoreError>;
@@ -46,6 +52,7 @@ pub trait TenantStore: Send + Sync {
         tenant: &TenantId,
         health: &WebhookHealth,
     ) -> Result<(), StoreError>;
+    /// The last webhook check's findings; `None` before the first check.
     async fn webhook_health(&self, tenant: &TenantId) -> Result<Option<WebhookHealth>, StoreError>;
 }
 
@@ -54,6 +61,7 @@ pub trait TenantStore: Send + Sync {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateOrder {
+    /// Written: the caller goes on to place it.
     Created,
     /// An order with this very id exists: the event that asks for it was seen before.
     Exists(Order),
@@ -61,12 +69,14 @@ pub enum CreateOrder {
     AlreadyOpen(Order),
 }
 
+/// Orders, under optimistic locking (each write names the version it read).
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// Writes a new order unless its id exists or another order for the same tenant,
     /// vendor and opportunity is not closed. Atomic: of two concurrent calls exactly one
     /// gets `Created`.
     async fn create_order(&self, order: &Order) -> Result<CreateOrder, StoreError>;
+    /// The order with this id, read consistently.
     async fn get_order(&self, order: &OrderId) -> Result<Option<Order>, StoreError>;
     /// Finds an order by the vendor's own id (what callbacks carry). Eventually consistent
     /// in DynamoDB (an index): a just-placed order may not be found yet.
@@ -104,10 +114,12 @@ pub enum Delivery {
     InProgress,
 }
 
+/// The dedupe of incoming deliveries and callbacks, by key.
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
     /// Claims `key` (a Lever delivery token or a callback's id) for processing. A claim
-    /// older than `stale_after` is taken over, so a crashed attempt is not stuck.
+    /// older than `stale_after` is taken over, so a crashed attempt is not stuck. The key
+    /// is remembered for `keep_for` from `now` (ms).
     async fn begin_delivery(
         &self,
         key: &str,
@@ -146,6 +158,9 @@ pub trait ClaimStore: Send + Sync {
     /// Removes the entry, returning its value if it had not expired: at most one caller
     /// gets it.
     async fn take(&self, key: &str, now: EpochMillis) -> Result<Option<String>, StoreError>;
+    /// Removes the entry only if it still holds `value`: a lease released by its holder, never
+    /// one a later holder took after it expired. True if removed.
+    async fn release(&self, key: &str, value: &str) -> Result<bool, StoreError>;
 }
 
 /// Requests per key and calendar second, shared by every invocation ([`crate::pacing`]).
@@ -170,12 +185,14 @@ pub enum Modified {
 }
 
 impl Modified {
+    /// The order, changed or not.
     pub fn order(&self) -> &Order {
         match self {
             Modified::Changed(order) | Modified::Unchanged(order) => order,
         }
     }
 
+    /// The order, changed or not, by value.
     pub fn into_order(self) -> Order {
         match self {
             Modified::Changed(order) | Modified::Unchanged(order) => order,

@@ -1,7 +1,8 @@
 //! A vendor described as data: its names, what orders from it, where its package comes
 //! from, how its callbacks are authenticated, its statuses in order, and how its own Lever
 //! integration shows them. Everything vendor-specific that is not wire format is here; the
-//! flows and [`super::lever_view`] read it, and each vendor module declares one.
+//! flows and [`super::lever_view`](mod@super::lever_view) read it, and each vendor module
+//! declares one.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -11,15 +12,21 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VendorId {
+    /// Xref reference checks (`xref`).
     Xref,
+    /// Sterling Backcheck background checks (`sterling`).
     Sterling,
+    /// Justifacts background checks (`justifacts`).
     Justifacts,
+    /// HRLogics WOTC surveys (`hrlogics`).
     #[serde(rename = "hrlogics")]
     HrLogics,
+    /// ESR (Employment Screening Resources) background checks (`esr`).
     Esr,
 }
 
 impl VendorId {
+    /// Every vendor.
     pub const ALL: [VendorId; 5] = [
         VendorId::Xref,
         VendorId::Sterling,
@@ -28,6 +35,7 @@ impl VendorId {
         VendorId::Esr,
     ];
 
+    /// The lowercase id used in URLs, secrets, store keys and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
             VendorId::Xref => "xref",
@@ -38,6 +46,7 @@ impl VendorId {
         }
     }
 
+    /// The vendor whose [`as_str`](Self::as_str) is `value`, exactly.
     pub fn parse(value: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == value)
     }
@@ -52,19 +61,24 @@ impl fmt::Display for VendorId {
 /// One vendor, as its Lever integration behaves (the vendor's Lever help article).
 #[derive(Debug)]
 pub struct VendorDescription {
+    /// Which vendor.
     pub id: VendorId,
     /// What recruiters call the vendor: "Sterling Backcheck".
     pub name: &'static str,
     /// What recruiters call the screening; the title of its notes: "Sterling Backcheck
     /// background check".
     pub service: &'static str,
+    /// The Lever event that orders from it.
     pub trigger: Trigger,
+    /// Whether an order needs a package.
     pub package: PackageRule,
+    /// How its callbacks are authenticated.
     pub callback_auth: CallbackAuth,
     /// Every status the vendor reports, in no particular order; `rank` orders them.
     pub statuses: &'static [Status],
     /// The status a freshly placed order has when the vendor's answer names none.
     pub first_status: &'static str,
+    /// The notes its Lever integration writes besides status tags.
     pub lever: LeverDisplay,
     /// Archiving the candidate in Lever cancels an open order (where the vendor's API can
     /// cancel; else a note says it could not). Off for screenings that outlive the
@@ -105,7 +119,9 @@ pub enum Trigger {
 /// tenant's default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PackageRule {
+    /// The vendor sells no packages (Xref, HRLogics).
     None,
+    /// No package, no order: a note tells the recruiter how to name one.
     Required,
 }
 
@@ -126,6 +142,7 @@ pub enum Outcome {
     Open,
     /// Done, with results (a score, a report): completion rules and result notes apply.
     Completed,
+    /// Cancelled, at the vendor or by us when the candidate was archived.
     Canceled,
     /// Errored or expired: the vendor's error text is shown.
     Failed,
@@ -140,6 +157,7 @@ pub struct Status {
     pub label: &'static str,
     /// Orders never move to a lower rank.
     pub rank: u32,
+    /// Whether the status ends the order, and how.
     pub outcome: Outcome,
     /// Another status of the same rank replaces this one (a result the vendor may
     /// re-evaluate, like WOTC eligibility) instead of being refused as a repeat.
@@ -178,14 +196,17 @@ impl Status {
         }
     }
 
+    /// The same status, ending the order with `outcome`.
     pub const fn ending(self, outcome: Outcome) -> Self {
         Status { outcome, ..self }
     }
 
+    /// The same status, shown in Lever as `label`.
     pub const fn shown_as(self, label: &'static str) -> Self {
         Status { label, ..self }
     }
 
+    /// The same status, shown as the tag `tag` (replacing the vendor's other status tags).
     pub const fn tagged(self, tag: &'static str) -> Self {
         Status {
             tag: Some(tag),
@@ -193,6 +214,7 @@ impl Status {
         }
     }
 
+    /// The order is closed once it reaches this status (any outcome but `Open`).
     pub fn terminal(&self) -> bool {
         self.outcome != Outcome::Open
     }
@@ -212,6 +234,7 @@ pub struct LeverDisplay {
 }
 
 impl LeverDisplay {
+    /// No notes: the status tags are all Lever shows (Xref, HRLogics).
     pub const TAGS_ONLY: LeverDisplay = LeverDisplay {
         status_notes: None,
         flag_notes: false,
@@ -220,16 +243,17 @@ impl LeverDisplay {
     };
 }
 
+/// One note per status reached, as Sterling's and ESR's Lever integrations write them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusNotes {
     /// How the note labels the vendor's reference: "Reference number", "ESR order".
     pub reference_label: &'static str,
     /// The note of a completed order adds Results Score, Results Report and Completed Date
-    /// (Sterling's seed field names).
+    /// (the field names Lever's Sterling integration shows).
     pub result_fields: bool,
 }
 
-/// The words of a piecemeal services note (Sterling's seed).
+/// The words of a piecemeal services note (as Lever's Sterling integration writes it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServicesNote {
     /// The overall status while a service is not complete: "In Production".
@@ -240,6 +264,7 @@ pub struct ServicesNote {
     pub fields: [&'static str; 5],
 }
 
+/// A note carrying the link to the vendor's report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportNote {
     /// A secret note: only those Lever lets see secret notes can open the report.

@@ -1,8 +1,9 @@
 //! ESR (Employment Screening Resources) background checks, ordered on a move into the
 //! tenant's trigger stage with a package from ESR's catalog. Lever shows notes: one per
 //! status, one per flagged item (sent to the candidate's followers, as ESR's "flag
-//! notifications"), and the link to the report. Wire: this product's ESR contract
-//! (`docs/vendors.md`).
+//! notifications"), and the link to the report. Wire: this product's vendor contract (ESR
+//! publishes no API): Basic auth (account id and API key); `POST /orders`,
+//! `GET /orders/{id}`, `POST /orders/{id}/cancel`; callbacks signed with Standard Webhooks.
 //!
 //! Lever deprecated ESR in May 2023 in favour of ClearStar, whose profile lifecycle is the
 //! same (Draft → In-Progress → Completed): a ClearStar adapter is one more module like this.
@@ -22,6 +23,8 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// ESR as data: notes per status, per flag and for the report; a package from the
+/// catalog; cancelled on archive.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::Esr,
     name: "ESR",
@@ -175,14 +178,9 @@ impl VendorApi for Esr {
         account: &VendorAccount<'_>,
         vendor_order_id: &str,
     ) -> Result<Cancellation, VendorError> {
-        let _: EsrOrder = account
-            .call(
-                Method::POST,
-                &[RESOURCE, vendor_order_id, "cancel"],
-                &credentials(account)?,
-            )
-            .await?;
-        Ok(Cancellation::Cancelled)
+        account
+            .cancel(RESOURCE, vendor_order_id, &credentials(account)?)
+            .await
     }
 }
 

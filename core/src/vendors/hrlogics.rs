@@ -1,10 +1,12 @@
 //! HRLogics WOTC (Work Opportunity Tax Credit) screening: every new application is sent to
 //! HRLogics, which emails the applicant the WOTC survey; once evaluated, its eligibility shows
 //! in Lever as one tag, "HRLogics-WOTC:Pre Qualified" or "HRLogics-WOTC:Not Qualified", and
-//! a re-evaluation replaces it. Wire: this product's HRLogics contract (`docs/vendors.md`).
+//! a re-evaluation replaces it. Wire: this product's vendor contract (HRLogics publishes no
+//! API): a Bearer API key; `POST /wotc/applicants`, `GET /wotc/applicants/{id}`, no cancel;
+//! callbacks signed with Standard Webhooks.
 
 use super::description::{
-    CallbackAuth, LeverDisplay, PackageRule, Status, Trigger, VendorDescription,
+    CallbackAuth, LeverDisplay, Outcome, PackageRule, Status, Trigger, VendorDescription,
 };
 use super::wire::{required, Credentials};
 use super::{
@@ -20,6 +22,8 @@ use std::collections::BTreeMap;
 /// The applicant was sent the survey; Lever shows nothing until HRLogics evaluates it.
 const SURVEY_SENT: &str = "Survey sent";
 
+/// HRLogics as data: ordered on Application Created, a replaceable eligibility tag, never
+/// cancelled on archive.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::HrLogics,
     name: "HRLogics",
@@ -29,9 +33,15 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     callback_auth: CallbackAuth::StandardWebhooks,
     statuses: &[
         Status::step(SURVEY_SENT, 1),
-        // HRLogics re-evaluates eligibility: a later result replaces an earlier one.
-        Status::replaceable("Pre Qualified", 2).tagged("HRLogics-WOTC:Pre Qualified"),
-        Status::replaceable("Not Qualified", 2).tagged("HRLogics-WOTC:Not Qualified"),
+        // A result completes the order (so it leaves reconciliation and frees the
+        // opportunity), yet HRLogics may re-evaluate eligibility: a later, different result
+        // replaces it.
+        Status::replaceable("Pre Qualified", 2)
+            .ending(Outcome::Completed)
+            .tagged("HRLogics-WOTC:Pre Qualified"),
+        Status::replaceable("Not Qualified", 2)
+            .ending(Outcome::Completed)
+            .tagged("HRLogics-WOTC:Not Qualified"),
     ],
     first_status: SURVEY_SENT,
     lever: LeverDisplay::TAGS_ONLY,

@@ -1,8 +1,9 @@
 //! Justifacts background checks, ordered on a move into 'Background Check'. The package comes
 //! from a posting tag like "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]"; Lever shows one status
 //! tag at a time (odd spacing included, as Justifacts writes them) and, once complete, a
-//! secret note with the result URL. Wire: this product's Justifacts contract
-//! (`docs/vendors.md`).
+//! secret note with the result URL. Wire: this product's vendor contract (Justifacts
+//! publishes no API): Basic auth; `POST /invitations`, `GET /invitations/{id}`,
+//! `POST /invitations/{id}/cancel`; callbacks signed with Standard Webhooks.
 
 use super::description::{
     CallbackAuth, LeverDisplay, PackageRule, ReportNote, Status, Trigger, VendorDescription,
@@ -19,6 +20,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Justifacts as data: one tag per status, a package, a secret result note once complete.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::Justifacts,
     name: "Justifacts",
@@ -197,14 +199,9 @@ impl VendorApi for Justifacts {
         account: &VendorAccount<'_>,
         vendor_order_id: &str,
     ) -> Result<Cancellation, VendorError> {
-        let _: Invitation = account
-            .call(
-                Method::POST,
-                &[RESOURCE, vendor_order_id, "cancel"],
-                &credentials(account)?,
-            )
-            .await?;
-        Ok(Cancellation::Cancelled)
+        account
+            .cancel(RESOURCE, vendor_order_id, &credentials(account)?)
+            .await
     }
 }
 

@@ -13,9 +13,13 @@ use std::fmt::Write as _;
 pub enum LeverWrite {
     /// The vendor's one status tag: its other status tags are removed, then this is added.
     Tag {
+        /// The tag for the order's current status, exactly as the vendor's integration
+        /// writes it.
         add: String,
+        /// Every other status tag of the vendor (removing an absent tag is harmless).
         remove: Vec<String>,
     },
+    /// A note, added or updated in place.
     Note(NoteWrite),
 }
 
@@ -23,8 +27,12 @@ pub enum LeverWrite {
 /// (Lever lets an integration update the notes it created).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteWrite {
+    /// Which note of the order this is: `status:{label}`, `services`, `flag:{n}`,
+    /// `report`, `notice:{key}`.
     pub key: String,
+    /// The note's text (the marker line is appended when it is written).
     pub text: String,
+    /// Only those Lever lets see secret notes can read it.
     pub secret: bool,
     /// Lever tells the candidate's followers (`notifyFollowers`).
     pub notify_followers: bool,

@@ -30,25 +30,37 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// How a vendor call failed; [`VendorError::retry`] says what becomes of the work.
 #[derive(Debug, thiserror::Error)]
 pub enum VendorError {
+    /// A field the adapter needs is missing from the tenant's secret (or the order's
+    /// package); names it. Retried later, once an operator has set it.
     #[error("vendor credential `{0}` is not configured for this tenant")]
     MissingCredential(&'static str),
     /// The vendor refused the request (4xx) and said why: the request is wrong, retrying
     /// the same one will not help. `message` is the vendor's own, shortened.
     #[error("vendor refused the request (HTTP {status}): {message}")]
-    Rejected { status: u16, message: String },
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The vendor's `message` (else `code`, else the first of `errors[]`), at most
+        /// 200 characters.
+        message: String,
+    },
     /// Timeouts, 429 or 5xx that outlasted the retry bound, or no time left to try.
     #[error("vendor unavailable: {0}")]
     Unavailable(String),
     /// The request may or may not have been applied; the work is retried and reconciled.
     #[error("vendor outcome unknown: {0}")]
     Ambiguous(String),
+    /// A body (an answer or a callback) that does not have the vendor's shape.
     #[error("unexpected vendor payload: {0}")]
     Decode(String),
 }
 
 impl VendorError {
+    /// Only a refusal of the request itself is final (dead-lettered); everything else,
+    /// a 401 or 403 included, is retried later.
     pub fn retry(&self) -> Retry {
         match self {
             VendorError::Rejected { status, .. } if !matches!(status, 401 | 403) => Retry::Never,
@@ -75,7 +87,9 @@ impl VendorError {
 pub struct CandidateOrder<'a> {
     /// Our order id: the client reference and idempotency key.
     pub order_id: &'a str,
+    /// The candidate's full name, trimmed (see [`split_name`] for vendors that want two).
     pub name: &'a str,
+    /// The candidate's first email address.
     pub email: &'a str,
     /// E.164 (`+14165550100`), or absent when Lever's value could not be read as a number.
     pub phone: Option<&'a str>,
@@ -100,36 +114,48 @@ impl CandidateOrder<'_> {
 /// The vendor's answer to an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlacedOrder {
+    /// The vendor's id of the order.
     pub vendor_order_id: String,
     /// `None`: the description's first status.
     pub status: Option<String>,
+    /// Whatever the answer already reports.
     pub results: VendorResults,
 }
 
 /// One step of placing an order ([`VendorApi::place`]).
+// Boxing `Placed` would change this public enum's shape for every adapter; one value lives
+// briefly per call, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
     /// Vendor-side objects exist now (Sterling's candidate): record them as steps
     /// (`name → vendor id`) and call again.
     Steps(Vec<(&'static str, String)>),
+    /// The vendor order exists.
     Placed(PlacedOrder),
 }
 
 /// What a callback (or a read of the vendor's API) says about an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusUpdate {
+    /// The vendor's id of the order.
     pub vendor_order_id: String,
     /// Our order id, echoed by vendors that take a client reference.
     pub client_reference: Option<String>,
     /// A word of the vendor's description.
     pub status: String,
+    /// What the update reports besides the status.
     pub results: VendorResults,
 }
 
 /// What cancelling an order came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cancellation {
+    /// The vendor cancelled the order.
     Cancelled,
+    /// The order had already ended at the vendor (completed, or cancelled there); its
+    /// callback, or the next reconciliation, tells how.
+    AlreadyEnded,
     /// The vendor's API offers no way to cancel.
     Unsupported,
 }
@@ -169,7 +195,9 @@ pub trait VendorApi: Send + Sync {
 /// A vendor: its description and its wire adapter.
 #[derive(Clone)]
 pub struct Vendor {
+    /// What the vendor is, as data.
     pub description: &'static VendorDescription,
+    /// How to speak to it.
     pub api: Arc<dyn VendorApi>,
 }
 
@@ -203,6 +231,7 @@ impl Vendors {
         self
     }
 
+    /// `vendor`, if registered.
     pub fn get(&self, vendor: VendorId) -> Option<&Vendor> {
         self.entries.get(&vendor)
     }

@@ -38,7 +38,16 @@ pub fn from_tags<'a>(
 ) -> Result<Option<Package>, Ambiguous> {
     let mut found: Vec<Package> = Vec::new();
     for package in tags.into_iter().filter_map(|tag| parse(prefix, tag)) {
-        if !found.iter().any(|p| p.id == package.id) {
+        // The same package: the same id, or (tags naming no id) the same name.
+        let same = |p: &Package| {
+            if p.id.is_empty() && package.id.is_empty() {
+                p.name.as_deref().map(str::to_lowercase)
+                    == package.name.as_deref().map(str::to_lowercase)
+            } else {
+                p.id == package.id
+            }
+        };
+        if !found.iter().any(same) {
             found.push(package);
         }
     }
@@ -189,5 +198,16 @@ mod tests {
             "JUSTIFACTS BGC PKG: Exec[ID : 2]",
         ]);
         assert!(from_tags(PREFIX, &two).is_err());
+        // Tags that name packages by name alone are ambiguous too, unless the names agree.
+        let named = tags(&[
+            "JUSTIFACTS BGC PKG: Standard",
+            "JUSTIFACTS BGC PKG: Executive",
+        ]);
+        assert!(from_tags(PREFIX, &named).is_err());
+        let same_name = tags(&[
+            "JUSTIFACTS BGC PKG: Standard",
+            "justifacts bgc pkg: standard",
+        ]);
+        assert!(from_tags(PREFIX, &same_name).is_ok_and(|p| p.is_some()));
     }
 }

@@ -1,8 +1,10 @@
 //! What the wire adapters share: a tenant's account with a vendor, its credentials, and the
-//! requests of this product's vendor contract (`docs/vendors.md`): create with an
-//! idempotency key, read, cancel, and how their answers become [`VendorError`]s.
+//! requests of this product's vendor contract (the JSON-over-HTTPS API this product defines
+//! for the vendors that publish none: Xref, Justifacts, HRLogics, ESR): create with an
+//! idempotency key, read, cancel, and how their answers become [`VendorError`]s. Errors are
+//! `{"code", "message"}`, or Sterling's `{"errors": [{"code", "message"}]}`.
 
-use super::VendorError;
+use super::{Cancellation, VendorError};
 use crate::retry::{Outbound, Resend, SendError};
 use crate::secrets::VendorSecrets;
 use reqwest::{Method, StatusCode, Url};
@@ -15,10 +17,14 @@ const MAX_MESSAGE_CHARS: usize = 200;
 
 /// One tenant's account with a vendor, for the calls of one invocation.
 pub struct VendorAccount<'a> {
+    /// The shared HTTP client.
     pub http: &'a reqwest::Client,
+    /// Retries and deadline of this invocation's calls (unpaced: Lever's budget does not
+    /// apply to vendors).
     pub outbound: Outbound,
     /// The vendor's API base URL for this tenant's account.
     pub base_url: &'a str,
+    /// The tenant's credentials with the vendor.
     pub secrets: &'a VendorSecrets,
 }
 
@@ -109,6 +115,28 @@ impl VendorAccount<'_> {
         decode(response).await.map(Ok)
     }
 
+    /// `POST {base}/{resource}/{id}/cancel`, the contract's cancel: idempotent, 200 with the
+    /// cancelled order, or 409 `order_ended` when the order had already ended.
+    pub(crate) async fn cancel(
+        &self,
+        resource: &str,
+        vendor_order_id: &str,
+        credentials: &Credentials<'_>,
+    ) -> Result<Cancellation, VendorError> {
+        let answer = self
+            .call::<serde::de::IgnoredAny>(
+                Method::POST,
+                &[resource, vendor_order_id, "cancel"],
+                credentials,
+            )
+            .await;
+        match answer {
+            Ok(_) => Ok(Cancellation::Cancelled),
+            Err(VendorError::Rejected { status: 409, .. }) => Ok(Cancellation::AlreadyEnded),
+            Err(error) => Err(error),
+        }
+    }
+
     /// A request without a body (`GET` a resource, `POST …/cancel`), decoded.
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
@@ -151,8 +179,9 @@ pub(crate) async fn decode<T: DeserializeOwned>(
     serde_json::from_slice(&body).map_err(|e| VendorError::Decode(e.to_string()))
 }
 
-/// A 4xx/5xx as a [`VendorError`]: the vendor's message (`message`, or the first of
-/// `errors[]`, as Sterling answers), shortened, never more than that of the body.
+/// A 4xx/5xx as a [`VendorError`]: the vendor's message (`message`, else `code`, else the
+/// first of `errors[]`, as Sterling answers), shortened, never more than that of the body.
+/// A 5xx is [`VendorError::Unavailable`].
 fn rejection(status: StatusCode, body: &[u8]) -> VendorError {
     if status.is_server_error() {
         return VendorError::Unavailable(format!("HTTP {}", status.as_u16()));
@@ -186,7 +215,8 @@ fn rejection(status: StatusCode, body: &[u8]) -> VendorError {
     }
 }
 
-/// Vendors want given and family names; Lever has one name field.
+/// Vendors want given and family names; Lever has one name field. Split at the last
+/// whitespace (`Mary Ann Evans` → `Mary Ann`, `Evans`); a single word is both.
 pub fn split_name(name: &str) -> (&str, &str) {
     match name.trim().rsplit_once(char::is_whitespace) {
         Some((given, family)) => (given.trim(), family.trim()),

@@ -1,6 +1,8 @@
 //! Xref reference checks, ordered on a move into the tenant's trigger stage (e.g. 'Reference
 //! Check'). Lever shows one tag at a time, "Xref - {status}", starting with "Xref -
-//! Candidate submitted". Wire: this product's Xref contract (`docs/vendors.md`).
+//! Candidate submitted". Wire: this product's vendor contract (Xref publishes no API):
+//! `X-Api-Key`; `POST /reference-checks`, `GET /reference-checks/{id}`,
+//! `POST /reference-checks/{id}/cancel`; callbacks signed with Standard Webhooks.
 
 use super::description::{
     CallbackAuth, LeverDisplay, Outcome, PackageRule, Status, Trigger, VendorDescription,
@@ -17,6 +19,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Xref as data: one tag per status, no package, cancelled on archive.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::Xref,
     name: "Xref",
@@ -157,14 +160,9 @@ impl VendorApi for Xref {
         account: &VendorAccount<'_>,
         vendor_order_id: &str,
     ) -> Result<Cancellation, VendorError> {
-        let _: Check = account
-            .call(
-                Method::POST,
-                &[RESOURCE, vendor_order_id, "cancel"],
-                &credentials(account)?,
-            )
-            .await?;
-        Ok(Cancellation::Cancelled)
+        account
+            .cancel(RESOURCE, vendor_order_id, &credentials(account)?)
+            .await
     }
 }
 

@@ -94,3 +94,43 @@ async fn deleting_cancels_and_purges_what_is_stored_about_the_candidate() {
         "nothing written to a deleted candidate"
     );
 }
+
+#[tokio::test]
+async fn a_purge_is_not_undone_by_the_vendors_late_word() {
+    let world = World::new().await;
+    world.xref.cannot_cancel();
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    let id = world.xref.orders()[0].id.clone();
+    let body = world.delivery(
+        "candidateDeleted",
+        DELETED_TOKEN,
+        json!({ "opportunityId": ADA }),
+    );
+    world
+        .post(WebhookKind::CandidateDeleted, &body)
+        .await
+        .unwrap();
+    world.run_worker().await;
+    let calls_before = world.lever.calls().len();
+    // The check went on (it could not be cancelled) and completes with a report.
+    world
+        .callback(
+            VendorId::Xref,
+            json!({ "id": id, "status": "Completed", "report_url": "https://xref.example/r/1" }),
+        )
+        .await
+        .unwrap();
+    world.run_worker().await;
+    let order = &world.orders_of(VendorId::Xref)[0];
+    assert!(order.purged_at.is_some());
+    assert_eq!(
+        order.results.report_url, None,
+        "the report link is not stored again"
+    );
+    assert_eq!(
+        world.lever.calls().len(),
+        calls_before,
+        "nothing written to Lever"
+    );
+}

@@ -164,6 +164,20 @@ async fn a_trigger_stage_known_by_name_is_resolved_through_levers_stage_list() {
 }
 
 #[tokio::test]
+async fn a_first_note_is_posted_without_reading_the_notes_first() {
+    let world = World::new().await;
+    world.stage_change(ADA, BGC).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(world.note_texts(ADA).len(), 1);
+    let calls = world.lever.calls();
+    assert!(calls.contains(&"POST note".to_owned()), "{calls:?}");
+    assert!(
+        !calls.contains(&"GET notes".to_owned()),
+        "only a note whose earlier POST was lost is looked for: {calls:?}"
+    );
+}
+
+#[tokio::test]
 async fn two_package_tags_are_not_guessed_between() {
     let world = World::new().await;
     world

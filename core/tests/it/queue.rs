@@ -246,6 +246,30 @@ async fn redrive_moves_one_or_all_back(queue: Arc<dyn Queue>) {
     assert_eq!(queue.redrive(None).await.unwrap(), 0);
 }
 
+/// A dead letter that is no work (it was dead-lettered for that) stays for a person; the
+/// others are still redriven.
+async fn redrive_all_leaves_what_is_no_work(queue: Arc<dyn Queue>) {
+    dead_letter_all(&*queue, &[work(1)]).await;
+    let garbage = Received {
+        message_id: "garbage".into(),
+        receipt: "garbage".into(),
+        body: "{\"work\":\"not_a_kind_of_work\"}".into(),
+        receive_count: 1,
+    };
+    queue
+        .dead_letter(&garbage, "the message is no work")
+        .await
+        .unwrap();
+    assert_eq!(queue.redrive(None).await.unwrap(), 1);
+    let left = queue.dead_letters(10).await.unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].body, garbage.body);
+    assert_eq!(
+        works(&receive_exactly(&*queue, 1).await),
+        expected(&[work(1)])
+    );
+}
+
 async fn depth_counts_waiting_in_flight_and_dead(queue: Arc<dyn Queue>) {
     assert_depth(&*queue, QueueDepth::default()).await;
     assert!(queue.depth().await.unwrap().is_idle());
@@ -342,6 +366,7 @@ queue_suite!(
     a_dead_letter_keeps_its_body_error_and_attempts,
     listing_dead_letters_leaves_them_in_place,
     redrive_moves_one_or_all_back,
+    redrive_all_leaves_what_is_no_work,
     depth_counts_waiting_in_flight_and_dead,
 );
 

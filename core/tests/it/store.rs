@@ -783,6 +783,34 @@ async fn a_claim_is_held_until_it_expires_or_is_taken(store: Arc<dyn Store>) {
     );
 }
 
+/// A lease holder whose lease expired must not free the lease a later holder took.
+async fn a_lease_is_released_only_by_its_holder(store: Arc<dyn Store>) {
+    let now = NOW;
+    assert!(store
+        .claim("lease:x", "first", now, now + 1_000)
+        .await
+        .unwrap());
+    // The first holder is slow; its lease expires and a second holder takes it.
+    assert!(store
+        .claim("lease:x", "second", now + 1_000, now + 2_000)
+        .await
+        .unwrap());
+    assert!(!store.release("lease:x", "first").await.unwrap());
+    assert!(
+        !store
+            .claim("lease:x", "third", now + 1_500, now + 3_000)
+            .await
+            .unwrap(),
+        "still the second holder's"
+    );
+    assert!(store.release("lease:x", "second").await.unwrap());
+    assert!(store
+        .claim("lease:x", "third", now + 1_500, now + 3_000)
+        .await
+        .unwrap());
+    assert!(!store.release("lease:unknown", "anyone").await.unwrap());
+}
+
 async fn a_claim_is_taken_once_and_not_after_expiry(store: Arc<dyn Store>) {
     let now = NOW;
     store
@@ -1044,6 +1072,7 @@ store_suite!(
     a_recorded_delivery_is_done_at_once,
     a_claim_is_held_until_it_expires_or_is_taken,
     a_claim_is_taken_once_and_not_after_expiry,
+    a_lease_is_released_only_by_its_holder,
     request_budget_is_per_key_and_calendar_second,
     modify_order_starts_again_after_a_conflict,
     concurrent_modifications_all_land,

@@ -232,3 +232,27 @@ async fn hiring_a_candidate_is_acknowledged_and_cancels_nothing() {
     assert!(h.order_of(VendorId::Xref).purged_at.is_none());
     assert_eq!(h.lever_calls_since(calls), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn archiving_after_the_check_ended_at_xref_is_not_an_error_and_cancels_nothing() {
+    let h = start().await;
+    let id = h.order_reference_check().await;
+    // Xref completed the check; its callback never arrived.
+    h.stack.xref.set_status_silently(&id, "Completed").unwrap();
+
+    let sent = h.stack.lever.archive(ADA).await.unwrap();
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    h.settle().await;
+    assert!(h.stack.xref.cancelled().is_empty());
+    assert_eq!(h.stack.xref.orders()[0].status, "Completed");
+    let dead = h.stack.app.queue().dead_letters(10).await.unwrap();
+    assert!(
+        dead.is_empty(),
+        "Xref's 409 `order_ended` is an answer, not a failure: {dead:?}"
+    );
+    assert_eq!(
+        h.tags(),
+        [SUBMITTED],
+        "no cancellation shown for a check that was not cancelled"
+    );
+}

@@ -150,6 +150,7 @@ async fn connecting_by_oauth_stores_the_tokens_with_the_scopes_the_integrations_
         "offline_access",
         "opportunities:read:admin",
         "opportunities:write:admin",
+        "notes:read:admin",
         "notes:write:admin",
         "postings:read:admin",
         "stages:read:admin",

@@ -156,6 +156,13 @@ impl LeverSim {
                 "Basic auth with the API key as user name, or a Bearer token, is required",
             ));
         };
+        if let Some(missing) = state.missing_scope(request, path) {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                &format!("Missing scope {missing}"),
+            ));
+        }
         let gate = &mut state.gate;
         let now = Instant::now();
         if gate
@@ -188,7 +195,39 @@ fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
     json_error(status, code, message).into_response()
 }
 
+/// The OAuth scope Lever requires of an authorized app for a request: the resource's
+/// `:read:admin` scope for a read, `:write:admin` for a change (notes, opportunities and
+/// their tags and stage, webhooks); postings and stages are read-only here. API keys carry
+/// no scopes: their permissions are the key's.
+fn required_scope(method: &axum::http::Method, path: &str) -> Option<String> {
+    let mut segments = path.trim_start_matches('/').split('/').skip(1);
+    let resource = match (segments.next()?, segments.nth(1)) {
+        ("opportunities", Some("notes")) => "notes",
+        ("opportunities", _) => "opportunities",
+        ("postings", _) => "postings",
+        ("stages", _) => "stages",
+        ("webhooks", _) => "webhooks",
+        _ => return None,
+    };
+    let access = if method.is_safe() { "read" } else { "write" };
+    Some(format!("{resource}:{access}:admin"))
+}
+
 impl LeverState {
+    /// The scope an OAuth bearer token lacks for this request, if any.
+    fn missing_scope(&self, request: &Request, path: &str) -> Option<String> {
+        let token = request
+            .headers()
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()?
+            .strip_prefix("Bearer ")?;
+        if !self.oauth.accepts(token) {
+            return None;
+        }
+        required_scope(request.method(), path).filter(|scope| !self.oauth.has_scope(token, scope))
+    }
+
     /// The request's `Authorization` value when it names the API key (Basic, blank
     /// password) or an accepted bearer token: the key of its rate-limit bucket.
     fn credential(&self, headers: &HeaderMap) -> Option<String> {

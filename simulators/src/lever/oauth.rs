@@ -12,7 +12,7 @@ use axum::{Form, Json, Router};
 use reqwest::Url;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Lever's access-token lifetime (lever-api.md §3).
@@ -45,7 +45,8 @@ pub(super) struct OAuthState {
     deny_next: bool,
     granted_scopes: Vec<String>,
     codes: HashMap<String, String>,
-    access_tokens: HashSet<String>,
+    /// Access token → the space-separated scopes it carries.
+    access_tokens: HashMap<String, String>,
     refresh_tokens: HashMap<String, String>,
     refresh_count: usize,
     token_delay: Duration,
@@ -54,7 +55,14 @@ pub(super) struct OAuthState {
 impl OAuthState {
     /// Whether `token` is an access token issued and still valid.
     pub(super) fn accepts(&self, token: &str) -> bool {
-        self.access_tokens.contains(token)
+        self.access_tokens.contains_key(token)
+    }
+
+    /// Whether the access token `token` was granted `scope`.
+    pub(super) fn has_scope(&self, token: &str, scope: &str) -> bool {
+        self.access_tokens
+            .get(token)
+            .is_some_and(|granted| granted.split(' ').any(|s| s == scope))
     }
 
     /// Answers `POST /oauth/token`; the client authenticates with its id and secret in the form.
@@ -107,7 +115,8 @@ impl OAuthState {
 
     fn issue(&mut self, scope: String) -> Value {
         let access_token = random_hex(48);
-        self.access_tokens.insert(access_token.clone());
+        self.access_tokens
+            .insert(access_token.clone(), scope.clone());
         let mut body = json!({
             "access_token": access_token,
             "token_type": "Bearer",

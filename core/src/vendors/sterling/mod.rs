@@ -1,18 +1,18 @@
 //! Sterling Backcheck background checks, ordered on a move into the tenant's trigger stage
 //! with a package from a tag or the tenant's default. Lever shows them in the candidate's
-//! Notes, with the seed's labels: one note per order status, the Completed note with Results
-//! Score, Results Report and Completed Date, and one "screening services" note per case kept
-//! up to date in place.
+//! Notes, with the labels Lever's Sterling Backcheck integration uses: one note per order
+//! status, the Completed note with Results Score, Results Report and Completed Date, and one
+//! "screening services" note per case kept up to date in place.
 //!
-//! Wire: Sterling's public API v2 — OAuth2 client credentials ([`auth`]), a candidate (unique
-//! by email and by `clientReferenceId`), then a screening with a callback URI and an email
-//! invite. Sterling documents no callback signature and no idempotency key: the callback URL
-//! carries the tenant's secret and a callback is only a hint to re-read the screening; a
-//! candidate Sterling already has (a retry, or a re-order for the same email) is looked up and
-//! reused; a screening create whose outcome is unknown is settled by reading the candidate's
-//! screenings before creating again. Sterling's v2 API documents no cancellation.
-//! The reference number Lever shows is the screening's `id`, the only order reference v2
-//! defines.
+//! Wire: Sterling's public API v2 — OAuth2 client credentials (`POST /v2/oauth`), a
+//! candidate (unique by email and by `clientReferenceId`), then a screening with a callback
+//! URI and an email invite. Sterling documents no callback signature and no idempotency
+//! key: the callback URL carries the tenant's secret and a callback is only a hint to re-read
+//! the screening; a candidate Sterling already has (a retry, or a re-order for the same
+//! email) is looked up and reused; a screening create whose outcome is unknown is settled by
+//! reading the candidate's screenings before creating again. Sterling's v2 API documents no
+//! cancellation. The reference number Lever shows is the screening's `id`, the only order
+//! reference v2 defines.
 
 mod auth;
 
@@ -32,6 +32,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Sterling Backcheck as data: notes per status and for the services, a package,
+/// unsigned callbacks authenticated by a URL secret, no cancellation.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::Sterling,
     name: "Sterling Backcheck",
@@ -39,7 +41,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     trigger: Trigger::StageChange,
     package: PackageRule::Required,
     callback_auth: CallbackAuth::UrlSecret,
-    // The seed's order statuses and what Lever shows for each; Completed, Canceled and
+    // Backcheck's order statuses and what Lever shows for each; Completed, Canceled and
     // Error all end a case.
     statuses: &[
         Status::step(INITIATED, 1).shown_as("New"),
@@ -93,7 +95,8 @@ fn order_status(word: &str) -> String {
     canonical.to_owned()
 }
 
-/// A service's status as the seed shows it: Complete, or Not Started until then.
+/// A service's status as Lever's Sterling integration shows it: Complete, or Not Started
+/// until then.
 fn service_status(word: &str) -> (&'static str, bool) {
     match word.trim().to_ascii_lowercase().as_str() {
         "complete" | "completed" => ("Complete", true),
@@ -118,6 +121,7 @@ pub struct Sterling {
 }
 
 impl Sterling {
+    /// The adapter, with an empty token cache (tokens are cached per host and client id).
     pub fn new() -> Self {
         Sterling::default()
     }

@@ -193,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn each_result_is_the_seeds_exact_tag_and_replaces_the_other() {
+    fn each_result_is_lever_articles_exact_tag_and_replaces_the_other() {
         let view = lever_view(&DESCRIPTION, &order("Pre Qualified"));
         assert_eq!(
             view,

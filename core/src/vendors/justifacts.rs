@@ -225,7 +225,7 @@ mod tests {
     }
 
     #[test]
-    fn each_status_shows_the_seeds_exact_tag_and_removes_the_others() {
+    fn each_status_shows_lever_articles_exact_tag_and_removes_the_others() {
         for (status, expected) in [
             ("InProgressCandidate", "(Justifacts)In-Progress : Candidate"),
             (

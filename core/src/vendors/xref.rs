@@ -190,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn each_status_is_the_seeds_tag_and_replaces_every_other_xref_tag() {
+    fn each_status_is_lever_articles_tag_and_replaces_every_other_xref_tag() {
         for status in DESCRIPTION.statuses {
             let view = lever_view(&DESCRIPTION, &order_with_status(Some(status.word)));
             let [LeverWrite::Tag { add, remove }] = view.as_slice() else {

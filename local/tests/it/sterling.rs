@@ -384,7 +384,7 @@ async fn the_same_callback_twice_adds_one_note() {
 }
 
 #[tokio::test]
-async fn under_sterlings_v2_words_lever_still_shows_the_seeds_words() {
+async fn under_sterlings_v2_words_lever_still_shows_lever_articles_words() {
     let h = start().await;
     h.stack.sterling.set_vocabulary(Vocabulary::V2);
     let id = submit_case(&h).await;

@@ -1,4 +1,4 @@
-//! Lever's REST API under `/v1` (lever-api.md §4; research B1–B5): opportunities with their
+//! Lever's REST API under `/v1` (docs/lever.md): opportunities with their
 //! tags, notes and stage, postings and stages. Single objects come as `{"data": {...}}`,
 //! lists as one [`page`].
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// Lever's documented limit: a token bucket per API key, bursts up to 20 requests, refilled
-/// at 10 per second (lever-api.md §3).
+/// at 10 per second (docs/lever.md).
 const LEVER_BURST: u32 = 20;
 const LEVER_PER_SECOND: u32 = 10;
 

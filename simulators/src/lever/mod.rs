@@ -1,6 +1,6 @@
-//! Lever simulator: the slice of Lever's API this product calls (lever-api.md §3–4) under
-//! `/v1`, the Webhooks Subscription API, webhook deliveries signed the way Lever signs them
-//! (§1–2), and Lever's OAuth authorization server for partner apps (§3) under `/oauth`.
+//! Lever simulator: the slice of Lever's API this product calls (docs/lever.md) under
+//! `/v1`, the Webhooks Subscription API, webhook deliveries signed the way Lever signs
+//! them, and Lever's OAuth authorization server for partner apps under `/oauth`.
 //!
 //! - `api`: the REST handlers (opportunities, tags, notes, stages, postings).
 //! - `webhooks`: the Webhooks Subscription API and the outgoing signed deliveries.

@@ -1,4 +1,4 @@
-//! Lever's OAuth authorization server for partner apps (lever-api.md §3): the consent
+//! Lever's OAuth authorization server for partner apps (docs/lever.md): the consent
 //! screen at `/oauth/authorize` (and Lever's own `/authorize`), and `POST /oauth/token`
 //! with single-use codes and rotating refresh tokens.
 
@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Lever's access-token lifetime (lever-api.md §3).
+/// Lever's access-token lifetime (docs/lever.md).
 const ACCESS_TOKEN_LIFETIME_SECS: u64 = 3600;
 
-/// Lever issues a refresh token only when this scope was granted (lever-api.md §3).
+/// Lever issues a refresh token only when this scope was granted (docs/lever.md).
 const OFFLINE_ACCESS: &str = "offline_access";
 
 pub(super) fn routes() -> Router<LeverSim> {

@@ -1,6 +1,6 @@
-//! Lever's webhooks: the Webhooks Subscription API under `/v1/webhooks` (research B4) and
+//! Lever's webhooks: the Webhooks Subscription API under `/v1/webhooks` and
 //! the deliveries an admin's actions in Lever trigger, signed the way Lever signs them
-//! (lever-api.md §1–2).
+//! (docs/lever.md).
 
 use super::api::{page, Params};
 use super::{
@@ -26,7 +26,7 @@ const ARCHIVE_CHANGE: &str = "candidateArchiveChange";
 const HIRED: &str = "candidateHired";
 const DELETED: &str = "candidateDeleted";
 
-/// The events `POST /v1/webhooks` accepts (lever-api.md §1).
+/// The events `POST /v1/webhooks` accepts (docs/lever.md).
 const EVENTS: [&str; 10] = [
     APPLICATION_CREATED,
     HIRED,
@@ -40,7 +40,7 @@ const EVENTS: [&str; 10] = [
     "contactUpdated",
 ];
 
-/// The origins a webhook's `configuration.conditions` may name (lever-api.md §1).
+/// The origins a webhook's `configuration.conditions` may name (docs/lever.md).
 const ORIGINS: [&str; 6] = [
     "applied",
     "sourced",
@@ -269,7 +269,7 @@ impl LeverSim {
     }
 
     /// Delivers `applicationCreated` for the opportunity's application, with the fields
-    /// lever-api.md §1 confirms (no `postingId`: the product reads it from the opportunity).
+    /// docs/lever.md says (no `postingId`: the product reads it from the opportunity).
     pub async fn application_created(&self, opportunity_id: &str) -> Result<SentWebhook, SimError> {
         self.notify(APPLICATION_CREATED, |state| {
             state.opportunity_mut(opportunity_id)?;

@@ -470,7 +470,7 @@ mod tests {
     }
 
     #[test]
-    fn backcheck_and_v2_words_map_to_the_seeds_statuses() {
+    fn backcheck_and_v2_words_map_to_lever_articles_statuses() {
         for (word, label) in [
             ("Initiated", "New"),
             ("In Progress", "In Progress"),
@@ -529,7 +529,7 @@ mod tests {
     }
 
     #[test]
-    fn the_completed_note_uses_the_seeds_result_field_names() {
+    fn the_completed_note_uses_lever_articles_result_field_names() {
         for score in ["Green", "Amber", "Red"] {
             let results = VendorResults {
                 score: Some(score.into()),
@@ -550,7 +550,7 @@ mod tests {
     }
 
     #[test]
-    fn the_services_note_lists_each_service_with_the_seeds_column_names() {
+    fn the_services_note_lists_each_service_with_lever_articles_column_names() {
         let service = |name: &str, complete: bool| ServiceResult {
             name: name.into(),
             status: if complete { "Complete" } else { "Not Started" }.into(),

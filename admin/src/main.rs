@@ -10,7 +10,8 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     // Warnings and errors on stderr; the answer on stdout.
-    let filter = lever_screening::telemetry::log_filter(tracing_subscriber::filter::LevelFilter::WARN);
+    let filter =
+        lever_screening::telemetry::log_filter(tracing_subscriber::filter::LevelFilter::WARN);
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let _ = tracing_subscriber::registry()

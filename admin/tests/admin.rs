@@ -3,7 +3,6 @@
 
 use clap::Parser;
 use lever_screening::ids::TenantId;
-use lever_screening::queue::WorkQueue;
 use lever_screening::vendors::VendorId;
 use lever_screening::work::Work;
 use lever_screening_admin::{run, AdminError, Cli};
@@ -29,10 +28,19 @@ async fn tenants_are_listed_with_each_integrations_state_as_a_table_or_json() {
     let stack = stack().await;
     let table = admin(&stack, "tenant list").await.unwrap();
     assert!(table.contains("2 tenant(s)"), "{table}");
-    for expected in ["demo", "globex", "xref", "sterling", "justifacts", "api key", "connected"] {
+    for expected in [
+        "demo",
+        "globex",
+        "xref",
+        "sterling",
+        "justifacts",
+        "api key",
+        "connected",
+    ] {
         assert!(table.contains(expected), "{expected} in\n{table}");
     }
-    let json: serde_json::Value = serde_json::from_str(&admin(&stack, "tenant list --json").await.unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&admin(&stack, "tenant list --json").await.unwrap()).unwrap();
     assert_eq!(json[0]["tenant"], "demo");
     assert_eq!(json[0]["integrations"][0]["credential"], "api key");
 }
@@ -43,8 +51,15 @@ async fn an_unknown_tenant_or_vendor_is_a_clear_usage_error() {
     let error = admin(&stack, "tenant show nobody").await.unwrap_err();
     assert_eq!(error.to_string(), "no tenant nobody");
     assert_eq!(error.exit_code(), 2);
-    let error = admin(&stack, "integration delete demo checkr").await.unwrap_err();
-    assert!(error.to_string().starts_with("unknown vendor checkr (one of xref, sterling"), "{error}");
+    let error = admin(&stack, "integration delete demo checkr")
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("unknown vendor checkr (one of xref, sterling"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -52,10 +67,19 @@ async fn a_deleted_webhook_is_reported_then_re_created_with_its_token_stored() {
     let stack = stack().await;
     assert!(stack.lever.remove_webhook("candidateHired"));
     let check = admin(&stack, "webhooks check demo").await.unwrap();
-    assert!(check.contains("candidateHired") && check.contains("Missing"), "{check}");
+    assert!(
+        check.contains("candidateHired") && check.contains("Missing"),
+        "{check}"
+    );
     let registered = admin(&stack, "webhooks register demo").await.unwrap();
-    assert!(registered.contains("candidateHired") && registered.contains("created"), "{registered}");
-    assert!(registered.contains("kept"), "the others were there: {registered}");
+    assert!(
+        registered.contains("candidateHired") && registered.contains("created"),
+        "{registered}"
+    );
+    assert!(
+        registered.contains("kept"),
+        "the others were there: {registered}"
+    );
     // Lever's delivery for the new webhook verifies with the token stored.
     let hired = stack.lever.hire(demo::OPPORTUNITY_ID).await.unwrap();
     assert_eq!(hired.status, 200, "{}", hired.response);
@@ -66,22 +90,49 @@ async fn a_deleted_webhook_is_reported_then_re_created_with_its_token_stored() {
 #[tokio::test]
 async fn rotating_a_token_keeps_the_old_one_working_for_the_grace_period() {
     let stack = stack().await;
-    let old = stack.lever.signed_delivery("candidateStageChange", serde_json::json!({})).unwrap();
-    let answer = admin(&stack, "webhooks rotate demo candidateStageChange --grace-hours 1").await.unwrap();
+    let old = stack
+        .lever
+        .signed_delivery("candidateStageChange", serde_json::json!({}))
+        .unwrap();
+    let answer = admin(
+        &stack,
+        "webhooks rotate demo candidateStageChange --grace-hours 1",
+    )
+    .await
+    .unwrap();
     assert!(answer.contains("the old one works 1 h more"), "{answer}");
     let url = format!("{}/lever/demo/candidate-stage-change", stack.functions_url);
     let sent = stack.lever.send_raw(&url, &old).await.unwrap();
-    assert_eq!(sent.status, 200, "signed with the previous token: {}", sent.response);
-    let new = stack.lever.send_test_delivery("candidateStageChange", "candidateStageChange").await.unwrap();
-    assert_eq!(new.status, 200, "signed with the new token: {}", new.response);
+    assert_eq!(
+        sent.status, 200,
+        "signed with the previous token: {}",
+        sent.response
+    );
+    let new = stack
+        .lever
+        .send_test_delivery("candidateStageChange", "candidateStageChange")
+        .await
+        .unwrap();
+    assert_eq!(
+        new.status, 200,
+        "signed with the new token: {}",
+        new.response
+    );
 }
 
 #[tokio::test]
 async fn deleting_one_integration_leaves_the_shared_webhook_to_the_others() {
     let stack = stack().await;
     let answer = admin(&stack, "integration delete demo xref").await.unwrap();
-    assert!(answer.contains("webhooks deleted in Lever: none"), "Sterling still needs them: {answer}");
-    assert!(stack.lever.webhooks().iter().any(|w| w.event == "candidateStageChange"));
+    assert!(
+        answer.contains("webhooks deleted in Lever: none"),
+        "Sterling still needs them: {answer}"
+    );
+    assert!(stack
+        .lever
+        .webhooks()
+        .iter()
+        .any(|w| w.event == "candidateStageChange"));
     let show = admin(&stack, "tenant show demo --json").await.unwrap();
     let json: serde_json::Value = serde_json::from_str(&show).unwrap();
     assert!(json["config"]["vendors"].get("xref").is_none());
@@ -101,13 +152,22 @@ async fn a_revoked_key_is_replaced_and_the_integration_works_again() {
     let list = admin(&stack, "tenant list").await.unwrap();
     assert!(list.contains("revoked"), "{list}");
     stack.lever.add_api_key("a-fresh-xref-key");
-    let answer = admin(&stack, "tenant connect demo --vendor xref --api-key a-fresh-xref-key").await.unwrap();
+    let answer = admin(
+        &stack,
+        "tenant connect demo --vendor xref --api-key a-fresh-xref-key",
+    )
+    .await
+    .unwrap();
     assert!(answer.contains("xref now use it"), "{answer}");
     let list = admin(&stack, "tenant list --json").await.unwrap();
     assert!(!list.contains("revoked"), "{list}");
     // Starts afresh: the move made while revoked was not replayed.
     assert!(stack.xref.orders().is_empty());
-    stack.lever.move_to_stage(demo::OPPORTUNITY_ID, demo::PHONE_SCREEN_STAGE_ID).await.unwrap();
+    stack
+        .lever
+        .move_to_stage(demo::OPPORTUNITY_ID, demo::PHONE_SCREEN_STAGE_ID)
+        .await
+        .unwrap();
     stack
         .lever
         .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
@@ -126,9 +186,14 @@ async fn orders_of_an_opportunity_show_status_and_what_lever_was_shown() {
         .await
         .unwrap();
     assert!(stack.settle(Duration::from_secs(10)).await);
-    let table = admin(&stack, &format!("orders demo {}", demo::OPPORTUNITY_ID)).await.unwrap();
+    let table = admin(&stack, &format!("orders demo {}", demo::OPPORTUNITY_ID))
+        .await
+        .unwrap();
     assert!(table.contains("1 order(s)"), "{table}");
-    assert!(table.contains("Candidate submitted") && table.contains("tag"), "{table}");
+    assert!(
+        table.contains("Candidate submitted") && table.contains("tag"),
+        "{table}"
+    );
 }
 
 #[tokio::test]
@@ -142,13 +207,25 @@ async fn dead_letters_are_listed_with_their_error_and_redriven() {
     stack.app.queue().send(&doomed).await.unwrap();
     assert!(stack.settle(Duration::from_secs(10)).await);
     let list = admin(&stack, "dlq list").await.unwrap();
-    assert!(list.contains("1 dead letter(s)") && list.contains("xref_404"), "{list}");
-    assert!(list.contains("refused") || list.contains("404"), "the last error: {list}");
+    assert!(
+        list.contains("1 dead letter(s)") && list.contains("xref_404"),
+        "{list}"
+    );
+    assert!(
+        list.contains("refused") || list.contains("404"),
+        "the last error: {list}"
+    );
     let status = admin(&stack, "status --json").await.unwrap();
     assert!(status.contains("\"dead\": 1"), "{status}");
-    assert_eq!(admin(&stack, "dlq redrive").await.unwrap_err().exit_code(), 2);
+    assert_eq!(
+        admin(&stack, "dlq redrive").await.unwrap_err().exit_code(),
+        2
+    );
     let redriven = admin(&stack, "dlq redrive --all").await.unwrap();
-    assert!(redriven.contains("1 dead letter(s) sent back"), "{redriven}");
+    assert!(
+        redriven.contains("1 dead letter(s) sent back"),
+        "{redriven}"
+    );
 }
 
 #[tokio::test]
@@ -170,10 +247,18 @@ async fn tenant_put_refuses_an_unusable_secret_and_resolves_stage_names() {
         r#"{"vendors":{"xref":{"lever":{"api_key":"demo-xref-lever-key"},"api_key":"k","callback_secret":{"current":"whsec_c2hvcnQ="}}}}"#,
     )
     .unwrap();
-    let error = admin(&stack, &format!("tenant put {} --secret {}", config.display(), bad.display()))
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("vendors.xref.callback_secret.current: decodes to 5 bytes"), "{error}");
+    let error = admin(
+        &stack,
+        &format!("tenant put {} --secret {}", config.display(), bad.display()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("vendors.xref.callback_secret.current: decodes to 5 bytes"),
+        "{error}"
+    );
     assert_eq!(error.exit_code(), 2);
     let good = dir.path().join("secret.json");
     std::fs::write(
@@ -184,9 +269,16 @@ async fn tenant_put_refuses_an_unusable_secret_and_resolves_stage_names() {
         ),
     )
     .unwrap();
-    let answer = admin(&stack, &format!("tenant put {} --secret {}", config.display(), good.display()))
-        .await
-        .unwrap();
+    let answer = admin(
+        &stack,
+        &format!(
+            "tenant put {} --secret {}",
+            config.display(),
+            good.display()
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!(answer.trim(), "saved tenant initech");
     let json: serde_json::Value =
         serde_json::from_str(&admin(&stack, "tenant show initech --json").await.unwrap()).unwrap();

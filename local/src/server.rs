@@ -13,7 +13,6 @@ use lambda_http::RequestExt;
 use lever_screening::clock::Deadline;
 use lever_screening::http::{self as handlers, Route};
 use lever_screening::lever::webhook::WebhookKind;
-use lever_screening::queue::DeadLetters;
 use lever_screening::vendors::VendorId;
 use lever_screening::App;
 use std::collections::HashMap;

@@ -264,7 +264,10 @@ async fn forgeries_are_published_as_the_metrics_the_alarms_watch() {
         "{documents:#?}"
     );
     assert!(
-        published("Callback", &[("vendor", "xref"), ("outcome", "unauthorized")]),
+        published(
+            "Callback",
+            &[("vendor", "xref"), ("outcome", "unauthorized")]
+        ),
         "{documents:#?}"
     );
 }

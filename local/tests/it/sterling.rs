@@ -120,7 +120,7 @@ async fn a_stage_change_submits_a_case_and_lever_shows_the_new_note() {
     );
     assert_eq!(candidate.email, "alan@example.com");
     assert_eq!(candidate.phone.as_deref(), Some("+442079460018"));
-    assert_eq!(candidate.screening_ids, [id.clone()]);
+    assert_eq!(candidate.screening_ids, std::slice::from_ref(&id));
     let screening = h.stack.sterling.screening(&id).unwrap();
     assert_eq!(screening.package_id, demo::STERLING_PACKAGE_ID);
     assert_eq!(screening.candidate_id, candidate.id);

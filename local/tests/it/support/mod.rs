@@ -78,7 +78,11 @@ pub async fn start_with(settings: Settings) -> Harness {
     })
     .await
     .unwrap();
-    let mut other = store.get_tenant(&tenant(demo::TENANT)).await.unwrap().unwrap();
+    let mut other = store
+        .get_tenant(&tenant(demo::TENANT))
+        .await
+        .unwrap()
+        .unwrap();
     other.tenant_id = tenant("other");
     store.put_tenant(&other).await.unwrap();
     Harness {
@@ -118,7 +122,10 @@ impl Harness {
     }
 
     pub fn webhook_url(&self, tenant: &str) -> String {
-        format!("{}/lever/{tenant}/candidate-stage-change", self.stack.functions_url)
+        format!(
+            "{}/lever/{tenant}/candidate-stage-change",
+            self.stack.functions_url
+        )
     }
 
     /// A correctly signed stage change delivery of the demo candidate, not yet sent.
@@ -165,8 +172,12 @@ impl Harness {
     }
 
     pub async fn send_delivery(&self, delivery: &Value) -> (u16, Value) {
-        self.post(&self.webhook_url(demo::TENANT), "application/json", delivery.to_string())
-            .await
+        self.post(
+            &self.webhook_url(demo::TENANT),
+            "application/json",
+            delivery.to_string(),
+        )
+        .await
     }
 
     /// Posts an Xref status callback for `xref_id` to `tenant`'s callback URL, signed with
@@ -183,7 +194,10 @@ impl Harness {
         let headers = sign_headers(secret, &id, now_millis() / 1000, body.as_bytes()).unwrap();
         let response = self
             .http
-            .post(format!("{}/callbacks/xref/{tenant}", self.stack.functions_url))
+            .post(format!(
+                "{}/callbacks/xref/{tenant}",
+                self.stack.functions_url
+            ))
             .headers(headers)
             .header("content-type", "application/json")
             .body(body)

@@ -7,7 +7,9 @@ mod output;
 
 pub use cli::Cli;
 
-use cli::{Command, ConnectArgs, DlqAction, IntegrationAction, PutArgs, TenantAction, WebhooksAction};
+use cli::{
+    Command, ConnectArgs, DlqAction, IntegrationAction, PutArgs, TenantAction, WebhooksAction,
+};
 use lever_screening::clock::Deadline;
 use lever_screening::directory::Tenant;
 use lever_screening::flows::{admin, oauth, webhook_health};
@@ -61,7 +63,8 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             let tenant = load(app, &tenant).await?;
             let vendor = vendor_id(&vendor)?;
             let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
-            let deleted = admin::delete_integration(&worker, app.secrets(), &tenant, vendor).await?;
+            let deleted =
+                admin::delete_integration(&worker, app.secrets(), &tenant, vendor).await?;
             Answer::sentence(
                 format!(
                     "{vendor} removed from {}; webhooks deleted in Lever: {}",
@@ -77,9 +80,17 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             opportunity,
         } => {
             let tenant = load(app, &tenant).await?;
-            let opportunity = OpportunityId::parse(opportunity).map_err(|e| AdminError::Usage(e.to_string()))?;
+            let opportunity =
+                OpportunityId::parse(opportunity).map_err(|e| AdminError::Usage(e.to_string()))?;
             let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
-            let ack = admin::order(&worker, &tenant, vendor_id(&vendor)?, &opportunity, &public_base(app)?).await?;
+            let ack = admin::order(
+                &worker,
+                &tenant,
+                vendor_id(&vendor)?,
+                &opportunity,
+                &public_base(app)?,
+            )
+            .await?;
             let json = serde_json::to_value(&ack).unwrap_or_default();
             let mut table = Table::new(["vendor", "order", "vendor order", "status"]);
             for order in &ack.orders {
@@ -92,11 +103,27 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             }
             Answer::table(format!("{:?}", ack.status).to_lowercase(), table, json)
         }
-        Command::Orders { tenant, opportunity } => {
+        Command::Orders {
+            tenant,
+            opportunity,
+        } => {
             let tenant = TenantId::parse(tenant).map_err(|e| AdminError::Usage(e.to_string()))?;
-            let opportunity = OpportunityId::parse(opportunity).map_err(|e| AdminError::Usage(e.to_string()))?;
-            let orders = app.store().orders_for_opportunity(&tenant, &opportunity).await.map_err(AppError::from)?;
-            let mut table = Table::new(["vendor", "order", "vendor order", "phase", "status", "shown in Lever", "problem"]);
+            let opportunity =
+                OpportunityId::parse(opportunity).map_err(|e| AdminError::Usage(e.to_string()))?;
+            let orders = app
+                .store()
+                .orders_for_opportunity(&tenant, &opportunity)
+                .await
+                .map_err(AppError::from)?;
+            let mut table = Table::new([
+                "vendor",
+                "order",
+                "vendor order",
+                "phase",
+                "status",
+                "shown in Lever",
+                "problem",
+            ]);
             for order in &orders {
                 table.row([
                     order.vendor.to_string(),
@@ -104,7 +131,12 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                     order.vendor_order_id.clone().unwrap_or_default(),
                     format!("{:?}", order.phase).to_lowercase(),
                     order.status.clone().unwrap_or_default(),
-                    order.lever_written.keys().cloned().collect::<Vec<_>>().join(", "),
+                    order
+                        .lever_written
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     order.problem.clone().unwrap_or_default(),
                 ]);
             }
@@ -118,8 +150,16 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
         Command::Status => {
             let depth = app.queue().depth().await.map_err(AppError::from)?;
             let mut table = Table::new(["waiting", "in flight", "dead letters"]);
-            table.row([depth.waiting.to_string(), depth.in_flight.to_string(), depth.dead.to_string()]);
-            Answer::table("work queue".into(), table, serde_json::to_value(depth).unwrap_or_default())
+            table.row([
+                depth.waiting.to_string(),
+                depth.in_flight.to_string(),
+                depth.dead.to_string(),
+            ]);
+            Answer::table(
+                "work queue".into(),
+                table,
+                serde_json::to_value(depth).unwrap_or_default(),
+            )
         }
     };
     answer.write(out, cli.json)?;
@@ -129,11 +169,22 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
 async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
     Ok(match action {
         TenantAction::List => {
-            let mut table = Table::new(["tenant", "integration", "enabled", "credential", "Lever access", "webhook"]);
+            let mut table = Table::new([
+                "tenant",
+                "integration",
+                "enabled",
+                "credential",
+                "Lever access",
+                "webhook",
+            ]);
             let mut json = Vec::new();
             for config in app.store().list_tenants().await.map_err(AppError::from)? {
                 let tenant = app.tenants().tenant(&config.tenant_id).await?;
-                let health = app.store().webhook_health(tenant.id()).await.map_err(AppError::from)?;
+                let health = app
+                    .store()
+                    .webhook_health(tenant.id())
+                    .await
+                    .map_err(AppError::from)?;
                 let states = admin::integration_states(&tenant, health.as_ref(), app.vendors());
                 for state in &states {
                     table.row([
@@ -151,9 +202,19 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
         }
         TenantAction::Show { tenant } => {
             let tenant = load(app, &tenant).await?;
-            let health = app.store().webhook_health(tenant.id()).await.map_err(AppError::from)?;
+            let health = app
+                .store()
+                .webhook_health(tenant.id())
+                .await
+                .map_err(AppError::from)?;
             let states = admin::integration_states(&tenant, health.as_ref(), app.vendors());
-            let mut table = Table::new(["integration", "enabled", "credential", "Lever access", "webhook"]);
+            let mut table = Table::new([
+                "integration",
+                "enabled",
+                "credential",
+                "Lever access",
+                "webhook",
+            ]);
             for state in &states {
                 table.row([
                     state.vendor.to_string(),
@@ -165,7 +226,11 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
             }
             let config = serde_json::to_value(&*tenant.config).unwrap_or_default();
             let heading = serde_json::to_string_pretty(&config).unwrap_or_default();
-            Answer::table(heading, table, json!({ "config": config, "integrations": states, "webhooks": health }))
+            Answer::table(
+                heading,
+                table,
+                json!({ "config": config, "integrations": states, "webhooks": health }),
+            )
         }
         TenantAction::Put(args) => put(app, args).await?,
         TenantAction::Disable { tenant, vendor } => {
@@ -177,10 +242,17 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
                     integration.enabled = false;
                 }
             }
-            app.store().put_tenant(&config).await.map_err(AppError::from)?;
+            app.store()
+                .put_tenant(&config)
+                .await
+                .map_err(AppError::from)?;
             app.tenants().invalidate(tenant.id());
             Answer::sentence(
-                format!("{} disabled for {}", vendor.map_or("every integration".into(), |v| v.to_string()), tenant.id()),
+                format!(
+                    "{} disabled for {}",
+                    vendor.map_or("every integration".into(), |v| v.to_string()),
+                    tenant.id()
+                ),
                 json!({ "tenant": tenant.id(), "disabled": vendor.map_or("all".into(), |v| v.to_string()) }),
             )
         }
@@ -196,7 +268,9 @@ async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
     let mut config: TenantConfig = read_json(&args.config)?;
     for vendor in config.vendors.keys() {
         if app.vendors().get(*vendor).is_none() {
-            return Err(AdminError::Usage(format!("{vendor} is not a vendor this build knows")));
+            return Err(AdminError::Usage(format!(
+                "{vendor} is not a vendor this build knows"
+            )));
         }
     }
     if let Some(path) = &args.secret {
@@ -205,7 +279,10 @@ async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
             .map_err(|e| AdminError::Usage(format!("{}: {e}", path.display())))?;
         let problems = lever_screening::callback_auth::problems(&secrets, app.vendors());
         if !problems.is_empty() {
-            return Err(AdminError::Usage(format!("the secret cannot be used:\n  {}", problems.join("\n  "))));
+            return Err(AdminError::Usage(format!(
+                "the secret cannot be used:\n  {}",
+                problems.join("\n  ")
+            )));
         }
         app.secrets()
             .source()
@@ -213,10 +290,16 @@ async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
             .await
             .map_err(AppError::from)?;
     }
-    app.store().put_tenant(&config).await.map_err(AppError::from)?;
+    app.store()
+        .put_tenant(&config)
+        .await
+        .map_err(AppError::from)?;
     app.tenants().invalidate(&config.tenant_id);
     let unresolved = resolve_stages(app, &mut config).await;
-    app.store().put_tenant(&config).await.map_err(AppError::from)?;
+    app.store()
+        .put_tenant(&config)
+        .await
+        .map_err(AppError::from)?;
     app.tenants().invalidate(&config.tenant_id);
     let mut sentence = format!("saved tenant {}", config.tenant_id);
     if !unresolved.is_empty() {
@@ -240,7 +323,11 @@ async fn resolve_stages(app: &App, config: &mut TenantConfig) -> Vec<String> {
     };
     let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
     for (vendor, integration) in config.vendors.iter_mut() {
-        let Some(stage) = integration.trigger_stage.as_mut().filter(|s| s.id.is_none()) else {
+        let Some(stage) = integration
+            .trigger_stage
+            .as_mut()
+            .filter(|s| s.id.is_none())
+        else {
             continue;
         };
         let name = stage.name.clone().unwrap_or_default();
@@ -269,7 +356,11 @@ async fn check(app: &App, tenant: &str) -> Result<Answer, AdminError> {
     let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
     for (vendor, _) in tenant.config.vendors.iter().filter(|(_, i)| i.enabled) {
         let result = match worker.lever_for(&tenant, *vendor).await {
-            Ok(lever) => lever.stages().await.map(|_| "Lever accepts the credential".to_owned()).map_err(AppError::from),
+            Ok(lever) => lever
+                .stages()
+                .await
+                .map(|_| "Lever accepts the credential".to_owned())
+                .map_err(AppError::from),
             Err(e) => Err(e),
         };
         let text = result.unwrap_or_else(|e| {
@@ -294,7 +385,14 @@ async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
     let path = vendor.map_or(CredentialPath::Tenant, CredentialPath::Vendor);
     if args.oauth {
         let oauth_app = app.oauth_app().await?;
-        let link = oauth::authorize_link(app.store().as_ref(), app.store().as_ref(), &oauth_app, tenant.id(), vendor).await?;
+        let link = oauth::authorize_link(
+            app.store().as_ref(),
+            app.store().as_ref(),
+            &oauth_app,
+            tenant.id(),
+            vendor,
+        )
+        .await?;
         return Ok(Answer::sentence(
             format!("Open this link as the tenant's Lever Super Admin (once, within 15 minutes):\n{link}"),
             json!({ "link": link }),
@@ -312,7 +410,9 @@ async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
         .map_err(AppError::from)?;
     app.tenants().invalidate(tenant.id());
     let reloaded = load(app, tenant.id().as_str()).await?;
-    let integrations = reloaded.secrets.sharing(path, reloaded.config.vendors.keys().copied());
+    let integrations = reloaded
+        .secrets
+        .sharing(path, reloaded.config.vendors.keys().copied());
     app.store()
         .set_lever_access(tenant.id(), &integrations, None)
         .await
@@ -334,23 +434,46 @@ async fn webhooks(app: &App, action: WebhooksAction) -> Result<Answer, AdminErro
         WebhooksAction::Register { tenant, vendor } => {
             let tenant = load(app, &tenant).await?;
             let vendor = vendor.as_deref().map(vendor_id).transpose()?;
-            let done = admin::register_webhooks(&worker, app.secrets(), &tenant, vendor, &public_base(app)?).await?;
+            let done = admin::register_webhooks(
+                &worker,
+                app.secrets(),
+                &tenant,
+                vendor,
+                &public_base(app)?,
+            )
+            .await?;
             let mut table = Table::new(["webhook", "action"]);
             for registered in &done {
                 table.row([registered.event.to_owned(), registered.action.to_owned()]);
             }
             Answer::table(
-                format!("webhooks of {} (signature tokens stored in its secret)", tenant.id()),
+                format!(
+                    "webhooks of {} (signature tokens stored in its secret)",
+                    tenant.id()
+                ),
                 table,
                 serde_json::to_value(&done).unwrap_or_default(),
             )
         }
-        WebhooksAction::Rotate { tenant, event, grace_hours } => {
+        WebhooksAction::Rotate {
+            tenant,
+            event,
+            grace_hours,
+        } => {
             let tenant = load(app, &tenant).await?;
-            let kind = WebhookKind::from_event_name(&event)
-                .ok_or_else(|| AdminError::Usage(format!("{event} is not a webhook this product uses")))?;
+            let kind = WebhookKind::from_event_name(&event).ok_or_else(|| {
+                AdminError::Usage(format!("{event} is not a webhook this product uses"))
+            })?;
             let grace = Duration::from_secs(grace_hours * 3600);
-            let id = admin::rotate_webhook_token(&worker, app.secrets(), &tenant, kind, &public_base(app)?, grace).await?;
+            let id = admin::rotate_webhook_token(
+                &worker,
+                app.secrets(),
+                &tenant,
+                kind,
+                &public_base(app)?,
+                grace,
+            )
+            .await?;
             Answer::sentence(
                 format!("webhook {id}: new signature token stored; the old one works {grace_hours} h more"),
                 json!({ "webhook": id, "event": event, "grace_hours": grace_hours }),
@@ -375,16 +498,19 @@ async fn webhooks(app: &App, action: WebhooksAction) -> Result<Answer, AdminErro
 async fn dlq(app: &App, action: DlqAction) -> Result<Answer, AdminError> {
     Ok(match action {
         DlqAction::List { max } => {
-            let letters = app.queue().dead_letters(max).await.map_err(AppError::from)?;
+            let letters = app
+                .queue()
+                .dead_letters(max)
+                .await
+                .map_err(AppError::from)?;
             let mut table = Table::new(["message", "attempts", "last error", "work"]);
             for letter in &letters {
                 table.row([
                     letter.message_id.clone(),
                     letter.attempts.map_or("-".into(), |a| a.to_string()),
-                    letter
-                        .last_error
-                        .clone()
-                        .unwrap_or_else(|| "(moved by the queue: the worker never finished)".into()),
+                    letter.last_error.clone().unwrap_or_else(|| {
+                        "(moved by the queue: the worker never finished)".into()
+                    }),
                     letter.body.clone(),
                 ]);
             }
@@ -398,7 +524,11 @@ async fn dlq(app: &App, action: DlqAction) -> Result<Answer, AdminError> {
             if message_id.is_none() && !all {
                 return Err(AdminError::Usage("give a message id, or --all".into()));
             }
-            let moved = app.queue().redrive(message_id.as_deref()).await.map_err(AppError::from)?;
+            let moved = app
+                .queue()
+                .redrive(message_id.as_deref())
+                .await
+                .map_err(AppError::from)?;
             if moved == 0 && message_id.is_some() {
                 return Err(AdminError::Usage("no such dead letter".into()));
             }
@@ -421,16 +551,18 @@ async fn load(app: &App, tenant: &str) -> Result<Tenant, AdminError> {
 fn vendor_id(name: &str) -> Result<VendorId, AdminError> {
     VendorId::parse(name).ok_or_else(|| {
         let known: Vec<_> = VendorId::ALL.iter().map(|v| v.as_str()).collect();
-        AdminError::Usage(format!("unknown vendor {name} (one of {})", known.join(", ")))
+        AdminError::Usage(format!(
+            "unknown vendor {name} (one of {})",
+            known.join(", ")
+        ))
     })
 }
 
 /// This deployment's public base URL (the ApiBaseUrl output), for webhook and callback URLs.
 fn public_base(app: &App) -> Result<String, AdminError> {
-    app.settings
-        .public_base_url
-        .clone()
-        .ok_or_else(|| AdminError::Usage("set PUBLIC_BASE_URL to the stack's ApiBaseUrl output".into()))
+    app.settings.public_base_url.clone().ok_or_else(|| {
+        AdminError::Usage("set PUBLIC_BASE_URL to the stack's ApiBaseUrl output".into())
+    })
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, AdminError> {

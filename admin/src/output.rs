@@ -57,7 +57,11 @@ impl Answer {
 
     pub fn write(&self, out: &mut dyn Write, json: bool) -> std::io::Result<()> {
         if json {
-            writeln!(out, "{}", serde_json::to_string_pretty(&self.json).unwrap_or_default())
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&self.json).unwrap_or_default()
+            )
         } else {
             writeln!(out, "{}", self.text())
         }

@@ -8,20 +8,15 @@
 //! Lever deprecated ESR in May 2023 in favour of ClearStar, whose profile lifecycle is the
 //! same (Draft → In-Progress → Completed): a ClearStar adapter is one more module like this.
 
+use super::contract::Contract;
 use super::description::{
     CallbackAuth, LeverDisplay, Outcome, PackageRule, ReportNote, Status, StatusNotes, Trigger,
     VendorDescription, MOVE_AGAIN,
 };
-use super::wire::{required, Credentials};
-use super::{
-    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
-    VendorError, VendorId,
-};
+use super::wire::{required, to_json, Credentials};
+use super::{CandidateOrder, PlacedOrder, StatusUpdate, VendorAccount, VendorError, VendorId};
 use crate::order::{Flag, VendorResults};
-use async_trait::async_trait;
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// ESR as data: notes per status, per flag and for the report; a package from the
 /// catalog; cancelled on archive.
@@ -57,8 +52,6 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     reorder_hint: MOVE_AGAIN,
 };
 
-const RESOURCE: &str = "orders";
-
 /// ESR's API: Basic auth with the account id and the API key.
 pub struct Esr;
 
@@ -81,7 +74,7 @@ struct Candidate<'a> {
 
 /// An order as create, read and callbacks carry it.
 #[derive(Deserialize)]
-struct EsrOrder {
+pub(crate) struct EsrOrder {
     order_id: String,
     #[serde(default)]
     client_reference: Option<String>,
@@ -92,39 +85,22 @@ struct EsrOrder {
     report_url: Option<String>,
 }
 
-impl From<EsrOrder> for StatusUpdate {
-    fn from(order: EsrOrder) -> Self {
-        StatusUpdate {
-            vendor_order_id: order.order_id,
-            client_reference: order.client_reference,
-            status: order.status,
-            results: VendorResults {
-                report_url: order.report_url,
-                flags: order.flags,
-                ..VendorResults::default()
-            },
-        }
+impl Contract for Esr {
+    const RESOURCE: &'static [&'static str] = &["orders"];
+    const CANCELS: bool = true;
+    type Order = EsrOrder;
+
+    fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
+        Ok(Credentials::Basic {
+            user: required(&account.secrets.username, "username (ESR account id)")?,
+            password: required(&account.secrets.api_key, "api_key")?,
+        })
     }
-}
 
-fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
-    Ok(Credentials::Basic {
-        user: required(&account.secrets.username, "username (ESR account id)")?,
-        password: required(&account.secrets.api_key, "api_key")?,
-    })
-}
-
-#[async_trait]
-impl VendorApi for Esr {
-    async fn place(
-        &self,
-        account: &VendorAccount<'_>,
-        order: &CandidateOrder<'_>,
-        _steps: &BTreeMap<String, String>,
-    ) -> Result<Placement, VendorError> {
+    fn new_order(order: &CandidateOrder<'_>) -> Result<serde_json::Value, VendorError> {
         let package = order.required_package()?;
         let (first_name, last_name) = super::split_name(order.name);
-        let body = NewOrder {
+        to_json(&NewOrder {
             client_reference: order.order_id,
             package_id: &package.id,
             candidate: Candidate {
@@ -134,53 +110,28 @@ impl VendorApi for Esr {
                 phone: order.phone,
             },
             callback_url: order.callback_url,
-        };
-        let created = account
-            .create::<EsrOrder>(&[RESOURCE], &credentials(account)?, order.order_id, &body)
-            .await?;
-        Ok(Placement::Placed(match created {
-            Ok(created) => PlacedOrder {
-                vendor_order_id: created.order_id,
-                status: Some(created.status),
-                results: VendorResults::default(),
+        })
+    }
+
+    fn placed(created: EsrOrder) -> PlacedOrder {
+        PlacedOrder {
+            vendor_order_id: created.order_id,
+            status: Some(created.status),
+            results: VendorResults::default(),
+        }
+    }
+
+    fn update(order: EsrOrder) -> Result<StatusUpdate, VendorError> {
+        Ok(StatusUpdate {
+            vendor_order_id: order.order_id,
+            client_reference: order.client_reference,
+            status: order.status,
+            results: VendorResults {
+                report_url: order.report_url,
+                flags: order.flags,
+                ..VendorResults::default()
             },
-            Err(existing) => PlacedOrder {
-                vendor_order_id: existing,
-                status: None,
-                results: VendorResults::default(),
-            },
-        }))
-    }
-
-    fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
-        let order: EsrOrder =
-            serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
-        Ok(order.into())
-    }
-
-    async fn read_order(
-        &self,
-        account: &VendorAccount<'_>,
-        vendor_order_id: &str,
-    ) -> Result<StatusUpdate, VendorError> {
-        let order: EsrOrder = account
-            .call(
-                Method::GET,
-                &[RESOURCE, vendor_order_id],
-                &credentials(account)?,
-            )
-            .await?;
-        Ok(order.into())
-    }
-
-    async fn cancel(
-        &self,
-        account: &VendorAccount<'_>,
-        vendor_order_id: &str,
-    ) -> Result<Cancellation, VendorError> {
-        account
-            .cancel(RESOURCE, vendor_order_id, &credentials(account)?)
-            .await
+        })
     }
 }
 

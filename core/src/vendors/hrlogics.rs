@@ -5,19 +5,14 @@
 //! API): a Bearer API key; `POST /wotc/applicants`, `GET /wotc/applicants/{id}`, no cancel;
 //! callbacks signed with Standard Webhooks.
 
+use super::contract::Contract;
 use super::description::{
     CallbackAuth, LeverDisplay, Outcome, PackageRule, Status, Trigger, VendorDescription,
 };
-use super::wire::{required, Credentials};
-use super::{
-    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
-    VendorError, VendorId,
-};
+use super::wire::{required, to_json, Credentials};
+use super::{CandidateOrder, PlacedOrder, StatusUpdate, VendorAccount, VendorError, VendorId};
 use crate::order::VendorResults;
-use async_trait::async_trait;
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The applicant was sent the survey; Lever shows nothing until HRLogics evaluates it.
 const SURVEY_SENT: &str = "Survey sent";
@@ -52,8 +47,6 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
                    `lever-screening-admin order <tenant> hrlogics <opportunity>`.",
 };
 
-const RESOURCE: [&str; 2] = ["wotc", "applicants"];
-
 /// HRLogics' API: `Authorization: Bearer <key>`.
 pub struct HrLogics;
 
@@ -74,7 +67,7 @@ struct NewApplicant<'a> {
 
 /// An applicant as create, read and callbacks carry it; no eligibility until evaluated.
 #[derive(Deserialize)]
-struct Applicant {
+pub(crate) struct Applicant {
     applicant_id: String,
     #[serde(default)]
     client_reference: Option<String>,
@@ -82,36 +75,22 @@ struct Applicant {
     eligibility: Option<String>,
 }
 
-impl From<Applicant> for StatusUpdate {
-    fn from(applicant: Applicant) -> Self {
-        StatusUpdate {
-            vendor_order_id: applicant.applicant_id,
-            client_reference: applicant.client_reference,
-            status: applicant
-                .eligibility
-                .unwrap_or_else(|| SURVEY_SENT.to_owned()),
-            results: VendorResults::default(),
-        }
+impl Contract for HrLogics {
+    const RESOURCE: &'static [&'static str] = &["wotc", "applicants"];
+    /// Eligibility concerns the hire, not the application: HRLogics has nothing to cancel.
+    const CANCELS: bool = false;
+    type Order = Applicant;
+
+    fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
+        Ok(Credentials::Bearer(required(
+            &account.secrets.api_key,
+            "api_key",
+        )?))
     }
-}
 
-fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
-    Ok(Credentials::Bearer(required(
-        &account.secrets.api_key,
-        "api_key",
-    )?))
-}
-
-#[async_trait]
-impl VendorApi for HrLogics {
-    async fn place(
-        &self,
-        account: &VendorAccount<'_>,
-        order: &CandidateOrder<'_>,
-        _steps: &BTreeMap<String, String>,
-    ) -> Result<Placement, VendorError> {
+    fn new_order(order: &CandidateOrder<'_>) -> Result<serde_json::Value, VendorError> {
         let (first_name, last_name) = super::split_name(order.name);
-        let applicant = NewApplicant {
+        to_json(&NewApplicant {
             client_reference: order.order_id,
             first_name,
             last_name,
@@ -120,63 +99,42 @@ impl VendorApi for HrLogics {
             job_title: order.role,
             location: order.location,
             callback_url: order.callback_url,
-        };
-        let created = account
-            .create::<Applicant>(
-                &RESOURCE,
-                &credentials(account)?,
-                order.order_id,
-                &applicant,
-            )
-            .await?;
-        let vendor_order_id = match created {
-            Ok(applicant) => applicant.applicant_id,
-            Err(existing) => existing,
-        };
-        Ok(Placement::Placed(PlacedOrder {
-            vendor_order_id,
-            status: None,
-            results: VendorResults::default(),
-        }))
+        })
     }
 
-    fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
-        let applicant: Applicant =
-            serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
+    fn placed(applicant: Applicant) -> PlacedOrder {
+        PlacedOrder {
+            vendor_order_id: applicant.applicant_id,
+            status: None,
+            results: VendorResults::default(),
+        }
+    }
+
+    /// No eligibility yet: the survey is out.
+    fn update(applicant: Applicant) -> Result<StatusUpdate, VendorError> {
+        Ok(StatusUpdate {
+            vendor_order_id: applicant.applicant_id,
+            client_reference: applicant.client_reference,
+            status: applicant
+                .eligibility
+                .unwrap_or_else(|| SURVEY_SENT.to_owned()),
+            results: VendorResults::default(),
+        })
+    }
+
+    /// HRLogics calls back only with an evaluation.
+    fn callback(applicant: Applicant) -> Result<StatusUpdate, VendorError> {
         if applicant.eligibility.is_none() {
             return Err(VendorError::Decode("missing field `eligibility`".into()));
         }
-        Ok(applicant.into())
-    }
-
-    async fn read_order(
-        &self,
-        account: &VendorAccount<'_>,
-        vendor_order_id: &str,
-    ) -> Result<StatusUpdate, VendorError> {
-        let [wotc, applicants] = RESOURCE;
-        let applicant: Applicant = account
-            .call(
-                Method::GET,
-                &[wotc, applicants, vendor_order_id],
-                &credentials(account)?,
-            )
-            .await?;
-        Ok(applicant.into())
-    }
-
-    async fn cancel(
-        &self,
-        _account: &VendorAccount<'_>,
-        _vendor_order_id: &str,
-    ) -> Result<Cancellation, VendorError> {
-        Ok(Cancellation::Unsupported)
+        Self::update(applicant)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendors::VendorApi;
     use crate::ids::{OpportunityId, OrderId, TenantId};
     use crate::order::Order;
     use crate::vendors::{lever_view, LeverWrite};

@@ -5,20 +5,15 @@
 //! publishes no API): Basic auth; `POST /invitations`, `GET /invitations/{id}`,
 //! `POST /invitations/{id}/cancel`; callbacks signed with Standard Webhooks.
 
+use super::contract::Contract;
 use super::description::{
     CallbackAuth, LeverDisplay, PackageRule, ReportNote, Status, Trigger, VendorDescription,
     MOVE_AGAIN,
 };
-use super::wire::{required, Credentials};
-use super::{
-    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
-    VendorError, VendorId,
-};
+use super::wire::{required, to_json, Credentials};
+use super::{CandidateOrder, PlacedOrder, StatusUpdate, VendorAccount, VendorError, VendorId};
 use crate::order::VendorResults;
-use async_trait::async_trait;
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Justifacts as data: one tag per status, a package, a secret result note once complete.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
@@ -50,8 +45,6 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     not_ordered: "Justifacts background check was not ordered",
     reorder_hint: MOVE_AGAIN,
 };
-
-const RESOURCE: &str = "invitations";
 
 /// Justifacts' API: Basic auth with the client's JWeb integration credentials.
 pub struct Justifacts;
@@ -89,7 +82,7 @@ struct Applicant<'a> {
 
 /// An invitation as create, read and callbacks carry it.
 #[derive(Deserialize)]
-struct Invitation {
+pub(crate) struct Invitation {
     request_id: String,
     #[serde(default)]
     client_reference: Option<String>,
@@ -101,47 +94,22 @@ struct Invitation {
     result_url: Option<String>,
 }
 
-impl Invitation {
-    fn into_update(self) -> Result<StatusUpdate, VendorError> {
-        let status = self
-            .status
-            .ok_or_else(|| VendorError::Decode("missing field `status`".into()))?;
-        Ok(StatusUpdate {
-            vendor_order_id: self.request_id,
-            client_reference: self.client_reference,
-            status,
-            results: VendorResults {
-                result_code: self
-                    .result_status
-                    .as_deref()
-                    .and_then(result_code)
-                    .map(str::to_owned),
-                score: self.result_status,
-                report_url: self.result_url,
-                ..VendorResults::default()
-            },
+impl Contract for Justifacts {
+    const RESOURCE: &'static [&'static str] = &["invitations"];
+    const CANCELS: bool = true;
+    type Order = Invitation;
+
+    fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
+        Ok(Credentials::Basic {
+            user: required(&account.secrets.username, "username")?,
+            password: required(&account.secrets.password, "password")?,
         })
     }
-}
 
-fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
-    Ok(Credentials::Basic {
-        user: required(&account.secrets.username, "username")?,
-        password: required(&account.secrets.password, "password")?,
-    })
-}
-
-#[async_trait]
-impl VendorApi for Justifacts {
-    async fn place(
-        &self,
-        account: &VendorAccount<'_>,
-        order: &CandidateOrder<'_>,
-        _steps: &BTreeMap<String, String>,
-    ) -> Result<Placement, VendorError> {
+    fn new_order(order: &CandidateOrder<'_>) -> Result<serde_json::Value, VendorError> {
         let package = order.required_package()?;
         let (first_name, last_name) = super::split_name(order.name);
-        let invitation = NewInvitation {
+        to_json(&NewInvitation {
             client_reference: order.order_id,
             package: Package {
                 code: package.name.as_deref().unwrap_or_default(),
@@ -153,61 +121,44 @@ impl VendorApi for Justifacts {
                 email: order.email,
             },
             callback_url: order.callback_url,
-        };
-        let created = account
-            .create::<Invitation>(
-                &[RESOURCE],
-                &credentials(account)?,
-                order.order_id,
-                &invitation,
-            )
-            .await?;
-        let vendor_order_id = match created {
-            Ok(invited) => invited.request_id,
-            Err(existing) => existing,
-        };
-        Ok(Placement::Placed(PlacedOrder {
-            vendor_order_id,
+        })
+    }
+
+    /// The create answer names the invitation only; its first status is the description's.
+    fn placed(invited: Invitation) -> PlacedOrder {
+        PlacedOrder {
+            vendor_order_id: invited.request_id,
             status: None,
             results: VendorResults::default(),
-        }))
+        }
     }
 
-    fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
-        serde_json::from_slice::<Invitation>(body)
-            .map_err(|e| VendorError::Decode(e.to_string()))?
-            .into_update()
-    }
-
-    async fn read_order(
-        &self,
-        account: &VendorAccount<'_>,
-        vendor_order_id: &str,
-    ) -> Result<StatusUpdate, VendorError> {
-        account
-            .call::<Invitation>(
-                Method::GET,
-                &[RESOURCE, vendor_order_id],
-                &credentials(account)?,
-            )
-            .await?
-            .into_update()
-    }
-
-    async fn cancel(
-        &self,
-        account: &VendorAccount<'_>,
-        vendor_order_id: &str,
-    ) -> Result<Cancellation, VendorError> {
-        account
-            .cancel(RESOURCE, vendor_order_id, &credentials(account)?)
-            .await
+    fn update(invitation: Invitation) -> Result<StatusUpdate, VendorError> {
+        let status = invitation
+            .status
+            .ok_or_else(|| VendorError::Decode("missing field `status`".into()))?;
+        Ok(StatusUpdate {
+            vendor_order_id: invitation.request_id,
+            client_reference: invitation.client_reference,
+            status,
+            results: VendorResults {
+                result_code: invitation
+                    .result_status
+                    .as_deref()
+                    .and_then(result_code)
+                    .map(str::to_owned),
+                score: invitation.result_status,
+                report_url: invitation.result_url,
+                ..VendorResults::default()
+            },
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendors::VendorApi;
     use crate::ids::{OpportunityId, OrderId, TenantId};
     use crate::order::Order;
     use crate::vendors::{lever_view, LeverWrite, NoteWrite};

@@ -6,6 +6,7 @@
 //! Adding a vendor: a variant of [`VendorId`], one module here with its description and
 //! adapter, one line in [`Vendors::standard`].
 
+mod contract;
 pub mod description;
 pub mod esr;
 pub mod hrlogics;

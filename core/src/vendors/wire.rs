@@ -53,6 +53,11 @@ impl Credentials<'_> {
     }
 }
 
+/// A request body as JSON.
+pub(crate) fn to_json(body: &impl serde::Serialize) -> Result<serde_json::Value, VendorError> {
+    serde_json::to_value(body).map_err(|e| VendorError::Decode(e.to_string()))
+}
+
 /// A credential from the tenant's vendor secrets, or an error naming the missing field.
 pub(crate) fn required<'a>(
     value: &'a Option<SecretString>,
@@ -119,16 +124,17 @@ impl VendorAccount<'_> {
     /// cancelled order, or 409 `order_ended` when the order had already ended.
     pub(crate) async fn cancel(
         &self,
-        resource: &str,
+        resource: &[&str],
         vendor_order_id: &str,
         credentials: &Credentials<'_>,
     ) -> Result<Cancellation, VendorError> {
+        let path: Vec<&str> = resource
+            .iter()
+            .copied()
+            .chain([vendor_order_id, "cancel"])
+            .collect();
         let answer = self
-            .call::<serde::de::IgnoredAny>(
-                Method::POST,
-                &[resource, vendor_order_id, "cancel"],
-                credentials,
-            )
+            .call::<serde::de::IgnoredAny>(Method::POST, &path, credentials)
             .await;
         match answer {
             Ok(_) => Ok(Cancellation::Cancelled),

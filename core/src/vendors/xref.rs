@@ -4,20 +4,15 @@
 //! `X-Api-Key`; `POST /reference-checks`, `GET /reference-checks/{id}`,
 //! `POST /reference-checks/{id}/cancel`; callbacks signed with Standard Webhooks.
 
+use super::contract::Contract;
 use super::description::{
     CallbackAuth, LeverDisplay, Outcome, PackageRule, Status, Trigger, VendorDescription,
     MOVE_AGAIN,
 };
-use super::wire::{required, Credentials};
-use super::{
-    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
-    VendorError, VendorId,
-};
+use super::wire::{required, to_json, Credentials};
+use super::{CandidateOrder, PlacedOrder, StatusUpdate, VendorAccount, VendorError, VendorId};
 use crate::order::VendorResults;
-use async_trait::async_trait;
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// Xref as data: one tag per status, no package, cancelled on archive.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
@@ -45,8 +40,6 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     reorder_hint: MOVE_AGAIN,
 };
 
-const RESOURCE: &str = "reference-checks";
-
 /// Xref's API: `X-Api-Key`.
 pub struct Xref;
 
@@ -69,7 +62,7 @@ struct Candidate<'a> {
 
 /// A reference check as create, read and callbacks carry it.
 #[derive(Deserialize)]
-struct Check {
+pub(crate) struct Check {
     id: String,
     #[serde(default)]
     client_reference: Option<String>,
@@ -78,36 +71,20 @@ struct Check {
     report_url: Option<String>,
 }
 
-impl From<Check> for StatusUpdate {
-    fn from(check: Check) -> Self {
-        StatusUpdate {
-            vendor_order_id: check.id,
-            client_reference: check.client_reference,
-            status: check.status,
-            results: VendorResults {
-                report_url: check.report_url,
-                ..VendorResults::default()
-            },
-        }
+impl Contract for Xref {
+    const RESOURCE: &'static [&'static str] = &["reference-checks"];
+    const CANCELS: bool = true;
+    type Order = Check;
+
+    fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
+        Ok(Credentials::Header {
+            name: "X-Api-Key",
+            key: required(&account.secrets.api_key, "api_key")?,
+        })
     }
-}
 
-fn credentials<'a>(account: &VendorAccount<'a>) -> Result<Credentials<'a>, VendorError> {
-    Ok(Credentials::Header {
-        name: "X-Api-Key",
-        key: required(&account.secrets.api_key, "api_key")?,
-    })
-}
-
-#[async_trait]
-impl VendorApi for Xref {
-    async fn place(
-        &self,
-        account: &VendorAccount<'_>,
-        order: &CandidateOrder<'_>,
-        _steps: &BTreeMap<String, String>,
-    ) -> Result<Placement, VendorError> {
-        let body = CreateRequest {
+    fn new_order(order: &CandidateOrder<'_>) -> Result<serde_json::Value, VendorError> {
+        to_json(&CreateRequest {
             client_reference: order.order_id,
             candidate: Candidate {
                 name: order.name,
@@ -116,59 +93,34 @@ impl VendorApi for Xref {
             },
             role: order.role,
             callback_url: order.callback_url,
-        };
-        let created = account
-            .create::<Check>(&[RESOURCE], &credentials(account)?, order.order_id, &body)
-            .await?;
-        Ok(Placement::Placed(match created {
-            Ok(check) => PlacedOrder {
-                vendor_order_id: check.id,
-                status: Some(check.status),
-                results: VendorResults::default(),
+        })
+    }
+
+    fn placed(check: Check) -> PlacedOrder {
+        PlacedOrder {
+            vendor_order_id: check.id,
+            status: Some(check.status),
+            results: VendorResults::default(),
+        }
+    }
+
+    fn update(check: Check) -> Result<StatusUpdate, VendorError> {
+        Ok(StatusUpdate {
+            vendor_order_id: check.id,
+            client_reference: check.client_reference,
+            status: check.status,
+            results: VendorResults {
+                report_url: check.report_url,
+                ..VendorResults::default()
             },
-            Err(existing) => PlacedOrder {
-                vendor_order_id: existing,
-                status: None,
-                results: VendorResults::default(),
-            },
-        }))
-    }
-
-    fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
-        let check: Check =
-            serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
-        Ok(check.into())
-    }
-
-    async fn read_order(
-        &self,
-        account: &VendorAccount<'_>,
-        vendor_order_id: &str,
-    ) -> Result<StatusUpdate, VendorError> {
-        let check: Check = account
-            .call(
-                Method::GET,
-                &[RESOURCE, vendor_order_id],
-                &credentials(account)?,
-            )
-            .await?;
-        Ok(check.into())
-    }
-
-    async fn cancel(
-        &self,
-        account: &VendorAccount<'_>,
-        vendor_order_id: &str,
-    ) -> Result<Cancellation, VendorError> {
-        account
-            .cancel(RESOURCE, vendor_order_id, &credentials(account)?)
-            .await
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendors::VendorApi;
     use crate::ids::{OpportunityId, OrderId, TenantId};
     use crate::order::Order;
     use crate::vendors::{lever_view, LeverWrite};

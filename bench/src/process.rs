@@ -94,7 +94,8 @@ mod tests {
 
     #[test]
     fn peak_rss_is_read_from_vmhwm() {
-        let status = "Name:\tbootstrap\nVmPeak:\t  20000 kB\nVmHWM:\t    7168 kB\nVmRSS:\t 7000 kB\n";
+        let status =
+            "Name:\tbootstrap\nVmPeak:\t  20000 kB\nVmHWM:\t    7168 kB\nVmRSS:\t 7000 kB\n";
         assert_eq!(status_kib(status, "VmHWM:"), Some(7168));
     }
 

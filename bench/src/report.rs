@@ -54,13 +54,16 @@ fn figure(value: f64) -> String {
 }
 
 fn optional(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |v| {
-        if v < 0.1 {
-            format!("{:.1} kB", v * 1024.0)
-        } else {
-            figure(v)
-        }
-    })
+    value.map_or_else(
+        || "—".to_owned(),
+        |v| {
+            if v < 0.1 {
+                format!("{:.1} kB", v * 1024.0)
+            } else {
+                figure(v)
+            }
+        },
+    )
 }
 
 /// `baseline / value` as "N× better" (or "N× worse" when it is below 1).
@@ -100,29 +103,52 @@ pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) 
             optional(s.zip_mb),
         ));
     }
-    if let Some(baseline) = summaries.iter().find(|s| s.is_baseline) {
+    let baseline = summaries.iter().find(|s| s.is_baseline);
+    let compared = summaries.iter().any(|s| !s.is_baseline);
+    if let Some(baseline) = baseline.filter(|_| compared) {
         let b = &baseline.median;
         out.push_str(&format!("\nAgainst the baseline ({}):\n", baseline.label));
         for s in summaries.iter().filter(|s| !s.is_baseline) {
             let m = &s.median;
             let mut ratios = vec![
                 ratio("init", b.init_ms, m.init_ms, "faster", "slower"),
-                ratio("peak RSS", b.peak_rss_mb, m.peak_rss_mb, "smaller", "larger"),
+                ratio(
+                    "peak RSS",
+                    b.peak_rss_mb,
+                    m.peak_rss_mb,
+                    "smaller",
+                    "larger",
+                ),
             ];
             if s.workload == baseline.workload {
                 ratios.splice(
                     1..1,
                     [
-                        ratio("first response", b.first_response_ms, m.first_response_ms, "faster", "slower"),
+                        ratio(
+                            "first response",
+                            b.first_response_ms,
+                            m.first_response_ms,
+                            "faster",
+                            "slower",
+                        ),
                         ratio("warm p50", b.warm_p50_ms, m.warm_p50_ms, "faster", "slower"),
                         ratio("warm p99", b.warm_p99_ms, m.warm_p99_ms, "faster", "slower"),
-                        ratio("CPU/event", b.cpu_ms_per_event, m.cpu_ms_per_event, "less", "more"),
+                        ratio(
+                            "CPU/event",
+                            b.cpu_ms_per_event,
+                            m.cpu_ms_per_event,
+                            "less",
+                            "more",
+                        ),
                     ],
                 );
-            } else {
-                ratios.push("(its events are another handler's: per-event figures not compared)".into());
             }
-            out.push_str(&format!("- {}: {}\n", s.label, ratios.join(", ")));
+            let note = if s.workload == baseline.workload {
+                ""
+            } else {
+                " (per-event figures: another handler's events, not compared)"
+            };
+            out.push_str(&format!("- {}: {}{note}\n", s.label, ratios.join(", ")));
         }
     }
     for s in summaries {
@@ -165,8 +191,14 @@ mod tests {
 
     #[test]
     fn ratios_say_which_way() {
-        assert_eq!(ratio("init", 300.0, 10.0, "faster", "slower"), "init 30.0× faster");
-        assert_eq!(ratio("init", 10.0, 20.0, "faster", "slower"), "init 2.00× slower");
+        assert_eq!(
+            ratio("init", 300.0, 10.0, "faster", "slower"),
+            "init 30.0× faster"
+        );
+        assert_eq!(
+            ratio("init", 10.0, 20.0, "faster", "slower"),
+            "init 2.00× slower"
+        );
     }
 
     #[test]
@@ -186,6 +218,9 @@ mod tests {
             "test machine",
         );
         assert!(report.contains("| rust | 1.00 | 1.00 |"), "{report}");
-        assert!(report.contains("- rust: init 30.0× faster, first response 30.0× faster"), "{report}");
+        assert!(
+            report.contains("- rust: init 30.0× faster, first response 30.0× faster"),
+            "{report}"
+        );
     }
 }

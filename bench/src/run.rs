@@ -65,8 +65,8 @@ impl Workload {
     /// Whether `answer` is what this workload's path answers.
     fn check(self, answer: &[u8]) -> Result<(), String> {
         let text = || String::from_utf8_lossy(answer).into_owned();
-        let answer: serde_json::Value =
-            serde_json::from_slice(answer).map_err(|e| format!("answer is not JSON ({e}): {}", text()))?;
+        let answer: serde_json::Value = serde_json::from_slice(answer)
+            .map_err(|e| format!("answer is not JSON ({e}): {}", text()))?;
         match self {
             Workload::StageChange => {
                 let body: serde_json::Value = answer["body"]
@@ -76,7 +76,10 @@ impl Workload {
                 if answer["statusCode"] == 200 && body["status"] == "ignored" {
                     Ok(())
                 } else {
-                    Err(format!("expected 200 with status `ignored`, got {}", text()))
+                    Err(format!(
+                        "expected 200 with status `ignored`, got {}",
+                        text()
+                    ))
                 }
             }
             Workload::WorkerBatch { .. } => match answer.get("batchItemFailures") {
@@ -132,7 +135,7 @@ pub async fn run(target: &Target, plan: &RunPlan<'_>) -> Result<Measurement, Box
     let mut api = RuntimeApi::start(&target.function_name).await?;
     let log = std::fs::File::create(plan.log)
         .map_err(|e| format!("creating {}: {e}", plan.log.display()))?;
-    let mut command = tokio::process::Command::new(&target.program);
+    let mut command = std::process::Command::new(&target.program);
     command
         .args(&target.args)
         .env_clear()
@@ -141,17 +144,18 @@ pub async fn run(target: &Target, plan: &RunPlan<'_>) -> Result<Measurement, Box
         .envs(target.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
-        .stderr(log)
-        .kill_on_drop(true);
+        .stderr(log);
     if let Some(dir) = &target.dir {
         command.current_dir(dir);
     }
 
     let exec_at = Instant::now();
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("starting {}: {e}", target.program.display()))?;
-    let pid = child.id().ok_or("the process exited at once")?;
+    let mut child = ChildGuard(
+        command
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", target.program.display()))?,
+    );
+    let pid = child.0.id();
     let mut process = Process {
         api: &mut api,
         child: &mut child,
@@ -191,7 +195,7 @@ pub async fn run(target: &Target, plan: &RunPlan<'_>) -> Result<Measurement, Box
     let cpu_end_ms = cpu_ms(pid)?;
     let warm_s = warm_start.elapsed().as_secs_f64();
     let peak_rss_mb = peak_rss_mb(pid)?;
-    child.kill().await?;
+    drop(child);
 
     let warm_events = latencies_ms.len() as f64;
     latencies_ms.sort_by(f64::total_cmp);
@@ -245,32 +249,51 @@ fn lambda_env(target: &Target, plan: &RunPlan<'_>, api: &RuntimeApi) -> Vec<(Str
     .collect()
 }
 
-/// The function process and its Runtime API, waited on together so a crash or a hang is an
+/// How often a waiting harness checks that the function process is still alive.
+const LIVENESS_CHECK: Duration = Duration::from_millis(200);
+
+/// The function process, killed (and reaped) when the run ends, however it ends.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The function process and its Runtime API, watched together so a crash or a hang is an
 /// error, not a stuck bench.
 struct Process<'a> {
     api: &'a mut RuntimeApi,
-    child: &'a mut tokio::process::Child,
+    child: &'a mut ChildGuard,
     log: &'a Path,
 }
 
 impl Process<'_> {
     /// The next report, unless the process exits or nothing comes within `timeout`.
     async fn report(&mut self, timeout: Duration) -> Result<Report, BoxError> {
-        tokio::select! {
-            report = self.api.report(timeout) => report.ok_or_else(|| {
-                format!(
-                    "the function did nothing for {} s (its output: {})",
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.0.try_wait()? {
+                return Err(format!(
+                    "the function exited ({status}); its output: {}",
+                    self.log.display()
+                )
+                .into());
+            }
+            let wait = LIVENESS_CHECK.min(deadline.saturating_duration_since(Instant::now()));
+            if wait.is_zero() {
+                return Err(format!(
+                    "the function did nothing for {} s; its output: {}",
                     timeout.as_secs(),
                     self.log.display()
                 )
-                .into()
-            }),
-            status = self.child.wait() => Err(format!(
-                "the function exited ({}); its output: {}",
-                status.map_or_else(|e| e.to_string(), |s| s.to_string()),
-                self.log.display()
-            )
-            .into()),
+                .into());
+            }
+            if let Some(report) = self.api.report(wait).await {
+                return Ok(report);
+            }
         }
     }
 
@@ -290,10 +313,7 @@ impl Process<'_> {
     }
 
     /// Waits for the answer to `request_id`: when it was served, when answered, and what.
-    async fn answer(
-        &mut self,
-        request_id: &str,
-    ) -> Result<(Instant, Instant, Vec<u8>), BoxError> {
+    async fn answer(&mut self, request_id: &str) -> Result<(Instant, Instant, Vec<u8>), BoxError> {
         match self.report(EVENT_TIMEOUT).await? {
             Report::Answered {
                 request_id: answered,
@@ -303,11 +323,9 @@ impl Process<'_> {
                 body,
             } if answered == request_id => match outcome {
                 Outcome::Response => Ok((served_at, answered_at, body.to_vec())),
-                Outcome::Error => Err(format!(
-                    "the invocation failed: {}",
-                    String::from_utf8_lossy(&body)
-                )
-                .into()),
+                Outcome::Error => {
+                    Err(format!("the invocation failed: {}", String::from_utf8_lossy(&body)).into())
+                }
             },
             other => Err(format!("expected the answer to {request_id}, got {other:?}").into()),
         }

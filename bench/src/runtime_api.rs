@@ -93,9 +93,7 @@ impl RuntimeApi {
             invocations: Mutex::new(invocations_rx),
             served_at: std::sync::Mutex::new(HashMap::new()),
             reports: reports_tx,
-            function_arn: format!(
-                "arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-            ),
+            function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{function_name}"),
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -143,11 +141,15 @@ impl Drop for RuntimeApi {
 }
 
 fn epoch_millis(at: SystemTime) -> u128 {
-    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis()
+    at.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
 }
 
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
-    let _ = shared.reports.send(Report::NextRequested { at: Instant::now() });
+    let _ = shared
+        .reports
+        .send(Report::NextRequested { at: Instant::now() });
     let invocation = {
         let mut invocations = shared.invocations.lock().await;
         invocations.recv().await

@@ -103,10 +103,7 @@ impl Fixture {
     /// Deletes a run's table (DynamoDB Local keeps it in memory).
     pub async fn delete_table(&self, name: &str) {
         if let Err(e) = self.dynamodb.delete_table().table_name(name).send().await {
-            eprintln!(
-                "bench: could not delete table {name}: {}",
-                error_text(&e)
-            );
+            eprintln!("bench: could not delete table {name}: {}", error_text(&e));
         }
     }
 
@@ -121,7 +118,10 @@ impl Fixture {
             .send()
             .await;
         if let Err(e) = deleted {
-            eprintln!("bench: could not delete secret {secret}: {}", error_text(&e));
+            eprintln!(
+                "bench: could not delete secret {secret}: {}",
+                error_text(&e)
+            );
         }
         for url in [&self.work_queue_url, &self.dead_letter_queue_url] {
             if let Err(e) = self.sqs.delete_queue().queue_url(url).send().await {

@@ -30,8 +30,7 @@ use lever_screening::clock::Deadline;
 use lever_screening::ids::TenantId;
 use lever_screening::queue::memory::MemoryQueue;
 use lever_screening::queue::{
-    Consumer, DeadLetter, DeadLetters, Queue, QueueDepth, QueueError, Received, Retries,
-    WorkQueue,
+    Consumer, DeadLetter, DeadLetters, Queue, QueueDepth, QueueError, Received, Retries, WorkQueue,
 };
 use lever_screening::store::memory::MemoryStore;
 use lever_screening::store::TenantStore;
@@ -255,6 +254,9 @@ pub struct Row {
     /// Seconds from the moves until half of, and all of, the Xref orders were placed.
     pub xref_half_secs: Option<f64>,
     pub xref_all_secs: Option<f64>,
+    /// The longest time without a new Xref order, from the moves until the last one:
+    /// how long other work (a slow vendor's, a retry's wait) held Xref's back.
+    pub xref_longest_gap_secs: Option<f64>,
     /// Seconds until every Sterling order was placed.
     pub sterling_all_secs: Option<f64>,
     /// Seconds until the queue was drained; `None` if it was not within the timeout.
@@ -300,7 +302,10 @@ impl Row {
     }
 
     fn duplicates(&self) -> usize {
-        self.xref.duplicates + self.sterling.duplicates + self.xref.unexpected + self.sterling.unexpected
+        self.xref.duplicates
+            + self.sterling.duplicates
+            + self.xref.unexpected
+            + self.sterling.unexpected
     }
 
     fn lost(&self) -> usize {
@@ -364,7 +369,8 @@ impl fmt::Display for Report {
             f,
             "| mechanism | deliveries 2xx | orders (Xref + Sterling) | duplicates | lost | \
              dead letters | Lever requests | Lever 429s | peak req/1 s (Xref key / Sterling key) \
-             | work retried | half Xref placed | all Xref placed | all Sterling placed | settled |"
+             | work retried | longest gap between Xref orders | all Xref placed | all Sterling \
+             placed | settled |"
         )?;
         writeln!(
             f,
@@ -392,7 +398,7 @@ impl fmt::Display for Report {
                 row.peak("xref"),
                 row.peak("sterling"),
                 row.work_retried,
-                secs(row.xref_half_secs),
+                secs(row.xref_longest_gap_secs),
                 secs(row.xref_all_secs),
                 secs(row.sterling_all_secs),
                 settled,
@@ -406,10 +412,7 @@ impl fmt::Display for Report {
                 .map(|r| r.mechanism.name())
                 .collect()
         };
-        let claim = format!(
-            "{} orders, 0 duplicates, 0 lost",
-            self.setup.candidates
-        );
+        let claim = format!("{} orders, 0 duplicates, 0 lost", self.setup.candidates);
         if self.held() {
             write!(f, "{claim}: held for {}.", names(true).join(", "))
         } else {
@@ -495,7 +498,9 @@ impl Plan {
         plan
     }
 
-    fn moves(&self) -> impl Iterator<Item = (&Candidate, &'static str)> {
+    /// Each candidate and the stage it is moved into, in the candidates' order (Sterling's
+    /// spread among Xref's).
+    fn moves(&self) -> Vec<(&Candidate, &'static str)> {
         let xref = self
             .xref
             .iter()
@@ -504,7 +509,10 @@ impl Plan {
             .sterling
             .iter()
             .map(|c| (c, demo::BACKGROUND_CHECK_STAGE_ID));
-        xref.chain(sterling)
+        let mut moves: Vec<_> = xref.chain(sterling).collect();
+        // The ids end with the candidate's number, zero-padded.
+        moves.sort_by(|a, b| a.0.opportunity_id.cmp(&b.0.opportunity_id));
+        moves
     }
 }
 
@@ -653,6 +661,7 @@ pub async fn run_one(mechanism: Mechanism, options: &Options) -> Result<Run, Dri
         work_retried: queue.retried.load(Ordering::SeqCst),
         xref_half_secs: placed_by(&plan.xref, &xref_seen, plan.xref.len().div_ceil(2)),
         xref_all_secs: placed_by(&plan.xref, &xref_seen, plan.xref.len()),
+        xref_longest_gap_secs: longest_gap(&plan.xref, &xref_seen),
         sterling_all_secs: placed_by(&plan.sterling, &sterling_seen, plan.sterling.len()),
         settled_secs,
         timeout_secs: options.timeout_secs,
@@ -751,6 +760,23 @@ fn placed_by(candidates: &[Candidate], seen: &HashMap<String, f64>, k: usize) ->
         .collect();
     times.sort_by(f64::total_cmp);
     k.checked_sub(1).and_then(|i| times.get(i).copied())
+}
+
+/// The longest time between the moves and the first of the candidates' orders, or
+/// between two consecutive ones; `None` if none was placed.
+fn longest_gap(candidates: &[Candidate], seen: &HashMap<String, f64>) -> Option<f64> {
+    let mut times: Vec<f64> = candidates
+        .iter()
+        .filter_map(|c| seen.get(&c.email).copied())
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let mut previous = 0.0;
+    let mut longest = None;
+    for at in times {
+        longest = Some(f64::max(longest.unwrap_or(0.0), at - previous));
+        previous = at;
+    }
+    longest
 }
 
 /// The worker as a FIFO queue with one message group per tenant allows it: one message of
@@ -1007,6 +1033,25 @@ mod tests {
         assert_eq!(plan.xref.len(), 150);
         assert_eq!(Plan::new(7, 0).sterling.len(), 0);
         assert_eq!(Plan::new(7, 100).xref.len(), 0);
+    }
+
+    #[test]
+    fn the_longest_gap_counts_from_the_moves() {
+        let c = |e: &str| Candidate {
+            opportunity_id: e.to_owned(),
+            email: e.to_owned(),
+        };
+        let seen: HashMap<String, f64> = [("a", 1.0), ("b", 1.5), ("c", 4.0)]
+            .into_iter()
+            .map(|(e, t)| (e.to_owned(), t))
+            .collect();
+        assert_eq!(longest_gap(&[c("a"), c("b"), c("c")], &seen), Some(2.5));
+        assert_eq!(longest_gap(&[c("a")], &seen), Some(1.0));
+        assert_eq!(longest_gap(&[c("x")], &seen), None);
+        let plan = Plan::new(8, 25);
+        let stages: Vec<&str> = plan.moves().iter().map(|(_, stage)| *stage).collect();
+        assert_eq!(stages[3], demo::BACKGROUND_CHECK_STAGE_ID);
+        assert_eq!(stages[4], demo::REFERENCE_CHECK_STAGE_ID);
     }
 
     #[test]

@@ -1,0 +1,300 @@
+//! `lever-screening-bench`: runs the Lambda functions as Lambda does, under a mock Lambda
+//! Runtime API on loopback, against local AWS services (DynamoDB Local, moto), side by side
+//! with the same intake handler in Python + boto3 under `awslambdaric`, and prints what each
+//! costs. `scripts/bench` builds everything, starts the services and runs this.
+//!
+//! Measured per function, each run a fresh process and a fresh table (see [`run`]):
+//!
+//! - **init ms**: exec → the process's first `next` request (Lambda's *Init Duration*);
+//! - **first response ms**: exec → the first event's answer (init plus the cold first
+//!   invocation, which fetches the tenant's configuration and secret);
+//! - **warm p50 / p99 ms**: each later event, handed out → answered (Lambda's *Duration*);
+//! - **CPU ms/event**: user + system CPU time of the process over the warm events, per event;
+//! - **peak RSS MB**: the process's high-water resident memory (`VmHWM`) over the run;
+//! - **binary MB / zip MB**: the stripped release executable, and the deployment zip with it
+//!   as `bootstrap` (for Python: the handler's source; boto3 comes with Lambda's runtime).
+//!
+//! Each function runs `--runs` times, the functions taking turns, and the report gives the
+//! medians, with each Rust function's figures as ratios to the Python baseline's.
+//! MB are MiB (2^20 bytes), as Lambda counts memory. Nothing here passes or fails on a
+//! threshold: it reports.
+
+mod events;
+mod process;
+mod report;
+mod run;
+mod runtime_api;
+mod setup;
+
+use clap::Parser;
+use report::Summary;
+use run::{RunPlan, Target, Workload};
+use std::path::{Path, PathBuf};
+
+/// Errors end the bench with their message.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Events of the unrecorded warm-up run (DynamoDB Local's JVM compiles its hot paths).
+const WARM_UP_EVENTS: usize = 300;
+
+#[derive(Debug, Parser)]
+#[command(
+    about = "Benchmarks the Lambda functions under a mock Lambda Runtime API, \
+                   side by side with a Python + boto3 baseline"
+)]
+struct Args {
+    /// Events per run (the worker gets as many queue messages, in batches of `--batch`).
+    #[arg(long, default_value_t = 10_000)]
+    events: usize,
+    /// Runs per function; the report gives the medians.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// The release `lever-candidate-stage-change` executable.
+    #[arg(long)]
+    stage_change_bin: Option<PathBuf>,
+    /// The release `screening-worker` executable.
+    #[arg(long)]
+    worker_bin: Option<PathBuf>,
+    /// A Python with `awslambdaric` and `boto3` installed, to run the baseline.
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// The directory of the baseline's `handler.py`.
+    #[arg(long, default_value = "bench/python")]
+    python_dir: PathBuf,
+    /// SQS messages per worker invocation (Lambda's default batch size is 10).
+    #[arg(long, default_value_t = 10)]
+    batch: usize,
+    /// Where each function's output goes (`<function>.log`, overwritten each run).
+    #[arg(long, default_value = ".cache/logs/bench")]
+    log_dir: PathBuf,
+}
+
+/// A function to measure, and its package.
+struct Subject {
+    target: Target,
+    binary_mb: Option<f64>,
+    zip_mb: Option<f64>,
+    is_baseline: bool,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = Args::parse();
+    if let Err(error) = bench(&args).await {
+        eprintln!("bench: error: {error}");
+        std::process::exit(1);
+    }
+}
+
+async fn bench(args: &Args) -> Result<(), BoxError> {
+    let subjects = subjects(args)?;
+    if subjects.is_empty() {
+        return Err("nothing to measure: give --stage-change-bin, --worker-bin or --python".into());
+    }
+    if args.runs == 0 || args.events < 2 {
+        return Err("--runs must be at least 1 and --events at least 2".into());
+    }
+    std::fs::create_dir_all(&args.log_dir)?;
+    let fixture = setup::Fixture::create().await?;
+    let outcome = measure(args, &subjects, &fixture).await;
+    fixture.remove().await;
+    let summaries = outcome?;
+    print!(
+        "{}",
+        report::render(&summaries, args.events, args.runs, &process::machine())
+    );
+    Ok(())
+}
+
+/// Runs every subject `--runs` times, taking turns, after one unrecorded warm-up run.
+async fn measure(
+    args: &Args,
+    subjects: &[Subject],
+    fixture: &setup::Fixture,
+) -> Result<Vec<Summary>, BoxError> {
+    let mut tables = 0;
+    let mut run_one = |subject: &Subject, events: usize| {
+        tables += 1;
+        let table = format!("bench-{}-{tables}", std::process::id());
+        let log = args
+            .log_dir
+            .join(format!("{}.log", subject.target.function_name));
+        let target = subject.target.clone();
+        async move {
+            fixture.create_table(&table).await?;
+            let plan = RunPlan {
+                fixture,
+                table: &table,
+                events: events_for(target.workload, events),
+                log: &log,
+            };
+            let measured = run::run(&target, &plan).await;
+            fixture.delete_table(&table).await;
+            measured
+        }
+    };
+
+    let (warm_up, warm_up_events) = (&subjects[0], WARM_UP_EVENTS.min(args.events));
+    eprintln!(
+        "bench: warm-up run of {} ({warm_up_events} events, not recorded)",
+        warm_up.target.label
+    );
+    run_one(warm_up, warm_up_events).await?;
+
+    let mut measured = vec![Vec::new(); subjects.len()];
+    for round in 1..=args.runs {
+        for (subject, runs) in subjects.iter().zip(&mut measured) {
+            let m = run_one(subject, args.events).await?;
+            eprintln!(
+                "bench: run {round}/{} {}: init {:.1} ms, first response {:.1} ms, warm p50 {:.2} ms, \
+                 p99 {:.2} ms, {:.3} ms CPU/event, peak RSS {:.1} MB",
+                args.runs,
+                subject.target.label,
+                m.init_ms,
+                m.first_response_ms,
+                m.warm_p50_ms,
+                m.warm_p99_ms,
+                m.cpu_ms_per_event,
+                m.peak_rss_mb
+            );
+            runs.push(m);
+        }
+    }
+    Ok(subjects
+        .iter()
+        .zip(measured)
+        .map(|(subject, runs)| Summary {
+            label: subject.target.label.clone(),
+            workload: subject.target.workload,
+            median: report::medians(&runs),
+            binary_mb: subject.binary_mb,
+            zip_mb: subject.zip_mb,
+            is_baseline: subject.is_baseline,
+        })
+        .collect())
+}
+
+/// Invocations for `events` events: one each, or for the worker as many batches as carry
+/// that many messages (at least 2: one cold, one warm).
+fn events_for(workload: Workload, events: usize) -> usize {
+    events.div_ceil(workload.messages_per_event()).max(2)
+}
+
+/// The functions given on the command line, Rust first, the baseline last.
+fn subjects(args: &Args) -> Result<Vec<Subject>, BoxError> {
+    let mut subjects = Vec::new();
+    let rust = |path: &Path, function_name: &str, label: String, workload| {
+        let binary = std::fs::metadata(path).map_err(|e| {
+            format!(
+                "{}: {e} (build it first: scripts/bench does)",
+                path.display()
+            )
+        })?;
+        Ok::<_, BoxError>(Subject {
+            target: Target {
+                label,
+                function_name: function_name.to_owned(),
+                program: path.to_owned(),
+                args: Vec::new(),
+                dir: None,
+                env: Vec::new(),
+                workload,
+            },
+            binary_mb: Some(binary.len() as f64 / process::BYTES_PER_MB),
+            zip_mb: zip_mb(args.python.as_deref(), path, "bootstrap"),
+            is_baseline: false,
+        })
+    };
+    if let Some(path) = &args.stage_change_bin {
+        subjects.push(rust(
+            path,
+            "lever-candidate-stage-change",
+            "lever-candidate-stage-change".into(),
+            Workload::StageChange,
+        )?);
+    }
+    if let Some(path) = &args.worker_bin {
+        if args.batch == 0 {
+            return Err("--batch must be at least 1".into());
+        }
+        subjects.push(rust(
+            path,
+            "screening-worker",
+            format!("screening-worker (SQS batches of {})", args.batch),
+            Workload::WorkerBatch {
+                messages: args.batch,
+            },
+        )?);
+    }
+    if let Some(python) = &args.python {
+        // Absolute (it runs in the handler's directory) but not canonical: a venv's python
+        // is a symlink that finds its venv by the path it was started as.
+        let python = std::path::absolute(python)?;
+        let python = &python;
+        let dir = std::fs::canonicalize(&args.python_dir)
+            .map_err(|e| format!("{}: {e}", args.python_dir.display()))?;
+        let handler = dir.join("handler.py");
+        subjects.push(Subject {
+            target: Target {
+                label: python_label(python),
+                function_name: "python-baseline".into(),
+                program: python.clone(),
+                args: vec!["-m".into(), "awslambdaric".into(), "handler.handler".into()],
+                env: vec![
+                    ("LAMBDA_TASK_ROOT".into(), dir.display().to_string()),
+                    ("_HANDLER".into(), "handler.handler".into()),
+                    // Lambda's task root is read-only: the handler is compiled at each start.
+                    ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
+                ],
+                dir: Some(dir),
+                workload: Workload::StageChange,
+            },
+            binary_mb: None,
+            zip_mb: zip_mb(Some(python), &handler, "handler.py"),
+            is_baseline: true,
+        });
+    }
+    Ok(subjects)
+}
+
+/// "Python 3.11 + boto3 1.x (awslambdaric 4.x)", as `python` reports its versions.
+fn python_label(python: &Path) -> String {
+    let script = "import sys, boto3, awslambdaric; \
+                  print(f'Python {sys.version.split()[0]} + boto3 {boto3.__version__} \
+                  (awslambdaric {awslambdaric.__version__})')";
+    std::process::Command::new(python)
+        .args(["-c", script])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_else(|| "Python + boto3 (awslambdaric)".to_owned())
+}
+
+/// The size of a deployment zip holding `file` as `name` (deflated, as `sam build` and
+/// `cargo lambda build --output-format zip` package it), made with Python's `zipfile`.
+fn zip_mb(python: Option<&Path>, file: &Path, name: &str) -> Option<f64> {
+    let python = python.map_or_else(|| PathBuf::from("python3"), Path::to_owned);
+    let zip =
+        std::env::temp_dir().join(format!("lever-screening-bench-{}.zip", std::process::id()));
+    let script = "import sys, zipfile\n\
+                  with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    \
+                  z.write(sys.argv[2], sys.argv[3])";
+    let made = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(&zip)
+        .arg(file)
+        .arg(name)
+        .status()
+        .is_ok_and(|status| status.success());
+    let size = made
+        .then(|| std::fs::metadata(&zip).ok())
+        .flatten()
+        .map(|meta| meta.len() as f64 / process::BYTES_PER_MB);
+    let _ = std::fs::remove_file(&zip);
+    if size.is_none() {
+        eprintln!("bench: could not zip {} (no python3?)", file.display());
+    }
+    size
+}

@@ -49,6 +49,18 @@ pub enum Command {
     },
     /// The work queue's depth.
     Status,
+    /// The setup console, where a tenant's Lever admin connects Lever and the vendors.
+    Console {
+        #[command(subcommand)]
+        action: ConsoleAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleAction {
+    /// Print a single-use invitation link to the tenant's console (valid 24 hours); opening
+    /// it signs its holder in to that tenant alone.
+    Invite { tenant: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,8 @@ mod output;
 pub use cli::Cli;
 
 use cli::{
-    Command, ConnectArgs, DlqAction, IntegrationAction, PutArgs, TenantAction, WebhooksAction,
+    Command, ConnectArgs, ConsoleAction, DlqAction, IntegrationAction, PutArgs, TenantAction,
+    WebhooksAction,
 };
 use lever_screening::clock::Deadline;
 use lever_screening::directory::Tenant;
@@ -16,7 +17,7 @@ use lever_screening::flows::{admin, oauth, webhook_health};
 use lever_screening::ids::{OpportunityId, TenantId};
 use lever_screening::lever::webhook::WebhookKind;
 
-use lever_screening::secrets::{CredentialPath, TenantSecrets};
+use lever_screening::secrets::TenantSecrets;
 
 use lever_screening::tenant::TenantConfig;
 use lever_screening::vendors::VendorId;
@@ -147,6 +148,32 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             )
         }
         Command::Dlq { action } => dlq(app, action).await?,
+        Command::Console {
+            action: ConsoleAction::Invite { tenant },
+        } => {
+            let tenant = TenantId::parse(tenant).map_err(|e| AdminError::Usage(e.to_string()))?;
+            let invitation = lever_screening::console::session::invite(
+                app.store().as_ref(),
+                app.store().as_ref(),
+                &tenant,
+                &public_base(app)?,
+                lever_screening::clock::now_millis(),
+            )
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => AdminError::Usage(format!("no tenant {tenant}")),
+                other => other.into(),
+            })?;
+            let hours = lever_screening::console::session::INVITATION_TTL_MS / 3_600_000;
+            Answer::sentence(
+                format!(
+                    "Send this link to {tenant}'s Lever admin; it signs in to the setup console \
+                     once, within {hours} hours:\n{}",
+                    invitation.link
+                ),
+                json!({ "tenant": tenant, "link": invitation.link, "expires_at": invitation.expires_at }),
+            )
+        }
         Command::Status => {
             let depth = app.queue().depth().await.map_err(AppError::from)?;
             let mut table = Table::new(["waiting", "in flight", "dead letters"]);
@@ -382,7 +409,6 @@ async fn check(app: &App, tenant: &str) -> Result<Answer, AdminError> {
 async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
     let tenant = load(app, &args.tenant).await?;
     let vendor = args.vendor.as_deref().map(vendor_id).transpose()?;
-    let path = vendor.map_or(CredentialPath::Tenant, CredentialPath::Vendor);
     if args.oauth {
         let oauth_app = app.oauth_app().await?;
         let link = oauth::authorize_link(
@@ -401,23 +427,15 @@ async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
     let key = args
         .api_key
         .ok_or_else(|| AdminError::Usage("give --api-key KEY or --oauth".into()))?;
-    let mut keys = path.keys();
-    keys.push("api_key");
-    app.secrets()
-        .source()
-        .set_field(tenant.id().as_str(), &keys, json!(key))
-        .await
-        .map_err(AppError::from)?;
-    app.tenants().invalidate(tenant.id());
-    let reloaded = load(app, tenant.id().as_str()).await?;
-    let integrations = reloaded
-        .secrets
-        .sharing(path, reloaded.config.vendors.keys().copied());
-    app.store()
-        .set_lever_access(tenant.id(), &integrations, None)
-        .await
-        .map_err(AppError::from)?;
-    app.tenants().invalidate(tenant.id());
+    let integrations = admin::connect_api_key(
+        app.tenants(),
+        app.store().as_ref(),
+        app.secrets(),
+        tenant.id(),
+        vendor,
+        &key,
+    )
+    .await?;
     Ok(Answer::sentence(
         format!(
             "Lever API key stored for {}: {} now use it",

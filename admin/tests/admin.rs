@@ -288,3 +288,35 @@ async fn tenant_put_refuses_an_unusable_secret_and_resolves_stage_names() {
         "resolved through Lever's stage list"
     );
 }
+
+#[tokio::test]
+async fn console_invite_prints_a_single_use_link_to_the_tenants_console() {
+    let stack = stack().await;
+    let out = admin(&stack, "console invite demo").await.unwrap();
+    assert!(out.contains("once, within 24 hours"), "{out}");
+    let link = out
+        .lines()
+        .find(|line| line.contains("/console/invite/"))
+        .unwrap()
+        .trim();
+    let token = link
+        .strip_prefix(&format!("{}/console/invite/", stack.functions_url))
+        .unwrap_or_else(|| panic!("{link}"));
+    assert_eq!(token.len(), 64, "{link}");
+    let store = stack.app.store().as_ref();
+    let now = lever_screening::clock::now_millis();
+    let session = lever_screening::console::session::redeem(store, token, now)
+        .await
+        .unwrap()
+        .expect("the link signs in");
+    assert_eq!(session.tenant.as_str(), "demo");
+    assert!(lever_screening::console::session::redeem(store, token, now)
+        .await
+        .unwrap()
+        .is_none());
+    let json: serde_json::Value =
+        serde_json::from_str(&admin(&stack, "--json console invite demo").await.unwrap()).unwrap();
+    assert!(json["link"].as_str().unwrap().contains("/console/invite/"));
+    let error = admin(&stack, "console invite nobody").await.unwrap_err();
+    assert_eq!(error.to_string(), "no tenant nobody");
+}

@@ -24,6 +24,9 @@ pub const MIN_SECRET_BYTES: usize = 16;
 /// every redelivery of it.
 pub const HEADER_ID: &str = standardwebhooks::HEADER_WEBHOOK_ID;
 
+/// The Standard Webhooks timestamp header (`webhook-timestamp`): seconds since the epoch.
+pub const HEADER_TIMESTAMP: &str = standardwebhooks::HEADER_WEBHOOK_TIMESTAMP;
+
 /// Why a vendor callback was not accepted as authentic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackAuthError {
@@ -133,6 +136,7 @@ pub fn verify(
         .filter(|id| !id.is_empty() && id.len() <= 256)
         .ok_or(CallbackAuthError::MissingHeaders)?
         .to_owned();
+    check_timestamp(headers)?;
     let mut outcome = Err(CallbackAuthError::NotConfigured);
     for candidate in secret.candidates() {
         let webhook = Webhook::new(candidate.expose_secret())
@@ -151,6 +155,22 @@ pub fn verify(
         }
     }
     outcome.map(|()| id)
+}
+
+/// Standard Webhooks' five-minute tolerance, checked here first with arithmetic that cannot
+/// overflow (the `standardwebhooks` crate subtracts a hostile `i64::MIN` timestamp from now).
+fn check_timestamp(headers: &HeaderMap) -> Result<(), CallbackAuthError> {
+    const TOLERANCE_SECS: i64 = 5 * 60;
+    let timestamp: i64 = headers
+        .get(HEADER_TIMESTAMP)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or(CallbackAuthError::MissingHeaders)?;
+    let now = crate::clock::now_millis() / 1000;
+    if now.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
+        return Err(CallbackAuthError::Stale);
+    }
+    Ok(())
 }
 
 /// For vendors whose callbacks are unsigned: the callback URL carries the tenant's callback
@@ -255,6 +275,20 @@ mod tests {
             verify(&secret, &HeaderMap::new(), body),
             Err(CallbackAuthError::MissingHeaders)
         );
+    }
+
+    #[test]
+    fn an_extreme_timestamp_is_stale_not_a_panic() {
+        let secret = rotating(CURRENT, None);
+        let body = b"{}";
+        for extreme in [i64::MIN, i64::MAX] {
+            let mut headers = sign_headers(CURRENT, "msg_5", now(), body).unwrap();
+            headers.insert(HEADER_TIMESTAMP, extreme.to_string().parse().unwrap());
+            assert_eq!(
+                verify(&secret, &headers, body),
+                Err(CallbackAuthError::Stale)
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //! - [`flows`]: the use cases — intake (no outbound calls), the worker, the scheduled
 //!   checks, OAuth and operator actions.
 //! - [`http`], [`lambda`], [`app`]: API Gateway in and out, Lambda entry points, wiring.
+//! - [`console`]: the setup console, server-rendered pages a tenant's Lever admin signs in
+//!   to by an invitation link.
 #![warn(missing_docs)]
 
 pub mod app;
@@ -23,6 +25,7 @@ pub mod callback_auth;
 pub mod clock;
 pub mod config;
 pub mod connect;
+pub mod console;
 pub mod directory;
 pub mod error;
 pub mod flows;

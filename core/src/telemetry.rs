@@ -145,4 +145,21 @@ pub mod metrics {
     pub fn purged(orders: usize) {
         counter!("OrdersPurged").increment(orders as u64);
     }
+
+    /// A setup-console invitation link was used or refused (`signed_in`, `refused`,
+    /// `throttled`).
+    pub fn console_sign_in(outcome: &'static str) {
+        counter!("ConsoleSignIn", "outcome" => outcome).increment(1);
+    }
+
+    /// A setup-console form was acted on (`action`: `lever_key`, `settings`,
+    /// `register_webhooks`…), with `ok` or the refusal's code.
+    pub fn console_action(action: &'static str, outcome: &'static str) {
+        counter!("ConsoleAction", "action" => action, "outcome" => outcome).increment(1);
+    }
+
+    /// A setup-console request refused (`no_session`, `csrf`, `not_found`…).
+    pub fn console_refused(code: &'static str) {
+        counter!("ConsoleRefused", "code" => code).increment(1);
+    }
 }

@@ -50,7 +50,45 @@ pub async fn run() -> Result<(), DemoError> {
         stack.lever.api_calls().len() + stack.oauth_lever.api_calls().len(),
         stack.lever.throttled_count() + stack.oauth_lever.throttled_count(),
     );
+    let link = console_invitation(stack, demo::TENANT).await?;
+    let page = reqwest::get(&link)
+        .await
+        .map_err(|e| DemoError::Unexpected {
+            expected: "the setup console's invitation page".into(),
+            found: e.to_string(),
+        })?;
+    if page.status() != 200 {
+        return unexpected(
+            "the invitation page to answer 200",
+            format!("it answered {}", page.status()),
+        );
+    }
+    println!(
+        "\nThe setup console, where the tenant's Lever admin does all of the above setup in a browser:\n    {link}\n    (a single-use sign-in link for tenant {}; it lives as long as this demo's stack: `cargo run -p lever-screening-local -- serve` keeps one up and prints its own)",
+        demo::TENANT
+    );
     Ok(())
+}
+
+/// A single-use invitation link to `tenant`'s setup console on this stack, as
+/// `lever-screening-admin console invite` prints it.
+pub async fn console_invitation(stack: &Stack, tenant: &str) -> Result<String, DemoError> {
+    let refused = |e: String| DemoError::Unexpected {
+        expected: format!("an invitation to {tenant}'s setup console"),
+        found: e,
+    };
+    let id = TenantId::parse(tenant).map_err(|e| refused(e.to_string()))?;
+    let store = stack.app.store().as_ref();
+    let invitation = lever_screening::console::session::invite(
+        store,
+        store,
+        &id,
+        &stack.functions_url,
+        lever_screening::clock::now_millis(),
+    )
+    .await
+    .map_err(|e| refused(e.to_string()))?;
+    Ok(invitation.link)
 }
 
 struct Demo {

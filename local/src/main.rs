@@ -71,6 +71,11 @@ async fn run(command: Command) -> Result<(), BoxError> {
             })
             .await?;
             print_urls(&stack);
+            let console = demo::console_invitation(&stack, demo_tenant::TENANT).await?;
+            eprintln!(
+                "setup console (tenant {}, single use): {console}",
+                demo_tenant::TENANT
+            );
             tokio::signal::ctrl_c().await?;
         }
         Command::Fixture {

@@ -25,7 +25,8 @@ const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// The worker's Lambda timeout, which bounds each batch.
 const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The functions' routes, plus `GET /_local/dead-letters` to inspect the dead-letter queue.
+/// The functions' routes (the setup console's included), plus `GET /_local/dead-letters`
+/// to inspect the dead-letter queue.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/lever/oauth/callback", any(lever_oauth_callback))
@@ -35,6 +36,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/callbacks/{vendor}/{tenant}/{secret}",
             any(vendor_callback),
         )
+        .route("/console/{*proxy}", any(console))
         .route("/_local/dead-letters", get(dead_letters))
         .with_state(app)
 }
@@ -89,6 +91,15 @@ async fn vendor_callback(
         .filter_map(|name| params.get(name).map(|value| (name, value.clone())))
         .collect();
     answer(&app, Route::VendorCallback(vendor), request, &forwarded).await
+}
+
+/// `/console/{proxy+}`: the setup console's pages.
+async fn console(
+    State(app): State<Arc<App>>,
+    Path(proxy): Path<String>,
+    request: Request,
+) -> Response {
+    answer(&app, Route::Console, request, &[("proxy", proxy)]).await
 }
 
 async fn lever_oauth_callback(State(app): State<Arc<App>>, request: Request) -> Response {

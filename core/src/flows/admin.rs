@@ -8,13 +8,14 @@ use super::webhook_health;
 use super::worker::Worker;
 use super::Ack;
 use crate::clock::now_millis;
-use crate::directory::Tenant;
+use crate::directory::{Tenant, TenantDirectory};
 use crate::error::AppError;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::lever::webhook::WebhookKind;
 use crate::lever::{LeverApi, LeverError};
 use crate::secrets::cache::CachedSecrets;
-use crate::secrets::RotatingSecret;
+use crate::secrets::{CredentialPath, RotatingSecret};
+use crate::store::TenantStore;
 use crate::tenant::WebhookHealth;
 use crate::vendors::VendorId;
 use serde::Serialize;
@@ -64,6 +65,37 @@ pub async fn order(
     let order_id = OrderId::for_event(tenant.id(), vendor.as_str(), &event);
     let outcome = ordering::start(worker, &request, order_id, &found).await?;
     Ok(Outcome::ack(&outcome))
+}
+
+/// Stores the Lever API key an integration's toggle generated (with `vendor`; without, the
+/// tenant-wide key) in the tenant's secret, and clears the revocation of every integration
+/// that now uses it, as reconnecting does. Returns those integrations.
+pub async fn connect_api_key(
+    tenants: &dyn TenantDirectory,
+    tenant_store: &dyn TenantStore,
+    secrets: &CachedSecrets,
+    tenant: &TenantId,
+    vendor: Option<VendorId>,
+    api_key: &str,
+) -> Result<Vec<VendorId>, AppError> {
+    let path = vendor.map_or(CredentialPath::Tenant, CredentialPath::Vendor);
+    let mut keys = path.keys();
+    keys.push("api_key");
+    secrets
+        .source()
+        .set_field_creating(tenant.as_str(), &keys, serde_json::json!(api_key))
+        .await?;
+    tenants.invalidate(tenant);
+    let reloaded = tenants.tenant(tenant).await?;
+    let integrations = reloaded
+        .secrets
+        .sharing(path, reloaded.config.vendors.keys().copied());
+    tenant_store
+        .set_lever_access(tenant, &integrations, None)
+        .await?;
+    tenants.invalidate(tenant);
+    tracing::info!(%tenant, credential = %path.name(), ?integrations, "Lever API key stored");
+    Ok(integrations)
 }
 
 /// What registering did for one webhook.

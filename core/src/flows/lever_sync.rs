@@ -87,6 +87,9 @@ async fn write_pending(
     order_id: &OrderId,
     known_tags: Option<&[String]>,
 ) -> Result<(), AppError> {
+    // The caller's tags describe the opportunity before this sync: after its first round
+    // wrote a tag, they no longer do, and a tag they lack would never be removed.
+    let mut known_tags = known_tags;
     for _ in 0..ROUNDS {
         let Some(order) = worker.orders.get_order(order_id).await? else {
             return Ok(());
@@ -114,6 +117,7 @@ async fn write_pending(
                 }
             }
         }
+        known_tags = None;
         // Record what was written even if a later write failed, so it is not repeated.
         record(worker, order_id, done).await?;
         outcome?;

@@ -132,7 +132,7 @@ pub async fn complete(
     keys.push("oauth");
     secrets
         .source()
-        .set_field(tenant.as_str(), &keys, tokens.to_document())
+        .set_field_creating(tenant.as_str(), &keys, tokens.to_document())
         .await?;
     secrets.invalidate(tenant.as_str());
     let stored = secrets.source().load(tenant.as_str()).await?;

@@ -69,6 +69,11 @@ async fn accept(
     callback: &Callback<'_>,
 ) -> Result<Ack, AppError> {
     let description = known.description;
+    // A vendor the tenant does not use has no callbacks to make: as unknown as a tenant
+    // nobody configured (and no missing secret of its to report as a misconfiguration).
+    if tenant.config.integration(description.id).is_none() {
+        return Err(AppError::NotFound("tenant"));
+    }
     let delivery_id = authenticate(intake, tenant, description, callback).await?;
     let update = known
         .api

@@ -23,6 +23,8 @@ pub enum Route {
     VendorCallback(VendorId),
     /// `GET /lever/oauth/callback`.
     LeverOAuthCallback,
+    /// `GET|POST /console/{proxy+}`: the setup console's HTML pages ([`crate::console`]).
+    Console,
 }
 
 /// Answers one request on `route`.
@@ -70,6 +72,10 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body>
             respond(result)
         }
         Route::LeverOAuthCallback => lever_oauth_callback(app, request).await,
+        Route::Console => {
+            let base = public_base_url(app, &request);
+            crate::console::handle(app, request, &base).await
+        }
     }
 }
 

@@ -50,6 +50,26 @@ pub trait SecretsSource: Send + Sync {
         )))
     }
 
+    /// As [`SecretsSource::set_field`], creating the tenant's document when it has none yet:
+    /// a tenant whose first secret is the Lever credential being connected.
+    ///
+    /// # Errors
+    /// As [`SecretsSource::set_field`] and [`SecretsSource::put_document`].
+    async fn set_field_creating(
+        &self,
+        tenant_id: &str,
+        path: &[&str],
+        value: serde_json::Value,
+    ) -> Result<(), SecretsError> {
+        match self.set_field(tenant_id, path, value.clone()).await {
+            Err(SecretsError::NotFound(_)) => {
+                let document = with_field(serde_json::json!({}), path, value)?;
+                self.put_document(tenant_id, &document).await
+            }
+            other => other,
+        }
+    }
+
     /// Replaces the tenant's Lever OAuth tokens.
     async fn store_lever_tokens(
         &self,

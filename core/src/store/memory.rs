@@ -318,7 +318,9 @@ impl RateLimiter for MemoryStore {
     async fn try_take(&self, key: &str, now: EpochMillis, limit: u32) -> Result<bool, StoreError> {
         let second = now.div_euclid(1000);
         let mut inner = self.lock();
-        inner.rates.retain(|(_, s), _| *s >= second - 1);
+        // Forget seconds long spent (an hour): callers may name a window's first second (a
+        // per-minute budget), which an aggressive purge would reset.
+        inner.rates.retain(|(_, s), _| *s >= second - 3600);
         let taken = inner.rates.entry((key.to_owned(), second)).or_default();
         if *taken >= limit {
             return Ok(false);

@@ -134,9 +134,9 @@ impl Contract for HrLogics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendors::VendorApi;
     use crate::ids::{OpportunityId, OrderId, TenantId};
     use crate::order::Order;
+    use crate::vendors::VendorApi;
     use crate::vendors::{lever_view, LeverWrite};
 
     fn order(status: &str) -> Order {

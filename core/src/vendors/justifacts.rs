@@ -158,9 +158,9 @@ impl Contract for Justifacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendors::VendorApi;
     use crate::ids::{OpportunityId, OrderId, TenantId};
     use crate::order::Order;
+    use crate::vendors::VendorApi;
     use crate::vendors::{lever_view, LeverWrite, NoteWrite};
 
     fn order(status: &str) -> Order {

@@ -120,9 +120,9 @@ impl Contract for Xref {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendors::VendorApi;
     use crate::ids::{OpportunityId, OrderId, TenantId};
     use crate::order::Order;
+    use crate::vendors::VendorApi;
     use crate::vendors::{lever_view, LeverWrite};
 
     fn order_with_status(status: Option<&str>) -> Order {

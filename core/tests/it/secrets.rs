@@ -276,6 +276,31 @@ async fn a_malformed_document_is_reported_without_its_values(backend: &dyn Backe
     }
 }
 
+/// A tenant connected before it had any secret (the operator's `tenant connect`, the
+/// OAuth redirect) gets one with just that field.
+async fn set_field_creating_makes_a_missing_document(backend: &dyn Backend) {
+    backend.put(TENANT, &document("key-1")).await;
+    let source = backend.source();
+    source
+        .set_field_creating(
+            "newco",
+            &["vendors", "xref", "lever", "api_key"],
+            json!("k"),
+        )
+        .await
+        .expect("created");
+    let secrets = source.load("newco").await.expect("load");
+    let (path, credential) = secrets.lever_credential(VendorId::Xref).expect("own");
+    assert_eq!(path, CredentialPath::Vendor(VendorId::Xref));
+    assert_eq!(credential_key(credential), "k");
+    // An existing document keeps the rest.
+    source
+        .set_field_creating(TENANT, &["vendors", "esr", "username"], json!("u"))
+        .await
+        .expect("set");
+    assert_document(&source.load(TENANT).await.expect("load"), "key-1");
+}
+
 async fn set_field_changes_one_field_and_keeps_the_rest(backend: &dyn Backend) {
     backend.put(TENANT, &document("key-1")).await;
     backend.put("globex", &document("globex-key")).await;
@@ -445,6 +470,7 @@ source_suite!(
     an_unknown_tenant_is_not_found,
     a_malformed_document_is_reported_without_its_values,
     set_field_changes_one_field_and_keeps_the_rest,
+    set_field_creating_makes_a_missing_document,
     a_refused_set_field_leaves_the_document_as_it_was,
     put_document_creates_or_replaces_a_tenant,
     lever_tokens_are_stored_as_the_oauth_credential,

@@ -5,7 +5,10 @@
 
 mod support;
 
+mod bulk_move;
+mod console;
 mod examples;
+mod faults;
 mod hrlogics_esr;
 mod http;
 mod lifecycle;

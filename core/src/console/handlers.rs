@@ -1,0 +1,1110 @@
+//! The tenant's pages and the forms they post: each action calls the same flows as the
+//! operator command (`flows::admin`, `flows::oauth`, `flows::webhook_health`), for the
+//! session's tenant only.
+
+use super::pages::{
+    Check, Choice, CredentialInput, DeadRow, HealthRow, IntegrationRow, LeverSection, Link,
+    NavLink, OrderRow, OverviewPage, PackageSection, StageSection, StatusPage, VendorActions,
+    VendorPage, WebhookRow,
+};
+use super::session::Session;
+use super::{Console, Form, Refusal};
+use crate::callback_auth::check_secret;
+use crate::clock::{utc_timestamp, Deadline};
+use crate::directory::Tenant;
+use crate::error::AppError;
+use crate::flows::{admin, oauth, webhook_health, Worker};
+use crate::ids::OpportunityId;
+use crate::lever::webhook::WebhookKind;
+use crate::lever::Stage;
+use crate::order::{Order, OrderPhase};
+use crate::secrets::{CredentialPath, VendorSecrets};
+use crate::telemetry::metrics;
+use crate::tenant::{Integration, Package, PackageSettings, StageRef, WebhookStatus};
+use crate::vendors::{PackageRule, Trigger, VendorDescription, VendorId};
+use crate::work::Work;
+use http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::ExposeSecret;
+use std::time::Duration;
+
+/// How long one page or action may spend on Lever (inside the function's 28 s).
+const LEVER_BUDGET: Duration = Duration::from_secs(20);
+/// How long the previous callback secret keeps working after a new one is saved.
+const CALLBACK_SECRET_GRACE_MS: i64 = 24 * 3600 * 1000;
+/// Open orders listed (the deployment's quietest first; the tenant's are shown).
+const OPEN_ORDERS_SCANNED: usize = 1000;
+/// Dead letters read.
+const DEAD_LETTERS_SCANNED: usize = 100;
+
+/// Everything under `/console/tenants/{tenant}`: the session's tenant only.
+pub(super) async fn tenant(
+    console: &Console<'_>,
+    request: &Request,
+    tenant: &str,
+    rest: &[&str],
+) -> Response<Body> {
+    let session = match console.session(request).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return console.refusal(Refusal::NoSession, None),
+        Err(error) => return console.refusal(error.into(), None),
+    };
+    let own = Link {
+        href: format!("{}/tenants/{}", console.root, session.tenant),
+        text: "Back to the overview".into(),
+    };
+    if tenant != session.tenant.as_str() {
+        // Another tenant is indistinguishable from none.
+        return console.refusal(AppError::NotFound("tenant").into(), Some(own));
+    }
+    let page = Page {
+        console,
+        overview: own.href.clone(),
+        session,
+    };
+    let back = page.back(rest).unwrap_or(own);
+    match page.route(request, rest).await {
+        Ok(response) => response,
+        Err(refusal) => console.refusal(refusal, Some(back)),
+    }
+}
+
+/// One request of a signed-in tenant.
+struct Page<'c, 'a> {
+    console: &'c Console<'a>,
+    session: Session,
+    /// `/console/tenants/{tenant}`.
+    overview: String,
+}
+
+impl Page<'_, '_> {
+    /// The page the form posting to `rest` is on, to go back to after a refusal (else the
+    /// overview).
+    fn back(&self, rest: &[&str]) -> Option<Link> {
+        match rest {
+            ["vendors", vendor, _action] => VendorId::parse(vendor).map(|v| Link {
+                href: self.vendor_href(v),
+                text: format!("Back to {}", vendor_name(v)),
+            }),
+            ["status", _action] => Some(Link {
+                href: self.status_href(),
+                text: "Back to the status".into(),
+            }),
+            _ => None,
+        }
+    }
+
+    async fn route(&self, request: &Request, rest: &[&str]) -> Result<Response<Body>, Refusal> {
+        let method = request.method();
+        if method == Method::GET {
+            let query = request.query_string_parameters();
+            let notice = notice(query.first("notice"), &query);
+            return match rest {
+                [] => self.overview_page(notice).await,
+                ["vendors", vendor] => self.vendor_page(vendor_id(vendor)?, notice).await,
+                ["status"] => self.status_page(notice, query.first("opportunity")).await,
+                _ => Err(AppError::NotFound("page").into()),
+            };
+        }
+        if method != Method::POST {
+            return Err(AppError::MethodNotAllowed.into());
+        }
+        let form = self.console.form(request)?;
+        if !self.session.csrf_matches(form.get("csrf")) {
+            tracing::warn!(tenant = %self.session.tenant, "console form without its CSRF token");
+            return Err(Refusal::Csrf);
+        }
+        let (action, result) = match rest {
+            ["vendors"] => ("add_vendor", self.add_vendor(&form).await),
+            ["vendors", vendor, action] => {
+                let vendor = vendor_id(vendor)?;
+                match *action {
+                    "lever-key" => ("lever_key", self.save_lever_key(vendor, &form).await),
+                    "connect" => ("connect_oauth", self.connect_oauth(vendor).await),
+                    "credentials" => ("credentials", self.save_credentials(vendor, &form).await),
+                    "settings" => ("settings", self.save_settings(vendor, &form).await),
+                    "webhooks" => ("register_webhooks", self.register_webhooks(vendor).await),
+                    "rotate" => ("rotate_token", self.rotate_token(vendor, &form).await),
+                    "delete" => ("delete_integration", self.delete(vendor, &form).await),
+                    _ => return Err(AppError::NotFound("page").into()),
+                }
+            }
+            ["status", "check"] => ("check_webhooks", self.check_webhooks().await),
+            ["status", "retry"] => ("retry_dead_letter", self.retry(&form).await),
+            _ => return Err(AppError::NotFound("page").into()),
+        };
+        match &result {
+            Ok(_) => {
+                metrics::console_action(action, "ok");
+                tracing::info!(tenant = %self.session.tenant, action, "console action done");
+            }
+            Err(refusal) => metrics::console_action(action, refusal.code()),
+        }
+        result
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /// The tenant as stored now: configuration and secrets read afresh (a console shows
+    /// what another function, such as the OAuth redirect, just wrote).
+    async fn tenant(&self) -> Result<Tenant, AppError> {
+        let tenants = self.console.app.tenants();
+        tenants.invalidate(&self.session.tenant);
+        tenants.tenant(&self.session.tenant).await
+    }
+
+    fn worker(&self) -> Worker<'_> {
+        self.console.app.worker(Deadline::after(LEVER_BUDGET))
+    }
+
+    fn vendor_href(&self, vendor: VendorId) -> String {
+        format!("{}/vendors/{vendor}", self.overview)
+    }
+
+    fn status_href(&self) -> String {
+        format!("{}/status", self.overview)
+    }
+
+    fn layout(
+        &self,
+        title: &str,
+        tenant: &Tenant,
+        current: &str,
+        notice: Option<String>,
+    ) -> super::pages::Layout {
+        let mut nav = vec![NavLink {
+            href: self.overview.clone(),
+            text: "Overview".into(),
+            current: current == "overview",
+        }];
+        for vendor in tenant.config.vendors.keys() {
+            nav.push(NavLink {
+                href: self.vendor_href(*vendor),
+                text: vendor_name(*vendor).into(),
+                current: current == vendor.as_str(),
+            });
+        }
+        nav.push(NavLink {
+            href: self.status_href(),
+            text: "Status".into(),
+            current: current == "status",
+        });
+        super::pages::Layout {
+            title: title.to_owned(),
+            root: self.console.root.clone(),
+            tenant: Some(self.session.tenant.to_string()),
+            csrf: Some(self.session.csrf_token()),
+            nav,
+            notice,
+        }
+    }
+
+    /// Creates the tenant's secret document, empty, if it has none yet (a tenant the operator
+    /// created with its configuration alone): everything the console stores goes there.
+    async fn ensure_secret(&self) -> Result<(), AppError> {
+        let source = self.console.app.secrets().source();
+        let tenant = self.session.tenant.as_str();
+        match source.load(tenant).await {
+            Err(crate::secrets::SecretsError::NotFound(_)) => {
+                source.put_document(tenant, &serde_json::json!({})).await?;
+                tracing::info!(tenant, "tenant secret created for the console");
+                Ok(())
+            }
+            Err(other) => Err(other.into()),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    fn redirect(&self, to: &str) -> Result<Response<Body>, Refusal> {
+        Ok(self.console.redirect(to))
+    }
+
+    // ------------------------------------------------------------------ pages
+
+    async fn overview_page(&self, notice: Option<String>) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        let app = self.console.app;
+        let health = app.store().webhook_health(tenant.id()).await?;
+        let states = admin::integration_states(&tenant, health.as_ref(), app.vendors());
+        let worker = self.worker();
+        let checks = futures::future::join_all(
+            tenant
+                .config
+                .vendors
+                .keys()
+                .map(|vendor| lever_stages(&worker, &tenant, *vendor)),
+        )
+        .await;
+        let integrations = tenant
+            .config
+            .vendors
+            .iter()
+            .zip(checks)
+            .map(|((vendor, integration), stages)| IntegrationRow {
+                vendor: vendor_name(*vendor).into(),
+                href: self.vendor_href(*vendor),
+                enabled: integration.enabled,
+                credential: credential_text(&tenant, *vendor, integration),
+                check: check_of(&stages),
+                trigger: trigger_text(
+                    app.vendors().get(*vendor).map(|v| v.description),
+                    integration,
+                ),
+                webhook: states
+                    .iter()
+                    .find(|s| s.vendor == *vendor)
+                    .map_or_else(String::new, |s| s.webhook.clone()),
+            })
+            .collect();
+        let addable = VendorId::ALL
+            .into_iter()
+            .filter(|v| !tenant.config.vendors.contains_key(v) && app.vendors().get(*v).is_some())
+            .map(|v| Choice {
+                value: v.to_string(),
+                text: vendor_name(v).into(),
+                selected: false,
+            })
+            .collect();
+        let page = OverviewPage {
+            layout: self.layout("Overview", &tenant, "overview", notice),
+            tenant: tenant.id().to_string(),
+            csrf: self.session.csrf_token(),
+            integrations,
+            addable,
+            add_action: format!("{}/vendors", self.overview),
+        };
+        Ok(self.console.page(StatusCode::OK, &page))
+    }
+
+    async fn vendor_page(
+        &self,
+        vendor: VendorId,
+        notice: Option<String>,
+    ) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        let integration = integration(&tenant, vendor)?;
+        let description = description(self.console, vendor)?;
+        let worker = self.worker();
+        let stages = lever_stages(&worker, &tenant, vendor).await;
+        let health = self.console.app.store().webhook_health(tenant.id()).await?;
+        let stage = (description.trigger == Trigger::StageChange).then(|| StageSection {
+            options: stages
+                .as_ref()
+                .map(|stages| {
+                    stages
+                        .iter()
+                        .map(|s| Choice {
+                            value: s.id.clone(),
+                            text: s.text.clone(),
+                            selected: integration
+                                .trigger_stage
+                                .as_ref()
+                                .is_some_and(|t| t.matches(&s.id, Some(&s.text))),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            problem: stages.as_ref().err().map(|e| e.text.clone()),
+            current: integration
+                .trigger_stage
+                .as_ref()
+                .map_or("none".into(), ToString::to_string),
+        });
+        let package = (description.package == PackageRule::Required).then(|| {
+            let rules = &integration.package;
+            PackageSection {
+                tag_prefix: rules.tag_prefix.clone().unwrap_or_default(),
+                default_id: rules
+                    .default
+                    .as_ref()
+                    .map(|p| p.id.clone())
+                    .unwrap_or_default(),
+                default_name: rules
+                    .default
+                    .as_ref()
+                    .and_then(|p| p.name.clone())
+                    .unwrap_or_default(),
+                catalog: rules
+                    .catalog
+                    .iter()
+                    .map(|p| format!("{}, {}", p.id, p.name.as_deref().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            }
+        });
+        let webhooks = webhook_health::needed([(&vendor, integration)], self.console.app.vendors())
+            .into_iter()
+            .map(|kind| {
+                let event = kind.event_name();
+                let state = health
+                    .as_ref()
+                    .and_then(|h| h.webhooks.iter().find(|w| w.event == event))
+                    .map_or("not checked yet".into(), |w| match &w.state {
+                        WebhookStatus::Registered => "registered".into(),
+                        WebhookStatus::Missing => "missing".into(),
+                        WebhookStatus::Unknown(why) => format!("unknown ({why})"),
+                    });
+                WebhookRow {
+                    event,
+                    state,
+                    token_stored: tenant.secrets.webhook_token(event).is_some(),
+                }
+            })
+            .collect();
+        let own = tenant.secrets.vendor(vendor);
+        let mut callback_url = format!("{}/callbacks/{vendor}/{}", self.console.base, tenant.id());
+        if description.callback_auth == crate::vendors::CallbackAuth::UrlSecret {
+            callback_url.push_str("/<your callback URL secret>");
+        }
+        let href = self.vendor_href(vendor);
+        let page = VendorPage {
+            layout: self.layout(vendor_name(vendor), &tenant, vendor.as_str(), notice),
+            csrf: self.session.csrf_token(),
+            vendor_name: vendor_name(vendor).into(),
+            service: description.service.into(),
+            enabled: integration.enabled,
+            api_base: integration.api_base.clone(),
+            actions: VendorActions {
+                lever_key: format!("{href}/lever-key"),
+                connect: format!("{href}/connect"),
+                credentials: format!("{href}/credentials"),
+                settings: format!("{href}/settings"),
+                webhooks: format!("{href}/webhooks"),
+                rotate: format!("{href}/rotate"),
+                delete: format!("{href}/delete"),
+            },
+            lever: LeverSection {
+                credential: credential_text(&tenant, vendor, integration),
+                check: check_of(&stages),
+                oauth_first: oauth_first(vendor),
+            },
+            credentials: credential_fields(vendor)
+                .iter()
+                .map(|field| CredentialInput {
+                    name: field.name,
+                    label: field.label,
+                    help: field.help,
+                    stored: own.is_some_and(|s| is_stored(s, field.name)),
+                })
+                .collect(),
+            callback_url,
+            stage,
+            package,
+            webhooks,
+        };
+        Ok(self.console.page(StatusCode::OK, &page))
+    }
+
+    async fn status_page(
+        &self,
+        notice: Option<String>,
+        opportunity: Option<&str>,
+    ) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        let app = self.console.app;
+        let store = app.store();
+        let health = store.webhook_health(tenant.id()).await?;
+        let base = &tenant.config.lever_api_base;
+        let mut open: Vec<Order> = store
+            .quiet_open_orders(self.console.now + 1, OPEN_ORDERS_SCANNED)
+            .await?
+            .into_iter()
+            .filter(|o| o.tenant_id == *tenant.id())
+            .collect();
+        open.sort_by_key(|o| std::cmp::Reverse(o.created_at));
+        let lookup_value = opportunity.map(str::trim).unwrap_or_default().to_owned();
+        let lookup = match opportunity.map(str::trim).filter(|o| !o.is_empty()) {
+            None => None,
+            Some(id) => match OpportunityId::parse(id) {
+                Ok(id) => Some(
+                    store
+                        .orders_for_opportunity(tenant.id(), &id)
+                        .await?
+                        .iter()
+                        .map(|o| order_row(o, base))
+                        .collect(),
+                ),
+                Err(_) => Some(Vec::new()),
+            },
+        };
+        let (dead, dead_problem) = match app.queue().dead_letters(DEAD_LETTERS_SCANNED).await {
+            Ok(letters) => (
+                letters
+                    .into_iter()
+                    .filter_map(|letter| {
+                        let work: Work = serde_json::from_str(&letter.body).ok()?;
+                        (work.tenant() == tenant.id()).then(|| DeadRow {
+                            message_id: letter.message_id.clone(),
+                            kind: work.kind().into(),
+                            about: work_about(&work),
+                            attempts: letter.attempts.map_or("-".into(), |a| a.to_string()),
+                            last_error: letter.last_error.clone().unwrap_or_else(|| {
+                                "(moved by the queue: the worker never finished)".into()
+                            }),
+                        })
+                    })
+                    .collect(),
+                None,
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "console could not read the dead-letter queue");
+                (
+                    Vec::new(),
+                    Some("The dead-letter queue could not be read just now; reload later.".into()),
+                )
+            }
+        };
+        let page = StatusPage {
+            layout: self.layout("Status", &tenant, "status", notice),
+            tenant: tenant.id().to_string(),
+            csrf: self.session.csrf_token(),
+            health_checked_at: health.as_ref().map(|h| utc_timestamp(h.checked_at)),
+            health: health
+                .map(|h| {
+                    h.webhooks
+                        .into_iter()
+                        .map(|w| {
+                            let (state, ok) = match w.state {
+                                WebhookStatus::Registered => ("registered".to_owned(), true),
+                                WebhookStatus::Missing => {
+                                    ("missing: register it again".into(), false)
+                                }
+                                WebhookStatus::Unknown(why) => (format!("unknown ({why})"), false),
+                            };
+                            HealthRow {
+                                event: w.event,
+                                state,
+                                ok,
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            check_action: format!("{}/check", self.status_href()),
+            status_action: self.status_href(),
+            orders: open.iter().map(|o| order_row(o, base)).collect(),
+            lookup_value,
+            lookup,
+            dead,
+            dead_problem,
+            retry_action: format!("{}/retry", self.status_href()),
+        };
+        Ok(self.console.page(StatusCode::OK, &page))
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    async fn add_vendor(&self, form: &Form) -> Result<Response<Body>, Refusal> {
+        let vendor = form
+            .text("vendor")
+            .and_then(VendorId::parse)
+            .filter(|v| self.console.app.vendors().get(*v).is_some())
+            .ok_or_else(|| Refusal::Form("Choose a vendor.".into()))?;
+        let api_base = self.api_base(form)?;
+        let store = self.console.app.store();
+        let mut config = store
+            .get_tenant(&self.session.tenant)
+            .await?
+            .ok_or(AppError::NotFound("tenant"))?;
+        if config.vendors.contains_key(&vendor) {
+            return Err(Refusal::Form(format!(
+                "{} is already set up.",
+                vendor_name(vendor)
+            )));
+        }
+        config.vendors.insert(
+            vendor,
+            Integration {
+                enabled: false,
+                api_base,
+                trigger_stage: None,
+                package: PackageSettings::default(),
+                lever_access_revoked: None,
+                on_completion: None,
+            },
+        );
+        store.put_tenant(&config).await?;
+        self.console.app.tenants().invalidate(&self.session.tenant);
+        self.redirect(&format!("{}?notice=added", self.vendor_href(vendor)))
+    }
+
+    async fn save_lever_key(
+        &self,
+        vendor: VendorId,
+        form: &Form,
+    ) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        integration(&tenant, vendor)?;
+        let key = form
+            .text("api_key")
+            .ok_or_else(|| Refusal::Form("Paste the API key Lever generated.".into()))?;
+        self.ensure_secret().await?;
+        let app = self.console.app;
+        admin::connect_api_key(
+            app.tenants(),
+            app.store().as_ref(),
+            app.secrets(),
+            tenant.id(),
+            Some(vendor),
+            key,
+        )
+        .await?;
+        self.redirect(&format!("{}?notice=lever-key", self.vendor_href(vendor)))
+    }
+
+    async fn connect_oauth(&self, vendor: VendorId) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        integration(&tenant, vendor)?;
+        self.ensure_secret().await?;
+        let app = self.console.app;
+        let oauth_app = app.oauth_app().await?;
+        let link = oauth::authorize_link(
+            app.store().as_ref(),
+            app.store().as_ref(),
+            &oauth_app,
+            tenant.id(),
+            Some(vendor),
+        )
+        .await?;
+        self.redirect(&link)
+    }
+
+    async fn save_credentials(
+        &self,
+        vendor: VendorId,
+        form: &Form,
+    ) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        integration(&tenant, vendor)?;
+        let description = description(self.console, vendor)?;
+        let mut given = Vec::new();
+        for field in credential_fields(vendor) {
+            let Some(value) = form.text(field.name) else {
+                continue;
+            };
+            if field.name == "callback_secret" {
+                check_secret(description.callback_auth, value)
+                    .map_err(|problem| Refusal::Form(format!("{}: {problem}", field.label)))?;
+            }
+            given.push((field.name, value));
+        }
+        if given.is_empty() {
+            return Err(Refusal::Form(
+                "Nothing to save: fill in the fields to change.".into(),
+            ));
+        }
+        self.ensure_secret().await?;
+        let source = self.console.app.secrets().source();
+        for (name, value) in given {
+            let document = if name == "callback_secret" {
+                // The previous secret keeps working a day, for callbacks already on their way.
+                let previous = tenant
+                    .secrets
+                    .vendor(vendor)
+                    .and_then(|s| s.callback_secret.as_ref())
+                    .map(|s| s.current.expose_secret().to_owned());
+                match previous {
+                    Some(previous) => serde_json::json!({
+                        "current": value,
+                        "previous": previous,
+                        "previous_expires_at": self.console.now + CALLBACK_SECRET_GRACE_MS,
+                    }),
+                    None => serde_json::json!({ "current": value }),
+                }
+            } else {
+                serde_json::json!(value)
+            };
+            source
+                .set_field(
+                    tenant.id().as_str(),
+                    &["vendors", vendor.as_str(), name],
+                    document,
+                )
+                .await
+                .map_err(AppError::from)?;
+        }
+        self.console.app.tenants().invalidate(tenant.id());
+        self.redirect(&format!("{}?notice=credentials", self.vendor_href(vendor)))
+    }
+
+    async fn save_settings(
+        &self,
+        vendor: VendorId,
+        form: &Form,
+    ) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        integration(&tenant, vendor)?;
+        let description = description(self.console, vendor)?;
+        let api_base = self.api_base(form)?;
+        let trigger_stage = match form.get("trigger_stage").map(str::trim) {
+            _ if description.trigger != Trigger::StageChange => None,
+            None => integration(&tenant, vendor)?.trigger_stage.clone(),
+            Some("") => None,
+            Some(id) => {
+                let stages = lever_stages(&self.worker(), &tenant, vendor)
+                    .await
+                    .map_err(|check| Refusal::Form(format!("Lever's stages: {}", check.text)))?;
+                let stage = stages
+                    .iter()
+                    .find(|s| s.id == id)
+                    .ok_or_else(|| Refusal::Form("Lever has no such stage.".into()))?;
+                Some(StageRef {
+                    id: Some(stage.id.clone()),
+                    name: Some(stage.text.clone()),
+                })
+            }
+        };
+        let package = (description.package == PackageRule::Required)
+            .then(|| package_rules(form))
+            .transpose()?;
+        let store = self.console.app.store();
+        let mut config = store
+            .get_tenant(tenant.id())
+            .await?
+            .ok_or(AppError::NotFound("tenant"))?;
+        let Some(stored) = config.vendors.get_mut(&vendor) else {
+            return Err(AppError::NotFound("integration").into());
+        };
+        stored.enabled = form.get("enabled") == Some("yes");
+        stored.api_base = api_base;
+        stored.trigger_stage = trigger_stage;
+        if let Some(package) = package {
+            stored.package = package;
+        }
+        store.put_tenant(&config).await?;
+        self.console.app.tenants().invalidate(tenant.id());
+        self.redirect(&format!("{}?notice=settings", self.vendor_href(vendor)))
+    }
+
+    async fn register_webhooks(&self, vendor: VendorId) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        if !integration(&tenant, vendor)?.enabled {
+            return Err(Refusal::Form(
+                "Enable the integration first (Settings), then register its webhooks.".into(),
+            ));
+        }
+        self.ensure_secret().await?;
+        let worker = self.worker();
+        let app = self.console.app;
+        let done = admin::register_webhooks(
+            &worker,
+            app.secrets(),
+            &tenant,
+            Some(vendor),
+            self.console.base,
+        )
+        .await?;
+        // Record what Lever has now, so the pages show it at once.
+        let tenant = self.tenant().await?;
+        if let Err(error) = webhook_health::check(&worker, &tenant).await {
+            tracing::warn!(%error, "webhook check after registering failed");
+        }
+        let created = done.iter().filter(|r| r.action == "created").count();
+        let kept = done.len() - created;
+        self.redirect(&format!(
+            "{}?notice=webhooks&created={created}&kept={kept}",
+            self.vendor_href(vendor)
+        ))
+    }
+
+    async fn rotate_token(&self, vendor: VendorId, form: &Form) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        let integration = integration(&tenant, vendor)?;
+        let needed = webhook_health::needed([(&vendor, integration)], self.console.app.vendors());
+        let kind = form
+            .text("event")
+            .and_then(WebhookKind::from_event_name)
+            .filter(|kind| needed.contains(kind))
+            .ok_or_else(|| Refusal::Form("Choose one of this integration's webhooks.".into()))?;
+        self.ensure_secret().await?;
+        let worker = self.worker();
+        admin::rotate_webhook_token(
+            &worker,
+            self.console.app.secrets(),
+            &tenant,
+            kind,
+            self.console.base,
+            Duration::from_secs(24 * 3600),
+        )
+        .await?;
+        self.redirect(&format!("{}?notice=rotated", self.vendor_href(vendor)))
+    }
+
+    async fn delete(&self, vendor: VendorId, form: &Form) -> Result<Response<Body>, Refusal> {
+        if form.get("confirm") != Some("yes") {
+            return Err(Refusal::Form(
+                "Tick the box to confirm the deletion.".into(),
+            ));
+        }
+        let tenant = self.tenant().await?;
+        integration(&tenant, vendor)?;
+        let worker = self.worker();
+        admin::delete_integration(&worker, self.console.app.secrets(), &tenant, vendor).await?;
+        self.redirect(&format!("{}?notice=deleted", self.overview))
+    }
+
+    async fn check_webhooks(&self) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        webhook_health::check(&self.worker(), &tenant).await?;
+        self.redirect(&format!("{}?notice=checked", self.status_href()))
+    }
+
+    async fn retry(&self, form: &Form) -> Result<Response<Body>, Refusal> {
+        let id = form
+            .text("message_id")
+            .ok_or_else(|| Refusal::Form("Choose the work to retry.".into()))?;
+        let queue = self.console.app.queue();
+        let letters = queue
+            .dead_letters(DEAD_LETTERS_SCANNED)
+            .await
+            .map_err(AppError::from)?;
+        // Only this tenant's work: anything else is indistinguishable from none.
+        let ours = letters.iter().any(|letter| {
+            letter.message_id == id
+                && serde_json::from_str::<Work>(&letter.body)
+                    .is_ok_and(|work| work.tenant() == &self.session.tenant)
+        });
+        if !ours {
+            return Err(AppError::NotFound("dead letter").into());
+        }
+        let moved = queue.redrive(Some(id)).await.map_err(AppError::from)?;
+        if moved == 0 {
+            return Err(AppError::NotFound("dead letter").into());
+        }
+        self.redirect(&format!("{}?notice=retried", self.status_href()))
+    }
+
+    /// A vendor API base from the form: https (http only for a local deployment).
+    fn api_base(&self, form: &Form) -> Result<String, Refusal> {
+        let value = form
+            .text("api_base")
+            .ok_or_else(|| Refusal::Form("Give the vendor's API base URL.".into()))?;
+        let url = reqwest::Url::parse(value)
+            .ok()
+            .filter(|url| url.host_str().is_some())
+            .ok_or_else(|| Refusal::Form("The API base URL is not a URL.".into()))?;
+        let allowed = url.scheme() == "https" || (!self.console.secure && url.scheme() == "http");
+        if !allowed {
+            return Err(Refusal::Form(
+                "The API base URL must start with https://.".into(),
+            ));
+        }
+        Ok(value.trim_end_matches('/').to_owned())
+    }
+}
+
+/// The package rules a settings form gives.
+fn package_rules(form: &Form) -> Result<PackageSettings, Refusal> {
+    let default = match (form.text("default_id"), form.text("default_name")) {
+        (Some(id), name) => Some(Package {
+            id: id.to_owned(),
+            name: name.map(str::to_owned),
+        }),
+        (None, Some(_)) => return Err(Refusal::Form("The default package needs its id.".into())),
+        (None, None) => None,
+    };
+    let mut catalog = Vec::new();
+    for line in form.get("catalog").unwrap_or_default().lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (id, name) = line.split_once(',').unwrap_or((line, ""));
+        let (id, name) = (id.trim(), name.trim());
+        if id.is_empty() {
+            return Err(Refusal::Form(format!(
+                "Catalog line {line:?}: write the package's id, a comma, then its name."
+            )));
+        }
+        catalog.push(Package {
+            id: id.to_owned(),
+            name: (!name.is_empty()).then(|| name.to_owned()),
+        });
+    }
+    Ok(PackageSettings {
+        tag_prefix: form.text("tag_prefix").map(str::to_owned),
+        default,
+        catalog,
+    })
+}
+
+fn vendor_id(segment: &str) -> Result<VendorId, Refusal> {
+    VendorId::parse(segment).ok_or_else(|| AppError::NotFound("vendor").into())
+}
+
+fn integration(tenant: &Tenant, vendor: VendorId) -> Result<&Integration, AppError> {
+    tenant
+        .config
+        .integration(vendor)
+        .ok_or(AppError::NotFound("integration"))
+}
+
+fn description(
+    console: &Console<'_>,
+    vendor: VendorId,
+) -> Result<&'static VendorDescription, AppError> {
+    console
+        .app
+        .vendors()
+        .get(vendor)
+        .map(|v| v.description)
+        .ok_or(AppError::NotFound("vendor"))
+}
+
+/// What recruiters call the vendor.
+fn vendor_name(vendor: VendorId) -> &'static str {
+    match vendor {
+        VendorId::Xref => "Xref",
+        VendorId::Sterling => "Sterling Backcheck",
+        VendorId::Justifacts => "Justifacts",
+        VendorId::HrLogics => "HRLogics",
+        VendorId::Esr => "ESR",
+    }
+}
+
+/// Whether the vendor's own Lever integration connects as an authorized app (else with the
+/// API key of its toggle).
+fn oauth_first(vendor: VendorId) -> bool {
+    matches!(
+        vendor,
+        VendorId::Justifacts | VendorId::HrLogics | VendorId::Esr
+    )
+}
+
+/// One write-only credential of a vendor account.
+struct CredentialField {
+    name: &'static str,
+    label: &'static str,
+    help: &'static str,
+}
+
+const CALLBACK_WHSEC: CredentialField = CredentialField {
+    name: "callback_secret",
+    label: "Callback secret",
+    help: "The whsec_… secret the vendor signs its status callbacks with (Standard Webhooks). The previous one keeps working for a day.",
+};
+
+/// The credentials each vendor's account has (`vendors.<vendor>.*` in the tenant's secret).
+fn credential_fields(vendor: VendorId) -> &'static [CredentialField] {
+    match vendor {
+        VendorId::Xref => &[
+            CredentialField {
+                name: "api_key",
+                label: "Xref API key",
+                help: "From your Xref Customer Success Manager.",
+            },
+            CALLBACK_WHSEC,
+        ],
+        VendorId::Sterling => &[
+            CredentialField {
+                name: "client_id",
+                label: "API client id",
+                help: "Sterling's API client credentials, from your Sterling Account Manager.",
+            },
+            CredentialField {
+                name: "client_secret",
+                label: "API client secret",
+                help: "Goes with the client id.",
+            },
+            CredentialField {
+                name: "callback_secret",
+                label: "Callback URL secret",
+                help: "At least 16 of A-Z a-z 0-9 - _: it ends the callback URL you give Sterling.",
+            },
+        ],
+        VendorId::Justifacts => &[
+            CredentialField {
+                name: "username",
+                label: "JWeb user name",
+                help: "Your Justifacts JWeb account.",
+            },
+            CredentialField {
+                name: "password",
+                label: "JWeb password",
+                help: "Goes with the user name.",
+            },
+            CALLBACK_WHSEC,
+        ],
+        VendorId::HrLogics => &[
+            CredentialField {
+                name: "api_key",
+                label: "HRLogics API key",
+                help: "From your HRLogics Company Admin.",
+            },
+            CALLBACK_WHSEC,
+        ],
+        VendorId::Esr => &[
+            CredentialField {
+                name: "username",
+                label: "ESR account id",
+                help: "From your ESR client services representative.",
+            },
+            CredentialField {
+                name: "api_key",
+                label: "ESR API key",
+                help: "Goes with the account id.",
+            },
+            CALLBACK_WHSEC,
+        ],
+    }
+}
+
+fn is_stored(secrets: &VendorSecrets, field: &str) -> bool {
+    match field {
+        "api_key" => secrets.api_key.is_some(),
+        "client_id" => secrets.client_id.is_some(),
+        "client_secret" => secrets.client_secret.is_some(),
+        "username" => secrets.username.is_some(),
+        "password" => secrets.password.is_some(),
+        "callback_secret" => secrets.callback_secret.is_some(),
+        _ => false,
+    }
+}
+
+/// Which Lever credential the integration uses, and its state.
+fn credential_text(tenant: &Tenant, vendor: VendorId, integration: &Integration) -> String {
+    let mut text = match tenant.secrets.lever_credential(vendor) {
+        None => "none yet".to_owned(),
+        Some((path, credential)) => {
+            let kind = match credential.kind() {
+                "oauth" => "authorized app (OAuth)",
+                "api key" => "API key",
+                other => other,
+            };
+            match path {
+                CredentialPath::Vendor(_) => format!("{kind}, its own"),
+                CredentialPath::Tenant => format!("{kind}, tenant-wide"),
+            }
+        }
+    };
+    if let Some(revoked) = &integration.lever_access_revoked {
+        text.push_str(&format!("; refused by Lever: {}", revoked.reason));
+    }
+    text
+}
+
+fn trigger_text(description: Option<&VendorDescription>, integration: &Integration) -> String {
+    match description.map(|d| d.trigger) {
+        Some(Trigger::ApplicationCreated) => "every new application".into(),
+        _ => match &integration.trigger_stage {
+            Some(StageRef {
+                name: Some(name), ..
+            }) => format!("move into {name}"),
+            Some(StageRef { id: Some(id), .. }) => format!("move into stage {id}"),
+            _ => "no stage chosen".into(),
+        },
+    }
+}
+
+/// Lever's stages, read with the integration's own credential: also the live check that
+/// Lever accepts it.
+async fn lever_stages(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: VendorId,
+) -> Result<Vec<Stage>, Check> {
+    if tenant.secrets.lever_credential(vendor).is_none() {
+        return Err(Check {
+            ok: false,
+            text: "not connected".into(),
+        });
+    }
+    let stages = match worker.lever_for(tenant, vendor).await {
+        Ok(lever) => lever.stages().await.map_err(AppError::from),
+        Err(error) => Err(error),
+    };
+    stages.map_err(|error| {
+        let (_, text) = Refusal::App(error).explain();
+        Check { ok: false, text }
+    })
+}
+
+fn check_of(stages: &Result<Vec<Stage>, Check>) -> Check {
+    match stages {
+        Ok(_) => Check {
+            ok: true,
+            text: "Lever accepts it".into(),
+        },
+        Err(check) => Check {
+            ok: check.ok,
+            text: check.text.clone(),
+        },
+    }
+}
+
+/// `hire.lever.co` (or the sandbox's) for a candidate, when the tenant is on Lever itself.
+fn lever_candidate_url(api_base: &str, opportunity: &str) -> Option<String> {
+    let url = reqwest::Url::parse(api_base).ok()?;
+    let app = match url.host_str()? {
+        "api.lever.co" => "hire.lever.co",
+        "api.sandbox.lever.co" => "hire.sandbox.lever.co",
+        _ => return None,
+    };
+    Some(format!("https://{app}/candidates/{opportunity}"))
+}
+
+fn order_row(order: &Order, lever_api_base: &str) -> OrderRow {
+    OrderRow {
+        vendor: vendor_name(order.vendor).into(),
+        opportunity: order.opportunity_id.to_string(),
+        lever_href: lever_candidate_url(lever_api_base, order.opportunity_id.as_str()),
+        vendor_order: order
+            .vendor_order_id
+            .clone()
+            .unwrap_or_else(|| "not placed yet".into()),
+        phase: match order.phase {
+            OrderPhase::Pending => "placing",
+            OrderPhase::Open => "open",
+            OrderPhase::Closed => "closed",
+        }
+        .into(),
+        status: order.status.clone().unwrap_or_else(|| "-".into()),
+        created: utc_timestamp(order.created_at),
+        vendor_updated: order
+            .vendor_updated_at
+            .map_or_else(|| "-".into(), utc_timestamp),
+        problem: order.problem.clone().unwrap_or_default(),
+    }
+}
+
+/// What a piece of work is about, by ids only.
+fn work_about(work: &Work) -> String {
+    match work {
+        Work::LeverEvent { event, .. } => format!("candidate {}", event.opportunity()),
+        Work::SyncLever { order, .. } => format!("order {order}"),
+        Work::ReadVendorOrder {
+            vendor,
+            vendor_order_id,
+            ..
+        } => format!("{} order {vendor_order_id}", vendor_name(*vendor)),
+    }
+}
+
+/// The sentence for `?notice=…` after an action: fixed texts, nothing echoed but counts.
+fn notice(
+    code: Option<&str>,
+    query: &lambda_http::aws_lambda_events::query_map::QueryMap,
+) -> Option<String> {
+    let count = |name: &str| -> u32 {
+        query
+            .first(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default()
+    };
+    Some(match code? {
+        "added" => "Vendor added, switched off: connect Lever, fill in the account and the settings, then enable it.".into(),
+        "lever-key" => "Lever API key saved. The check below is Lever's answer to it.".into(),
+        "credentials" => "Credentials saved.".into(),
+        "settings" => "Settings saved.".into(),
+        "webhooks" => format!(
+            "Webhooks registered in Lever: {} created, {} already there. Their signature tokens are stored.",
+            count("created"),
+            count("kept")
+        ),
+        "rotated" => "New signature token stored; the old one works for 24 more hours.".into(),
+        "deleted" => "Integration deleted.".into(),
+        "checked" => "Lever's webhooks checked just now.".into(),
+        "retried" => "Sent back to the work queue: it is retried shortly.".into(),
+        _ => return None,
+    })
+}

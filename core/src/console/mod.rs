@@ -1,0 +1,534 @@
+//! The setup console: server-rendered pages (no JavaScript) where a tenant's Lever admin
+//! connects Lever and each vendor, as the vendors' own setup screens do, without a terminal.
+//! One function (`setup-console`) serves `GET|POST /console/{proxy+}`.
+//!
+//! - `GET /console/sign-in`: how to get in (an invitation link; there is no other way).
+//! - `GET /console/invite/{token}`: an invitation, checked but not used; its form
+//!   `POST`s to the same URL, which uses it and starts the session (a link scanner that
+//!   only fetches the link does not spend it).
+//! - `/console/tenants/{tenant}…`: the tenant's pages, for its session alone (any other
+//!   tenant is 404): the overview, one page per vendor (`/vendors/{vendor}`) and the status
+//!   (`/status`), and the forms they post to.
+//! - `POST /console/sign-out`.
+//!
+//! Access control is in [`session`]. Every form carries the session's CSRF token (403
+//! without it). Pages are sent `no-store`, framing-denied, with no referrer (an invitation
+//! URL is a credential) and a CSP that allows no script. Errors map through [`AppError`]'s
+//! status, as HTML pages.
+
+mod handlers;
+mod pages;
+pub mod session;
+
+use crate::app::App;
+use crate::clock::{now_millis, EpochMillis};
+use crate::error::AppError;
+use crate::lever::LeverError;
+use crate::store::StoreError;
+use crate::telemetry::metrics;
+use askama::Template;
+use http::{header, HeaderValue, Method, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use pages::{Layout, Link, MessagePage};
+use session::Session;
+
+/// The cookie that holds the session.
+pub const SESSION_COOKIE: &str = "console_session";
+
+/// Why a console request was not served as asked.
+#[derive(Debug)]
+enum Refusal {
+    /// No session (or it ended): to the sign-in page.
+    NoSession,
+    /// A form without its session's CSRF token. 403.
+    Csrf,
+    /// Too many invitation attempts from one source. 429.
+    Throttled,
+    /// An invitation link that is unknown, used or expired. 404.
+    Invitation,
+    /// What the form says cannot be used; the sentence says why. 400.
+    Form(String),
+    /// A flow's error, with its own status.
+    App(AppError),
+}
+
+impl From<AppError> for Refusal {
+    fn from(error: AppError) -> Self {
+        Refusal::App(error)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Refusal::App(error.into())
+    }
+}
+
+impl Refusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            Refusal::NoSession => StatusCode::SEE_OTHER,
+            Refusal::Csrf => StatusCode::FORBIDDEN,
+            Refusal::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::Invitation => StatusCode::NOT_FOUND,
+            Refusal::Form(_) => StatusCode::BAD_REQUEST,
+            Refusal::App(error) => error.status(),
+        }
+    }
+
+    /// For metrics: the error code.
+    fn code(&self) -> &'static str {
+        match self {
+            Refusal::NoSession => "no_session",
+            Refusal::Csrf => "csrf",
+            Refusal::Throttled => "throttled",
+            Refusal::Invitation => "invitation_refused",
+            Refusal::Form(_) => "bad_request",
+            Refusal::App(error) => error.code(),
+        }
+    }
+
+    /// What the signed-in admin is told: client errors explain themselves; a tenant's own
+    /// configuration problem names its field (it is their tenant); outages stay generic.
+    fn explain(&self) -> (String, String) {
+        match self {
+            Refusal::NoSession => ("Sign in".into(), String::new()),
+            Refusal::Csrf => (
+                "Form expired".into(),
+                "This form did not come from your current session. Go back, reload the page and \
+                 try again."
+                    .into(),
+            ),
+            Refusal::Throttled => (
+                "Too many attempts".into(),
+                "Too many invitation links were tried from here. Wait a minute, then open your \
+                 link again."
+                    .into(),
+            ),
+            Refusal::Invitation => (
+                "Invitation not valid".into(),
+                "This invitation link is unknown, already used or expired. Ask your operator \
+                 for a new one."
+                    .into(),
+            ),
+            Refusal::Form(sentence) => ("Check the form".into(), sentence.clone()),
+            Refusal::App(error) => {
+                let message = match error {
+                    AppError::Misconfigured(detail) => format!("Not set up yet: {detail}."),
+                    AppError::NotFound(_) => "Not found.".into(),
+                    AppError::Lever(LeverError::Unauthorized { .. } | LeverError::Disconnected) => {
+                        "Lever refused this integration's credential: connect Lever again.".into()
+                    }
+                    AppError::Lever(rejected @ LeverError::Rejected { .. }) => {
+                        format!("{rejected}.")
+                    }
+                    other => other.public_message(),
+                };
+                let title = if error.status() == StatusCode::NOT_FOUND {
+                    "Not found"
+                } else if error.status().is_server_error() {
+                    "That did not work"
+                } else {
+                    "Refused"
+                };
+                (title.into(), message)
+            }
+        }
+    }
+}
+
+/// One request's view of the deployment.
+struct Console<'a> {
+    app: &'a App,
+    /// The public base URL (`https://…`), for links handed out (webhooks, callbacks).
+    base: &'a str,
+    /// The console's path under the base: `/console`.
+    root: String,
+    /// Whether cookies are `Secure`: always, but for a local http base.
+    secure: bool,
+    now: EpochMillis,
+}
+
+/// Answers one console request. `base` is the deployment's public base URL.
+pub async fn handle(app: &App, request: Request, base: &str) -> Response<Body> {
+    let console = Console::new(app, base);
+    let path = console_path(&request);
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let method = request.method().clone();
+    if method == Method::POST && !same_origin(&request) {
+        tracing::warn!("console form posted from another site");
+        return console.refusal(Refusal::Csrf, None);
+    }
+    let result = match (&method, segments.as_slice()) {
+        (&Method::GET, ["sign-in"]) => Ok(console.sign_in_page(None)),
+        (&Method::GET, ["invite", token]) => console.invitation(&request, token, false).await,
+        (&Method::POST, ["invite", token]) => console.invitation(&request, token, true).await,
+        (&Method::POST, ["sign-out"]) => console.sign_out(&request).await,
+        (_, ["tenants", tenant, rest @ ..]) => {
+            return handlers::tenant(&console, &request, tenant, rest).await;
+        }
+        (_, ["sign-in" | "sign-out"] | ["invite", _]) => Err(AppError::MethodNotAllowed.into()),
+        _ => Err(AppError::NotFound("page").into()),
+    };
+    match result {
+        Ok(response) => response,
+        Err(refusal) => console.refusal(refusal, None),
+    }
+}
+
+/// The path below `/console/`: API Gateway's `{proxy+}`, else the request's own path.
+fn console_path(request: &Request) -> String {
+    if let Some(proxy) = request
+        .path_parameters_ref()
+        .and_then(|params| params.first("proxy"))
+    {
+        return proxy.to_owned();
+    }
+    let path = request.uri().path();
+    path.split_once("/console/")
+        .map(|(_, rest)| rest.to_owned())
+        .unwrap_or_default()
+}
+
+impl<'a> Console<'a> {
+    fn new(app: &'a App, base: &'a str) -> Self {
+        let base_path = reqwest::Url::parse(base)
+            .map(|url| url.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        Console {
+            app,
+            base: base.trim_end_matches('/'),
+            root: format!("{base_path}/console"),
+            secure: !is_local_http(base),
+            now: now_millis(),
+        }
+    }
+
+    /// The page for a refusal (or the redirect to sign in), logged and counted.
+    fn refusal(&self, refusal: Refusal, back: Option<Link>) -> Response<Body> {
+        let status = refusal.status();
+        metrics::console_refused(refusal.code());
+        if let Refusal::NoSession = refusal {
+            return self.redirect(&format!("{}/sign-in", self.root));
+        }
+        match &refusal {
+            Refusal::App(error) if status.is_server_error() => {
+                tracing::error!(status = status.as_u16(), code = error.code(), %error, "console request failed");
+            }
+            Refusal::App(error) => {
+                tracing::warn!(status = status.as_u16(), code = error.code(), %error, "console request refused");
+            }
+            other => {
+                tracing::warn!(
+                    status = status.as_u16(),
+                    code = other.code(),
+                    "console request refused"
+                );
+            }
+        }
+        let (heading, message) = refusal.explain();
+        let link = back.unwrap_or_else(|| Link {
+            href: format!("{}/sign-in", self.root),
+            text: "Signing in".into(),
+        });
+        let page = MessagePage {
+            layout: self.layout(&heading, None),
+            heading,
+            paragraphs: vec![message],
+            link: Some(link),
+        };
+        self.page(status, &page)
+    }
+
+    /// The frame of a signed-out page.
+    fn layout(&self, title: &str, notice: Option<String>) -> Layout {
+        Layout {
+            title: title.to_owned(),
+            root: self.root.clone(),
+            tenant: None,
+            csrf: None,
+            nav: Vec::new(),
+            notice,
+        }
+    }
+
+    fn sign_in_page(&self, notice: Option<String>) -> Response<Body> {
+        let page = MessagePage {
+            layout: self.layout("Sign in", notice),
+            heading: "Sign in with your invitation link".into(),
+            paragraphs: vec![
+                "The setup console is opened with an invitation link, which your operator \
+                 prints for your Lever account (lever-screening-admin console invite). Each \
+                 link works once, within a day."
+                    .into(),
+                "Open the link you were sent. If it has expired or was already used, ask for a \
+                 new one."
+                    .into(),
+            ],
+            link: None,
+        };
+        self.page(StatusCode::OK, &page)
+    }
+
+    /// `GET` shows an open invitation; `POST` uses it and starts the session. Both count
+    /// against the source's attempts.
+    async fn invitation(
+        &self,
+        request: &Request,
+        token: &str,
+        sign_in: bool,
+    ) -> Result<Response<Body>, Refusal> {
+        let store = self.app.store().as_ref();
+        if !session::take_invitation_attempt(store, &source(request), self.now).await? {
+            tracing::warn!("console invitation attempts throttled");
+            metrics::console_sign_in("throttled");
+            return Err(Refusal::Throttled);
+        }
+        if !sign_in {
+            if !session::invitation_is_open(store, token, self.now).await? {
+                tracing::warn!(
+                    step = "view",
+                    "console invitation refused: unknown, used or expired"
+                );
+                metrics::console_sign_in("refused");
+                return Err(Refusal::Invitation);
+            }
+            let page = pages::InvitePage {
+                layout: self.layout("Sign in", None),
+                action: format!("{}/invite/{token}", self.root),
+                session_hours: session::SESSION_TTL_MS / 3_600_000,
+            };
+            return Ok(self.page(StatusCode::OK, &page));
+        }
+        let Some(session) = session::redeem(store, token, self.now).await? else {
+            tracing::warn!(
+                step = "sign_in",
+                "console invitation refused: unknown, used or expired"
+            );
+            metrics::console_sign_in("refused");
+            return Err(Refusal::Invitation);
+        };
+        metrics::console_sign_in("signed_in");
+        let mut response = self.redirect(&format!("{}/tenants/{}", self.root, session.tenant));
+        self.set_cookie(
+            &mut response,
+            &session.cookie_value(),
+            session::SESSION_TTL_MS / 1000,
+        );
+        Ok(response)
+    }
+
+    async fn sign_out(&self, request: &Request) -> Result<Response<Body>, Refusal> {
+        let form = self.form(request)?;
+        let session = self.session(request).await?.ok_or(Refusal::NoSession)?;
+        if !session.csrf_matches(form.get("csrf")) {
+            return Err(Refusal::Csrf);
+        }
+        session.end(self.app.store().as_ref(), self.now).await?;
+        let mut response = self.sign_in_page(Some("You are signed out.".into()));
+        self.set_cookie(&mut response, "", 0);
+        Ok(response)
+    }
+
+    /// The request's session, if its cookie names one that is open.
+    async fn session(&self, request: &Request) -> Result<Option<Session>, StoreError> {
+        let Some(value) = cookie(request, SESSION_COOKIE) else {
+            return Ok(None);
+        };
+        Session::from_cookie(self.app.store().as_ref(), &value, self.now).await
+    }
+
+    /// A form post's fields: `application/x-www-form-urlencoded`, within the body limit.
+    fn form(&self, request: &Request) -> Result<Form, Refusal> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase());
+        if content_type.as_deref() != Some("application/x-www-form-urlencoded") {
+            return Err(AppError::UnsupportedMediaType.into());
+        }
+        let body: &[u8] = request.body().as_ref();
+        let limit = self.app.settings.max_body_bytes;
+        if body.len() > limit {
+            return Err(AppError::PayloadTooLarge { limit }.into());
+        }
+        Ok(Form(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
+    }
+
+    fn page(&self, status: StatusCode, page: &impl Template) -> Response<Body> {
+        let (status, html) = match page.render() {
+            Ok(html) => (status, html),
+            Err(error) => {
+                tracing::error!(%error, "console page could not be rendered");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "<!doctype html><title>Error</title><p>internal error</p>".to_owned(),
+                )
+            }
+        };
+        let mut response = Response::new(Body::Text(html));
+        *response.status_mut() = status;
+        secure_headers(&mut response);
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        response
+    }
+
+    fn redirect(&self, location: &str) -> Response<Body> {
+        let mut response = Response::new(Body::Empty);
+        *response.status_mut() = StatusCode::SEE_OTHER;
+        secure_headers(&mut response);
+        if let Ok(value) = HeaderValue::from_str(location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response
+    }
+
+    /// Sets (or, with `max_age` 0, clears) the session cookie: HttpOnly, SameSite=Strict,
+    /// Secure but for a local http base, scoped to the console's path.
+    fn set_cookie(&self, response: &mut Response<Body>, value: &str, max_age: i64) {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let cookie = format!(
+            "{SESSION_COOKIE}={value}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
+            self.root
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+}
+
+/// A posted form's fields, in order.
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    /// The first value of `name`, if given.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The value of `name`, trimmed; `None` when absent or blank.
+    fn text(&self, name: &str) -> Option<&str> {
+        self.get(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+}
+
+/// Whether a post may come from this console's own pages: browsers say where a request
+/// comes from (`Sec-Fetch-Site`); a form posted from another site is refused before
+/// anything, the invitation's sign-in included (so no site can sign a visitor in to a
+/// session of its choosing). Clients that send no such header rely on the CSRF token alone.
+fn same_origin(request: &Request) -> bool {
+    match request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(site) => site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none"),
+    }
+}
+
+/// No caching, no framing, no referrer (invitation URLs are credentials), no script.
+fn secure_headers(response: &mut Response<Body>) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+}
+
+/// `http://localhost…` or `http://127.0.0.1…`: a developer's machine, where a `Secure`
+/// cookie would never be sent back.
+fn is_local_http(base: &str) -> bool {
+    let Some(rest) = base.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', ':']).next().unwrap_or_default();
+    host == "localhost" || host == "127.0.0.1"
+}
+
+/// The value of cookie `name`.
+fn cookie(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Who is asking, for the invitation attempt budget: the source address API Gateway saw
+/// (not a header the client controls); `local` without API Gateway.
+fn source(request: &Request) -> String {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .http
+            .source_ip
+            .clone()
+            .unwrap_or_else(|| "unknown".into()),
+        Some(RequestContext::ApiGatewayV1(context)) => context
+            .identity
+            .source_ip
+            .clone()
+            .unwrap_or_else(|| "unknown".into()),
+        _ => "local".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_local_http_base_drops_the_secure_flag() {
+        assert!(is_local_http("http://127.0.0.1:3000"));
+        assert!(is_local_http("http://localhost/"));
+        assert!(!is_local_http("https://127.0.0.1:3000"));
+        assert!(!is_local_http("http://localhost.example.com"));
+        assert!(!is_local_http("http://192.0.2.1"));
+        assert!(!is_local_http(
+            "https://abc.execute-api.us-east-1.amazonaws.com"
+        ));
+    }
+
+    #[test]
+    fn a_cookie_is_found_among_others() {
+        let request = http::Request::builder()
+            .header("cookie", "a=1; console_session=acme.xyz; b=2")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(
+            cookie(&request, SESSION_COOKIE).as_deref(),
+            Some("acme.xyz")
+        );
+        assert_eq!(cookie(&request, "c"), None);
+    }
+}

@@ -1,0 +1,208 @@
+//! The console's pages: askama templates (`core/templates/console/`, HTML-escaped) and the
+//! plain values they show. Handlers build these values; templates only lay them out.
+
+use askama::Template;
+
+/// What every page's frame shows.
+pub(super) struct Layout {
+    /// The `<title>`.
+    pub title: String,
+    /// The console's path (`/console`), for the sign-out form.
+    pub root: String,
+    /// The signed-in tenant, if any.
+    pub tenant: Option<String>,
+    /// The session's CSRF token: present when signed in (the sign-out form carries it).
+    pub csrf: Option<String>,
+    /// The navigation links (empty when signed out).
+    pub nav: Vec<NavLink>,
+    /// A sentence saying what the last action did.
+    pub notice: Option<String>,
+}
+
+/// One navigation link.
+pub(super) struct NavLink {
+    pub href: String,
+    pub text: String,
+    /// This page: marked `aria-current="page"`.
+    pub current: bool,
+}
+
+/// A link with its text.
+pub(super) struct Link {
+    pub href: String,
+    pub text: String,
+}
+
+/// An `<option>`.
+pub(super) struct Choice {
+    pub value: String,
+    pub text: String,
+    pub selected: bool,
+}
+
+/// The result of a live check, as shown.
+pub(super) struct Check {
+    pub ok: bool,
+    pub text: String,
+}
+
+/// A page that says one thing: sign in, signed out, refused, failed.
+#[derive(Template)]
+#[template(path = "console/message.html")]
+pub(super) struct MessagePage {
+    pub layout: Layout,
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+    pub link: Option<Link>,
+}
+
+/// An invitation link, before it is used.
+#[derive(Template)]
+#[template(path = "console/invite.html")]
+pub(super) struct InvitePage {
+    pub layout: Layout,
+    pub action: String,
+    pub session_hours: i64,
+}
+
+/// The tenant's integrations at a glance.
+#[derive(Template)]
+#[template(path = "console/overview.html")]
+pub(super) struct OverviewPage {
+    pub layout: Layout,
+    pub tenant: String,
+    pub csrf: String,
+    pub integrations: Vec<IntegrationRow>,
+    pub addable: Vec<Choice>,
+    pub add_action: String,
+}
+
+/// One integration on the overview.
+pub(super) struct IntegrationRow {
+    pub vendor: String,
+    pub href: String,
+    pub enabled: bool,
+    pub credential: String,
+    pub check: Check,
+    pub trigger: String,
+    pub webhook: String,
+}
+
+/// One vendor's setup.
+#[derive(Template)]
+#[template(path = "console/vendor.html")]
+pub(super) struct VendorPage {
+    pub layout: Layout,
+    pub csrf: String,
+    pub vendor_name: String,
+    pub service: String,
+    pub enabled: bool,
+    pub api_base: String,
+    pub actions: VendorActions,
+    pub lever: LeverSection,
+    pub credentials: Vec<CredentialInput>,
+    pub callback_url: String,
+    pub stage: Option<StageSection>,
+    pub package: Option<PackageSection>,
+    pub webhooks: Vec<WebhookRow>,
+}
+
+/// Where each of a vendor page's forms posts.
+pub(super) struct VendorActions {
+    pub lever_key: String,
+    pub connect: String,
+    pub credentials: String,
+    pub settings: String,
+    pub webhooks: String,
+    pub rotate: String,
+    pub delete: String,
+}
+
+/// The integration's Lever connection.
+pub(super) struct LeverSection {
+    pub credential: String,
+    pub check: Check,
+    /// The vendor's own Lever integration is an authorized app (OAuth first).
+    pub oauth_first: bool,
+}
+
+/// A write-only credential field.
+pub(super) struct CredentialInput {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub stored: bool,
+}
+
+/// The trigger stage picker.
+pub(super) struct StageSection {
+    pub options: Vec<Choice>,
+    /// Why Lever's stages could not be listed.
+    pub problem: Option<String>,
+    /// The stage configured now, as text.
+    pub current: String,
+}
+
+/// The package rules, as the form shows them.
+pub(super) struct PackageSection {
+    pub tag_prefix: String,
+    pub default_id: String,
+    pub default_name: String,
+    /// One `id, name` per line.
+    pub catalog: String,
+}
+
+/// One webhook the integration needs.
+pub(super) struct WebhookRow {
+    pub event: &'static str,
+    pub state: String,
+    pub token_stored: bool,
+}
+
+/// Webhook health, orders and dead letters.
+#[derive(Template)]
+#[template(path = "console/status.html")]
+pub(super) struct StatusPage {
+    pub layout: Layout,
+    pub tenant: String,
+    pub csrf: String,
+    pub health_checked_at: Option<String>,
+    pub health: Vec<HealthRow>,
+    pub check_action: String,
+    pub status_action: String,
+    pub orders: Vec<OrderRow>,
+    pub lookup_value: String,
+    pub lookup: Option<Vec<OrderRow>>,
+    pub dead: Vec<DeadRow>,
+    pub dead_problem: Option<String>,
+    pub retry_action: String,
+}
+
+/// One webhook as the last check found it.
+pub(super) struct HealthRow {
+    pub event: String,
+    pub state: String,
+    pub ok: bool,
+}
+
+/// One order: ids and the vendor's words, no candidate data.
+pub(super) struct OrderRow {
+    pub vendor: String,
+    pub opportunity: String,
+    pub lever_href: Option<String>,
+    pub vendor_order: String,
+    pub phase: String,
+    pub status: String,
+    pub created: String,
+    pub vendor_updated: String,
+    pub problem: String,
+}
+
+/// One dead letter of the tenant.
+pub(super) struct DeadRow {
+    pub message_id: String,
+    pub kind: String,
+    pub about: String,
+    pub attempts: String,
+    pub last_error: String,
+}

@@ -1,0 +1,679 @@
+//! The setup console over HTTP, as a browser drives it (forms, a cookie, redirects): who
+//! gets in and what they may touch, then a tenant's Lever admin going from an invitation
+//! link to a first order without a terminal. `browser` does the same in headless Chromium.
+
+mod browser;
+
+use crate::support::{start, tenant, Harness};
+use lever_screening::clock::now_millis;
+use lever_screening::console::session::{self, INVITATION_ATTEMPTS_PER_MINUTE};
+use lever_screening::store::TenantStore;
+use lever_screening::tenant::TenantConfig;
+use lever_screening_local::demo_tenant as demo;
+use std::time::Instant;
+
+/// A browser's view of the console: one cookie, redirects shown rather than followed.
+pub struct Visitor {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+/// An answer: status, `Location`, `Set-Cookie` and the page.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookie: Option<String>,
+    pub page: String,
+}
+
+impl Visitor {
+    pub fn new(h: &Harness) -> Self {
+        Visitor {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: h.stack.functions_url.clone(),
+            cookie: None,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let request = match &self.cookie {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        };
+        let response = request.send().await.unwrap();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let (location, set_cookie) = (header("location"), header("set-cookie"));
+        if let Some(set) = &set_cookie {
+            let pair = set.split(';').next().unwrap().to_owned();
+            self.cookie = (!pair.ends_with('=')).then_some(pair);
+        }
+        let status = response.status().as_u16();
+        if status != 303 {
+            assert_eq!(
+                header("content-type").as_deref(),
+                Some("text/html; charset=utf-8")
+            );
+        }
+        assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+        Answer {
+            status,
+            location,
+            set_cookie,
+            page: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let request = self.http.get(self.url(path));
+        self.send(request).await
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let request = self.http.post(self.url(path)).form(fields);
+        self.send(request).await
+    }
+
+    /// Posts a form with the CSRF token of the page at `page`, as submitting it there does.
+    pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Answer {
+        let csrf = csrf_of(&self.get(page).await.page);
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    /// Opens an invitation link and signs in; the overview's path.
+    pub async fn sign_in(&mut self, link: &str) -> String {
+        let shown = self.get(link).await;
+        assert_eq!(shown.status, 200, "{}", shown.page);
+        assert!(
+            shown.page.contains("Sign in to the setup console"),
+            "{}",
+            shown.page
+        );
+        let signed_in = self.post(link, &[]).await;
+        assert_eq!(signed_in.status, 303, "{}", signed_in.page);
+        signed_in.location.unwrap()
+    }
+}
+
+/// The `csrf` hidden field of a page.
+pub fn csrf_of(page: &str) -> String {
+    let start = page
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a CSRF token")
+        + 19;
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// A single-use invitation to `tenant_id`'s console, as `admin console invite` prints it.
+pub async fn invitation(h: &Harness, tenant_id: &str) -> String {
+    session::invite(
+        h.store.as_ref(),
+        h.store.as_ref(),
+        &tenant(tenant_id),
+        &h.stack.functions_url,
+        now_millis(),
+    )
+    .await
+    .unwrap()
+    .link
+}
+
+/// A tenant the operator created with its configuration alone (on the demo tenant's Lever
+/// account, no integration, no secret): everything else is done in the console.
+pub async fn new_tenant(h: &Harness, tenant_id: &str) {
+    h.store
+        .put_tenant(&TenantConfig {
+            tenant_id: tenant(tenant_id),
+            lever_api_base: format!("{}/v1", h.stack.lever_url),
+            vendors: Default::default(),
+            phone_region: None,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn without_a_session_every_page_redirects_to_sign_in_with_an_invitation_link() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    for path in [
+        "/console/tenants/demo",
+        "/console/tenants/demo/vendors/xref",
+        "/console/tenants/demo/status",
+    ] {
+        let answer = visitor.get(path).await;
+        assert_eq!(answer.status, 303, "{path}");
+        assert_eq!(
+            answer.location.as_deref(),
+            Some("/console/sign-in"),
+            "{path}"
+        );
+    }
+    // A form posted without a session does nothing either.
+    let before = h.tenant_config(demo::TENANT).await;
+    let answer = visitor
+        .post(
+            "/console/tenants/demo/vendors/xref/settings",
+            &[("csrf", "x"), ("api_base", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(answer.status, 303);
+    assert_eq!(h.tenant_config(demo::TENANT).await, before);
+    // A made-up session cookie is no session.
+    visitor.cookie = Some(format!("console_session=demo.{}", "a".repeat(64)));
+    assert_eq!(visitor.get("/console/tenants/demo").await.status, 303);
+
+    let sign_in = visitor.get("/console/sign-in").await;
+    assert_eq!(sign_in.status, 200);
+    assert!(
+        sign_in.page.contains("Sign in with your invitation link"),
+        "{}",
+        sign_in.page
+    );
+    assert!(!sign_in.page.contains("<script"), "no JavaScript");
+}
+
+#[tokio::test]
+async fn an_invitation_starts_a_short_strict_http_only_session_once() {
+    let h = start().await;
+    let link = invitation(&h, demo::TENANT).await;
+    let mut visitor = Visitor::new(&h);
+    // Looking at the link does not use it (mail scanners fetch links).
+    assert_eq!(visitor.get(&link).await.status, 200);
+    assert_eq!(visitor.get(&link).await.status, 200);
+    let signed_in = visitor.post(&link, &[]).await;
+    assert_eq!(signed_in.status, 303);
+    assert_eq!(signed_in.location.as_deref(), Some("/console/tenants/demo"));
+    let cookie = signed_in.set_cookie.unwrap();
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/console",
+        "Max-Age=28800",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "Secure is left out only for a local http base: {cookie}"
+    );
+    let token = link.rsplit('/').next().unwrap();
+    assert!(!cookie.contains(token), "the session is not the invitation");
+
+    let overview = visitor.get("/console/tenants/demo").await;
+    assert_eq!(overview.status, 200, "{}", overview.page);
+    assert!(
+        overview.page.contains("Integrations of demo"),
+        "{}",
+        overview.page
+    );
+
+    // Used: refused, whether looked at or posted, even with the session's cookie.
+    for answer in [visitor.get(&link).await, visitor.post(&link, &[]).await] {
+        assert_eq!(answer.status, 404, "{}", answer.page);
+        assert!(
+            answer.page.contains("unknown, already used or expired"),
+            "{}",
+            answer.page
+        );
+        assert!(answer.set_cookie.is_none());
+    }
+}
+
+#[tokio::test]
+async fn an_expired_unknown_or_malformed_invitation_is_refused() {
+    let h = start().await;
+    let expired = session::invite(
+        h.store.as_ref(),
+        h.store.as_ref(),
+        &tenant(demo::TENANT),
+        &h.stack.functions_url,
+        now_millis() - session::INVITATION_TTL_MS - 1,
+    )
+    .await
+    .unwrap()
+    .link;
+    let mut visitor = Visitor::new(&h);
+    let unknown = format!("/console/invite/{}", "0".repeat(64));
+    for link in [expired.as_str(), &unknown, "/console/invite/not-a-token"] {
+        for answer in [visitor.get(link).await, visitor.post(link, &[]).await] {
+            assert_eq!(answer.status, 404, "{link}: {}", answer.page);
+            assert!(answer.page.contains("unknown, already used or expired"));
+            assert!(answer.set_cookie.is_none());
+        }
+    }
+    assert_eq!(visitor.get("/console/tenants/demo").await.status, 303);
+}
+
+#[tokio::test]
+async fn failed_invitation_attempts_are_limited() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    let mut statuses = Vec::new();
+    // Within one minute's window (a test started at its last second may cross it once).
+    for i in 0..INVITATION_ATTEMPTS_PER_MINUTE + 1 {
+        let guess = format!("/console/invite/{:064x}", i + 1);
+        statuses.push(visitor.get(&guess).await.status);
+    }
+    if statuses.last() != Some(&429) {
+        statuses.clear();
+        for i in 0..INVITATION_ATTEMPTS_PER_MINUTE + 1 {
+            statuses.push(
+                visitor
+                    .get(&format!("/console/invite/{:064x}", i + 100))
+                    .await
+                    .status,
+            );
+        }
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(
+        statuses[..statuses.len() - 1].iter().all(|s| *s == 404),
+        "{statuses:?}"
+    );
+    // Even a genuine link waits out the minute: the budget counts attempts, not guesses.
+    let link = invitation(&h, demo::TENANT).await;
+    let throttled = visitor.post(&link, &[]).await;
+    assert_eq!(throttled.status, 429, "{}", throttled.page);
+    assert!(throttled.page.contains("Too many attempts"));
+}
+
+#[tokio::test]
+async fn a_session_sees_and_changes_only_its_own_tenant() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    let overview = visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let csrf = csrf_of(&visitor.get(&overview).await.page);
+    let other_before = h.tenant_config("other").await;
+    for path in [
+        "/console/tenants/other",
+        "/console/tenants/other/vendors/xref",
+        "/console/tenants/other/status",
+        "/console/tenants/nobody",
+    ] {
+        let answer = visitor.get(path).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.page);
+        assert!(answer.page.contains("Back to the overview"));
+    }
+    let answer = visitor
+        .post(
+            "/console/tenants/other/vendors/xref/settings",
+            &[("csrf", &csrf), ("api_base", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(answer.status, 404, "{}", answer.page);
+    let answer = visitor
+        .post(
+            "/console/tenants/other/vendors/xref/delete",
+            &[("csrf", &csrf), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(answer.status, 404, "{}", answer.page);
+    assert_eq!(h.tenant_config("other").await, other_before);
+    // Its own pages answer.
+    assert_eq!(
+        visitor
+            .get("/console/tenants/demo/vendors/xref")
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_form_without_its_session_csrf_token_is_forbidden() {
+    let h = start().await;
+    let mut alice = Visitor::new(&h);
+    let mut bob = Visitor::new(&h);
+    alice.sign_in(&invitation(&h, demo::TENANT).await).await;
+    bob.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let bobs = csrf_of(&bob.get("/console/tenants/demo").await.page);
+    let before = h.tenant_config(demo::TENANT).await;
+    let settings = "/console/tenants/demo/vendors/xref/settings";
+    let fields = [("api_base", "https://evil.example"), ("enabled", "yes")];
+    let without = alice.post(settings, &fields).await;
+    assert_eq!(without.status, 403, "{}", without.page);
+    assert!(without
+        .page
+        .contains("did not come from your current session"));
+    let mut with_bobs = vec![("csrf", bobs.as_str())];
+    with_bobs.extend(fields);
+    assert_eq!(
+        alice.post(settings, &with_bobs).await.status,
+        403,
+        "another session's token"
+    );
+    assert_eq!(alice.post("/console/sign-out", &[]).await.status, 403);
+    // Even with its token, a form another site posts (as the browser says) is refused; so is
+    // a sign-in with an invitation that site holds.
+    let alices = csrf_of(&alice.get("/console/tenants/demo").await.page);
+    let mut with_alices = vec![("csrf", alices.as_str())];
+    with_alices.extend(fields);
+    let request = alice
+        .http
+        .post(alice.url(settings))
+        .header("sec-fetch-site", "cross-site")
+        .form(&with_alices);
+    assert_eq!(alice.send(request).await.status, 403);
+    let link = invitation(&h, demo::TENANT).await;
+    let mut mallory = Visitor::new(&h);
+    let request = mallory
+        .http
+        .post(mallory.url(&link))
+        .header("sec-fetch-site", "cross-site");
+    assert_eq!(mallory.send(request).await.status, 403);
+    assert!(mallory.cookie.is_none());
+    assert_eq!(
+        h.tenant_config(demo::TENANT).await,
+        before,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    let overview = visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let stolen = visitor.cookie.clone();
+    let out = visitor.submit(&overview, "/console/sign-out", &[]).await;
+    assert_eq!(out.status, 200, "{}", out.page);
+    assert!(out.page.contains("You are signed out."));
+    assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
+    assert_eq!(visitor.get(&overview).await.status, 303);
+    // The old cookie no longer works either.
+    visitor.cookie = stolen;
+    assert_eq!(visitor.get(&overview).await.status, 303);
+}
+
+#[tokio::test]
+async fn from_an_invitation_to_a_first_order_without_a_terminal() {
+    let started = Instant::now();
+    let h = start().await;
+    new_tenant(&h, "acme").await;
+    let mut visitor = Visitor::new(&h);
+    let overview = visitor.sign_in(&invitation(&h, "acme").await).await;
+    assert_eq!(overview, "/console/tenants/acme");
+    let page = visitor.get(&overview).await.page;
+    assert!(page.contains("No vendor is set up yet"), "{page}");
+
+    // Add Xref, connect Lever with the key of Xref's toggle, and the Xref account.
+    let added = visitor
+        .submit(
+            &overview,
+            "/console/tenants/acme/vendors",
+            &[("vendor", "xref"), ("api_base", &h.stack.xref_url)],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.page);
+    let xref = "/console/tenants/acme/vendors/xref";
+    assert_eq!(
+        added.location.as_deref(),
+        Some(&*format!("{xref}?notice=added"))
+    );
+    let page = visitor.get(xref).await.page;
+    assert!(page.contains("not connected"), "{page}");
+    let saved = visitor
+        .submit(
+            xref,
+            &format!("{xref}/lever-key"),
+            &[("api_key", demo::XREF_LEVER_KEY)],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.page);
+    let saved = visitor
+        .submit(
+            xref,
+            &format!("{xref}/credentials"),
+            &[
+                ("api_key", demo::XREF_API_KEY),
+                ("callback_secret", demo::XREF_CALLBACK_SECRET),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.page);
+    let page = visitor.get(xref).await.page;
+    assert!(page.contains("API key, its own"), "{page}");
+    assert!(page.contains("Lever accepts it"), "a live call: {page}");
+    for secret in [
+        demo::XREF_LEVER_KEY,
+        demo::XREF_API_KEY,
+        demo::XREF_CALLBACK_SECRET,
+    ] {
+        assert!(
+            !page.contains(secret),
+            "write-only: {secret} is never shown"
+        );
+    }
+    assert_eq!(page.matches("(stored)").count(), 2, "{page}");
+    let secret = h.stored_secret("acme");
+    assert_eq!(
+        secret["vendors"]["xref"]["lever"]["api_key"],
+        demo::XREF_LEVER_KEY
+    );
+    assert_eq!(secret["vendors"]["xref"]["api_key"], demo::XREF_API_KEY);
+    assert_eq!(
+        secret["vendors"]["xref"]["callback_secret"]["current"],
+        demo::XREF_CALLBACK_SECRET
+    );
+
+    // A malformed callback secret is refused, naming the field, and changes nothing.
+    let refused = visitor
+        .submit(
+            xref,
+            &format!("{xref}/credentials"),
+            &[("callback_secret", "v1,nope")],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(refused.page.contains("Callback secret"), "{}", refused.page);
+    assert_eq!(h.stored_secret("acme"), secret);
+
+    // The trigger stage, picked from the account's Lever stages; then enabled.
+    assert!(
+        page.contains(&format!(
+            r#"<option value="{}">Reference Check</option>"#,
+            demo::REFERENCE_CHECK_STAGE_ID
+        )),
+        "{page}"
+    );
+    let saved = visitor
+        .submit(
+            xref,
+            &format!("{xref}/settings"),
+            &[
+                ("enabled", "yes"),
+                ("api_base", &h.stack.xref_url),
+                ("trigger_stage", demo::REFERENCE_CHECK_STAGE_ID),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.page);
+    let config = h.tenant_config("acme").await;
+    let integration = &config.vendors[&lever_screening::vendors::VendorId::Xref];
+    assert!(integration.enabled);
+    assert_eq!(
+        integration.trigger_stage.as_ref().unwrap().id.as_deref(),
+        Some(demo::REFERENCE_CHECK_STAGE_ID)
+    );
+
+    // Register webhooks: created in Lever through its API, tokens stored, none by hand.
+    let registered = visitor.submit(xref, &format!("{xref}/webhooks"), &[]).await;
+    assert_eq!(registered.status, 303, "{}", registered.page);
+    let page = visitor
+        .get(registered.location.as_deref().unwrap())
+        .await
+        .page;
+    assert!(page.contains("4 created, 0 already there"), "{page}");
+    let mut ours: Vec<String> = h
+        .stack
+        .lever
+        .webhooks()
+        .into_iter()
+        .filter(|w| w.url.contains("/lever/acme/"))
+        .map(|w| w.event)
+        .collect();
+    ours.sort();
+    assert_eq!(
+        ours,
+        [
+            "candidateArchiveChange",
+            "candidateDeleted",
+            "candidateHired",
+            "candidateStageChange"
+        ]
+    );
+    let stored = h.stored_secret("acme");
+    for event in ours.iter() {
+        assert!(stored["webhooks"][event]["current"].is_string(), "{event}");
+    }
+    assert_eq!(page.matches("<td>registered</td>").count(), 4, "{page}");
+
+    // A recruiter moves Ada into Reference Check: Lever's signed delivery orders at Xref.
+    let sent = h
+        .stack
+        .lever
+        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    h.settle().await;
+    let orders = h.stack.xref.orders();
+    assert_eq!(orders.len(), 1);
+    assert!(h.tags().contains(&"Xref - Candidate submitted".to_owned()));
+
+    // The status page shows the order: ids and the vendor's words.
+    let status = visitor.get("/console/tenants/acme/status").await;
+    assert_eq!(status.status, 200);
+    assert!(
+        status.page.contains(demo::OPPORTUNITY_ID),
+        "{}",
+        status.page
+    );
+    assert!(status.page.contains(&orders[0].id), "{}", status.page);
+    assert!(
+        !status.page.contains("Ada Lovelace"),
+        "no candidate data is stored"
+    );
+    eprintln!("happy path over HTTP in {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_and_retried_for_the_own_tenant_only() {
+    use lever_screening::ids::OrderId;
+    use lever_screening::queue::Received;
+    use lever_screening::work::Work;
+    let h = start().await;
+    let queue = h.stack.app.queue();
+    let letter = |tenant_id: &str, order: &str| Received {
+        message_id: format!("m-{tenant_id}"),
+        receipt: String::new(),
+        body: serde_json::to_string(&Work::SyncLever {
+            tenant: tenant(tenant_id),
+            order: OrderId::parse(order).unwrap(),
+        })
+        .unwrap(),
+        receive_count: 20,
+    };
+    queue
+        .dead_letter(&letter("demo", "o-demo"), "Lever refused")
+        .await
+        .unwrap();
+    queue
+        .dead_letter(&letter("other", "o-other"), "Lever refused")
+        .await
+        .unwrap();
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let status = "/console/tenants/demo/status";
+    let page = visitor.get(status).await.page;
+    assert!(page.contains("order o-demo"), "{page}");
+    assert!(!page.contains("o-other"), "{page}");
+    let letters = queue.dead_letters(10).await.unwrap();
+    let theirs = letters.iter().find(|l| l.body.contains("o-other")).unwrap();
+    let refused = visitor
+        .submit(
+            status,
+            &format!("{status}/retry"),
+            &[("message_id", &theirs.message_id)],
+        )
+        .await;
+    assert_eq!(refused.status, 404, "{}", refused.page);
+    let ours = letters.iter().find(|l| l.body.contains("o-demo")).unwrap();
+    let retried = visitor
+        .submit(
+            status,
+            &format!("{status}/retry"),
+            &[("message_id", &ours.message_id)],
+        )
+        .await;
+    assert_eq!(retried.status, 303, "{}", retried.page);
+    // Sent back to the work queue (where the worker may dead-letter it again, as new work).
+    let left = queue.dead_letters(10).await.unwrap();
+    assert!(
+        !left.iter().any(|l| l.message_id == ours.message_id),
+        "{left:?}"
+    );
+    assert!(
+        left.iter().any(|l| l.message_id == theirs.message_id),
+        "{left:?}"
+    );
+}
+
+#[tokio::test]
+async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor
+        .sign_in(&invitation(&h, demo::OAUTH_TENANT).await)
+        .await;
+    let justifacts = "/console/tenants/globex/vendors/justifacts";
+    let page = visitor.get(justifacts).await.page;
+    assert!(page.contains("none yet"), "{page}");
+    let connect = visitor
+        .submit(justifacts, &format!("{justifacts}/connect"), &[])
+        .await;
+    assert_eq!(connect.status, 303, "{}", connect.page);
+    let consent = connect.location.unwrap();
+    assert!(consent.starts_with(&h.stack.oauth_lever_url), "{consent}");
+    // The Super Admin accepts in Lever, which redirects to lever-oauth-callback.
+    let (status, done) = {
+        let page = h.http.get(consent).send().await.unwrap();
+        (page.status().as_u16(), page.text().await.unwrap())
+    };
+    assert_eq!(status, 200, "{done}");
+    assert!(
+        done.contains("Lever is connected for tenant globex"),
+        "{done}"
+    );
+    let page = visitor.get(justifacts).await.page;
+    assert!(page.contains("authorized app (OAuth), its own"), "{page}");
+    assert!(page.contains("Lever accepts it"), "{page}");
+    let secret = h.stored_secret(demo::OAUTH_TENANT);
+    assert!(secret["vendors"]["justifacts"]["lever"]["oauth"]["access_token"].is_string());
+    assert!(!page.contains(
+        secret["vendors"]["justifacts"]["lever"]["oauth"]["access_token"]
+            .as_str()
+            .unwrap()
+    ));
+}

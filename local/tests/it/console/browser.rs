@@ -1,0 +1,306 @@
+//! The setup console in a real browser: headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, which `scripts/install-tools` installs) driven over WebDriver. A tenant's
+//! Lever admin signs in by link, adds Xref, connects Lever with its API key, fills in the Xref
+//! account, picks the trigger stage, registers the webhooks against the Lever simulator, and
+//! sees the first delivery's order arrive. Each page is saved as a screenshot in
+//! `docs/console/` (the README shows them).
+
+use super::{invitation, new_tenant};
+use crate::support::start;
+use fantoccini::{Client, ClientBuilder, Locator};
+use lever_screening_local::demo_tenant as demo;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What to install when the browser is missing.
+const MISSING: &str = "headless Chromium is needed for the setup console's browser test: \
+    run scripts/install-tools (it installs Debian's chromium and chromium-driver)";
+
+/// `name` on the PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    })
+}
+
+/// chromedriver, started on a free port; killed (by its own pid) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let driver =
+            which("chromedriver").unwrap_or_else(|| panic!("{MISSING}: no chromedriver on PATH"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // Its own process group, which the browsers it starts join: dropping it ends them all.
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{MISSING}: chromedriver did not start: {e}"));
+        let until = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < until,
+                "chromedriver did not listen on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // The group is chromedriver's own pid: only what this test started.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn browser(driver: &Driver, profile: &Path) -> Client {
+    let chromium = which("chromium").unwrap_or_else(|| panic!("{MISSING}: no chromium on PATH"));
+    // Debian's `chromium` is a shell script that does not always exec the browser, which then
+    // outlives the WebDriver session: start the browser itself.
+    let real = Path::new("/usr/lib/chromium/chromium");
+    let chromium = if real.is_file() {
+        real.to_path_buf()
+    } else {
+        chromium
+    };
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--window-size=1200,800",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .unwrap_or_else(|e| panic!("{MISSING}: no WebDriver session: {e}"))
+}
+
+/// Saves the whole page (the window stretched to it) as `docs/console/{name}.png`.
+async fn screenshot(client: &Client, name: &str) {
+    for _ in 0..4 {
+        let sizes = client
+            .execute(
+                "return [document.documentElement.scrollHeight, window.innerHeight]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let size = |i: usize| sizes[i].as_u64().unwrap_or(0) as u32;
+        let (page, viewport) = (size(0), size(1));
+        if viewport >= page {
+            break;
+        }
+        let (width, height) = client.get_window_size().await.unwrap();
+        let wanted = (height as u32 + page - viewport).min(5000);
+        client.set_window_size(width as u32, wanted).await.unwrap();
+    }
+    let png = client.screenshot().await.unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    client.set_window_size(1200, 800).await.unwrap();
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Clicks the submit button of the form posting to `…{action}`, and waits for the next page.
+async fn submit(client: &Client, action: &str) {
+    let button = format!(r#"form[action$="{action}"] button[type="submit"]"#);
+    let button = client
+        .find(Locator::Css(&button))
+        .await
+        .unwrap_or_else(|e| panic!("{button}: {e}"));
+    navigate(client, button.click()).await;
+}
+
+/// Runs `step` (a click) and waits until the page it leads to has loaded.
+async fn navigate<F, T>(client: &Client, step: F)
+where
+    F: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+{
+    // The old document is marked; the next one is not.
+    client
+        .execute("document.documentElement.dataset.before = 'yes'", vec![])
+        .await
+        .unwrap();
+    step.await.unwrap();
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let loaded = client
+            .execute(
+                "return document.readyState === 'complete' && \
+                 document.documentElement.dataset.before === undefined",
+                vec![],
+            )
+            .await
+            .map(|v| v.as_bool() == Some(true))
+            .unwrap_or(false);
+        if loaded {
+            return;
+        }
+        assert!(Instant::now() < until, "the next page did not load");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn text(client: &Client) -> String {
+    client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_lever_admin_sets_up_xref_in_the_browser_and_sees_the_first_order() {
+    let started = Instant::now();
+    let h = start().await;
+    new_tenant(&h, "acme").await;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    let base = &h.stack.functions_url;
+
+    // Without a session: to the sign-in page.
+    client
+        .goto(&format!("{base}/console/tenants/acme"))
+        .await
+        .unwrap();
+    assert!(client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/sign-in"));
+    assert!(text(&client)
+        .await
+        .contains("Sign in with your invitation link"));
+    screenshot(&client, "01-sign-in").await;
+
+    // The invitation link, then its one sign-in.
+    let link = invitation(&h, "acme").await;
+    client.goto(&link).await.unwrap();
+    assert!(text(&client).await.contains("Sign in to the setup console"));
+    screenshot(&client, "02-invitation").await;
+    submit(&client, link["http://".len()..].split_once('/').unwrap().1).await;
+    assert_eq!(
+        client.current_url().await.unwrap().path(),
+        "/console/tenants/acme"
+    );
+    assert!(text(&client).await.contains("No vendor is set up yet"));
+
+    // Add Xref; connect Lever with the key of Xref's toggle; the Xref account.
+    client
+        .find(Locator::Css("#add-vendor"))
+        .await
+        .unwrap()
+        .select_by_value("xref")
+        .await
+        .unwrap();
+    fill(&client, "#add-api-base", &h.stack.xref_url).await;
+    submit(&client, "/vendors").await;
+    assert!(text(&client).await.contains("Vendor added"));
+    fill(&client, "#lever-key", demo::XREF_LEVER_KEY).await;
+    submit(&client, "/lever-key").await;
+    assert!(text(&client).await.contains("Lever accepts it"));
+    fill(&client, "#cred-api_key", demo::XREF_API_KEY).await;
+    fill(&client, "#cred-callback_secret", demo::XREF_CALLBACK_SECRET).await;
+    submit(&client, "/credentials").await;
+    assert!(text(&client).await.contains("Credentials saved."));
+
+    // Choose the trigger stage among Lever's, enable, register the webhooks.
+    client
+        .find(Locator::Css("#stage"))
+        .await
+        .unwrap()
+        .select_by_value(demo::REFERENCE_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#enabled"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    submit(&client, "/settings").await;
+    assert!(text(&client).await.contains("Settings saved."));
+    submit(&client, "/webhooks").await;
+    let page = text(&client).await;
+    assert!(page.contains("4 created, 0 already there"), "{page}");
+    assert_eq!(
+        h.stack
+            .lever
+            .webhooks()
+            .iter()
+            .filter(|w| w.url.contains("/lever/acme/"))
+            .count(),
+        4
+    );
+    screenshot(&client, "04-vendor").await;
+
+    // A recruiter moves Ada into Reference Check in Lever; the delivery orders at Xref.
+    let sent = h
+        .stack
+        .lever
+        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    h.settle().await;
+    let orders = h.stack.xref.orders();
+    assert_eq!(orders.len(), 1);
+
+    client
+        .goto(&format!("{base}/console/tenants/acme"))
+        .await
+        .unwrap();
+    let page = text(&client).await;
+    assert!(page.contains("Lever accepts it"), "{page}");
+    screenshot(&client, "03-overview").await;
+    let status = client.find(Locator::LinkText("Status")).await.unwrap();
+    navigate(&client, status.click()).await;
+    let page = text(&client).await;
+    assert!(page.contains(&orders[0].id), "{page}");
+    assert!(page.contains(demo::OPPORTUNITY_ID), "{page}");
+    screenshot(&client, "05-status").await;
+
+    client.close().await.unwrap();
+    eprintln!("browser happy path in {:?}", started.elapsed());
+}

@@ -3,7 +3,8 @@
 //! Lever admin signs in by link, adds Xref, connects Lever with its API key, fills in the Xref
 //! account, picks the trigger stage, registers the webhooks against the Lever simulator, and
 //! sees the first delivery's order arrive. Each page is saved as a screenshot in
-//! `docs/console/` (the README shows them).
+//! `target/console-screenshots/`, or with `CONSOLE_SCREENSHOTS=docs` in `docs/console/` (the
+//! README shows those), so an ordinary test run leaves the tracked pictures alone.
 
 use super::{invitation, new_tenant};
 use crate::support::start;
@@ -105,7 +106,7 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
         .unwrap_or_else(|e| panic!("{MISSING}: no WebDriver session: {e}"))
 }
 
-/// Saves the whole page (the window stretched to it) as `docs/console/{name}.png`.
+/// Saves the whole page (the window stretched to it) as `{name}.png` (see the module docs).
 async fn screenshot(client: &Client, name: &str) {
     for _ in 0..4 {
         let sizes = client
@@ -125,7 +126,12 @@ async fn screenshot(client: &Client, name: &str) {
         client.set_window_size(width as u32, wanted).await.unwrap();
     }
     let png = client.screenshot().await.unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/console");
+    let into_docs = std::env::var("CONSOLE_SCREENSHOTS").is_ok_and(|v| v == "docs");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(if into_docs {
+        "../docs/console"
+    } else {
+        "../target/console-screenshots"
+    });
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     client.set_window_size(1200, 800).await.unwrap();

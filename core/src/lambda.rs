@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::clock::{now_millis, Deadline};
 use crate::flows::{reconcile, webhook_health};
-use crate::http::{self, Route};
+use crate::http::Endpoint;
 use crate::telemetry;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
@@ -35,14 +35,17 @@ async fn start() -> Result<(App, &'static metrics_cloudwatch_embedded::Collector
     Ok((App::from_env().await?, metrics))
 }
 
-/// Serves one HTTP route (API Gateway HTTP API, payload 2.0).
-pub async fn serve_http(route: Route) -> Result<(), Error> {
+/// Serves one HTTP endpoint (API Gateway HTTP API, payload 2.0): an
+/// [`crate::http::LeverWebhook`], [`crate::http::VendorCallback`],
+/// [`crate::http::LeverOAuthCallback`] or [`crate::http::Console`] (each function names its
+/// own, so its binary holds only that code).
+pub async fn serve_http(endpoint: impl Endpoint) -> Result<(), Error> {
     let (app, metrics) = start().await?;
     let app = &app;
     metrics_cloudwatch_embedded::lambda::handler::run_http(
         metrics,
         move |request: lambda_http::Request| async move {
-            Ok::<_, Error>(http::handle(app, route, request).await)
+            Ok::<_, Error>(endpoint.answer(app, request).await)
         },
     )
     .await

@@ -27,55 +27,102 @@ pub enum Route {
     Console,
 }
 
+/// What one HTTP function answers. Each function's `main` names its own endpoint type, so
+/// the binary holds that endpoint's code and not every route's (the console's pages, the
+/// OAuth exchange); [`Route`] answers any of them, for the local server.
+pub trait Endpoint: Copy + Send + Sync + 'static {
+    /// Answers one request.
+    fn answer(
+        self,
+        app: &App,
+        request: Request,
+    ) -> impl std::future::Future<Output = Response<Body>> + Send;
+}
+
+/// `POST /lever/{tenant}/{kind}`: one Lever webhook type's intake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeverWebhook(pub WebhookKind);
+
+/// `POST /callbacks/{vendor}/{tenant}[/{secret}]`: one vendor's callbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VendorCallback(pub VendorId);
+
+/// `GET /lever/oauth/callback`: Lever's OAuth redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeverOAuthCallback;
+
+/// `GET|POST /console/{proxy+}`: the setup console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Console;
+
+impl Endpoint for LeverWebhook {
+    async fn answer(self, app: &App, request: Request) -> Response<Body> {
+        let LeverWebhook(kind) = self;
+        metrics::webhook_received(kind.event_name());
+        let result = match accept(app, &request) {
+            Ok(accepted) => {
+                let base = public_base_url(app, &request);
+                lever_webhook::handle(&app.intake(), kind, &accepted.tenant, accepted.body, &base)
+                    .await
+            }
+            Err(e) => {
+                metrics::webhook_rejected(e.code());
+                Err(e)
+            }
+        };
+        respond(result)
+    }
+}
+
+impl Endpoint for VendorCallback {
+    async fn answer(self, app: &App, request: Request) -> Response<Body> {
+        let VendorCallback(vendor) = self;
+        let result = match accept(app, &request) {
+            Ok(accepted) => {
+                let callback = vendor_callback::Callback {
+                    headers: request.headers(),
+                    body: accepted.body,
+                    url_secret: request
+                        .path_parameters_ref()
+                        .and_then(|params| params.first("secret")),
+                };
+                vendor_callback::handle(&app.intake(), vendor, &accepted.tenant, &callback).await
+            }
+            Err(e) => {
+                metrics::callback(vendor, e.code());
+                Err(e)
+            }
+        };
+        respond(result)
+    }
+}
+
+impl Endpoint for LeverOAuthCallback {
+    async fn answer(self, app: &App, request: Request) -> Response<Body> {
+        lever_oauth_callback(app, request).await
+    }
+}
+
+impl Endpoint for Console {
+    async fn answer(self, app: &App, request: Request) -> Response<Body> {
+        let base = public_base_url(app, &request);
+        crate::console::handle(app, request, &base).await
+    }
+}
+
+impl Endpoint for Route {
+    async fn answer(self, app: &App, request: Request) -> Response<Body> {
+        handle(app, self, request).await
+    }
+}
+
 /// Answers one request on `route`.
 pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body> {
     match route {
-        Route::LeverWebhook(kind) => {
-            metrics::webhook_received(kind.event_name());
-            let result = match accept(app, &request) {
-                Ok(accepted) => {
-                    let base = public_base_url(app, &request);
-                    lever_webhook::handle(
-                        &app.intake(),
-                        kind,
-                        &accepted.tenant,
-                        accepted.body,
-                        &base,
-                    )
-                    .await
-                }
-                Err(e) => {
-                    metrics::webhook_rejected(e.code());
-                    Err(e)
-                }
-            };
-            respond(result)
-        }
-        Route::VendorCallback(vendor) => {
-            let result = match accept(app, &request) {
-                Ok(accepted) => {
-                    let callback = vendor_callback::Callback {
-                        headers: request.headers(),
-                        body: accepted.body,
-                        url_secret: request
-                            .path_parameters_ref()
-                            .and_then(|params| params.first("secret")),
-                    };
-                    vendor_callback::handle(&app.intake(), vendor, &accepted.tenant, &callback)
-                        .await
-                }
-                Err(e) => {
-                    metrics::callback(vendor, e.code());
-                    Err(e)
-                }
-            };
-            respond(result)
-        }
-        Route::LeverOAuthCallback => lever_oauth_callback(app, request).await,
-        Route::Console => {
-            let base = public_base_url(app, &request);
-            crate::console::handle(app, request, &base).await
-        }
+        Route::LeverWebhook(kind) => LeverWebhook(kind).answer(app, request).await,
+        Route::VendorCallback(vendor) => VendorCallback(vendor).answer(app, request).await,
+        Route::LeverOAuthCallback => LeverOAuthCallback.answer(app, request).await,
+        Route::Console => Console.answer(app, request).await,
     }
 }
 

@@ -1,10 +1,10 @@
 //! HRLogics' WOTC eligibility callbacks: `POST /callbacks/hrlogics/{tenant}`
 //! (Standard Webhooks).
 
-use lever_screening::http::Route;
+use lever_screening::http;
 use lever_screening::vendors::VendorId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(Route::VendorCallback(VendorId::HrLogics)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::HrLogics)).await
 }

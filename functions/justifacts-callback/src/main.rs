@@ -1,9 +1,9 @@
 //! Justifacts' status callbacks: `POST /callbacks/justifacts/{tenant}` (Standard Webhooks).
 
-use lever_screening::http::Route;
+use lever_screening::http;
 use lever_screening::vendors::VendorId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(Route::VendorCallback(VendorId::Justifacts)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::Justifacts)).await
 }

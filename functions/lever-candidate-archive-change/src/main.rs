@@ -2,11 +2,11 @@
 //! `POST /lever/{tenant}/candidate-archive-change`. Archiving queues the cancellation of open
 //! orders.
 
-use lever_screening::http::Route;
+use lever_screening::http;
 use lever_screening::lever::webhook::WebhookKind;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(Route::LeverWebhook(WebhookKind::CandidateArchiveChange))
+    lever_screening::lambda::serve_http(http::LeverWebhook(WebhookKind::CandidateArchiveChange))
         .await
 }

@@ -1,10 +1,10 @@
 //! Sterling Backcheck's status callbacks: `POST /callbacks/sterling/{tenant}/{secret}`
 //! (unsigned: the URL's secret authenticates them; the worker re-reads the screening).
 
-use lever_screening::http::Route;
+use lever_screening::http;
 use lever_screening::vendors::VendorId;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(Route::VendorCallback(VendorId::Sterling)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::Sterling)).await
 }

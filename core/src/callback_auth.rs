@@ -104,9 +104,45 @@ pub fn check_rotating(scheme: CallbackAuth, field: &str, secret: &RotatingSecret
         .collect()
 }
 
-/// Every callback secret of a tenant that cannot be used, each naming its field.
+/// Why a Lever webhook's signature token cannot be trusted, if it cannot: blank, a pasted
+/// placeholder (`<…>`), whitespace, or shorter than [`MIN_SECRET_BYTES`] (Lever's tokens
+/// are far longer; a short key is guessable). Never quotes it.
+pub fn check_signature_token(token: &str) -> Result<(), String> {
+    if token.contains(['<', '>']) {
+        return Err("is a placeholder: paste the token Lever shows".into());
+    }
+    if token.chars().any(char::is_whitespace) {
+        return Err("contains whitespace".into());
+    }
+    if token.len() < MIN_SECRET_BYTES {
+        return Err(format!(
+            "has {} characters; Lever's have far more than {MIN_SECRET_BYTES}",
+            token.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The problems of one webhook's rotating signature token, each naming its field.
+pub fn signature_token_problems(event: &str, token: &RotatingSecret) -> Vec<String> {
+    let values = std::iter::once(("current", Some(&token.current)))
+        .chain(std::iter::once(("previous", token.previous.as_ref())));
+    values
+        .filter_map(|(name, value)| {
+            let problem = check_signature_token(value?.expose_secret()).err()?;
+            Some(format!("webhooks.{event}.{name}: {problem}"))
+        })
+        .collect()
+}
+
+/// Every callback secret and webhook signature token of a tenant that cannot be used, each
+/// naming its field.
 pub fn problems(secrets: &TenantSecrets, vendors: &Vendors) -> Vec<String> {
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = secrets
+        .webhooks
+        .iter()
+        .flat_map(|(event, token)| signature_token_problems(event, token))
+        .collect();
     for (vendor, vendor_secrets) in &secrets.vendors {
         let (Some(secret), Some(known)) = (&vendor_secrets.callback_secret, vendors.get(*vendor))
         else {

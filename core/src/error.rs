@@ -24,9 +24,12 @@ pub enum AppError {
     /// The route exists but not for this method. 405.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// A body whose `Content-Type` is not JSON. 415.
-    #[error("unsupported content type: expected application/json")]
-    UnsupportedMediaType,
+    /// A body whose `Content-Type` is not what the endpoint takes. 415.
+    #[error("unsupported content type: expected {expected}")]
+    UnsupportedMediaType {
+        /// The content type the endpoint takes (`application/json`, a form).
+        expected: &'static str,
+    },
     /// A body over [`Settings::max_body_bytes`](crate::config::Settings::max_body_bytes). 413.
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge {
@@ -76,9 +79,11 @@ impl AppError {
     /// whatever [`retry`](Self::retry) says may pass, 500 otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_)) => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::LeverSignature(_) => StatusCode::UNAUTHORIZED,
@@ -95,9 +100,9 @@ impl AppError {
     /// The stable `error.code` of the JSON body.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::BadRequest(_) => "bad_request",
+            AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_)) => "bad_request",
             AppError::MethodNotAllowed => "method_not_allowed",
-            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::NotFound(_) => "not_found",
             AppError::Unprocessable(_) => "unprocessable",

@@ -18,18 +18,29 @@ pub enum EventError {
     UnknownRoute(String),
     #[error("cannot sign: {0}")]
     Signing(#[from] callback_auth::CallbackAuthError),
+    #[error("only the demo tenant's events can be signed (its secrets are the demo ones), not tenant `{0}`'s")]
+    OtherTenant(String),
 }
 
 /// Returns the event with a fresh timestamp and a valid signature for its route.
+/// Events that are no signed HTTP request (an SQS batch, a schedule, the OAuth redirect,
+/// a console page) come back unchanged: there is nothing to sign. Only the demo tenant's
+/// events can be signed (its secrets are the documented demo ones).
 pub fn resign(event_json: &str) -> Result<Value, EventError> {
     let mut event: Value = serde_json::from_str(event_json)?;
-    let path = event["rawPath"]
-        .as_str()
-        .ok_or(EventError::Missing("rawPath"))?
-        .to_owned();
-    if path.starts_with("/lever/oauth/") {
-        // The OAuth redirect carries no signature: its single-use state is the check.
+    let Some(path) = event["rawPath"].as_str().map(str::to_owned) else {
         return Ok(event);
+    };
+    if path.starts_with("/lever/oauth/") || path.starts_with("/console/") || event["body"].is_null()
+    {
+        // The OAuth redirect's check is its single-use state; the console's, its session.
+        return Ok(event);
+    }
+    let tenant = event["pathParameters"]["tenant"]
+        .as_str()
+        .unwrap_or_default();
+    if tenant != demo::TENANT {
+        return Err(EventError::OtherTenant(tenant.to_owned()));
     }
     let body = event["body"]
         .as_str()

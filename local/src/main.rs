@@ -94,7 +94,9 @@ async fn run(command: Command) -> Result<(), BoxError> {
             fixture::wait_for_shutdown().await?;
         }
         Command::ResignEvent { file } => {
-            let event = events::resign(&std::fs::read_to_string(&file)?)?;
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let event = events::resign(&text).map_err(|e| format!("{}: {e}", file.display()))?;
             println!("{}", serde_json::to_string_pretty(&event)?);
         }
         Command::BulkMove(options) => println!("{}", drills::bulk_move::run(&options).await?),
@@ -112,9 +114,11 @@ fn print_urls(stack: &Stack) {
     );
     eprintln!("  POST {}/callbacks/xref/{tenant}", stack.functions_url);
     eprintln!("  GET  {}/_local/dead-letters", stack.functions_url);
+    eprintln!("Lever sim   {}/v1", stack.lever_url);
     eprintln!(
-        "Lever sim   {}/v1  (GET /_sim/opportunities/{{id}} shows tags and notes)",
-        stack.lever_url
+        "  GET  {}/_sim/opportunities/{}  (the demo candidate's tags and notes)",
+        stack.lever_url,
+        demo_tenant::OPPORTUNITY_ID
     );
     eprintln!("Xref sim    {}", stack.xref_url);
 }

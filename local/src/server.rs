@@ -38,6 +38,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/console/{*proxy}", any(console))
         .route("/_local/dead-letters", get(dead_letters))
+        // API Gateway answers an unknown route itself; here, like the functions, in JSON.
+        .fallback(|| async { not_found() })
         .with_state(app)
 }
 

@@ -348,7 +348,10 @@ impl<'a> Console<'a> {
             .and_then(|v| v.split(';').next())
             .map(|v| v.trim().to_ascii_lowercase());
         if content_type.as_deref() != Some("application/x-www-form-urlencoded") {
-            return Err(AppError::UnsupportedMediaType.into());
+            return Err(AppError::UnsupportedMediaType {
+                expected: "application/x-www-form-urlencoded (a form)",
+            }
+            .into());
         }
         let body: &[u8] = request.body().as_ref();
         let limit = self.app.settings.max_body_bytes;

@@ -289,7 +289,7 @@ pub struct IntegrationState {
     pub enabled: bool,
     /// `api key`, `oauth` or `none`.
     pub credential: &'static str,
-    /// `connected`, or `revoked` with why.
+    /// `connected`, `not connected` (no Lever credential), or `revoked` with why.
     pub lever_access: String,
     /// The trigger webhook as the last check found it: `registered`, `missing`, `unknown`,
     /// `unchecked`.
@@ -314,6 +314,7 @@ pub fn integration_states(
                 .map_or("none", |(_, c)| c.kind());
             let lever_access = match &integration.lever_access_revoked {
                 Some(revoked) => format!("revoked: {}", revoked.reason),
+                None if credential == "none" => "not connected".to_owned(),
                 None => "connected".to_owned(),
             };
             let trigger = vendors.get(*vendor).map(|v| match v.description.trigger {

@@ -18,6 +18,9 @@ use crate::vendors::{Trigger, VendorId};
 use crate::work::Work;
 use tracing::instrument;
 
+/// Longest delivery `token` accepted.
+const MAX_TOKEN_LEN: usize = 256;
+
 /// Handles one delivery posted to `/lever/{tenant}/{kind}`; `callback_base` is where this
 /// deployment is reachable. A refusal is counted as `WebhookRejected` by its error code.
 #[instrument(skip_all, fields(tenant = %tenant_id, event = kind.event_name()))]
@@ -44,6 +47,13 @@ async fn accept(
 ) -> Result<Ack, AppError> {
     let delivery = Delivery::parse(body)
         .map_err(|e| AppError::BadRequest(format!("malformed webhook JSON: {e}")))?;
+    // Lever's tokens are some 48 characters; a longer one is no delivery of Lever's (and
+    // would not fit the store's keys).
+    if delivery.token.is_empty() || delivery.token.len() > MAX_TOKEN_LEN {
+        return Err(AppError::BadRequest(format!(
+            "`token` must have 1 to {MAX_TOKEN_LEN} characters"
+        )));
+    }
     let tenant = intake.tenants.tenant(tenant_id).await?;
     let key = format!("lever:{tenant_id}:{}", delivery.token);
     if delivery.is_test() {
@@ -140,6 +150,12 @@ async fn verify_signature(
                 kind.event_name()
             ))
         })?;
+        // Never verify with a blank, placeholder or short key: anyone could sign with it.
+        if let Some(problem) =
+            crate::callback_auth::signature_token_problems(kind.event_name(), tokens).pop()
+        {
+            return Err(AppError::Misconfigured(problem));
+        }
         webhook::verify(
             delivery,
             tokens.candidates(),

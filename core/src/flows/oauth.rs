@@ -102,6 +102,10 @@ pub async fn complete(
             "this connection link is unknown, already used or expired; ask for a new one".into(),
         )
     };
+    // Ours are 64 hex characters: anything much longer was never issued.
+    if state.len() > 128 {
+        return Err(unknown());
+    }
     let target = claims
         .take(&state_key(state), now_millis())
         .await?

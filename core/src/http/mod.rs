@@ -215,7 +215,9 @@ fn accept<'a>(app: &App, request: &'a Request) -> Result<Accepted<'a>, AppError>
         return Err(AppError::MethodNotAllowed);
     }
     if !is_json(request.headers()) {
-        return Err(AppError::UnsupportedMediaType);
+        return Err(AppError::UnsupportedMediaType {
+            expected: "application/json",
+        });
     }
     let body: &[u8] = request.body().as_ref();
     let limit = app.settings.max_body_bytes;

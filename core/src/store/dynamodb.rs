@@ -37,7 +37,7 @@ use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
 use crate::vendors::VendorId;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext};
+use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::types::builders::PutBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, Delete,
@@ -305,6 +305,10 @@ fn unavailable(err: &dyn std::error::Error) -> StoreError {
 fn store_error(err: impl Into<Error>) -> StoreError {
     match err.into() {
         Error::ConditionalCheckFailedException(_) => StoreError::Conflict,
+        // Unmodelled in the SDK; DynamoDB's answer to a value it cannot keep.
+        other if other.meta().code() == Some("ValidationException") => {
+            StoreError::Invalid(other.meta().message().unwrap_or_default().to_owned())
+        }
         other => unavailable(&other),
     }
 }

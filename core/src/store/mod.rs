@@ -26,6 +26,10 @@ pub enum StoreError {
     /// The backend failed or throttled (DynamoDB's error, with context): retried later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The backend refused a value it cannot keep (DynamoDB's `ValidationException`: a key
+    /// over 2 KiB, say). Retrying cannot help: the request that carried it is refused.
+    #[error("the store refused the request: {0}")]
+    Invalid(String),
 }
 
 /// Tenant configurations, and what the scheduled checks record beside them.

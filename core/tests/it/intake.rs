@@ -251,6 +251,23 @@ async fn malformed_data_is_400_and_claims_nothing() {
     );
 }
 
+/// A correctly signed delivery whose token no store key can hold is the sender's fault, not
+/// an outage: 400, never a 503 its sender would retry for ever.
+#[tokio::test]
+async fn a_signed_delivery_with_an_overlong_token_is_400() {
+    let world = World::new().await;
+    let mut body = world.delivery("candidateStageChange", STAGE_TOKEN, stage_data(REFCHECK));
+    let token = "t".repeat(3000);
+    let at = body["triggeredAt"].as_i64().unwrap();
+    body["token"] = token.clone().into();
+    body["signature"] = lever_screening::lever::webhook::sign(STAGE_TOKEN, &token, at).into();
+    let error = world
+        .post(WebhookKind::CandidateStageChange, &body)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), 400, "{error}");
+}
+
 #[tokio::test]
 async fn a_queue_outage_is_503_and_the_retry_goes_through() {
     let world = World::new().await;
@@ -344,12 +361,12 @@ async fn an_application_is_queued_for_the_vendors_ordered_on_new_applications() 
 async fn hiring_is_verified_and_acknowledged_and_cancels_nothing() {
     let world = World::new().await;
     let mut secret = crate::support::acme_secret();
-    secret["webhooks"]["candidateHired"] = json!({ "current": "hired-token" });
+    secret["webhooks"]["candidateHired"] = json!({ "current": "candidate-hired-token" });
     world.secrets.put(crate::support::TENANT, secret);
     world.app.tenants().invalidate(&crate::support::tenant_id());
     let body = world.delivery(
         "candidateHired",
-        "hired-token",
+        "candidate-hired-token",
         json!({ "opportunityId": ADA }),
     );
     let ack = world
@@ -358,4 +375,24 @@ async fn hiring_is_verified_and_acknowledged_and_cancels_nothing() {
         .unwrap();
     assert_eq!(ack.status, AckStatus::Ignored);
     assert!(world.queue.pending().is_empty());
+}
+
+/// A placeholder pasted as the signature token (the example file's) must not let anyone who
+/// read the example sign deliveries: it is a configuration error, not a key.
+#[tokio::test]
+async fn a_placeholder_or_blank_signature_token_is_never_used_as_a_key() {
+    for token in ["<Candidate Stage Change signature token from Lever>", "", "short"] {
+        let world = World::new().await;
+        let mut secret = crate::support::acme_secret();
+        secret["webhooks"]["candidateStageChange"] = json!({ "current": token });
+        world.secrets.put(crate::support::TENANT, secret);
+        world.app.tenants().invalidate(&crate::support::tenant_id());
+        let body = world.delivery("candidateStageChange", token, stage_data(REFCHECK));
+        let error = world
+            .post(WebhookKind::CandidateStageChange, &body)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "tenant_misconfigured", "{token:?}: {error}");
+        assert!(world.queue.pending().is_empty(), "{token:?} queued work");
+    }
 }

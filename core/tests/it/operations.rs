@@ -49,7 +49,7 @@ async fn registering_creates_the_needed_webhooks_and_stores_their_tokens() {
     let stored = world.secrets.document(crate::support::TENANT).unwrap();
     assert_eq!(
         stored["webhooks"]["candidateStageChange"]["current"],
-        "token-of-wh-5"
+        "signature-token-of-wh-5"
     );
     assert!(world
         .lever

@@ -783,6 +783,16 @@ async fn a_claim_is_held_until_it_expires_or_is_taken(store: Arc<dyn Store>) {
     );
 }
 
+/// A key no store can hold is refused as such (never reported as an outage to retry).
+async fn an_oversized_key_is_refused_not_unavailable(store: Arc<dyn Store>) {
+    let key = "k".repeat(3000);
+    match store.claim(&key, "v", NOW, NOW + 1_000).await {
+        // The memory store has no key limit.
+        Ok(claimed) => assert!(claimed),
+        Err(error) => assert!(matches!(error, StoreError::Invalid(_)), "{error:?}"),
+    }
+}
+
 /// A lease holder whose lease expired must not free the lease a later holder took.
 async fn a_lease_is_released_only_by_its_holder(store: Arc<dyn Store>) {
     let now = NOW;
@@ -1073,6 +1083,7 @@ store_suite!(
     a_claim_is_held_until_it_expires_or_is_taken,
     a_claim_is_taken_once_and_not_after_expiry,
     a_lease_is_released_only_by_its_holder,
+    an_oversized_key_is_refused_not_unavailable,
     request_budget_is_per_key_and_calendar_second,
     modify_order_starts_again_after_a_conflict,
     concurrent_modifications_all_land,

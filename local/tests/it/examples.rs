@@ -53,10 +53,15 @@ fn the_example_tenant_secret_parses() {
 }
 
 #[test]
-fn the_example_tenant_secret_has_no_unusable_callback_secret() {
+fn the_example_tenant_secret_is_refused_until_its_placeholders_are_replaced() {
     let secrets = TenantSecrets::parse(&read("examples/tenant-secret.json")).unwrap();
     let problems = callback_auth::problems(&secrets, &Vendors::standard());
-    assert_eq!(problems, Vec::<String>::new());
+    // Its callback secret has a valid shape; its signature token is a placeholder, which
+    // must never work as a key.
+    assert_eq!(
+        problems,
+        ["webhooks.candidateStageChange.current: is a placeholder: paste the token Lever shows"]
+    );
 }
 
 #[test]

@@ -366,7 +366,7 @@ impl LeverApi for FakeLever {
             event: event.into(),
             url: url.into(),
             configuration: WebhookConfiguration {
-                signature_token: Some(format!("token-of-{id}").into()),
+                signature_token: Some(format!("signature-token-of-{id}").into()),
             },
         };
         state.webhooks.push(webhook.clone());

@@ -30,7 +30,7 @@ pub const TENANT: &str = "acme";
 pub const STAGE_TOKEN: &str = "stage-change-token";
 pub const APPLICATION_TOKEN: &str = "application-created-token";
 pub const ARCHIVE_TOKEN: &str = "archive-change-token";
-pub const DELETED_TOKEN: &str = "deleted-token";
+pub const DELETED_TOKEN: &str = "candidate-deleted-token";
 pub const XREF_SECRET: &str = "whsec_bGV2ZXItc2NyZWVuaW5nLXRlc3QteHJlZg==";
 pub const STERLING_URL_SECRET: &str = "sterling-url-secret-0123456789";
 pub const CALLBACK_BASE: &str = "https://screening.example";

@@ -54,7 +54,7 @@ pub async fn start() -> Harness {
 
 pub async fn start_with(settings: Settings) -> Harness {
     let other = json!({
-        "webhooks": { "candidateStageChange": { "current": "other-token" } },
+        "webhooks": { "candidateStageChange": { "current": "other-tenant-stage-token" } },
         "vendors": {
             "xref": {
                 "lever": { "api_key": demo::XREF_LEVER_KEY },

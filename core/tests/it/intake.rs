@@ -381,7 +381,11 @@ async fn hiring_is_verified_and_acknowledged_and_cancels_nothing() {
 /// read the example sign deliveries: it is a configuration error, not a key.
 #[tokio::test]
 async fn a_placeholder_or_blank_signature_token_is_never_used_as_a_key() {
-    for token in ["<Candidate Stage Change signature token from Lever>", "", "short"] {
+    for token in [
+        "<Candidate Stage Change signature token from Lever>",
+        "",
+        "short",
+    ] {
         let world = World::new().await;
         let mut secret = crate::support::acme_secret();
         secret["webhooks"]["candidateStageChange"] = json!({ "current": token });

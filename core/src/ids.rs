@@ -171,3 +171,54 @@ mod tests {
         assert!(OrderId::parse(id.as_str()).is_ok());
     }
 }
+
+/// The vendors this product speaks to. The string form appears in URLs
+/// (`/callbacks/{vendor}/{tenant}`), secrets and store keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VendorId {
+    /// Xref reference checks (`xref`).
+    Xref,
+    /// Sterling Backcheck background checks (`sterling`).
+    Sterling,
+    /// Justifacts background checks (`justifacts`).
+    Justifacts,
+    /// HRLogics WOTC surveys (`hrlogics`).
+    #[serde(rename = "hrlogics")]
+    HrLogics,
+    /// ESR (Employment Screening Resources) background checks (`esr`).
+    Esr,
+}
+
+impl VendorId {
+    /// Every vendor.
+    pub const ALL: [VendorId; 5] = [
+        VendorId::Xref,
+        VendorId::Sterling,
+        VendorId::Justifacts,
+        VendorId::HrLogics,
+        VendorId::Esr,
+    ];
+
+    /// The lowercase id used in URLs, secrets, store keys and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VendorId::Xref => "xref",
+            VendorId::Sterling => "sterling",
+            VendorId::Justifacts => "justifacts",
+            VendorId::HrLogics => "hrlogics",
+            VendorId::Esr => "esr",
+        }
+    }
+
+    /// The vendor whose [`as_str`](Self::as_str) is `value`, exactly.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == value)
+    }
+}
+
+impl fmt::Display for VendorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -9,7 +9,7 @@ pub mod cache;
 pub mod file;
 pub mod memory;
 
-use crate::vendors::VendorId;
+use crate::ids::VendorId;
 use async_trait::async_trait;
 use secrecy::SecretString;
 use serde::Deserialize;

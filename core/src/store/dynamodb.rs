@@ -31,10 +31,10 @@ use super::{
     TenantStore,
 };
 use crate::clock::{millis, EpochMillis};
+use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::{Order, OrderPhase};
 use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
-use crate::vendors::VendorId;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata};

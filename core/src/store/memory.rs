@@ -6,10 +6,10 @@ use super::{
     TenantStore,
 };
 use crate::clock::{millis, EpochMillis};
+use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::{Order, OrderPhase};
 use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
-use crate::vendors::VendorId;
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};

@@ -7,10 +7,10 @@ pub mod dynamodb;
 pub mod memory;
 
 use crate::clock::EpochMillis;
+use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::Order;
 use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
-use crate::vendors::VendorId;
 use async_trait::async_trait;
 use std::time::Duration;
 

@@ -3,6 +3,9 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The longest grace period of a rotated webhook token: 30 days.
+pub const MAX_GRACE_HOURS: u64 = 720;
+
 /// Operate a lever-screening deployment. Reads the stack's outputs from the environment:
 /// TABLE_NAME, SECRETS_PREFIX, WORK_QUEUE_URL, DEAD_LETTER_QUEUE_URL, LEVER_OAUTH_APP_SECRET
 /// and PUBLIC_BASE_URL (the ApiBaseUrl output), with AWS credentials.
@@ -82,6 +85,7 @@ pub enum TenantAction {
     Check { tenant: String },
     /// Connect an integration to Lever: store the API key its toggle generated, or print
     /// the link its Super Admin opens to authorize the app (works once, for 15 minutes).
+    /// The integration must be configured for the tenant.
     Connect(ConnectArgs),
 }
 
@@ -100,7 +104,8 @@ pub struct ConnectArgs {
     /// The integration; without it, the tenant-wide Lever credential.
     #[arg(long)]
     pub vendor: Option<String>,
-    /// The API key Lever generated with the integration's toggle.
+    /// The API key Lever generated with the integration's toggle (at most 1024 characters,
+    /// no whitespace).
     #[arg(long, conflicts_with = "oauth")]
     pub api_key: Option<String>,
     /// Print the OAuth authorize link instead.
@@ -122,9 +127,10 @@ pub enum WebhooksAction {
     /// the old token is accepted for the grace period.
     Rotate {
         tenant: String,
-        /// Lever's event name, e.g. candidateStageChange.
+        /// Lever's event name, e.g. candidateStageChange; one the tenant's integrations need.
         event: String,
-        #[arg(long, default_value_t = 24)]
+        /// Hours the old token keeps working, 0 to 720 (30 days).
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(0..=MAX_GRACE_HOURS))]
         grace_hours: u64,
     },
     /// Check now that Lever still has every webhook the integrations need.

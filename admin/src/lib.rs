@@ -2,6 +2,7 @@
 //! Each command calls the library's flows with the deployment's [`App`] and answers a
 //! readable table, or JSON with `--json`; a failure is a clear message and a non-zero exit.
 
+mod checks;
 pub mod cli;
 mod output;
 
@@ -16,15 +17,15 @@ use lever_screening::directory::Tenant;
 use lever_screening::flows::{admin, oauth, webhook_health};
 use lever_screening::ids::{OpportunityId, TenantId};
 use lever_screening::lever::webhook::WebhookKind;
-
-use lever_screening::secrets::TenantSecrets;
-
-use lever_screening::tenant::TenantConfig;
-use lever_screening::vendors::VendorId;
+use lever_screening::lever::Stage;
+use lever_screening::secrets::{SecretsError, TenantSecrets};
+use lever_screening::tenant::{Integration, StageRef, TenantConfig};
+use lever_screening::vendors::{Trigger, VendorId};
 use lever_screening::{App, AppError};
 use output::{Answer, Table};
 use serde_json::json;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long one command's outbound calls may take.
@@ -32,8 +33,13 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    /// The command line is wrong: exit 2.
     #[error("{0}")]
     Usage(String),
+    /// Understood, but refused or not done (no such tenant or integration, a configuration
+    /// that cannot work, problems found): exit 1.
+    #[error("{0}")]
+    Failed(String),
     #[error(transparent)]
     App(#[from] AppError),
     #[error("cannot read {path}: {reason}")]
@@ -43,11 +49,11 @@ pub enum AdminError {
 }
 
 impl AdminError {
-    /// The process's exit code: 2 for a wrong request, 1 for anything else.
+    /// The process's exit code: 2 for wrong usage (the command line), 1 for anything that
+    /// failed or was refused (operations.md: 0 done, 1 failed, 2 wrong usage).
     pub fn exit_code(&self) -> u8 {
         match self {
             AdminError::Usage(_) => 2,
-            AdminError::App(e) if e.status().is_client_error() => 2,
             _ => 1,
         }
     }
@@ -61,8 +67,9 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
         Command::Integration {
             action: IntegrationAction::Delete { tenant, vendor },
         } => {
-            let tenant = load(app, &tenant).await?;
             let vendor = vendor_id(&vendor)?;
+            let tenant = load(app, &tenant).await?;
+            integration(&tenant, vendor)?;
             let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
             let deleted =
                 admin::delete_integration(&worker, app.secrets(), &tenant, vendor).await?;
@@ -80,18 +87,14 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             vendor,
             opportunity,
         } => {
-            let tenant = load(app, &tenant).await?;
+            let vendor = vendor_id(&vendor)?;
             let opportunity =
                 OpportunityId::parse(opportunity).map_err(|e| AdminError::Usage(e.to_string()))?;
+            let tenant = load(app, &tenant).await?;
+            integration(&tenant, vendor)?;
             let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
-            let ack = admin::order(
-                &worker,
-                &tenant,
-                vendor_id(&vendor)?,
-                &opportunity,
-                &public_base(app)?,
-            )
-            .await?;
+            let ack =
+                admin::order(&worker, &tenant, vendor, &opportunity, &public_base(app)?).await?;
             let json = serde_json::to_value(&ack).unwrap_or_default();
             let mut table = Table::new(["vendor", "order", "vendor order", "status"]);
             for order in &ack.orders {
@@ -161,7 +164,7 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             )
             .await
             .map_err(|e| match e {
-                AppError::NotFound(_) => AdminError::Usage(format!("no tenant {tenant}")),
+                AppError::NotFound(_) => AdminError::Failed(format!("no tenant {tenant}")),
                 other => other.into(),
             })?;
             let hours = lever_screening::console::session::INVITATION_TTL_MS / 3_600_000;
@@ -190,7 +193,10 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
         }
     };
     answer.write(out, cli.json)?;
-    Ok(())
+    match answer.failure() {
+        Some(failure) => Err(AdminError::Failed(failure.to_owned())),
+        None => Ok(()),
+    }
 }
 
 async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
@@ -261,8 +267,11 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
         }
         TenantAction::Put(args) => put(app, args).await?,
         TenantAction::Disable { tenant, vendor } => {
-            let tenant = load(app, &tenant).await?;
             let vendor = vendor.as_deref().map(vendor_id).transpose()?;
+            let tenant = load(app, &tenant).await?;
+            if let Some(vendor) = vendor {
+                integration(&tenant, vendor)?;
+            }
             let mut config = (*tenant.config).clone();
             for (id, integration) in config.vendors.iter_mut() {
                 if vendor.is_none_or(|only| only == *id) {
@@ -288,97 +297,187 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
     })
 }
 
-/// `tenant put`: validates the configuration (and the secret, whose unusable values are
-/// refused with their field named), resolves trigger stages given by name to their ids where
-/// Lever can be asked, and stores both.
+/// `tenant put`: refuses a configuration or a secret that cannot work, each problem naming
+/// its field, storing nothing then; checks the trigger and completion stages against
+/// Lever's stage list, storing the id of each stage given by name (when Lever cannot be
+/// asked, it warns and saves, the worker resolving names as deliveries come); then stores
+/// the secret and the configuration.
 async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
     let mut config: TenantConfig = read_json(&args.config)?;
-    for vendor in config.vendors.keys() {
-        if app.vendors().get(*vendor).is_none() {
-            return Err(AdminError::Usage(format!(
-                "{vendor} is not a vendor this build knows"
-            )));
+    let config_problems = checks::config_problems(&config, app.vendors());
+    let secret = match &args.secret {
+        Some(path) => {
+            let document: serde_json::Value = read_json(path)?;
+            // Parsed through the library, whose errors never quote a secret value.
+            let secrets = TenantSecrets::parse(&document.to_string())
+                .map_err(|e| AdminError::Failed(format!("{}: {e}", path.display())))?;
+            Some((document, Arc::new(secrets)))
         }
+        None => None,
+    };
+    let secret_problems = secret
+        .as_ref()
+        .map(|(_, secrets)| checks::secret_problems(secrets, app.vendors()))
+        .unwrap_or_default();
+    if !config_problems.is_empty() || !secret_problems.is_empty() {
+        return Err(not_saved(&config, &config_problems, &secret_problems));
     }
-    if let Some(path) = &args.secret {
-        let document: serde_json::Value = read_json(path)?;
-        let secrets: TenantSecrets = serde_json::from_value(document.clone())
-            .map_err(|e| AdminError::Usage(format!("{}: {e}", path.display())))?;
-        let problems = lever_screening::callback_auth::problems(&secrets, app.vendors());
-        if !problems.is_empty() {
-            return Err(AdminError::Usage(format!(
-                "the secret cannot be used:\n  {}",
-                problems.join("\n  ")
-            )));
-        }
+    let secrets = match &secret {
+        Some((_, secrets)) => Ok(Arc::clone(secrets)),
+        None => match app.secrets().get(config.tenant_id.as_str()).await {
+            Err(SecretsError::NotFound(_)) => Ok(Arc::default()),
+            other => other,
+        },
+    };
+    let (missing, unchecked) = match secrets {
+        Ok(secrets) => check_stages(app, &mut config, secrets).await,
+        Err(e) => (Vec::new(), vec![format!("the tenant's secret: {e}")]),
+    };
+    if !missing.is_empty() {
+        return Err(not_saved(&config, &missing, &[]));
+    }
+    if let Some((document, _)) = &secret {
         app.secrets()
             .source()
-            .put_document(config.tenant_id.as_str(), &document)
+            .put_document(config.tenant_id.as_str(), document)
             .await
             .map_err(AppError::from)?;
+        app.secrets().invalidate(config.tenant_id.as_str());
     }
-    app.store()
-        .put_tenant(&config)
-        .await
-        .map_err(AppError::from)?;
-    app.tenants().invalidate(&config.tenant_id);
-    let unresolved = resolve_stages(app, &mut config).await;
     app.store()
         .put_tenant(&config)
         .await
         .map_err(AppError::from)?;
     app.tenants().invalidate(&config.tenant_id);
     let mut sentence = format!("saved tenant {}", config.tenant_id);
-    if !unresolved.is_empty() {
+    if !unchecked.is_empty() {
         sentence.push_str(&format!(
-            "; trigger stages left by name (resolved by the worker as deliveries come): {}",
-            unresolved.join("; ")
+            "\nwarning: stages not checked, Lever could not be asked (trigger stages left by \
+             name are resolved by the worker as deliveries come):\n  {}",
+            unchecked.join("\n  ")
         ));
     }
     Ok(Answer::sentence(
         sentence,
-        json!({ "tenant": config.tenant_id, "unresolved_stages": unresolved }),
+        json!({ "tenant": config.tenant_id, "unresolved_stages": unchecked }),
     ))
 }
 
-/// Resolves each trigger stage named without an id through Lever's stage list, acting as
-/// its integration; returns what could not be resolved, and why.
-async fn resolve_stages(app: &App, config: &mut TenantConfig) -> Vec<String> {
-    let mut unresolved = Vec::new();
-    let Ok(tenant) = app.tenants().tenant(&config.tenant_id).await else {
-        return vec!["the tenant could not be read back".into()];
+/// The refusal of `tenant put`, each problem under the document it is in.
+fn not_saved(config: &TenantConfig, in_config: &[String], in_secret: &[String]) -> AdminError {
+    let mut message = format!("tenant {} not saved:", config.tenant_id);
+    for (document, problems) in [("configuration", in_config), ("secret", in_secret)] {
+        if !problems.is_empty() {
+            message.push_str(&format!("\n  {document}:\n    {}", problems.join("\n    ")));
+        }
+    }
+    AdminError::Failed(message)
+}
+
+/// Checks each integration's trigger stage (vendors ordered on a stage change) and
+/// completion stage against Lever's stage list, acting as that integration with `secrets`,
+/// and stores the id of each stage found by name. Returns the stages Lever does not have,
+/// and the integrations whose stages Lever could not be asked for, with why.
+async fn check_stages(
+    app: &App,
+    config: &mut TenantConfig,
+    secrets: Arc<TenantSecrets>,
+) -> (Vec<String>, Vec<String>) {
+    let candidate = Tenant {
+        config: Arc::new(config.clone()),
+        secrets,
     };
     let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
+    let (mut missing, mut unchecked) = (Vec::new(), Vec::new());
     for (vendor, integration) in config.vendors.iter_mut() {
-        let Some(stage) = integration
+        let stage_triggered = app
+            .vendors()
+            .get(*vendor)
+            .is_some_and(|v| v.description.trigger == Trigger::StageChange);
+        let mut refs: Vec<(&str, &mut StageRef)> = Vec::new();
+        if let Some(stage) = integration
             .trigger_stage
             .as_mut()
-            .filter(|s| s.id.is_none())
-        else {
+            .filter(|_| stage_triggered)
+        {
+            refs.push(("trigger_stage", stage));
+        }
+        if let Some(rule) = integration.on_completion.as_mut() {
+            refs.push(("on_completion.move_to_stage", &mut rule.move_to_stage));
+        }
+        refs.retain(|(_, stage)| checks::names_a_stage(stage));
+        if refs.is_empty() {
             continue;
-        };
-        let name = stage.name.clone().unwrap_or_default();
-        let stages = match worker.lever_for(&tenant, *vendor).await {
+        }
+        let stages = match worker.lever_for(&candidate, *vendor).await {
             Ok(lever) => lever.stages().await.map_err(AppError::from),
             Err(e) => Err(e),
         };
-        match stages {
-            Ok(stages) => match stages.iter().find(|s| s.text.eq_ignore_ascii_case(&name)) {
-                Some(found) => stage.id = Some(found.id.clone()),
-                None => unresolved.push(format!("{vendor}: Lever has no stage named {name:?}")),
-            },
-            Err(e) => unresolved.push(format!("{vendor}: {e}")),
+        let stages = match stages {
+            Ok(stages) => stages,
+            Err(e) => {
+                unchecked.push(format!("{vendor}: {e}"));
+                continue;
+            }
+        };
+        for (field, stage) in refs {
+            if let Err(problem) = resolve_stage(stage, &stages) {
+                missing.push(format!("vendors.{vendor}.{field}: {problem}"));
+            }
         }
     }
-    unresolved
+    (missing, unchecked)
 }
 
+/// Finds `stage` in Lever's `stages`: by its id when it has one, else by its name
+/// (case-insensitively), recording the id found.
+fn resolve_stage(stage: &mut StageRef, stages: &[Stage]) -> Result<(), String> {
+    let known = || {
+        let names: Vec<_> = stages.iter().map(|s| format!("{:?}", s.text)).collect();
+        format!(
+            "its stages: {}",
+            list_or_none(&names.iter().map(String::as_str).collect::<Vec<_>>())
+        )
+    };
+    if let Some(id) = stage.id.as_deref().filter(|id| !id.trim().is_empty()) {
+        return match stages.iter().any(|s| s.id == id) {
+            true => Ok(()),
+            false => Err(format!("Lever has no stage with id {id:?} ({})", known())),
+        };
+    }
+    let name = stage.name.as_deref().unwrap_or_default().trim();
+    match stages
+        .iter()
+        .find(|s| s.text.trim().eq_ignore_ascii_case(name))
+    {
+        Some(found) => {
+            stage.id = Some(found.id.clone());
+            Ok(())
+        }
+        None => Err(format!("Lever has no stage named {name:?} ({})", known())),
+    }
+}
+
+/// `tenant check`: the report is printed (on stdout, as a table or JSON) whether or not it
+/// finds problems; with problems the command then fails (exit 1).
 async fn check(app: &App, tenant: &str) -> Result<Answer, AdminError> {
     let tenant = load(app, tenant).await?;
     let mut table = Table::new(["check", "result"]);
-    let mut problems = lever_screening::callback_auth::problems(&tenant.secrets, app.vendors());
-    for problem in &problems {
-        table.row(["secret".to_owned(), problem.clone()]);
+    let mut problems = Vec::new();
+    for (document, found) in [
+        (
+            "configuration",
+            checks::config_problems(&tenant.config, app.vendors()),
+        ),
+        (
+            "secret",
+            checks::secret_problems(&tenant.secrets, app.vendors()),
+        ),
+    ] {
+        for problem in found {
+            table.row([document.to_owned(), problem.clone()]);
+            problems.push(problem);
+        }
     }
     let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
     for (vendor, _) in tenant.config.vendors.iter().filter(|(_, i)| i.enabled) {
@@ -399,17 +498,28 @@ async fn check(app: &App, tenant: &str) -> Result<Answer, AdminError> {
     }
     let json = json!({ "tenant": tenant.id(), "problems": problems });
     if problems.is_empty() {
-        Ok(Answer::table("all good".into(), table, json))
-    } else {
-        let answer = Answer::table(format!("{} problem(s)", problems.len()), table, json);
-        Err(AdminError::Usage(answer.text()))
+        return Ok(Answer::table("all good".into(), table, json));
     }
+    let found = format!("{} problem(s)", problems.len());
+    let failure = format!("{}: {found}", tenant.id());
+    Ok(Answer::table(found, table, json).failing(failure))
 }
 
 async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
-    let tenant = load(app, &args.tenant).await?;
     let vendor = args.vendor.as_deref().map(vendor_id).transpose()?;
-    if args.oauth {
+    let key = match (&args.api_key, args.oauth) {
+        (Some(key), _) => match checks::api_key_problem(key) {
+            Some(problem) => return Err(AdminError::Usage(format!("--api-key {problem}"))),
+            None => Some(key.as_str()),
+        },
+        (None, true) => None,
+        (None, false) => return Err(AdminError::Usage("give --api-key KEY or --oauth".into())),
+    };
+    let tenant = load(app, &args.tenant).await?;
+    if let Some(vendor) = vendor {
+        integration(&tenant, vendor)?;
+    }
+    let Some(key) = key else {
         let oauth_app = app.oauth_app().await?;
         let link = oauth::authorize_link(
             app.store().as_ref(),
@@ -423,25 +533,32 @@ async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
             format!("Open this link as the tenant's Lever Super Admin (once, within 15 minutes):\n{link}"),
             json!({ "link": link }),
         ));
-    }
-    let key = args
-        .api_key
-        .ok_or_else(|| AdminError::Usage("give --api-key KEY or --oauth".into()))?;
+    };
     let integrations = admin::connect_api_key(
         app.tenants(),
         app.store().as_ref(),
         app.secrets(),
         tenant.id(),
         vendor,
-        &key,
+        key,
     )
     .await?;
-    Ok(Answer::sentence(
-        format!(
-            "Lever API key stored for {}: {} now use it",
-            tenant.id(),
-            list_or_none(&integrations.iter().map(|v| v.as_str()).collect::<Vec<_>>())
+    let users = match integrations.as_slice() {
+        [] if tenant.config.vendors.is_empty() => {
+            "no integration uses it yet (the tenant has none)".to_owned()
+        }
+        [] => "no integration uses it (each has its own Lever credential)".to_owned(),
+        [one] => format!("{one} now uses it"),
+        many => format!(
+            "{} now use it",
+            many.iter()
+                .map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
+    };
+    Ok(Answer::sentence(
+        format!("Lever API key stored for {}: {users}", tenant.id()),
         json!({ "tenant": tenant.id(), "integrations": integrations }),
     ))
 }
@@ -450,8 +567,11 @@ async fn webhooks(app: &App, action: WebhooksAction) -> Result<Answer, AdminErro
     let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
     Ok(match action {
         WebhooksAction::Register { tenant, vendor } => {
-            let tenant = load(app, &tenant).await?;
             let vendor = vendor.as_deref().map(vendor_id).transpose()?;
+            let tenant = load(app, &tenant).await?;
+            if let Some(vendor) = vendor {
+                integration(&tenant, vendor)?;
+            }
             let done = admin::register_webhooks(
                 &worker,
                 app.secrets(),
@@ -478,11 +598,21 @@ async fn webhooks(app: &App, action: WebhooksAction) -> Result<Answer, AdminErro
             event,
             grace_hours,
         } => {
-            let tenant = load(app, &tenant).await?;
             let kind = WebhookKind::from_event_name(&event).ok_or_else(|| {
                 AdminError::Usage(format!("{event} is not a webhook this product uses"))
             })?;
-            let grace = Duration::from_secs(grace_hours * 3600);
+            let tenant = load(app, &tenant).await?;
+            let needed = webhook_health::needed(&tenant.config.vendors, app.vendors());
+            if !needed.contains(&kind) {
+                let events: Vec<_> = needed.iter().map(|k| k.event_name()).collect();
+                return Err(AdminError::Failed(format!(
+                    "none of {}'s enabled integrations needs {event} (they need: {})",
+                    tenant.id(),
+                    list_or_none(&events)
+                )));
+            }
+            // At most 720 (the argument's range): no overflow, no token valid for ever.
+            let grace = Duration::from_secs(grace_hours.saturating_mul(3600));
             let id = admin::rotate_webhook_token(
                 &worker,
                 app.secrets(),
@@ -548,7 +678,7 @@ async fn dlq(app: &App, action: DlqAction) -> Result<Answer, AdminError> {
                 .await
                 .map_err(AppError::from)?;
             if moved == 0 && message_id.is_some() {
-                return Err(AdminError::Usage("no such dead letter".into()));
+                return Err(AdminError::Failed("no such dead letter".into()));
             }
             Answer::sentence(
                 format!("{moved} dead letter(s) sent back to the work queue"),
@@ -561,8 +691,20 @@ async fn dlq(app: &App, action: DlqAction) -> Result<Answer, AdminError> {
 async fn load(app: &App, tenant: &str) -> Result<Tenant, AdminError> {
     let id = TenantId::parse(tenant).map_err(|e| AdminError::Usage(e.to_string()))?;
     app.tenants().tenant(&id).await.map_err(|e| match e {
-        AppError::NotFound(_) => AdminError::Usage(format!("no tenant {tenant}")),
+        AppError::NotFound(_) => AdminError::Failed(format!("no tenant {tenant}")),
         other => other.into(),
+    })
+}
+
+/// The tenant's integration with `vendor`, or the failure that it has none.
+fn integration(tenant: &Tenant, vendor: VendorId) -> Result<&Integration, AdminError> {
+    tenant.config.integration(vendor).ok_or_else(|| {
+        let has: Vec<_> = tenant.config.vendors.keys().map(|v| v.as_str()).collect();
+        AdminError::Failed(format!(
+            "{} has no {vendor} integration (it has: {})",
+            tenant.id(),
+            list_or_none(&has)
+        ))
     })
 }
 
@@ -576,11 +718,19 @@ fn vendor_id(name: &str) -> Result<VendorId, AdminError> {
     })
 }
 
-/// This deployment's public base URL (the ApiBaseUrl output), for webhook and callback URLs.
+/// This deployment's public base URL (the ApiBaseUrl output), for webhook and callback
+/// URLs: an absolute http(s) URL, or the error naming the variable.
 fn public_base(app: &App) -> Result<String, AdminError> {
-    app.settings.public_base_url.clone().ok_or_else(|| {
+    let base = app.settings.public_base_url.clone().ok_or_else(|| {
         AdminError::Usage("set PUBLIC_BASE_URL to the stack's ApiBaseUrl output".into())
-    })
+    })?;
+    match checks::public_base_problem(&base) {
+        None => Ok(base),
+        Some(problem) => Err(AdminError::Usage(format!(
+            "PUBLIC_BASE_URL ({base:?}) {problem}: set it to the stack's ApiBaseUrl output \
+             (https://….execute-api.….amazonaws.com)"
+        ))),
+    }
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, AdminError> {
@@ -588,7 +738,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;
-    serde_json::from_str(&text).map_err(|e| AdminError::Usage(format!("{}: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| AdminError::Failed(format!("{}: {e}", path.display())))
 }
 
 fn list_or_none(items: &[&str]) -> String {

@@ -23,11 +23,13 @@ impl Table {
     }
 }
 
-/// A command's answer.
+/// A command's answer; a failing one (problems found) is still printed in full, then the
+/// command exits 1 with its failure.
 pub struct Answer {
     heading: String,
     table: Option<Table>,
     json: serde_json::Value,
+    failure: Option<String>,
 }
 
 impl Answer {
@@ -36,6 +38,7 @@ impl Answer {
             heading: text,
             table: None,
             json,
+            failure: None,
         }
     }
 
@@ -44,7 +47,19 @@ impl Answer {
             heading,
             table: Some(table),
             json,
+            failure: None,
         }
+    }
+
+    /// This answer, printed as usual, makes the command fail with `failure`.
+    pub fn failing(mut self, failure: String) -> Self {
+        self.failure = Some(failure);
+        self
+    }
+
+    /// Why the command fails, once its answer is printed.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
     }
 
     /// The answer for people.

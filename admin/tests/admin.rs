@@ -16,11 +16,26 @@ async fn stack() -> Stack {
 
 /// Runs `lever-screening-admin <args>` against the stack; its output, or its error.
 async fn admin(stack: &Stack, args: &str) -> Result<String, AdminError> {
-    let argv = std::iter::once("lever-screening-admin").chain(args.split_whitespace());
-    let cli = Cli::try_parse_from(argv).map_err(|e| AdminError::Usage(e.to_string()))?;
+    let args: Vec<&str> = args.split_whitespace().collect();
+    admin_args(stack, &args).await
+}
+
+/// [`admin`] with the arguments as given (empty or with spaces), as a shell passes them.
+async fn admin_args(stack: &Stack, args: &[&str]) -> Result<String, AdminError> {
+    let (out, outcome) = admin_output(stack, args).await;
+    outcome.map(|()| out)
+}
+
+/// What the command printed on stdout, and how it ended: a failing command may print too.
+async fn admin_output(stack: &Stack, args: &[&str]) -> (String, Result<(), AdminError>) {
+    let argv = std::iter::once("lever-screening-admin").chain(args.iter().copied());
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => return (String::new(), Err(AdminError::Usage(e.to_string()))),
+    };
     let mut out = Vec::new();
-    run(cli, &stack.app, &mut out).await?;
-    Ok(String::from_utf8(out).unwrap())
+    let outcome = run(cli, &stack.app, &mut out).await;
+    (String::from_utf8(out).unwrap(), outcome)
 }
 
 #[tokio::test]
@@ -46,11 +61,11 @@ async fn tenants_are_listed_with_each_integrations_state_as_a_table_or_json() {
 }
 
 #[tokio::test]
-async fn an_unknown_tenant_or_vendor_is_a_clear_usage_error() {
+async fn an_unknown_tenant_fails_and_an_unknown_vendor_is_a_usage_error() {
     let stack = stack().await;
     let error = admin(&stack, "tenant show nobody").await.unwrap_err();
     assert_eq!(error.to_string(), "no tenant nobody");
-    assert_eq!(error.exit_code(), 2);
+    assert_eq!(error.exit_code(), 1, "failed, not wrong usage");
     let error = admin(&stack, "integration delete demo checkr")
         .await
         .unwrap_err();
@@ -60,6 +75,7 @@ async fn an_unknown_tenant_or_vendor_is_a_clear_usage_error() {
             .starts_with("unknown vendor checkr (one of xref, sterling"),
         "{error}"
     );
+    assert_eq!(error.exit_code(), 2);
 }
 
 #[tokio::test]
@@ -158,7 +174,7 @@ async fn a_revoked_key_is_replaced_and_the_integration_works_again() {
     )
     .await
     .unwrap();
-    assert!(answer.contains("xref now use it"), "{answer}");
+    assert!(answer.ends_with("xref now uses it\n"), "{answer}");
     let list = admin(&stack, "tenant list --json").await.unwrap();
     assert!(!list.contains("revoked"), "{list}");
     // Starts afresh: the move made while revoked was not replayed.
@@ -259,7 +275,11 @@ async fn tenant_put_refuses_an_unusable_secret_and_resolves_stage_names() {
             .contains("vendors.xref.callback_secret.current: decodes to 5 bytes"),
         "{error}"
     );
-    assert_eq!(error.exit_code(), 2);
+    assert_eq!(
+        error.exit_code(),
+        1,
+        "refused, as every unusable configuration"
+    );
     let good = dir.path().join("secret.json");
     std::fs::write(
         &good,
@@ -319,4 +339,414 @@ async fn console_invite_prints_a_single_use_link_to_the_tenants_console() {
     assert!(json["link"].as_str().unwrap().contains("/console/invite/"));
     let error = admin(&stack, "console invite nobody").await.unwrap_err();
     assert_eq!(error.to_string(), "no tenant nobody");
+}
+
+/// The ids of the webhooks the demo tenant's Lever account has.
+fn webhook_ids(stack: &Stack) -> Vec<String> {
+    let mut ids: Vec<_> = stack.lever.webhooks().into_iter().map(|w| w.id).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn a_rotation_grace_period_is_at_most_30_days() {
+    let stack = stack().await;
+    let before = webhook_ids(&stack);
+    for hours in ["18446744073709551615", "721"] {
+        let error = admin(
+            &stack,
+            &format!("webhooks rotate demo candidateStageChange --grace-hours {hours}"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.exit_code(), 2, "{error}");
+        assert!(error.to_string().contains("0..=720"), "{error}");
+    }
+    assert_eq!(webhook_ids(&stack), before, "nothing rotated");
+    let help = admin(&stack, "webhooks rotate --help").await.unwrap_err();
+    assert!(help.to_string().contains("0 to 720 (30 days)"), "{help}");
+    let answer = admin(
+        &stack,
+        "webhooks rotate demo candidateStageChange --grace-hours 720",
+    )
+    .await
+    .unwrap();
+    assert!(answer.contains("the old one works 720 h more"), "{answer}");
+}
+
+#[tokio::test]
+async fn tenant_connect_refuses_blank_or_huge_keys_and_integrations_the_tenant_lacks() {
+    let stack = stack().await;
+    let huge = "k".repeat(70 * 1024);
+    for (key, expected) in [
+        ("", "--api-key is empty"),
+        ("   ", "--api-key is empty"),
+        ("<the key>", "--api-key is a placeholder"),
+        (huge.as_str(), "a Lever API key has at most 1024"),
+    ] {
+        let args = [
+            "tenant",
+            "connect",
+            "demo",
+            "--vendor",
+            "xref",
+            "--api-key",
+            key,
+        ];
+        let error = admin_args(&stack, &args).await.unwrap_err();
+        assert!(error.to_string().contains(expected), "{error}");
+        assert_eq!(error.exit_code(), 2, "{error}");
+    }
+    for command in [
+        "tenant connect demo --vendor esr --api-key a-key-for-nothing",
+        "tenant connect demo --vendor esr --oauth",
+    ] {
+        let error = admin(&stack, command).await.unwrap_err();
+        assert!(
+            error.to_string().starts_with("demo has no esr integration"),
+            "{command}: {error}"
+        );
+        assert_eq!(error.exit_code(), 1, "{command}");
+    }
+    let demo = TenantId::parse(demo::TENANT).unwrap();
+    stack.app.tenants().invalidate(&demo);
+    let tenant = stack.app.tenants().tenant(&demo).await.unwrap();
+    assert!(
+        tenant
+            .secrets
+            .vendor(VendorId::Esr)
+            .is_none_or(|esr| esr.lever.is_none()),
+        "nothing stored"
+    );
+    let (_, xref) = tenant.secrets.lever_credential(VendorId::Xref).unwrap();
+    use secrecy::ExposeSecret;
+    assert_eq!(
+        xref.api_key.as_ref().unwrap().expose_secret(),
+        demo::XREF_LEVER_KEY
+    );
+}
+
+/// `tenant put` with these documents, written to files.
+async fn put(
+    stack: &Stack,
+    config: &serde_json::Value,
+    secret: Option<&serde_json::Value>,
+) -> Result<String, AdminError> {
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("tenant.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let mut args = vec![
+        "tenant".to_owned(),
+        "put".to_owned(),
+        config_path.display().to_string(),
+    ];
+    if let Some(secret) = secret {
+        let secret_path = dir.path().join("secret.json");
+        std::fs::write(&secret_path, secret.to_string()).unwrap();
+        args.extend(["--secret".to_owned(), secret_path.display().to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    admin_args(stack, &args).await
+}
+
+/// A configuration of tenant `initech` with one Xref integration, against the stack.
+fn initech(stack: &Stack) -> serde_json::Value {
+    serde_json::json!({
+        "tenant_id": "initech",
+        "lever_api_base": format!("{}/v1", stack.lever_url),
+        "vendors": { "xref": {
+            "enabled": true,
+            "api_base": stack.xref_url,
+            "trigger_stage": { "name": "reference check" }
+        } }
+    })
+}
+
+/// A usable secret for [`initech`], which Lever accepts.
+fn initech_secret() -> serde_json::Value {
+    serde_json::json!({ "vendors": { "xref": {
+        "lever": { "api_key": demo::XREF_LEVER_KEY },
+        "api_key": "k",
+        "callback_secret": { "current": demo::XREF_CALLBACK_SECRET }
+    } } })
+}
+
+#[tokio::test]
+async fn tenant_put_refuses_configurations_that_cannot_work_naming_the_field() {
+    let stack = stack().await;
+    let secret = initech_secret();
+    let cases: [(&str, serde_json::Value, &str); 8] = [
+        (
+            "/lever_api_base",
+            "http://api.lever.co/v1".into(),
+            "lever_api_base: must be an https:// URL",
+        ),
+        (
+            "/lever_api_base",
+            "api.lever.co".into(),
+            "lever_api_base: is not an absolute URL",
+        ),
+        (
+            "/vendors/xref/api_base",
+            "http://api.xref.example/v1".into(),
+            "vendors.xref.api_base: must be an https:// URL",
+        ),
+        (
+            "/vendors/xref/trigger_stage",
+            serde_json::Value::Null,
+            "vendors.xref.trigger_stage: missing",
+        ),
+        (
+            "/vendors/xref/trigger_stage",
+            serde_json::json!({ "name": "Reference Chek" }),
+            "vendors.xref.trigger_stage: Lever has no stage named \"Reference Chek\"",
+        ),
+        (
+            "/vendors/xref/trigger_stage",
+            serde_json::json!({ "id": "no-such-stage" }),
+            "vendors.xref.trigger_stage: Lever has no stage with id \"no-such-stage\"",
+        ),
+        (
+            "/vendors/xref/on_completion",
+            serde_json::json!({ "move_to_stage": { "name": "Nowhere" } }),
+            "vendors.xref.on_completion.move_to_stage: Lever has no stage named \"Nowhere\"",
+        ),
+        (
+            "/vendors/xref/on_completion",
+            serde_json::json!({ "move_to_stage": {} }),
+            "vendors.xref.on_completion.move_to_stage: names no stage",
+        ),
+    ];
+    for (pointer, value, expected) in cases {
+        let mut config = initech(&stack);
+        config["vendors"]["xref"]["on_completion"] = serde_json::Value::Null;
+        *config.pointer_mut(pointer).unwrap() = value;
+        let error = put(&stack, &config, Some(&secret)).await.unwrap_err();
+        assert!(
+            error.to_string().contains(expected),
+            "{expected} in {error}"
+        );
+        assert_eq!(error.exit_code(), 1, "{error}");
+        let show = admin(&stack, "tenant show initech").await.unwrap_err();
+        assert_eq!(show.to_string(), "no tenant initech", "nothing saved");
+    }
+    // Stages given by name are stored with their ids.
+    let mut config = initech(&stack);
+    config["vendors"]["xref"]["on_completion"] =
+        serde_json::json!({ "move_to_stage": { "name": "background check" } });
+    let answer = put(&stack, &config, Some(&secret)).await.unwrap();
+    assert_eq!(answer.trim(), "saved tenant initech");
+    let json: serde_json::Value =
+        serde_json::from_str(&admin(&stack, "tenant show initech --json").await.unwrap()).unwrap();
+    let xref = &json["config"]["vendors"]["xref"];
+    assert_eq!(xref["trigger_stage"]["id"], demo::REFERENCE_CHECK_STAGE_ID);
+    assert_eq!(
+        xref["on_completion"]["move_to_stage"]["id"],
+        demo::BACKGROUND_CHECK_STAGE_ID
+    );
+}
+
+#[tokio::test]
+async fn tenant_put_saves_with_a_warning_when_lever_cannot_be_asked_for_stages() {
+    let stack = stack().await;
+    let mut config = initech(&stack);
+    config["vendors"]["xref"]["trigger_stage"] = serde_json::json!({ "name": "Reference Chek" });
+    // No Lever credential yet: Lever cannot be asked.
+    let mut secret = initech_secret();
+    secret["vendors"]["xref"]
+        .as_object_mut()
+        .unwrap()
+        .remove("lever");
+    let answer = put(&stack, &config, Some(&secret)).await.unwrap();
+    assert!(answer.starts_with("saved tenant initech"), "{answer}");
+    assert!(
+        answer.contains("warning: stages not checked") && answer.contains("xref: "),
+        "{answer}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&admin(&stack, "tenant show initech --json").await.unwrap()).unwrap();
+    assert_eq!(
+        json["config"]["vendors"]["xref"]["trigger_stage"],
+        serde_json::json!({ "name": "Reference Chek" }),
+        "left by name"
+    );
+}
+
+#[tokio::test]
+async fn tenant_put_refuses_placeholder_blank_or_short_webhook_tokens() {
+    let stack = stack().await;
+    let config = initech(&stack);
+    // The library's checks (`callback_auth::problems`) word the reasons.
+    for token in [
+        "<Candidate Stage Change signature token from Lever>",
+        "<placeholder>",
+        "",
+        "a token with spaces",
+        "short-token",
+    ] {
+        let mut secret = initech_secret();
+        secret["webhooks"] = serde_json::json!({ "candidateStageChange": { "current": token } });
+        let error = put(&stack, &config, Some(&secret)).await.unwrap_err();
+        let field = "\n    webhooks.candidateStageChange.current: ";
+        assert!(error.to_string().contains(field), "{token:?}: {error}");
+        assert!(
+            token.is_empty() || !error.to_string().contains(token),
+            "never quoted: {error}"
+        );
+        assert_eq!(error.exit_code(), 1);
+        let show = admin(&stack, "tenant show initech").await.unwrap_err();
+        assert_eq!(show.to_string(), "no tenant initech", "nothing saved");
+    }
+    let mut secret = initech_secret();
+    secret["webhooks"] = serde_json::json!({ "candidateStageChange": { "current": "a-signature-token-from-lever" } });
+    let answer = put(&stack, &config, Some(&secret)).await.unwrap();
+    assert_eq!(answer.trim(), "saved tenant initech");
+}
+
+#[tokio::test]
+async fn failures_exit_1_and_tenant_check_prints_its_report_on_stdout() {
+    let stack = stack().await;
+    let error = admin(
+        &stack,
+        "order demo xref 00000000-0000-4000-8000-000000000000",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.to_string(), "not found: opportunity");
+    assert_eq!(error.exit_code(), 1);
+    assert!(admin(&stack, "tenant check demo")
+        .await
+        .unwrap()
+        .starts_with("all good"));
+    stack.lever.disable_api_key(demo::XREF_LEVER_KEY);
+    let (table, outcome) = admin_output(&stack, &["tenant", "check", "demo"]).await;
+    assert!(
+        table.starts_with("1 problem(s)") && table.contains("FAILED"),
+        "{table}"
+    );
+    let error = outcome.unwrap_err();
+    assert_eq!(error.to_string(), "demo: 1 problem(s)");
+    assert_eq!(error.exit_code(), 1);
+    let (json, outcome) = admin_output(&stack, &["tenant", "check", "demo", "--json"]).await;
+    assert_eq!(outcome.unwrap_err().exit_code(), 1);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["tenant"], "demo");
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{json}");
+    assert!(
+        problems[0].as_str().unwrap().starts_with("xref: "),
+        "{json}"
+    );
+}
+
+#[tokio::test]
+async fn commands_refuse_integrations_the_tenant_does_not_have() {
+    let stack = stack().await;
+    let webhooks = webhook_ids(&stack);
+    let calls = stack.lever.api_calls().len();
+    let error = admin(&stack, "webhooks rotate demo applicationCreated")
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("none of demo's enabled integrations needs applicationCreated"),
+        "{error}"
+    );
+    assert_eq!(error.exit_code(), 1);
+    for command in [
+        "tenant disable demo --vendor esr",
+        "webhooks register demo --vendor esr",
+        "integration delete demo esr",
+        "order demo esr 3410c8b9-5c31-4bab-b7e9-9f710206d647",
+    ] {
+        let error = admin(&stack, command).await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("demo has no esr integration (it has: "),
+            "{command}: {error}"
+        );
+        assert_eq!(error.exit_code(), 1, "{command}");
+    }
+    assert_eq!(webhook_ids(&stack), webhooks, "no webhook created");
+    assert_eq!(stack.lever.api_calls().len(), calls, "Lever not called");
+    let show = admin(&stack, "tenant show demo --json").await.unwrap();
+    let json: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(json["config"]["vendors"]["xref"]["enabled"], true);
+    assert_eq!(json["config"]["vendors"]["sterling"]["enabled"], true);
+}
+
+#[tokio::test]
+async fn a_public_base_url_that_is_not_an_http_url_is_refused_naming_the_variable() {
+    for bad in ["d", "javascript:alert(1)"] {
+        let mut options = StackOptions::embedded();
+        options.settings.public_base_url = Some(bad.to_owned());
+        let stack = Stack::start(options).await.unwrap();
+        let webhooks = webhook_ids(&stack);
+        for command in [
+            "console invite demo",
+            "webhooks register demo",
+            "webhooks rotate demo candidateStageChange",
+        ] {
+            let error = admin(&stack, command).await.unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("PUBLIC_BASE_URL ({bad:?}) is not an absolute URL")),
+                "{command}: {error}"
+            );
+            assert_eq!(error.exit_code(), 2);
+        }
+        assert_eq!(webhook_ids(&stack), webhooks, "nothing registered");
+    }
+}
+
+#[tokio::test]
+async fn an_integration_without_a_lever_credential_is_listed_as_not_connected() {
+    let stack = stack().await;
+    let json: serde_json::Value =
+        serde_json::from_str(&admin(&stack, "tenant list --json").await.unwrap()).unwrap();
+    let tenant = |id: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["tenant"] == id)
+            .unwrap()["integrations"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    for state in tenant("globex") {
+        assert_eq!(state["credential"], "none", "{state}");
+        assert_eq!(state["lever_access"], "not connected", "{state}");
+    }
+    for state in tenant("demo") {
+        assert_eq!(state["lever_access"], "connected", "{state}");
+    }
+    let table = admin(&stack, "tenant list").await.unwrap();
+    assert!(table.contains("not connected"), "{table}");
+    // As `tenant check` says.
+    let error = admin(&stack, "tenant check globex").await.unwrap_err();
+    assert!(error.to_string().starts_with("globex: "), "{error}");
+}
+
+#[tokio::test]
+async fn connecting_says_which_integrations_use_the_key_in_good_grammar() {
+    let stack = stack().await;
+    stack.oauth_lever.add_api_key("a-globex-wide-key");
+    let answer = admin(&stack, "tenant connect globex --api-key a-globex-wide-key")
+        .await
+        .unwrap();
+    assert!(
+        answer.trim_end().ends_with(" now use it") && answer.contains(", "),
+        "{answer}"
+    );
+    let answer = admin(&stack, "tenant connect demo --api-key a-demo-wide-key")
+        .await
+        .unwrap();
+    assert!(
+        answer.contains("no integration uses it (each has its own Lever credential)"),
+        "{answer}"
+    );
 }

@@ -1,0 +1,271 @@
+//! What the command refuses before it stores anything: URLs that cannot be reached safely,
+//! configurations that cannot order, secrets holding placeholders, keys that cannot be
+//! Lever's. Each check answers why, naming the field, and never quotes a secret.
+
+use lever_screening::secrets::{LeverCredentials, TenantSecrets};
+use lever_screening::tenant::{StageRef, TenantConfig};
+use lever_screening::vendors::{Trigger, Vendors};
+use secrecy::ExposeSecret;
+use std::net::{IpAddr, Ipv6Addr};
+
+/// The longest Lever API key accepted: Lever's are a few dozen characters, and Secrets
+/// Manager refuses a secret document over 64 KB.
+pub const MAX_API_KEY_CHARS: usize = 1024;
+
+/// Why `key` cannot be a Lever API key, if it cannot; never quotes it.
+pub fn api_key_problem(key: &str) -> Option<String> {
+    if key.trim().is_empty() {
+        return Some("is empty".into());
+    }
+    if key.chars().count() > MAX_API_KEY_CHARS {
+        return Some(format!(
+            "is {} characters long; a Lever API key has at most {MAX_API_KEY_CHARS}",
+            key.chars().count()
+        ));
+    }
+    if key.contains(['<', '>']) {
+        return Some("is a placeholder (<…>): paste the key Lever generated".into());
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("contains whitespace: paste the key alone".into());
+    }
+    None
+}
+
+/// The Lever API keys of the document (`lever.api_key`, `vendors.<v>.lever.api_key`) that
+/// cannot be Lever's.
+fn lever_key_problems(secrets: &TenantSecrets) -> Vec<String> {
+    let own = secrets
+        .vendors
+        .iter()
+        .filter_map(|(vendor, s)| Some((format!("vendors.{vendor}.lever"), s.lever.as_ref()?)));
+    std::iter::once(("lever".to_owned(), &secrets.lever))
+        .chain(own)
+        .filter_map(|(field, credentials): (String, &LeverCredentials)| {
+            let problem = api_key_problem(credentials.api_key.as_ref()?.expose_secret())?;
+            Some(format!("{field}.api_key: {problem}"))
+        })
+        .collect()
+}
+
+/// Everything in a tenant's secret document that cannot be used, each naming its field:
+/// callback secrets and webhook signature tokens (`callback_auth::problems`), and Lever API
+/// keys.
+pub fn secret_problems(secrets: &TenantSecrets, vendors: &Vendors) -> Vec<String> {
+    let mut problems = lever_screening::callback_auth::problems(secrets, vendors);
+    problems.extend(lever_key_problems(secrets));
+    problems
+}
+
+/// Everything in a tenant's configuration that cannot work, each naming its field,
+/// checked without asking Lever: vendors this build lacks, API bases that are not https
+/// (http only to a loopback host), an enabled stage-triggered integration without its
+/// trigger stage, a completion rule naming no stage.
+pub fn config_problems(config: &TenantConfig, vendors: &Vendors) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(problem) = api_base_problem(&config.lever_api_base) {
+        problems.push(format!("lever_api_base: {problem}"));
+    }
+    for (vendor, integration) in &config.vendors {
+        let Some(known) = vendors.get(*vendor) else {
+            problems.push(format!("vendors.{vendor}: not a vendor this build knows"));
+            continue;
+        };
+        if let Some(problem) = api_base_problem(&integration.api_base) {
+            problems.push(format!("vendors.{vendor}.api_base: {problem}"));
+        }
+        let stage_triggered = known.description.trigger == Trigger::StageChange;
+        if stage_triggered
+            && integration.enabled
+            && !integration
+                .trigger_stage
+                .as_ref()
+                .is_some_and(names_a_stage)
+        {
+            problems.push(format!(
+                "vendors.{vendor}.trigger_stage: missing; {vendor} orders when a candidate \
+                 moves into this stage (e.g. {{\"name\": \"Reference Check\"}})"
+            ));
+        }
+        if let Some(rule) = &integration.on_completion {
+            if !names_a_stage(&rule.move_to_stage) {
+                problems.push(format!(
+                    "vendors.{vendor}.on_completion.move_to_stage: names no stage (give its \
+                     \"name\" or \"id\")"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Whether `stage` gives a non-blank id or name.
+pub fn names_a_stage(stage: &StageRef) -> bool {
+    let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+    given(&stage.id) || given(&stage.name)
+}
+
+/// Why `value` cannot be an API base this product calls with credentials: it must be an
+/// `https://` URL, or `http://` to a loopback host (the local stack's simulators).
+pub fn api_base_problem(value: &str) -> Option<String> {
+    let url = match parse_url(value) {
+        Ok(url) => url,
+        Err(problem) => return Some(problem),
+    };
+    match url.scheme.as_str() {
+        "https" => None,
+        "http" if url.is_loopback() => None,
+        _ => Some(
+            "must be an https:// URL (http:// only to a loopback host such as 127.0.0.1)".into(),
+        ),
+    }
+}
+
+/// Why `value` cannot be this deployment's public base URL (`PUBLIC_BASE_URL`), if it
+/// cannot: it must be an absolute `http(s)://` URL without a query or fragment.
+pub fn public_base_problem(value: &str) -> Option<String> {
+    match parse_url(value) {
+        Ok(url) if url.scheme == "https" || url.scheme == "http" => None,
+        Ok(_) => Some("must be an http:// or https:// URL".into()),
+        Err(problem) => Some(problem),
+    }
+}
+
+/// The parts of an absolute URL the checks need.
+struct Url<'a> {
+    /// Lower-cased.
+    scheme: String,
+    /// Without an IPv6 address's brackets.
+    host: &'a str,
+}
+
+impl Url<'_> {
+    fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// `scheme://host[:port][/path]`, strictly: no spaces, no user info, no query or fragment
+/// (a base has paths appended to it).
+fn parse_url(value: &str) -> Result<Url<'_>, String> {
+    const NOT_A_URL: &str = "is not an absolute URL (https://host/…)";
+    if value.trim().is_empty() {
+        return Err("is empty".into());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("contains whitespace".into());
+    }
+    let (scheme, rest) = value.split_once("://").ok_or(NOT_A_URL)?;
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return Err(NOT_A_URL.into());
+    }
+    if rest.contains(['?', '#']) {
+        return Err("has a query or fragment; give the base URL alone".into());
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err("carries a user name or password (…@); give the base URL alone".into());
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(inner) => {
+            let (host, after) = inner.split_once(']').ok_or(NOT_A_URL)?;
+            host.parse::<Ipv6Addr>()
+                .map_err(|_| format!("{host:?} is not an IPv6 address"))?;
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':').ok_or(NOT_A_URL)?)),
+            }
+        }
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    let bracketed = authority.starts_with('[');
+    if !bracketed
+        && !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+    {
+        return Err(format!("has an invalid host {host:?}"));
+    }
+    if let Some(port) = port {
+        if port.is_empty()
+            || !port.bytes().all(|b| b.is_ascii_digit())
+            || port.parse::<u16>().is_err()
+        {
+            return Err(format!("has an invalid port {port:?}"));
+        }
+    }
+    Ok(Url {
+        scheme: scheme.to_ascii_lowercase(),
+        host,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_bases_are_https_or_http_to_a_loopback_host() {
+        for good in [
+            "https://api.lever.co/v1",
+            "https://api.xref.example",
+            "HTTPS://API.LEVER.CO/v1/",
+            "http://127.0.0.1:8080/v1",
+            "http://localhost:3000",
+            "http://[::1]:9000/x",
+            "https://[2001:db8::1]/v1",
+        ] {
+            assert_eq!(api_base_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "api.lever.co/v1",
+            "http://api.lever.co/v1",
+            "ftp://api.lever.co",
+            "javascript:alert(1)",
+            "https://",
+            "https://user:pw@api.lever.co",
+            "https://api.lever.co/v1?x=1",
+            "https://api lever.co",
+            "https://api.lever.co:99999",
+            "https://api.lever.co:",
+            "http://10.0.0.1/v1",
+            "https://[::1",
+        ] {
+            assert!(api_base_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_public_base_is_an_absolute_http_url() {
+        assert_eq!(
+            public_base_problem("https://abc.execute-api.us-east-1.amazonaws.com"),
+            None
+        );
+        assert_eq!(public_base_problem("http://127.0.0.1:9000"), None);
+        for bad in ["d", "javascript:alert(1)", "", "mailto:x@y", "https://x/?q"] {
+            assert!(public_base_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn api_keys_are_refused_empty_blank_placeholders_or_huge() {
+        assert_eq!(api_key_problem("a-fresh-xref-key"), None);
+        for bad in ["", "   ", "<your key>", "two words"] {
+            assert!(api_key_problem(bad).is_some(), "{bad:?}");
+        }
+        let huge = "k".repeat(70 * 1024);
+        assert!(api_key_problem(&huge).unwrap().contains("at most 1024"));
+    }
+}

@@ -49,15 +49,25 @@ impl Deadline {
 
     /// Lambda's deadline (ms since the epoch, `Context::deadline`) brought forward by
     /// `margin`, the time kept to record the outcome (retry later, or dead-letter).
+    ///
+    /// A value below [`Self::EPOCH_MS_FLOOR`] is read as a duration in ms from now: Lambda
+    /// always sends a time, but `cargo lambda watch` (1.9) sends `600000` (ten minutes),
+    /// which as a time is long past and would leave a local worker no time at all.
     pub fn lambda(deadline_epoch_ms: u64, margin: Duration) -> Self {
-        let now = now_millis();
-        let left = i64::try_from(deadline_epoch_ms)
-            .unwrap_or(EpochMillis::MAX)
-            .saturating_sub(now)
-            .max(0);
-        let left = Duration::from_millis(left.unsigned_abs()).saturating_sub(margin);
-        Deadline::after(left)
+        let left = if deadline_epoch_ms < Self::EPOCH_MS_FLOOR {
+            Duration::from_millis(deadline_epoch_ms)
+        } else {
+            let left = i64::try_from(deadline_epoch_ms)
+                .unwrap_or(EpochMillis::MAX)
+                .saturating_sub(now_millis())
+                .max(0);
+            Duration::from_millis(left.unsigned_abs())
+        };
+        Deadline::after(left.saturating_sub(margin))
     }
+
+    /// 2001-09-09 in ms since the epoch: no invocation's deadline is earlier.
+    pub const EPOCH_MS_FLOOR: u64 = 1_000_000_000_000;
 
     /// Time left; zero once passed.
     pub fn remaining(&self) -> Duration {
@@ -94,5 +104,18 @@ mod tests {
         );
         let passed = Deadline::lambda(0, Duration::from_secs(1));
         assert_eq!(passed.remaining(), Duration::ZERO);
+        let an_hour_ago = u64::try_from(now_millis() - 3_600_000).unwrap();
+        let passed = Deadline::lambda(an_hour_ago, Duration::from_secs(1));
+        assert_eq!(passed.remaining(), Duration::ZERO);
+    }
+
+    #[test]
+    fn cargo_lambda_watchs_deadline_is_read_as_ten_minutes() {
+        let deadline = Deadline::lambda(600_000, Duration::from_secs(3));
+        let left = deadline.remaining();
+        assert!(
+            left <= Duration::from_secs(597) && left > Duration::from_secs(596),
+            "{left:?}"
+        );
     }
 }

@@ -1,48 +1,13 @@
 //! The Lever simulator, exercised over real HTTP.
 
-use axum::body::Bytes;
-use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::Router;
+use crate::support::{serve, Receiver};
 use lever_screening_simulators::lever::sign;
 use lever_screening_simulators::{LeverSim, SimOpportunity, SimPosting};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 
 const KEY: &str = "lever-key";
 const SIGNATURE_TOKEN: &str = "stage-change-token";
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
-
-/// A webhook receiver that answers 200 and keeps what it got.
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<(HeaderMap, Bytes)>>>);
-
-impl Receiver {
-    async fn start() -> (Self, String) {
-        let receiver = Receiver::default();
-        let hits = receiver.0.clone();
-        let router = Router::new().route(
-            "/hook",
-            post(move |headers: HeaderMap, body: Bytes| async move {
-                hits.lock().unwrap().push((headers, body));
-                "ok"
-            }),
-        );
-        let url = format!("{}/hook", serve(router).await);
-        (receiver, url)
-    }
-
-    fn hits(&self) -> Vec<(HeaderMap, Bytes)> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 fn seeded_lever() -> LeverSim {
     let sim = LeverSim::new(KEY);

@@ -1,51 +1,15 @@
 //! The Lever simulator's REST API (stage changes, notes, archive state), its rate limit and
 //! injected faults, and the deliveries an admin's actions trigger, exercised over real HTTP.
 
-use axum::body::Bytes;
-use axum::routing::post;
-use axum::Router;
+use crate::support::{serve, Receiver};
 use lever_screening_simulators::lever::{sign, ARCHIVE_REASON_ID, SIM_USER_ID};
 use lever_screening_simulators::{LeverSim, SimError, SimOpportunity, SimPosting};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const KEY: &str = "lever-key";
 const BEARER: &str = "oauth-token";
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
-
-/// A webhook receiver that answers 200 and keeps the bodies it got.
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<Value>>>);
-
-impl Receiver {
-    async fn start() -> (Self, String) {
-        let receiver = Receiver::default();
-        let hits = receiver.0.clone();
-        let router = Router::new().route(
-            "/hook",
-            post(move |body: Bytes| async move {
-                hits.lock()
-                    .unwrap()
-                    .push(serde_json::from_slice(&body).unwrap());
-                "ok"
-            }),
-        );
-        let url = format!("{}/hook", serve(router).await);
-        (receiver, url)
-    }
-
-    fn hits(&self) -> Vec<Value> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 struct Lever {
     sim: LeverSim,
@@ -189,7 +153,7 @@ async fn stage_changes_start_with_the_seeded_stage_and_grow_with_every_move() {
     assert_eq!(lever.sim.stage_changes("opp-1").len(), 3);
 
     // Only the admin's move was delivered, not the API's.
-    assert_eq!(receiver.hits().len(), 1);
+    assert_eq!(receiver.bodies().len(), 1);
 }
 
 #[tokio::test]
@@ -537,7 +501,7 @@ async fn archive_and_unarchive_show_on_the_opportunity_and_are_delivered() {
     assert_eq!(sent_back.status, 200);
     assert!(lever.opportunity().await.get("archived").is_none());
 
-    let hits = receiver.hits();
+    let hits = receiver.bodies();
     assert_eq!(hits, [sent.body, sent_back.body]);
     assert_eq!(hits[0]["event"], "candidateArchiveChange");
     assert_eq!(
@@ -576,7 +540,7 @@ async fn deleting_an_opportunity_removes_it_and_is_delivered() {
     );
     assert!(lever.sim.opportunity("opp-1").is_none());
     assert!(lever.sim.notes("opp-1").is_empty());
-    let hit = &receiver.hits()[0];
+    let hit = &receiver.bodies()[0];
     assert_eq!(hit["event"], "candidateDeleted");
     assert_eq!(
         hit["data"],
@@ -599,7 +563,7 @@ async fn a_hire_is_delivered() {
         .subscribe("candidateHired", url, "hired-token".into());
     let sent = lever.sim.hire("opp-1").await.unwrap();
     assert_eq!(sent.status, 200);
-    let hit = &receiver.hits()[0];
+    let hit = &receiver.bodies()[0];
     assert_eq!(hit["event"], "candidateHired");
     assert_eq!(hit["data"]["opportunityId"], "opp-1");
     assert_eq!(hit["data"]["candidateId"], "opp-1");
@@ -626,8 +590,8 @@ async fn a_test_delivery_goes_to_one_webhook_naming_another_event_with_empty_dat
         .await
         .unwrap();
     assert_eq!(sent.status, 200);
-    assert!(created_receiver.hits().is_empty());
-    let hit = &stage_receiver.hits()[0];
+    assert!(created_receiver.bodies().is_empty());
+    let hit = &stage_receiver.bodies()[0];
     assert_eq!(hit["event"], "applicationCreated");
     assert_eq!(hit["data"], json!({}));
     assert_signed(hit, "stage-token");
@@ -657,12 +621,12 @@ async fn a_signed_delivery_can_be_tampered_with_and_posted() {
     assert_eq!(body["event"], "candidateStageChange");
     assert_eq!(body["data"], data);
     assert_signed(&body, "stage-token");
-    assert!(receiver.hits().is_empty(), "built, not sent");
+    assert!(receiver.bodies().is_empty(), "built, not sent");
 
     // Lever signs token + triggeredAt only, so the signature survives a changed `data`.
     body["data"]["opportunityId"] = json!("someone-else");
     lever.sim.send_raw(&url, &body).await.unwrap();
-    assert_eq!(receiver.hits(), [body]);
+    assert_eq!(receiver.bodies(), [body]);
 
     assert!(matches!(
         lever.sim.signed_delivery("candidateHired", json!({})),

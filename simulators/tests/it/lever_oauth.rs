@@ -1,6 +1,7 @@
 //! The Lever simulator's OAuth authorization server and Webhooks Subscription API, exercised
 //! over real HTTP.
 
+use crate::support::serve;
 use axum::body::Bytes;
 use axum::routing::post;
 use axum::Router;
@@ -17,13 +18,6 @@ const CLIENT_ID: &str = "partner-client";
 const CLIENT_SECRET: &str = "partner-secret";
 const REDIRECT_URI: &str = "https://connector.example/oauth/callback";
 const SCOPES: &str = "offline_access opportunities:read:admin webhooks:write:admin";
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
 
 struct Lever {
     sim: LeverSim,

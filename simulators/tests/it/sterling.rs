@@ -1,50 +1,15 @@
 //! The Sterling simulator, exercised over real HTTP.
 
-use axum::body::Bytes;
-use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::Router;
+use crate::support::{serve, Receiver};
 use lever_screening_simulators::{SterlingSim, Vocabulary};
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const CLIENT_ID: &str = "sterling-client";
 const CLIENT_SECRET: &str = "sterling-secret";
 const SERVICES: [&str; 2] = ["Criminal Record Check", "Employment Verification"];
 const NOWHERE: &str = "http://127.0.0.1:9/cb";
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
-
-/// A callback receiver that answers 200 and keeps what it got.
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<(HeaderMap, Bytes)>>>);
-
-impl Receiver {
-    async fn start() -> (Self, String) {
-        let receiver = Receiver::default();
-        let hits = receiver.0.clone();
-        let router = Router::new().route(
-            "/hook",
-            post(move |headers: HeaderMap, body: Bytes| async move {
-                hits.lock().unwrap().push((headers, body));
-                "ok"
-            }),
-        );
-        let url = format!("{}/hook", serve(router).await);
-        (receiver, url)
-    }
-
-    fn hits(&self) -> Vec<(HeaderMap, Bytes)> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 /// The simulator with one package, served, and a client that holds a token.
 struct Api {

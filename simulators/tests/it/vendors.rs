@@ -2,6 +2,7 @@
 //! HTTP; their callbacks go to a receiver that verifies them as the product does, with
 //! Standard Webhooks.
 
+use crate::support::serve;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
@@ -17,13 +18,6 @@ use std::time::{Duration, Instant};
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OTHER_SECRET: &str = "whsec_c2VjcmV0LXByZXZpb3VzLXByZXZpb3Vz";
 const NOWHERE: &str = "http://127.0.0.1:9/cb";
-
-async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{addr}")
-}
 
 /// One verified callback: its `webhook-id`, `content-type` and body.
 type Verified = (String, String, Value);

@@ -14,6 +14,10 @@
 //! - **binary MB / zip MB**: the stripped release executable, and the deployment zip with it
 //!   as `bootstrap` (for Python: the handler's source; boto3 comes with Lambda's runtime).
 //!
+//! Functions given with `--idle-bin` (those whose events come from Lever, a vendor or a
+//! schedule this bench does not play) are started and measured to their first `next` only:
+//! init, the RSS then, and their size.
+//!
 //! Each function runs `--runs` times, the functions taking turns, and the report gives the
 //! medians, with each Rust function's figures as ratios to the Python baseline's.
 //! MB are MiB (2^20 bytes), as Lambda counts memory. Nothing here passes or fails on a
@@ -55,6 +59,10 @@ struct Args {
     /// The release `screening-worker` executable.
     #[arg(long)]
     worker_bin: Option<PathBuf>,
+    /// Any other function's executable (repeatable), started and measured to its first
+    /// `next` only: init, the memory it holds then, its size. Named after the file.
+    #[arg(long = "idle-bin")]
+    idle_bins: Vec<PathBuf>,
     /// A Python with `awslambdaric` and `boto3` installed, to run the baseline.
     #[arg(long)]
     python: Option<PathBuf>,
@@ -89,7 +97,10 @@ async fn main() {
 async fn bench(args: &Args) -> Result<(), BoxError> {
     let subjects = subjects(args)?;
     if subjects.is_empty() {
-        return Err("nothing to measure: give --stage-change-bin, --worker-bin or --python".into());
+        return Err(
+            "nothing to measure: give --stage-change-bin, --worker-bin, --idle-bin or --python"
+                .into(),
+        );
     }
     if args.runs == 0 || args.events < 2 {
         return Err("--runs must be at least 1 and --events at least 2".into());
@@ -125,7 +136,7 @@ async fn measure(
             let plan = RunPlan {
                 fixture,
                 table: &table,
-                events: events_for(target.workload, events),
+                events: target.workload.invocations(events),
                 log: &log,
             };
             let measured = run::run(&target, &plan).await;
@@ -174,12 +185,6 @@ async fn measure(
         .collect())
 }
 
-/// Invocations for `events` events: one each, or for the worker as many batches as carry
-/// that many messages (at least 2: one cold, one warm).
-fn events_for(workload: Workload, events: usize) -> usize {
-    events.div_ceil(workload.messages_per_event()).max(2)
-}
-
 /// The functions given on the command line, Rust first, the baseline last.
 fn subjects(args: &Args) -> Result<Vec<Subject>, BoxError> {
     let mut subjects = Vec::new();
@@ -225,6 +230,13 @@ fn subjects(args: &Args) -> Result<Vec<Subject>, BoxError> {
                 messages: args.batch,
             },
         )?);
+    }
+    for path in &args.idle_bins {
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .ok_or_else(|| format!("--idle-bin {}: not a file", path.display()))?;
+        subjects.push(rust(path, &name, name.clone(), Workload::Idle)?);
     }
     if let Some(python) = &args.python {
         // Absolute (it runs in the handler's directory) but not canonical: a venv's python

@@ -110,16 +110,16 @@ pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) 
         out.push_str(&format!("\nAgainst the baseline ({}):\n", baseline.label));
         for s in summaries.iter().filter(|s| !s.is_baseline) {
             let m = &s.median;
-            let mut ratios = vec![
-                ratio("init", b.init_ms, m.init_ms, "faster", "slower"),
-                ratio(
+            let mut ratios = vec![ratio("init", b.init_ms, m.init_ms, "faster", "slower")];
+            if s.workload != Workload::Idle {
+                ratios.push(ratio(
                     "peak RSS",
                     b.peak_rss_mb,
                     m.peak_rss_mb,
                     "smaller",
                     "larger",
-                ),
-            ];
+                ));
+            }
             if s.workload == baseline.workload {
                 ratios.splice(
                     1..1,
@@ -143,10 +143,10 @@ pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) 
                     ],
                 );
             }
-            let note = if s.workload == baseline.workload {
-                ""
-            } else {
-                " (per-event figures: another handler's events, not compared)"
+            let note = match s.workload {
+                w if w == baseline.workload => "",
+                Workload::Idle => " (started only: its RSS is at init, not compared)",
+                _ => " (per-event figures: another handler's events, not compared)",
             };
             out.push_str(&format!("- {}: {}{note}\n", s.label, ratios.join(", ")));
         }
@@ -220,6 +220,41 @@ mod tests {
         assert!(report.contains("| rust | 1.00 | 1.00 |"), "{report}");
         assert!(
             report.contains("- rust: init 30.0× faster, first response 30.0× faster"),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn a_function_only_started_shows_its_init_and_size_and_no_event_figures() {
+        let idle = Summary {
+            label: "lever-oauth-callback".into(),
+            workload: Workload::Idle,
+            median: Measurement {
+                init_ms: 8.0,
+                peak_rss_mb: 6.5,
+                ..Measurement::NONE
+            },
+            binary_mb: Some(7.0),
+            zip_mb: Some(3.0),
+            is_baseline: false,
+        };
+        let python = Summary {
+            label: "python".into(),
+            workload: Workload::StageChange,
+            median: measurement(400.0),
+            binary_mb: None,
+            zip_mb: Some(0.003),
+            is_baseline: true,
+        };
+        let report = render(&[idle, python], 200, 1, "test machine");
+        assert!(
+            report.contains("| lever-oauth-callback | 8.00 | — | — | — | — | 6.50 | 7.00 | 3.00 |"),
+            "{report}"
+        );
+        assert!(
+            report.contains(
+                "- lever-oauth-callback: init 50.0× faster (started only: its RSS is at init, not compared)"
+            ),
             "{report}"
         );
     }

@@ -42,14 +42,27 @@ pub enum Workload {
     /// SQS batches of `messages` `sync_lever` messages for orders that do not exist: each
     /// batch must be answered with no failed item.
     WorkerBatch { messages: usize },
+    /// No events: the function is started and measured up to its first `next` (init, and
+    /// the memory it holds then), for functions whose events come from Lever, a vendor or a
+    /// schedule this bench does not play.
+    Idle,
 }
 
 impl Workload {
     /// Queue messages per event (1 for an HTTP request).
     pub fn messages_per_event(self) -> usize {
         match self {
-            Workload::StageChange => 1,
+            Workload::StageChange | Workload::Idle => 1,
             Workload::WorkerBatch { messages } => messages,
+        }
+    }
+
+    /// Invocations for `events` events: one each, or for the worker as many batches as carry
+    /// that many messages (at least 2: one cold, one warm); none for an idle run.
+    pub fn invocations(self, events: usize) -> usize {
+        match self {
+            Workload::Idle => 0,
+            _ => events.div_ceil(self.messages_per_event()).max(2),
         }
     }
 
@@ -59,6 +72,7 @@ impl Workload {
             Workload::WorkerBatch { messages } => {
                 events::sqs_batch(TENANT, messages, &fixture.work_queue_arn)
             }
+            Workload::Idle => Vec::new(),
         }
     }
 
@@ -87,6 +101,7 @@ impl Workload {
                 Some(failures) if failures.as_array().is_some_and(Vec::is_empty) => Ok(()),
                 Some(_) => Err(format!("expected no failed message, got {}", text())),
             },
+            Workload::Idle => Err(format!("an idle run serves no event, got {}", text())),
         }
     }
 }
@@ -127,9 +142,23 @@ pub struct Measurement {
     pub events_per_s: f64,
 }
 
-/// Runs `target` once, as planned.
+impl Measurement {
+    /// No figure.
+    pub const NONE: Measurement = Measurement {
+        init_ms: f64::NAN,
+        first_response_ms: f64::NAN,
+        warm_p50_ms: f64::NAN,
+        warm_p99_ms: f64::NAN,
+        cpu_ms_per_event: f64::NAN,
+        peak_rss_mb: f64::NAN,
+        events_per_s: f64::NAN,
+    };
+}
+
+/// Runs `target` once, as planned. An idle run's figures are its init and the RSS then;
+/// the others are NaN (printed as "—").
 pub async fn run(target: &Target, plan: &RunPlan<'_>) -> Result<Measurement, BoxError> {
-    if plan.events < 2 {
+    if plan.events < 2 && target.workload != Workload::Idle {
         return Err("a run needs at least 2 events (one cold, one warm)".into());
     }
     let mut api = RuntimeApi::start(&target.function_name).await?;
@@ -163,6 +192,13 @@ pub async fn run(target: &Target, plan: &RunPlan<'_>) -> Result<Measurement, Box
     };
 
     let init_ms = millis(process.next_requested(INIT_TIMEOUT).await? - exec_at);
+    if target.workload == Workload::Idle {
+        return Ok(Measurement {
+            init_ms,
+            peak_rss_mb: peak_rss_mb(pid)?,
+            ..Measurement::NONE
+        });
+    }
     let mut first_response_ms = 0.0;
     let mut latencies_ms = Vec::with_capacity(plan.events - 1);
     let mut warm = (0.0, exec_at);

@@ -21,9 +21,12 @@ pub enum AppError {
     /// Malformed JSON, missing fields, a bad path parameter. 400, never retried.
     #[error("bad request: {0}")]
     BadRequest(String),
-    /// The route exists but not for this method. 405.
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    /// The route exists but not for this method. 405, with an `Allow` header.
+    #[error("method not allowed (allowed: {allowed})")]
+    MethodNotAllowed {
+        /// The methods the route takes, as the `Allow` header lists them (`GET, POST`).
+        allowed: &'static str,
+    },
     /// A body whose `Content-Type` is not what the endpoint takes. 415.
     #[error("unsupported content type: expected {expected}")]
     UnsupportedMediaType {
@@ -82,7 +85,7 @@ impl AppError {
             AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_)) => {
                 StatusCode::BAD_REQUEST
             }
-            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -101,7 +104,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_)) => "bad_request",
-            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
             AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
             AppError::NotFound(_) => "not_found",
@@ -131,6 +134,14 @@ impl AppError {
             }
             _ if self.status().is_server_error() => "internal error".into(),
             other => other.to_string(),
+        }
+    }
+
+    /// The `Allow` header a 405 carries (RFC 9110 §15.5.6): the methods the route takes.
+    pub fn allow(&self) -> Option<&'static str> {
+        match self {
+            AppError::MethodNotAllowed { allowed } => Some(allowed),
+            _ => None,
         }
     }
 

@@ -107,7 +107,10 @@ impl Page<'_, '_> {
             };
         }
         if method != Method::POST {
-            return Err(AppError::MethodNotAllowed.into());
+            return Err(AppError::MethodNotAllowed {
+                allowed: "GET, POST",
+            }
+            .into());
         }
         let form = self.console.form(request)?;
         if !self.session.csrf_matches(form.get("csrf")) {

@@ -168,7 +168,12 @@ pub async fn handle(app: &App, request: Request, base: &str) -> Response<Body> {
         (_, ["tenants", tenant, rest @ ..]) => {
             return handlers::tenant(&console, &request, tenant, rest).await;
         }
-        (_, ["sign-in" | "sign-out"] | ["invite", _]) => Err(AppError::MethodNotAllowed.into()),
+        (_, ["sign-in"]) => Err(AppError::MethodNotAllowed { allowed: "GET" }.into()),
+        (_, ["sign-out"]) => Err(AppError::MethodNotAllowed { allowed: "POST" }.into()),
+        (_, ["invite", _]) => Err(AppError::MethodNotAllowed {
+            allowed: "GET, POST",
+        }
+        .into()),
         _ => Err(AppError::NotFound("page").into()),
     };
     match result {
@@ -238,7 +243,11 @@ impl<'a> Console<'a> {
             paragraphs: vec![message],
             link: Some(link),
         };
-        self.page(status, &page)
+        let mut response = self.page(status, &page);
+        if let Refusal::App(error) = &refusal {
+            crate::http::with_allow(&mut response, error);
+        }
+        response
     }
 
     /// The frame of a signed-out page.

@@ -130,7 +130,7 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body>
 /// declining) the app. A person reads the answer, so it is a small HTML page.
 async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body> {
     if request.method() != Method::GET {
-        return respond(Err(AppError::MethodNotAllowed));
+        return respond(Err(AppError::MethodNotAllowed { allowed: "GET" }));
     }
     let query = request.query_string_parameters();
     let redirect = oauth::Redirect {
@@ -212,7 +212,7 @@ struct Accepted<'a> {
 
 fn accept<'a>(app: &App, request: &'a Request) -> Result<Accepted<'a>, AppError> {
     if request.method() != Method::POST {
-        return Err(AppError::MethodNotAllowed);
+        return Err(AppError::MethodNotAllowed { allowed: "POST" });
     }
     if !is_json(request.headers()) {
         return Err(AppError::UnsupportedMediaType {
@@ -285,11 +285,22 @@ pub fn respond(result: Result<Ack, AppError>) -> Response<Body> {
             } else {
                 tracing::warn!(status = status.as_u16(), code, %error, "request refused");
             }
-            json_response(
+            let mut response = json_response(
                 status,
                 &json!({ "error": { "code": code, "message": error.public_message() } }),
-            )
+            );
+            with_allow(&mut response, &error);
+            response
         }
+    }
+}
+
+/// Adds the `Allow` header a 405 for `error` must carry.
+pub fn with_allow(response: &mut Response<Body>, error: &AppError) {
+    if let Some(allowed) = error.allow() {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
     }
 }
 

@@ -407,6 +407,25 @@ async fn signing_out_ends_the_session() {
 }
 
 #[tokio::test]
+async fn a_wrong_method_is_405_naming_the_methods_the_page_takes() {
+    let h = start().await;
+    let http = reqwest::Client::new();
+    for (method, path, allowed) in [
+        (reqwest::Method::GET, "/console/sign-out", "POST"),
+        (reqwest::Method::POST, "/console/sign-in", "GET"),
+        (reqwest::Method::PUT, "/console/invite/abc", "GET, POST"),
+    ] {
+        let response = http
+            .request(method.clone(), format!("{}{path}", h.stack.functions_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(response.headers()["allow"], allowed, "{method} {path}");
+    }
+}
+
+#[tokio::test]
 async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     let started = Instant::now();
     let h = start().await;

@@ -49,6 +49,7 @@ async fn a_wrong_method_is_405() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
     assert_eq!(response.headers()["content-type"], "application/json");
     let body: Value = response.json().await.unwrap();
     error_message(&body, "method_not_allowed");

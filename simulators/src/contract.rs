@@ -1,4 +1,4 @@
-//! What the simulators of the contract vendors (docs/vendors.md, "Common to every vendor": Xref,
+//! What the simulators of the contract vendors (docs/vendor-apis.md, "Common to every vendor": Xref,
 //! Justifacts, HRLogics, ESR) share: creates behind one credential, idempotent under an
 //! `Idempotency-Key` and unique by client reference; strict field formats; reading an order
 //! back; cancelling it; fault injection; and callbacks signed with Standard Webhooks.

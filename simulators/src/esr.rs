@@ -1,4 +1,4 @@
-//! ESR simulator, speaking this product's ESR contract (docs/vendors.md, "Common" and "ESR"):
+//! ESR simulator, speaking this product's ESR contract (docs/vendor-apis.md, "Common" and "ESR"):
 //! orders by `POST /orders` for packages ESR's representative gave out, read back by
 //! `GET /orders/{id}`, cancelled by `POST /orders/{id}/cancel`, status callbacks signed with
 //! Standard Webhooks.

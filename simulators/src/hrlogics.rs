@@ -1,4 +1,4 @@
-//! HRLogics simulator, speaking this product's HRLogics contract (docs/vendors.md, "Common" and
+//! HRLogics simulator, speaking this product's HRLogics contract (docs/vendor-apis.md, "Common" and
 //! "HRLogics"): WOTC applicants by `POST /wotc/applicants`, read back by
 //! `GET /wotc/applicants/{id}`, eligibility callbacks signed with Standard Webhooks. There
 //! is nothing to cancel: `POST /wotc/applicants/{id}/cancel` is 404.

@@ -1,4 +1,4 @@
-//! Justifacts simulator, speaking this product's Justifacts contract (docs/vendors.md, "Common"
+//! Justifacts simulator, speaking this product's Justifacts contract (docs/vendor-apis.md, "Common"
 //! and "Justifacts"): background check invitations by `POST /invitations`, read back by
 //! `GET /invitations/{id}`, cancelled by `POST /invitations/{id}/cancel`, status callbacks
 //! signed with Standard Webhooks.
@@ -66,7 +66,7 @@ pub(crate) struct CreateRequest {
     client_reference: String,
     package: Package,
     applicant: Applicant,
-    /// Not in the create body of docs/vendors.md; this product sends it so the callbacks reach
+    /// Not in the create body of docs/vendor-apis.md; this product sends it so the callbacks reach
     /// `/callbacks/justifacts/{tenant}`.
     callback_url: String,
 }

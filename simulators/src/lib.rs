@@ -5,7 +5,7 @@
 //!
 //! They are witnesses, not mirrors: each is written from the external API's own
 //! documentation (Lever's, Sterling's public API v2) or from this product's vendor contract
-//! (`docs/vendors.md`), and this crate does not depend on the product, so a simulator cannot
+//! (`docs/vendor-apis.md`), and this crate does not depend on the product, so a simulator cannot
 //! quietly accept whatever the product's adapter happens to send.
 
 mod contract;

@@ -1,4 +1,4 @@
-//! Xref simulator, speaking this product's Xref contract (docs/vendors.md, "Common" and "Xref"):
+//! Xref simulator, speaking this product's Xref contract (docs/vendor-apis.md, "Common" and "Xref"):
 //! orders by `POST /reference-checks`, read back by `GET /reference-checks/{id}`, cancelled
 //! by `POST /reference-checks/{id}/cancel`, status callbacks signed with Standard Webhooks.
 

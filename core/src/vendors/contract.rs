@@ -1,5 +1,5 @@
 //! The vendor contract this product defines for the vendors that publish no API (Xref,
-//! Justifacts, HRLogics, ESR; docs/vendors.md): one resource of orders under the vendor's
+//! Justifacts, HRLogics, ESR; docs/vendor-apis.md): one resource of orders under the vendor's
 //! API base, `POST {resource}` with our order id as `Idempotency-Key` (a repeated create
 //! answers 409 `duplicate_reference` naming the order made the first time), `GET
 //! {resource}/{id}`, optionally `POST {resource}/{id}/cancel` (409 `order_ended` once the

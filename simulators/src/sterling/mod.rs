@@ -2,7 +2,7 @@
 //! with expiring tokens; packages; candidates, unique by email and by `clientReferenceId`;
 //! screenings, never deduplicated (v2 documents no idempotency key), with no cancel
 //! endpoint; unsigned `{type, payload}` callbacks; errors as `{"errors":[{code, message}]}`.
-//! The screening object also carries this product's Backcheck fields (docs/vendors.md, "Sterling
+//! The screening object also carries this product's Backcheck fields (docs/vendor-apis.md, "Sterling
 //! Backcheck"), its words in the seed's Backcheck [`Vocabulary`] or in v2's.
 
 mod api;

@@ -1,6 +1,6 @@
 //! What Sterling keeps, and how its API renders it: packages, candidates and screenings as
 //! Sterling API v2 documents them, the screening also carrying this product's Backcheck
-//! fields (docs/vendors.md, "Sterling Backcheck"), its words in either [`Vocabulary`].
+//! fields (docs/vendor-apis.md, "Sterling Backcheck"), its words in either [`Vocabulary`].
 
 use serde::Serialize;
 use serde_json::{json, Value};

@@ -2,35 +2,12 @@
 //! configurations that cannot order, secrets holding placeholders, keys that cannot be
 //! Lever's. Each check answers why, naming the field, and never quotes a secret.
 
+use lever_screening::lever;
 use lever_screening::secrets::{LeverCredentials, TenantSecrets};
 use lever_screening::tenant::{StageRef, TenantConfig};
 use lever_screening::vendors::{Trigger, Vendors};
 use secrecy::ExposeSecret;
 use std::net::{IpAddr, Ipv6Addr};
-
-/// The longest Lever API key accepted: Lever's are a few dozen characters, and Secrets
-/// Manager refuses a secret document over 64 KB.
-pub const MAX_API_KEY_CHARS: usize = 1024;
-
-/// Why `key` cannot be a Lever API key, if it cannot; never quotes it.
-pub fn api_key_problem(key: &str) -> Option<String> {
-    if key.trim().is_empty() {
-        return Some("is empty".into());
-    }
-    if key.chars().count() > MAX_API_KEY_CHARS {
-        return Some(format!(
-            "is {} characters long; a Lever API key has at most {MAX_API_KEY_CHARS}",
-            key.chars().count()
-        ));
-    }
-    if key.contains(['<', '>']) {
-        return Some("is a placeholder (<…>): paste the key Lever generated".into());
-    }
-    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some("contains whitespace: paste the key alone".into());
-    }
-    None
-}
 
 /// The Lever API keys of the document (`lever.api_key`, `vendors.<v>.lever.api_key`) that
 /// cannot be Lever's.
@@ -42,7 +19,7 @@ fn lever_key_problems(secrets: &TenantSecrets) -> Vec<String> {
     std::iter::once(("lever".to_owned(), &secrets.lever))
         .chain(own)
         .filter_map(|(field, credentials): (String, &LeverCredentials)| {
-            let problem = api_key_problem(credentials.api_key.as_ref()?.expose_secret())?;
+            let problem = lever::api_key_problem(credentials.api_key.as_ref()?.expose_secret())?;
             Some(format!("{field}.api_key: {problem}"))
         })
         .collect()
@@ -257,15 +234,5 @@ mod tests {
         for bad in ["d", "javascript:alert(1)", "", "mailto:x@y", "https://x/?q"] {
             assert!(public_base_problem(bad).is_some(), "{bad}");
         }
-    }
-
-    #[test]
-    fn api_keys_are_refused_empty_blank_placeholders_or_huge() {
-        assert_eq!(api_key_problem("a-fresh-xref-key"), None);
-        for bad in ["", "   ", "<your key>", "two words"] {
-            assert!(api_key_problem(bad).is_some(), "{bad:?}");
-        }
-        let huge = "k".repeat(70 * 1024);
-        assert!(api_key_problem(&huge).unwrap().contains("at most 1024"));
     }
 }

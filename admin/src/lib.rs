@@ -508,7 +508,7 @@ async fn check(app: &App, tenant: &str) -> Result<Answer, AdminError> {
 async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
     let vendor = args.vendor.as_deref().map(vendor_id).transpose()?;
     let key = match (&args.api_key, args.oauth) {
-        (Some(key), _) => match checks::api_key_problem(key) {
+        (Some(key), _) => match lever_screening::lever::api_key_problem(key) {
             Some(problem) => return Err(AdminError::Usage(format!("--api-key {problem}"))),
             None => Some(key.as_str()),
         },

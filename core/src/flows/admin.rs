@@ -69,7 +69,8 @@ pub async fn order(
 
 /// Stores the Lever API key an integration's toggle generated (with `vendor`; without, the
 /// tenant-wide key) in the tenant's secret, and clears the revocation of every integration
-/// that now uses it, as reconnecting does. Returns those integrations.
+/// that now uses it, as reconnecting does. Returns those integrations; a key that cannot be
+/// Lever's ([`api_key_problem`](crate::lever::api_key_problem)) is a `BadRequest`, stored nowhere.
 pub async fn connect_api_key(
     tenants: &dyn TenantDirectory,
     tenant_store: &dyn TenantStore,
@@ -78,6 +79,9 @@ pub async fn connect_api_key(
     vendor: Option<VendorId>,
     api_key: &str,
 ) -> Result<Vec<VendorId>, AppError> {
+    if let Some(problem) = crate::lever::api_key_problem(api_key) {
+        return Err(AppError::BadRequest(format!("the Lever API key {problem}")));
+    }
     let path = vendor.map_or(CredentialPath::Tenant, CredentialPath::Vendor);
     let mut keys = path.keys();
     keys.push("api_key");

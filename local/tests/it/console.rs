@@ -452,6 +452,17 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     );
     let page = visitor.get(xref).await.page;
     assert!(page.contains("not connected"), "{page}");
+    // A key that cannot be Lever's (pasted with its label) is refused and stored nowhere.
+    let refused = visitor
+        .submit(
+            xref,
+            &format!("{xref}/lever-key"),
+            &[("api_key", "Xref key: abc123")],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(refused.page.contains("whitespace"), "{}", refused.page);
+    assert!(h.stored_secret("acme")["vendors"]["xref"]["lever"]["api_key"].is_null());
     let saved = visitor
         .submit(
             xref,

@@ -4,10 +4,11 @@
 //! webhooks.
 //!
 //! They are witnesses, not mirrors: each is written from the external API's own
-//! documentation (Lever's, Sterling's public API v2) or from this product's vendor contract
+//! documentation (Lever's, Sterling's public API v2, Checkr's API v1) or from this product's vendor contract
 //! (`docs/vendor-apis.md`), and this crate does not depend on the product, so a simulator cannot
 //! quietly accept whatever the product's adapter happens to send.
 
+pub mod checkr;
 mod contract;
 pub mod esr;
 pub mod hrlogics;
@@ -16,6 +17,10 @@ pub mod lever;
 pub mod sterling;
 pub mod xref;
 
+pub use checkr::{
+    CheckrCandidate, CheckrInvitation, CheckrPackage, CheckrReport, CheckrSim, CheckrWebhook,
+    WorkLocation,
+};
 pub use contract::SentCallback;
 pub use esr::{EsrCandidate, EsrFlag, EsrOrder, EsrSim};
 pub use hrlogics::{HrLogicsApplicant, HrLogicsSim};

@@ -57,6 +57,40 @@ pub enum Command {
         #[command(subcommand)]
         action: ConsoleAction,
     },
+    /// The vendor contract (docs/vendor-contract.openapi.json). Needs no deployment.
+    Vendor {
+        #[command(subcommand)]
+        action: VendorAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VendorAction {
+    /// Run the contract's conformance suite against an implementation: checks the
+    /// credential, creates one order (and cancels it where the vendor can cancel), and
+    /// checks every answer against the contract. Use a test account.
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConformanceArgs {
+    /// xref, justifacts, hrlogics or esr.
+    pub vendor: String,
+    /// The implementation's base URL (an integration's `api_base`).
+    #[arg(long)]
+    pub base_url: String,
+    /// Xref's and HRLogics' API key; ESR's API key (with --username, the account id).
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// Justifacts' JWeb user name, or ESR's account id.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Justifacts' JWeb password.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// A package the account sells: ESR's package id, or Justifacts' `CODE:ID`.
+    #[arg(long)]
+    pub package: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,13 +4,14 @@
 
 mod checks;
 pub mod cli;
+pub mod conformance;
 mod output;
 
 pub use cli::Cli;
 
 use cli::{
-    Command, ConnectArgs, ConsoleAction, DlqAction, IntegrationAction, PutArgs, TenantAction,
-    WebhooksAction,
+    Command, ConformanceArgs, ConnectArgs, ConsoleAction, DlqAction, IntegrationAction, PutArgs,
+    TenantAction, VendorAction, WebhooksAction,
 };
 use lever_screening::clock::Deadline;
 use lever_screening::directory::Tenant;
@@ -177,6 +178,7 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                 json!({ "tenant": tenant, "link": invitation.link, "expires_at": invitation.expires_at }),
             )
         }
+        Command::Vendor { action } => vendor(&action).await?,
         Command::Status => {
             let depth = app.queue().depth().await.map_err(AppError::from)?;
             let mut table = Table::new(["waiting", "in flight", "dead letters"]);
@@ -192,11 +194,117 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             )
         }
     };
-    answer.write(out, cli.json)?;
+    finish(&answer, cli.json, out)
+}
+
+/// Runs a command that needs no deployment (`vendor conformance`); `None` for one that
+/// does, which [`run`] takes with the deployment's [`App`].
+pub async fn run_standalone(cli: &Cli, out: &mut dyn Write) -> Option<Result<(), AdminError>> {
+    let Command::Vendor { action } = &cli.command else {
+        return None;
+    };
+    Some(match vendor(action).await {
+        Ok(answer) => finish(&answer, cli.json, out),
+        Err(error) => Err(error),
+    })
+}
+
+/// Prints `answer`; a failing answer, printed in full, then fails the command.
+fn finish(answer: &Answer, json: bool, out: &mut dyn Write) -> Result<(), AdminError> {
+    answer.write(out, json)?;
     match answer.failure() {
         Some(failure) => Err(AdminError::Failed(failure.to_owned())),
         None => Ok(()),
     }
+}
+
+async fn vendor(action: &VendorAction) -> Result<Answer, AdminError> {
+    let VendorAction::Conformance(args) = action;
+    let target = conformance_target(args)?;
+    let report = conformance::run(&target)
+        .await
+        .ok_or_else(|| AdminError::Usage(format!("{} is not a contract vendor", target.vendor)))?;
+    let mut table = Table::new(["check", "result"]);
+    for check in &report.checks {
+        let result = match &check.outcome {
+            Ok(()) => "ok".to_owned(),
+            Err(why) => format!("FAILED: {why}"),
+        };
+        table.row([check.name.clone(), result]);
+    }
+    let json = json!({
+        "vendor": report.vendor,
+        "base_url": target.base_url,
+        "checks": report.checks.iter().map(|c| json!({
+            "check": c.name,
+            "ok": c.outcome.is_ok(),
+            "problem": c.outcome.as_ref().err(),
+        })).collect::<Vec<_>>(),
+    });
+    let passed = report.checks.len() - report.failed();
+    let heading = format!(
+        "{} contract conformance at {}: {passed} of {} checks passed",
+        report.vendor,
+        target.base_url,
+        report.checks.len()
+    );
+    let answer = Answer::table(heading, table, json);
+    Ok(match report.failed() {
+        0 => answer,
+        failed => answer.failing(format!(
+            "{failed} check(s) failed: the implementation does not conform to docs/vendor-contract.openapi.json"
+        )),
+    })
+}
+
+/// The suite's target from the command line: the credential each vendor's API takes.
+fn conformance_target(args: &ConformanceArgs) -> Result<conformance::Target, AdminError> {
+    let vendor = vendor_id(&args.vendor)?;
+    let contract_vendors = conformance::contract_vendors();
+    if !contract_vendors.contains(&vendor) {
+        let names: Vec<_> = contract_vendors.iter().map(|v| v.as_str()).collect();
+        return Err(AdminError::Usage(format!(
+            "{vendor} publishes its own API; the contract covers {}",
+            names.join(", ")
+        )));
+    }
+    let need = |value: &Option<String>, flag: &str| {
+        value
+            .clone()
+            .ok_or_else(|| AdminError::Usage(format!("{vendor} needs {flag}")))
+    };
+    use conformance::Credential;
+    let credential = match vendor {
+        VendorId::Xref => Credential::Header("X-Api-Key", need(&args.api_key, "--api-key")?),
+        VendorId::HrLogics => Credential::Bearer(need(&args.api_key, "--api-key")?),
+        VendorId::Justifacts => Credential::Basic(
+            need(&args.username, "--username")?,
+            need(&args.password, "--password")?,
+        ),
+        _ => Credential::Basic(
+            need(&args.username, "--username (the ESR account id)")?,
+            need(&args.api_key, "--api-key")?,
+        ),
+    };
+    let package = match (&args.package, vendor) {
+        (None, _) => None,
+        (Some(id), VendorId::Esr) => Some(json!(id)),
+        (Some(code_id), VendorId::Justifacts) => {
+            let (code, id) = code_id.split_once(':').ok_or_else(|| {
+                AdminError::Usage("Justifacts' --package is CODE:ID, e.g. EmpCod:13558".into())
+            })?;
+            Some(json!({"code": code, "id": id}))
+        }
+        (Some(_), _) => {
+            return Err(AdminError::Usage(format!("{vendor} takes no --package")));
+        }
+    };
+    Ok(conformance::Target {
+        vendor,
+        base_url: args.base_url.clone(),
+        credential,
+        package,
+    })
 }
 
 async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use lever_screening::App;
-use lever_screening_admin::{run, AdminError, Cli};
+use lever_screening_admin::{run, run_standalone, AdminError, Cli};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -18,9 +18,12 @@ async fn main() -> ExitCode {
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .with(filter)
         .try_init();
-    let outcome = match App::from_env().await {
-        Ok(app) => run(cli, &app, &mut std::io::stdout()).await,
-        Err(e) => Err(AdminError::Usage(e.to_string())),
+    let outcome = match run_standalone(&cli, &mut std::io::stdout()).await {
+        Some(outcome) => outcome,
+        None => match App::from_env().await {
+            Ok(app) => run(cli, &app, &mut std::io::stdout()).await,
+            Err(e) => Err(AdminError::Usage(e.to_string())),
+        },
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,9 @@
 //! The operator's command, against the local stack (the simulators of Lever and the
 //! vendors, the in-memory store and queue): what an operator types and reads.
 
+#[path = "admin/conformance.rs"]
+mod conformance;
+
 use clap::Parser;
 use lever_screening::ids::TenantId;
 use lever_screening::vendors::VendorId;

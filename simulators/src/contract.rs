@@ -1,7 +1,7 @@
 //! What the simulators of the contract vendors (docs/vendor-apis.md, "Common to every vendor": Xref,
 //! Justifacts, HRLogics, ESR) share: creates behind one credential, idempotent under an
 //! `Idempotency-Key` and unique by client reference; strict field formats; reading an order
-//! back; cancelling it; fault injection; and callbacks signed with Standard Webhooks.
+//! back; cancelling it; checking a credential (`GET /account`); fault injection; and callbacks signed with Standard Webhooks.
 //!
 //! Each vendor's module says what differs ([`Contract`], [`Cancel`], [`VendorOrder`]); the
 //! handlers here do the rest, the same for all.
@@ -449,6 +449,7 @@ pub(crate) fn cancellable_router<C: Cancel>(sim: &C) -> Router {
 
 fn routes<C: Contract>() -> Router<C> {
     Router::new()
+        .route("/account", get(account::<C>))
         .route(C::PATH, post(create::<C>))
         .route(&format!("{}/{{id}}", C::PATH), get(read::<C>))
 }
@@ -518,6 +519,16 @@ async fn create<C: Contract>(
     let summary = C::summary(&order);
     ledger.orders.push(order);
     Ok(ledger.answer(StatusCode::CREATED, summary))
+}
+
+/// The contract's credential check: 200 for the account's credential, 401 otherwise;
+/// nothing is read or changed.
+async fn account<C: Contract>(
+    State(sim): State<C>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    sim.core().credential.check(&headers)?;
+    Ok(Json(json!({ "authenticated": true })))
 }
 
 /// The order as its callbacks carry it; 404 for an unknown id.

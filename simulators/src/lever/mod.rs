@@ -151,9 +151,14 @@ impl Opportunity {
 
     /// Moves to `stage` by `user_id`, recording the change; returns the stage it left.
     fn advance(&mut self, stage: &str, user_id: &str) -> String {
+        // One person's moves of one candidate are never in the same millisecond in Lever.
+        let last = self
+            .stage_changes
+            .last()
+            .map_or(0, |change| change.updated_at);
         self.stage_changes.push(SimStageChange {
             to_stage_id: stage.to_owned(),
-            updated_at: now_millis(),
+            updated_at: now_millis().max(last + 1),
             user_id: user_id.to_owned(),
         });
         std::mem::replace(&mut self.record.stage, stage.to_owned())

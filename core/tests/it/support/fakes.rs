@@ -121,10 +121,33 @@ impl FakeLever {
         let mut state = self.state();
         let found = state.opportunities.get_mut(opportunity).expect("seeded");
         found.stage = Some(stage.into());
+        // One candidate's moves are never in the same millisecond in Lever.
+        let last = found
+            .stage_changes
+            .iter()
+            .filter_map(|c| c.updated_at)
+            .max();
         found.stage_changes.push(StageChangeRecord {
             to_stage_id: stage.into(),
-            updated_at: Some(at),
+            updated_at: Some(last.map_or(at, |last| at.max(last + 1))),
         });
+    }
+
+    /// Restores the candidate from the archive, as a recruiter does in Lever.
+    pub fn unarchive(&self, opportunity: &str) {
+        let mut state = self.state();
+        state
+            .opportunities
+            .get_mut(opportunity)
+            .expect("seeded")
+            .archived = None;
+    }
+
+    /// Deletes the candidate, as an admin does in Lever: its API answers 404 after.
+    pub fn delete(&self, opportunity: &str) {
+        let mut state = self.state();
+        state.opportunities.remove(opportunity);
+        state.notes.remove(opportunity);
     }
 
     /// Archives the candidate, as a recruiter does in Lever.

@@ -93,6 +93,36 @@ impl Opportunity {
     }
 }
 
+/// Which opportunities `GET /opportunities` lists (its query parameters, as Lever
+/// documents them; times in ms since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpportunityFilter {
+    /// In stage `stage_id` now and updated since `since` (a move updates the opportunity).
+    InStageUpdatedSince {
+        /// The stage (`stage_id`).
+        stage_id: String,
+        /// `updated_at_start`.
+        since: i64,
+    },
+    /// Archived since `since` (`archived_at_start`).
+    ArchivedSince(i64),
+}
+
+impl OpportunityFilter {
+    /// The query parameters.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        match self {
+            OpportunityFilter::InStageUpdatedSince { stage_id, since } => vec![
+                ("stage_id", stage_id.clone()),
+                ("updated_at_start", since.to_string()),
+            ],
+            OpportunityFilter::ArchivedSince(since) => {
+                vec![("archived_at_start", since.to_string())]
+            }
+        }
+    }
+}
+
 /// One of an opportunity's `phones`: `{ "type": "mobile", "value": "…" }`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Phone {

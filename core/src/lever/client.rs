@@ -268,7 +268,10 @@ impl LeverApi for LeverClient {
         filter: &OpportunityFilter,
     ) -> Result<Vec<Opportunity>, LeverError> {
         let mut url = self.url(&["opportunities"])?;
-        url.query_pairs_mut().extend_pairs(filter.query());
+        // Applications as objects, as the opportunity is read everywhere else.
+        url.query_pairs_mut()
+            .extend_pairs(filter.query())
+            .append_pair("expand", "applications");
         self.list_all("opportunity", url).await
     }
 

@@ -181,17 +181,27 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
         Command::Vendor { action } => vendor(&action).await?,
         Command::Status => {
             let depth = app.queue().depth().await.map_err(AppError::from)?;
-            let mut table = Table::new(["waiting", "in flight", "dead letters"]);
+            // What the safety nets' last runs found that no webhook delivered, all tenants.
+            let mut missed = 0;
+            for config in app.store().list_tenants().await.map_err(AppError::from)? {
+                let run = app.store().safety_net(&config.tenant_id).await;
+                missed += run.map_err(AppError::from)?.map_or(0, |r| r.found());
+            }
+            let mut table = Table::new([
+                "waiting",
+                "in flight",
+                "dead letters",
+                "missed by webhooks (safety net)",
+            ]);
             table.row([
                 depth.waiting.to_string(),
                 depth.in_flight.to_string(),
                 depth.dead.to_string(),
+                missed.to_string(),
             ]);
-            Answer::table(
-                "work queue".into(),
-                table,
-                serde_json::to_value(depth).unwrap_or_default(),
-            )
+            let mut json = serde_json::to_value(depth).unwrap_or_default();
+            json["safety_net_found"] = missed.into();
+            Answer::table("work queue".into(), table, json)
         }
     };
     finish(&answer, cli.json, out)
@@ -317,6 +327,7 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
                 "credential",
                 "Lever access",
                 "webhook",
+                "safety net",
             ]);
             let mut json = Vec::new();
             for config in app.store().list_tenants().await.map_err(AppError::from)? {
@@ -327,6 +338,12 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
                     .await
                     .map_err(AppError::from)?;
                 let states = admin::integration_states(&tenant, health.as_ref(), app.vendors());
+                let safety_net = app
+                    .store()
+                    .safety_net(tenant.id())
+                    .await
+                    .map_err(AppError::from)?;
+                let summary = admin::safety_net_summary(safety_net.as_ref());
                 for state in &states {
                     table.row([
                         tenant.id().to_string(),
@@ -335,9 +352,14 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
                         state.credential.to_owned(),
                         state.lever_access.clone(),
                         state.webhook.clone(),
+                        summary.clone(),
                     ]);
                 }
-                json.push(json!({ "tenant": tenant.id(), "integrations": states }));
+                json.push(json!({
+                    "tenant": tenant.id(),
+                    "integrations": states,
+                    "safety_net": safety_net,
+                }));
             }
             Answer::table(format!("{} tenant(s)", json.len()), table, json.into())
         }

@@ -64,6 +64,38 @@ async fn tenants_are_listed_with_each_integrations_state_as_a_table_or_json() {
 }
 
 #[tokio::test]
+async fn what_the_safety_net_found_is_shown_in_tenant_list_and_status() {
+    use lever_screening::clock::{now_millis, Deadline};
+    use lever_screening::flows::safety_net;
+    let stack = stack().await;
+    let table = admin(&stack, "tenant list").await.unwrap();
+    assert!(table.contains("not run yet"), "{table}");
+    let worker = stack.app.worker(Deadline::after(Duration::from_secs(60)));
+    let tenant_id = TenantId::parse(demo::TENANT).unwrap();
+    let tenant = stack.app.tenants().tenant(&tenant_id).await.unwrap();
+    let now = now_millis();
+    safety_net::run(&worker, &tenant, now).await.unwrap();
+    // The stage-change webhook is gone; a recruiter moves Ada all the same.
+    assert!(stack.lever.remove_webhook("candidateStageChange"));
+    let moved = stack
+        .lever
+        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+        .await;
+    assert!(moved.is_err(), "not delivered");
+    safety_net::run(&worker, &tenant, now + 6 * 60_000)
+        .await
+        .unwrap();
+    let table = admin(&stack, "tenant list").await.unwrap();
+    assert!(
+        table.contains("last run found 1 stage entry and 0 archives no webhook delivered"),
+        "{table}"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&admin(&stack, "status --json").await.unwrap()).unwrap();
+    assert_eq!(status["safety_net_found"], 1, "{status}");
+}
+
+#[tokio::test]
 async fn an_unknown_tenant_fails_and_an_unknown_vendor_is_a_usage_error() {
     let stack = stack().await;
     let error = admin(&stack, "tenant show nobody").await.unwrap_err();

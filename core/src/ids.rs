@@ -117,8 +117,39 @@ impl OrderId {
     /// message processed twice, or a retry after a crash all name the same order, so the
     /// vendor sees one idempotency key and is never asked twice.
     pub fn for_event(tenant: &TenantId, vendor: &str, event: &str) -> OrderId {
+        Self::derived(&[tenant.as_str(), vendor, event])
+    }
+
+    /// The id of the order one real move into a trigger stage asks of `vendor`: the entry
+    /// in Lever's `stageChanges` (`opportunity` entered the stage at `entered_at`, ms), not
+    /// the delivery that reported it. Every delivery, token, retry, replay or safety-net
+    /// find naming that entry names this one order; moving out and back in is a new entry.
+    pub fn for_stage_entry(
+        tenant: &TenantId,
+        vendor: &str,
+        opportunity: &OpportunityId,
+        entered_at: i64,
+    ) -> OrderId {
+        let entered_at = entered_at.to_string();
+        Self::derived(&[
+            tenant.as_str(),
+            vendor,
+            "stage-entry",
+            opportunity.as_str(),
+            &entered_at,
+        ])
+    }
+
+    /// The id of the order a new application (Lever's application id) asks of `vendor`.
+    pub fn for_application(tenant: &TenantId, vendor: &str, application_id: &str) -> OrderId {
+        Self::derived(&[tenant.as_str(), vendor, "application", application_id])
+    }
+
+    /// Derived, not random: the same parts always name the same order. Parts are
+    /// NUL-separated, so ("ab", "c") and ("a", "bc") differ.
+    fn derived(parts: &[&str]) -> OrderId {
         let mut digest = Sha256::new();
-        for part in [tenant.as_str(), vendor, event] {
+        for part in parts {
             digest.update(part.as_bytes());
             digest.update([0]);
         }
@@ -169,6 +200,26 @@ mod tests {
             OrderId::for_event(&acme, "a", "bc")
         );
         assert!(OrderId::parse(id.as_str()).is_ok());
+    }
+
+    #[test]
+    fn a_stage_entry_names_one_order_whatever_delivered_it() {
+        let acme = TenantId::parse("acme").unwrap();
+        let ada = OpportunityId::parse("opp-ada").unwrap();
+        let grace = OpportunityId::parse("opp-grace").unwrap();
+        let id = OrderId::for_stage_entry(&acme, "xref", &ada, 1_000);
+        assert_eq!(id, OrderId::for_stage_entry(&acme, "xref", &ada, 1_000));
+        assert_ne!(
+            id,
+            OrderId::for_stage_entry(&acme, "xref", &ada, 1_001),
+            "a new entry"
+        );
+        assert_ne!(id, OrderId::for_stage_entry(&acme, "xref", &grace, 1_000));
+        assert_ne!(id, OrderId::for_stage_entry(&acme, "sterling", &ada, 1_000));
+        assert_ne!(
+            OrderId::for_application(&acme, "xref", "app-1"),
+            OrderId::for_application(&acme, "xref", "app-2")
+        );
     }
 }
 

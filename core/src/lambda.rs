@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::clock::{now_millis, Deadline};
-use crate::flows::{reconcile, webhook_health};
+use crate::flows::{reconcile, safety_net, webhook_health};
 use crate::http::Endpoint;
 use crate::telemetry;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -88,6 +88,8 @@ pub enum Job {
     ReconcileOrders,
     /// Check that Lever still has every webhook the integrations need.
     CheckWebhooks,
+    /// Ask Lever for stage entries and archives no webhook delivered, and work them.
+    SafetyNet,
 }
 
 /// Runs a scheduled job (EventBridge) once per invocation.
@@ -109,26 +111,34 @@ pub async fn run_scheduled(job: Job) -> Result<(), Error> {
                     )
                     .await?,
                 )?,
-                Job::CheckWebhooks => {
+                Job::CheckWebhooks | Job::SafetyNet => {
                     let worker = app.worker(deadline);
-                    let (mut checked, mut failed) = (0, 0);
+                    let (mut checked, mut failed, mut found) = (0, 0, 0);
                     // One tenant that cannot be checked (its Lever down, its credential
                     // revoked) does not keep the others from being checked.
                     for config in app.store().list_tenants().await? {
                         let result = async {
                             let tenant = app.tenants().tenant(&config.tenant_id).await?;
-                            webhook_health::check(&worker, &tenant).await
+                            if job == Job::SafetyNet {
+                                let run = safety_net::run(&worker, &tenant, now_millis()).await?;
+                                return Ok::<_, crate::AppError>(run.found());
+                            }
+                            webhook_health::check(&worker, &tenant).await.map(|_| 0)
                         };
                         match result.await {
-                            Ok(_) => checked += 1,
+                            Ok(n) => (checked, found) = (checked + 1, found + n),
                             Err(error) => {
                                 failed += 1;
-                                tracing::warn!(tenant = %config.tenant_id, %error,
-                                    "could not check the tenant's webhooks");
+                                tracing::warn!(tenant = %config.tenant_id, ?job, %error,
+                                    "could not check the tenant");
                             }
                         }
                     }
-                    serde_json::json!({ "tenants": checked, "failed": failed })
+                    let mut report = serde_json::json!({ "tenants": checked, "failed": failed });
+                    if job == Job::SafetyNet {
+                        report["found"] = found.into();
+                    }
+                    report
                 }
             };
             Ok::<_, Error>(report)

@@ -123,6 +123,12 @@ pub mod metrics {
         counter!("IntegrationDisabled", "vendor" => vendor.as_str()).increment(1);
     }
 
+    /// What the safety net found that no webhook delivered (`kind`: `stage_entry`,
+    /// `archive`); recorded on every run, 0 included, so the alarm sees the runs.
+    pub fn safety_net_found(kind: &'static str, found: u32) {
+        counter!("SafetyNetFound", "kind" => kind).increment(u64::from(found));
+    }
+
     /// A webhook the integrations need is missing in Lever.
     pub fn webhook_missing(event: &'static str) {
         counter!("WebhookMissing", "event" => event).increment(1);

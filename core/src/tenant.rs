@@ -173,6 +173,28 @@ pub struct OnCompletion {
     pub when_results: Vec<String>,
 }
 
+/// The safety net's last run for a tenant: its cursor, and what it found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyNetRun {
+    /// When it ran.
+    pub ran_at: EpochMillis,
+    /// Lever's changes up to this time were looked at; the next run starts here (less the
+    /// stage-change tolerance, so nothing falls between two runs).
+    pub until: EpochMillis,
+    /// Stage entries into a trigger stage no delivery had brought, put on the work queue.
+    pub stage_entries: u32,
+    /// Archives no delivery had brought (the candidate still had open orders), put on the
+    /// work queue.
+    pub archives: u32,
+}
+
+impl SafetyNetRun {
+    /// What it found in all: in normal operation 0 (webhooks deliver everything).
+    pub fn found(&self) -> u32 {
+        self.stage_entries + self.archives
+    }
+}
+
 /// What the last webhook check found in the tenant's Lever account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookHealth {

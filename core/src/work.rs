@@ -16,8 +16,8 @@ pub enum Work {
     LeverEvent {
         /// The tenant whose webhook URL received it.
         tenant: TenantId,
-        /// The delivery's token: with the tenant and vendor it names each order the event
-        /// asks for ([`OrderId::for_event`]).
+        /// The delivery's token (for logs; orders are named after what Lever confirms,
+        /// not after the delivery: [`crate::ids::OrderId::for_stage_entry`]).
         token: String,
         /// When Lever says it happened, ms since the epoch.
         triggered_at: i64,

@@ -345,3 +345,20 @@ pub fn integration_states(
         })
         .collect()
 }
+
+/// One line on the safety net's last run for the admin: in normal operation it finds
+/// nothing; what it found was worked, and means the tenant's webhooks are failing.
+pub fn safety_net_summary(run: Option<&crate::tenant::SafetyNetRun>) -> String {
+    match run {
+        None => "not run yet".into(),
+        Some(run) if run.found() == 0 => "last run found nothing missed".into(),
+        Some(run) => format!(
+            "last run found {} stage entr{} and {} archive{} no webhook delivered (worked \
+             now; check the webhooks)",
+            run.stage_entries,
+            if run.stage_entries == 1 { "y" } else { "ies" },
+            run.archives,
+            if run.archives == 1 { "" } else { "s" },
+        ),
+    }
+}

@@ -3,17 +3,25 @@
 //! deleting cancels them too and purges what this product stores about the candidate
 //! (results, report links, the vendor's candidate id), keeping only what proves the purge. Hiring
 //! cancels nothing (it is acknowledged at intake).
+//!
+//! A delivery's `data` is not covered by Lever's signature, and a delivery may arrive late
+//! (Lever's retries, a queue backlog): before anything is cancelled or purged, Lever's API
+//! is asked whether it still holds. An archive is acted on only while the candidate is
+//! archived, with an `archivedAt` within the stage-change tolerance of the delivery's
+//! `triggeredAt`; a delete only while Lever answers 404 for the opportunity. Anything else
+//! is acknowledged, logged as suspicious with its reason, counted, and changes nothing.
 
 use super::lever_sync;
 use super::worker::Worker;
-use crate::clock::now_millis;
+use crate::clock::{millis, now_millis};
 use crate::directory::Tenant;
 use crate::error::AppError;
 use crate::ids::OpportunityId;
+use crate::lever::LeverError;
 use crate::order::{Order, OrderPhase, VendorResults};
 use crate::store::modify_order;
 use crate::telemetry::metrics;
-use crate::vendors::{Cancellation, Outcome, VendorDescription};
+use crate::vendors::{Cancellation, Outcome, VendorDescription, VendorId};
 use std::collections::BTreeMap;
 use tracing::instrument;
 
@@ -25,13 +33,22 @@ pub async fn on_archived(
     worker: &Worker<'_>,
     tenant: &Tenant,
     opportunity: &OpportunityId,
+    triggered_at: i64,
 ) -> Result<(), AppError> {
-    let mut outcome = Ok(());
+    let mut cancellable = Vec::new();
     for order in open_orders(worker, tenant, opportunity).await? {
-        let description = worker.vendor(order.vendor)?.description;
-        if !description.archive_cancels {
-            continue;
+        if worker.vendor(order.vendor)?.description.archive_cancels {
+            cancellable.push(order);
         }
+    }
+    let vendors = cancellable.iter().map(|order| order.vendor);
+    let claim = Claim::Archived { triggered_at };
+    if cancellable.is_empty() || !confirmed(worker, tenant, opportunity, claim, vendors).await? {
+        return Ok(());
+    }
+    let mut outcome = Ok(());
+    for order in cancellable {
+        let description = worker.vendor(order.vendor)?.description;
         let ended = async {
             let order = cancel(worker, tenant, description, order, "archived").await?;
             worker
@@ -56,6 +73,15 @@ pub async fn on_deleted(
     tenant: &Tenant,
     opportunity: &OpportunityId,
 ) -> Result<(), AppError> {
+    let orders = worker
+        .orders
+        .orders_for_opportunity(tenant.id(), opportunity)
+        .await?;
+    let vendors = orders.iter().map(|order| order.vendor);
+    let claim = Claim::Deleted;
+    if orders.is_empty() || !confirmed(worker, tenant, opportunity, claim, vendors).await? {
+        return Ok(());
+    }
     let mut outcome = Ok(());
     for order in open_orders(worker, tenant, opportunity).await? {
         let description = worker.vendor(order.vendor)?.description;
@@ -78,6 +104,73 @@ pub async fn on_deleted(
     tracing::info!(purged, "candidate deleted in Lever: orders purged");
     metrics::purged(purged);
     outcome
+}
+
+/// What a lifecycle delivery claims happened in Lever.
+#[derive(Clone, Copy)]
+enum Claim {
+    /// Archived at about `triggered_at` (ms).
+    Archived { triggered_at: i64 },
+    /// Deleted.
+    Deleted,
+}
+
+/// Whether Lever's API confirms `claim` now, asked with the Lever client of the first of
+/// `vendors`' integrations whose access works. An unconfirmed claim is logged as suspicious
+/// with its reason and counted; with no integration able to ask, nothing is confirmed.
+async fn confirmed(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    opportunity: &OpportunityId,
+    claim: Claim,
+    vendors: impl Iterator<Item = VendorId>,
+) -> Result<bool, AppError> {
+    let tolerance = millis(worker.settings.stage_change_tolerance);
+    let mut asked: Vec<VendorId> = Vec::new();
+    for vendor in vendors {
+        if asked.contains(&vendor) {
+            continue;
+        }
+        asked.push(vendor);
+        let refused = worker
+            .with_access(tenant, vendor, async {
+                let lever = worker.lever_for(tenant, vendor).await?;
+                let found = match lever.opportunity(opportunity).await {
+                    Ok(found) => Some(found),
+                    Err(LeverError::NotFound { .. }) => None,
+                    Err(e) => return Err(AppError::from(e)),
+                };
+                Ok(match (claim, found) {
+                    (Claim::Archived { triggered_at }, Some(found)) => match &found.archived {
+                        _ if found.archived_about(triggered_at, tolerance) => None,
+                        None => Some("not_archived"),
+                        Some(_) => Some("archived_at_another_time"),
+                    },
+                    (Claim::Archived { .. }, None) => Some("no_such_opportunity"),
+                    (Claim::Deleted, Some(_)) => Some("not_deleted"),
+                    (Claim::Deleted, None) => None,
+                })
+            })
+            .await?;
+        match refused {
+            // This integration's access is revoked: ask with another.
+            None => continue,
+            Some(None) => return Ok(true),
+            Some(Some(reason)) => {
+                tracing::warn!(
+                    suspicious = true,
+                    reason,
+                    "Lever's API does not confirm the signed lifecycle delivery (now): \
+                     nothing cancelled or purged"
+                );
+                metrics::unconfirmed(reason);
+                return Ok(false);
+            }
+        }
+    }
+    tracing::warn!("no integration can read Lever: the lifecycle delivery is not acted on");
+    metrics::unconfirmed("no_lever_access");
+    Ok(false)
 }
 
 fn keep_first_error(outcome: &mut Result<(), AppError>, next: Result<(), AppError>) {

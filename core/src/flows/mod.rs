@@ -8,7 +8,8 @@
 //!   backwards), queue its write-back to Lever.
 //! - [`worker`]: one queue message → [`ordering`] (confirm, then order), [`lever_sync`]
 //!   (show an order in Lever), [`lifecycle`] (archive, delete), a vendor re-read.
-//! - [`reconcile`], [`webhook_health`]: the scheduled checks.
+//! - [`reconcile`], [`webhook_health`], [`safety_net`]: the scheduled checks (the last asks
+//!   Lever for stage entries and archives no webhook delivered).
 //! - [`oauth`], [`admin`]: connecting Lever, and what an operator does.
 
 pub mod admin;
@@ -19,6 +20,7 @@ pub mod oauth;
 pub mod on_completion;
 pub mod ordering;
 pub mod reconcile;
+pub mod safety_net;
 pub mod vendor_callback;
 pub mod webhook_health;
 pub mod worker;

@@ -2,10 +2,14 @@
 //! confirmed through Lever's API (its `data` is not signed), then each integration it
 //! triggers gets one order: the intent first, then the vendor, then Lever.
 //!
-//! The order's id is derived from the delivery (tenant, vendor, delivery token), so a
-//! redelivered event, a message processed twice or a retry after a crash all name the same
-//! order and the vendor sees one idempotency key. The intent is a conditional write, so a
-//! second move into the trigger stage while an order is open never orders twice either.
+//! The order's id is derived from what Lever confirmed, not from the delivery: the entry in
+//! the opportunity's `stageChanges` that put it in the trigger stage (tenant, vendor,
+//! opportunity, the entry's time), or the new application's id. Redeliveries, other tokens
+//! naming the same move, replays, a message processed twice, a retry after a crash and the
+//! safety net's finds all name the same order, so the vendor sees one idempotency key and
+//! an order that already ended is found, not placed again. The intent is a conditional
+//! write, so a second move into the trigger stage while an order is open never orders twice
+//! either.
 
 use super::worker::Worker;
 use super::{lever_sync, Ack, AckStatus};
@@ -32,12 +36,11 @@ use tracing::instrument;
 pub async fn on_trigger(
     worker: &Worker<'_>,
     tenant: &Tenant,
-    token: &str,
     triggered_at: i64,
     event: &Event,
     callback_base: &str,
 ) -> Result<(), AppError> {
-    let mut confirmed: Option<Opportunity> = None;
+    let mut confirmed: Option<Confirmed> = None;
     for (vendor, integration) in tenant.config.active() {
         let description = worker.vendor(vendor)?.description;
         let Some(trigger) = trigger(description, integration, event) else {
@@ -55,14 +58,15 @@ pub async fn on_trigger(
                         return Ok(());
                     }
                 }
-                let opportunity = match &confirmed {
-                    Some(opportunity) => opportunity.clone(),
+                let found = match &confirmed {
+                    Some(found) => found.clone(),
                     None => match confirm(lever.as_ref(), worker, event, triggered_at).await? {
-                        Some(opportunity) => confirmed.insert(opportunity).clone(),
+                        Some(found) => confirmed.insert(found).clone(),
                         None => return Ok(()),
                     },
                 };
-                let order_id = OrderId::for_event(tenant.id(), vendor.as_str(), token);
+                let order_id = found.order_id(tenant, vendor, event.opportunity());
+                let opportunity = found.opportunity;
                 let request = Request {
                     tenant,
                     lever: lever.as_ref(),
@@ -110,44 +114,77 @@ fn trigger<'a>(
     }
 }
 
-/// The opportunity, if Lever's API confirms what the delivery said: it entered the stage
-/// at about `triggered_at` (or is in it now), or it has the application. A delivery that
+/// What Lever's API confirmed of a delivery: the opportunity, and what names the order.
+#[derive(Clone)]
+struct Confirmed {
+    opportunity: Opportunity,
+    entry: Entry,
+}
+
+/// The real event behind a delivery, which the order is named after.
+#[derive(Clone)]
+enum Entry {
+    /// The `stageChanges` entry into the trigger stage: its time, ms.
+    Stage(i64),
+    /// The new application's id.
+    Application(String),
+}
+
+impl Confirmed {
+    fn order_id(&self, tenant: &Tenant, vendor: VendorId, opportunity: &OpportunityId) -> OrderId {
+        match &self.entry {
+            Entry::Stage(entered_at) => {
+                OrderId::for_stage_entry(tenant.id(), vendor.as_str(), opportunity, *entered_at)
+            }
+            Entry::Application(id) => OrderId::for_application(tenant.id(), vendor.as_str(), id),
+        }
+    }
+}
+
+/// The opportunity, if Lever's API confirms what the delivery said: it is in the stage
+/// because of a move at about `triggered_at`, or it has the application. A delivery that
 /// does not match is logged as suspicious and orders nothing.
 async fn confirm(
     lever: &dyn LeverApi,
     worker: &Worker<'_>,
     event: &Event,
     triggered_at: i64,
-) -> Result<Option<Opportunity>, AppError> {
+) -> Result<Option<Confirmed>, AppError> {
     let opportunity = match lever.opportunity(event.opportunity()).await {
         Ok(opportunity) => opportunity,
         Err(LeverError::NotFound { .. }) => {
-            tracing::warn!("the opportunity does not exist in Lever: nothing ordered");
+            tracing::warn!(
+                suspicious = true,
+                reason = "no_such_opportunity",
+                "the opportunity does not exist in Lever: nothing ordered"
+            );
             metrics::unconfirmed("no_such_opportunity");
             return Ok(None);
         }
         Err(e) => return Err(e.into()),
     };
     let tolerance = millis(worker.settings.stage_change_tolerance);
-    let confirmed = match event {
-        Event::StageChange { to_stage_id, .. } => {
-            opportunity.entered_stage(to_stage_id, triggered_at, tolerance)
-        }
-        Event::ApplicationCreated { application_id, .. } => match application_id {
-            Some(id) => opportunity.applications.iter().any(|a| &a.id == id),
-            None => !opportunity.applications.is_empty(),
-        },
-        _ => false,
+    let entry = match event {
+        Event::StageChange { to_stage_id, .. } => opportunity
+            .stage_entry(to_stage_id, triggered_at, tolerance)
+            .map(Entry::Stage),
+        Event::ApplicationCreated { application_id, .. } => opportunity
+            .applications
+            .iter()
+            .find(|a| application_id.as_ref().is_none_or(|id| &a.id == id))
+            .map(|a| Entry::Application(a.id.clone())),
+        _ => None,
     };
-    if !confirmed {
+    let Some(entry) = entry else {
         tracing::warn!(
             suspicious = true,
+            reason = "data_not_confirmed",
             "Lever's API does not confirm what the signed delivery's data says: nothing ordered"
         );
         metrics::unconfirmed("data_not_confirmed");
         return Ok(None);
-    }
-    Ok(Some(opportunity))
+    };
+    Ok(Some(Confirmed { opportunity, entry }))
 }
 
 /// One order request: the tenant, its Lever client for the integration, the vendor.

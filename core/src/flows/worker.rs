@@ -185,20 +185,18 @@ impl Worker<'_> {
         }
         match work {
             Work::LeverEvent {
-                token,
                 triggered_at,
                 event,
                 callback_base,
                 ..
             } => match event {
                 Event::StageChange { .. } | Event::ApplicationCreated { .. } => {
-                    ordering::on_trigger(self, &tenant, token, *triggered_at, event, callback_base)
-                        .await
+                    ordering::on_trigger(self, &tenant, *triggered_at, event, callback_base).await
                 }
                 Event::ArchiveChange {
                     opportunity,
                     archived: true,
-                } => lifecycle::on_archived(self, &tenant, opportunity).await,
+                } => lifecycle::on_archived(self, &tenant, opportunity, *triggered_at).await,
                 Event::Deleted { opportunity } => {
                     lifecycle::on_deleted(self, &tenant, opportunity).await
                 }

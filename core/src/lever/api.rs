@@ -1,7 +1,7 @@
 //! The Lever API as the flows need it: one narrow trait, implemented by
 //! [`super::LeverClient`] over HTTP and by in-memory fakes in tests.
 
-use super::model::{NewNote, Note, Opportunity, Posting, Stage, Webhook};
+use super::model::{NewNote, Note, Opportunity, OpportunityFilter, Posting, Stage, Webhook};
 use crate::ids::OpportunityId;
 use crate::work::Retry;
 use async_trait::async_trait;
@@ -72,6 +72,11 @@ pub trait LeverApi: Send + Sync {
     /// `GET /opportunities/:id?expand=applications`: with its tags, stage changes and the
     /// application naming the posting.
     async fn opportunity(&self, id: &OpportunityId) -> Result<Opportunity, LeverError>;
+    /// `GET /opportunities` filtered by `filter`, every page (the safety net's question).
+    async fn opportunities(
+        &self,
+        filter: &OpportunityFilter,
+    ) -> Result<Vec<Opportunity>, LeverError>;
     /// `GET /postings/:id`.
     async fn posting(&self, id: &str) -> Result<Posting, LeverError>;
     /// `GET /stages`, every page.

@@ -6,7 +6,7 @@
 //! never re-sent blindly. Ids only ever enter the URL as single encoded path segments.
 
 use super::api::{LeverApi, LeverError};
-use super::model::{NewNote, Note, Opportunity, Posting, Stage, Webhook};
+use super::model::{NewNote, Note, Opportunity, OpportunityFilter, Posting, Stage, Webhook};
 use crate::ids::OpportunityId;
 use crate::retry::{Outbound, Resend, SendError};
 use async_trait::async_trait;
@@ -261,6 +261,18 @@ impl LeverApi for LeverClient {
         let mut url = self.url(&["opportunities", id.as_str()])?;
         url.query_pairs_mut().append_pair("expand", "applications");
         self.get("opportunity", url).await
+    }
+
+    async fn opportunities(
+        &self,
+        filter: &OpportunityFilter,
+    ) -> Result<Vec<Opportunity>, LeverError> {
+        let mut url = self.url(&["opportunities"])?;
+        // Applications as objects, as the opportunity is read everywhere else.
+        url.query_pairs_mut()
+            .extend_pairs(filter.query())
+            .append_pair("expand", "applications");
+        self.list_all("opportunity", url).await
     }
 
     async fn posting(&self, id: &str) -> Result<Posting, LeverError> {

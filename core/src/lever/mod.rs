@@ -9,7 +9,7 @@ pub mod webhook;
 
 pub use api::{LeverApi, LeverError};
 pub use client::{AccessTokens, LeverAuth, LeverClient};
-pub use model::{NewNote, Note, Opportunity, Posting, Stage, Webhook};
+pub use model::{NewNote, Note, Opportunity, OpportunityFilter, Posting, Stage, Webhook};
 
 /// The longest Lever API key accepted: Lever's are a few dozen characters, and Secrets
 /// Manager refuses a secret document over 64 KB.

@@ -64,16 +64,62 @@ impl Opportunity {
             .filter(|p| !p.is_empty())
     }
 
-    /// Whether the opportunity entered stage `to_stage_id` within `tolerance_ms` of
-    /// `at` (ms), or is in it now: what a signed stage change claims, confirmed.
-    pub fn entered_stage(&self, to_stage_id: &str, at: i64, tolerance_ms: i64) -> bool {
-        self.stage.as_deref() == Some(to_stage_id)
-            || self.stage_changes.iter().any(|change| {
-                change.to_stage_id == to_stage_id
-                    && change
-                        .updated_at
-                        .is_some_and(|moved| (moved - at).abs() <= tolerance_ms)
-            })
+    /// When the opportunity entered stage `to_stage_id`, if Lever confirms a signed stage
+    /// change stamped `at` (ms): it is in that stage now, and the move that put it there,
+    /// its latest `stageChanges` entry, is into that stage within `tolerance_ms` of `at`.
+    /// Being in the stage alone confirms nothing: the entry found names the order.
+    pub fn stage_entry(&self, to_stage_id: &str, at: i64, tolerance_ms: i64) -> Option<i64> {
+        if self.stage.as_deref() != Some(to_stage_id) {
+            return None;
+        }
+        let latest = self
+            .stage_changes
+            .iter()
+            .filter(|change| change.updated_at.is_some())
+            .max_by_key(|change| change.updated_at)?;
+        let entered_at = latest.updated_at?;
+        (latest.to_stage_id == to_stage_id && (entered_at - at).abs() <= tolerance_ms)
+            .then_some(entered_at)
+    }
+
+    /// Whether Lever confirms a signed archive stamped `at` (ms): the opportunity is
+    /// archived now, and was archived within `tolerance_ms` of `at` (an archive delivered
+    /// after an unarchive, or after a later archive, is not this one).
+    pub fn archived_about(&self, at: i64, tolerance_ms: i64) -> bool {
+        self.archived
+            .as_ref()
+            .and_then(|archived| archived.archived_at)
+            .is_some_and(|archived_at| (archived_at - at).abs() <= tolerance_ms)
+    }
+}
+
+/// Which opportunities `GET /opportunities` lists (its query parameters, as Lever
+/// documents them; times in ms since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpportunityFilter {
+    /// In stage `stage_id` now and updated since `since` (a move updates the opportunity).
+    InStageUpdatedSince {
+        /// The stage (`stage_id`).
+        stage_id: String,
+        /// `updated_at_start`.
+        since: i64,
+    },
+    /// Archived since `since` (`archived_at_start`).
+    ArchivedSince(i64),
+}
+
+impl OpportunityFilter {
+    /// The query parameters.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        match self {
+            OpportunityFilter::InStageUpdatedSince { stage_id, since } => vec![
+                ("stage_id", stage_id.clone()),
+                ("updated_at_start", since.to_string()),
+            ],
+            OpportunityFilter::ArchivedSince(since) => {
+                vec![("archived_at_start", since.to_string())]
+            }
+        }
     }
 }
 
@@ -232,24 +278,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_stage_change_is_confirmed_by_the_record_or_the_current_stage() {
+    fn a_stage_change_is_confirmed_by_the_entry_that_put_the_candidate_in_the_stage() {
         let opportunity: Opportunity = serde_json::from_str(
-            r#"{"id":"o","stage":"offer","stageChanges":[
+            r#"{"id":"o","stage":"refcheck","stageChanges":[
                 {"toStageId":"screen","toStageIndex":1,"updatedAt":1000,"userId":"u"},
-                {"toStageId":"refcheck","toStageIndex":2,"updatedAt":50000,"userId":"u"},
-                {"toStageId":"offer","toStageIndex":3,"updatedAt":90000,"userId":"u"}]}"#,
+                {"toStageId":"refcheck","toStageIndex":2,"updatedAt":50000,"userId":"u"}]}"#,
         )
         .unwrap();
-        assert!(opportunity.entered_stage("refcheck", 52_000, 5_000));
-        assert!(
-            !opportunity.entered_stage("refcheck", 70_000, 5_000),
-            "another time"
+        assert_eq!(
+            opportunity.stage_entry("refcheck", 52_000, 5_000),
+            Some(50_000)
         );
-        assert!(
-            opportunity.entered_stage("offer", 0, 5_000),
-            "the current stage"
+        assert_eq!(
+            opportunity.stage_entry("refcheck", 70_000, 5_000),
+            None,
+            "in the stage now, but not because of a move at that time"
         );
-        assert!(!opportunity.entered_stage("hired", 50_000, 5_000));
+        assert_eq!(
+            opportunity.stage_entry("screen", 1_000, 5_000),
+            None,
+            "moved on since"
+        );
+        let moved_on = Opportunity {
+            stage: Some("offer".into()),
+            ..opportunity
+        };
+        assert_eq!(moved_on.stage_entry("refcheck", 50_000, 5_000), None);
+    }
+
+    #[test]
+    fn an_archive_is_confirmed_by_archived_at_while_archived() {
+        let archived: Opportunity =
+            serde_json::from_str(r#"{"id":"o","archived":{"archivedAt":50000,"reason":"r"}}"#)
+                .unwrap();
+        assert!(archived.archived_about(52_000, 5_000));
+        assert!(!archived.archived_about(70_000, 5_000), "another archive");
+        let active: Opportunity = serde_json::from_str(r#"{"id":"o","archived":null}"#).unwrap();
+        assert!(!active.archived_about(50_000, 5_000), "restored since");
     }
 
     #[test]

@@ -34,7 +34,7 @@ use crate::clock::{millis, EpochMillis};
 use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::{Order, OrderPhase};
-use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
+use crate::tenant::{Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata};
@@ -493,6 +493,19 @@ impl TenantStore for DynamoStore {
 
     async fn webhook_health(&self, tenant: &TenantId) -> Result<Option<WebhookHealth>, StoreError> {
         self.get(key("HEALTH".to_owned(), tenant.as_str())).await
+    }
+
+    async fn put_safety_net(
+        &self,
+        tenant: &TenantId,
+        run: &SafetyNetRun,
+    ) -> Result<(), StoreError> {
+        self.put(encode(key("SAFETYNET".to_owned(), tenant.as_str()), run)?)
+            .await
+    }
+
+    async fn safety_net(&self, tenant: &TenantId) -> Result<Option<SafetyNetRun>, StoreError> {
+        self.get(key("SAFETYNET".to_owned(), tenant.as_str())).await
     }
 }
 

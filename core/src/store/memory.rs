@@ -9,7 +9,7 @@ use crate::clock::{millis, EpochMillis};
 use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::{Order, OrderPhase};
-use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
+use crate::tenant::{Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -27,6 +27,7 @@ struct Inner {
     index_lagging: bool,
     tenants: BTreeMap<TenantId, TenantConfig>,
     health: HashMap<TenantId, WebhookHealth>,
+    safety_net: HashMap<TenantId, SafetyNetRun>,
     orders: HashMap<OrderId, Order>,
     deliveries: HashMap<String, DeliveryRecord>,
     /// key → (value, expires_at)
@@ -115,6 +116,19 @@ impl TenantStore for MemoryStore {
 
     async fn webhook_health(&self, tenant: &TenantId) -> Result<Option<WebhookHealth>, StoreError> {
         Ok(self.lock().health.get(tenant).cloned())
+    }
+
+    async fn put_safety_net(
+        &self,
+        tenant: &TenantId,
+        run: &SafetyNetRun,
+    ) -> Result<(), StoreError> {
+        self.lock().safety_net.insert(tenant.clone(), *run);
+        Ok(())
+    }
+
+    async fn safety_net(&self, tenant: &TenantId) -> Result<Option<SafetyNetRun>, StoreError> {
+        Ok(self.lock().safety_net.get(tenant).copied())
     }
 }
 

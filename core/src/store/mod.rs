@@ -10,7 +10,7 @@ use crate::clock::EpochMillis;
 use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::Order;
-use crate::tenant::{Revoked, TenantConfig, WebhookHealth};
+use crate::tenant::{Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -58,6 +58,11 @@ pub trait TenantStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The last webhook check's findings; `None` before the first check.
     async fn webhook_health(&self, tenant: &TenantId) -> Result<Option<WebhookHealth>, StoreError>;
+    /// Records the safety net's run (its cursor) for the tenant, beside its configuration.
+    async fn put_safety_net(&self, tenant: &TenantId, run: &SafetyNetRun)
+        -> Result<(), StoreError>;
+    /// The safety net's last run; `None` before the first.
+    async fn safety_net(&self, tenant: &TenantId) -> Result<Option<SafetyNetRun>, StoreError>;
 }
 
 /// What [`OrderStore::create_order`] did.

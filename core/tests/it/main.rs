@@ -12,6 +12,7 @@ mod lifecycle;
 mod operations;
 mod ordering;
 mod queue;
+mod safety_net;
 mod secrets;
 mod store;
 mod worker;

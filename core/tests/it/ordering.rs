@@ -66,6 +66,65 @@ async fn data_lever_does_not_confirm_orders_nothing() {
 }
 
 #[tokio::test]
+async fn being_in_the_stage_now_alone_orders_nothing() {
+    let world = World::new().await;
+    // Ada entered 'Reference Check' two hours ago; a signed delivery stamped now names it.
+    world
+        .lever
+        .move_to(ADA, REFCHECK, now_millis() - 2 * 3_600_000);
+    let body = world.delivery(
+        "candidateStageChange",
+        STAGE_TOKEN,
+        json!({ "opportunityId": ADA, "toStageId": REFCHECK }),
+    );
+    world
+        .post(WebhookKind::CandidateStageChange, &body)
+        .await
+        .unwrap();
+    assert_eq!(world.run_worker().await, [Outcome::Done], "acknowledged");
+    assert!(world.xref.orders().is_empty());
+    assert!(world.orders().is_empty());
+}
+
+#[tokio::test]
+async fn deliveries_naming_a_move_whose_order_ended_order_nothing_again() {
+    let world = World::new().await;
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    let id = world.xref.orders()[0].id.clone();
+    world
+        .callback(VendorId::Xref, json!({ "id": id, "status": "Completed" }))
+        .await
+        .unwrap();
+    world.run_worker().await;
+    assert_eq!(world.lever.tags(ADA), ["Xref - Completed"]);
+    // Ada is still in 'Reference Check'. Validly signed envelopes with unused tokens: one
+    // for the same move (a replay, a re-sent delivery), one stamped 47 hours ago.
+    let data = json!({ "opportunityId": ADA, "toStageId": REFCHECK, "fromStageId": SCREEN });
+    for triggered_at in [now_millis(), now_millis() - 47 * 3_600_000] {
+        let body = world.delivery_at(
+            "candidateStageChange",
+            STAGE_TOKEN,
+            data.clone(),
+            triggered_at,
+        );
+        world
+            .post(WebhookKind::CandidateStageChange, &body)
+            .await
+            .unwrap();
+        world.run_worker().await;
+    }
+    assert_eq!(world.xref.orders().len(), 1, "one billable check");
+    assert_eq!(world.orders().len(), 1);
+    assert_eq!(world.lever.tags(ADA), ["Xref - Completed"]);
+    // Moving out and back in is a new entry: it may order again.
+    world.lever.move_to(ADA, SCREEN, now_millis());
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(world.xref.orders().len(), 2, "a new move, a new order");
+}
+
+#[tokio::test]
 async fn a_message_processed_twice_orders_once() {
     let world = World::new().await;
     world.stage_change(ADA, REFCHECK).await.unwrap();

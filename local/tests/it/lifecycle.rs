@@ -185,7 +185,107 @@ async fn deleting_a_candidate_cancels_her_open_orders_purges_their_results_and_w
     assert!(purged.purged_at.is_some(), "{purged:#?}");
     assert_eq!(purged.results, VendorResults::default());
     assert!(purged.notices.is_empty() && purged.problem.is_none());
-    assert_eq!(h.lever_calls_since(calls), Vec::<String>::new());
+    assert_eq!(
+        h.lever_calls_since(calls),
+        [format!("GET /v1/opportunities/{ADA}")],
+        "Lever confirms the delete (404); nothing is written"
+    );
+}
+
+/// Posts a correctly signed `event` delivery carrying `data` (Lever's signature does not
+/// cover `data`) to the demo tenant's webhook of that event.
+async fn signed(h: &Harness, event: &str, data: Value) -> SentWebhook {
+    let body = h.stack.lever.signed_delivery(event, data).unwrap();
+    let url = h
+        .stack
+        .lever
+        .webhooks()
+        .into_iter()
+        .rev()
+        .find(|w| w.event == event)
+        .unwrap()
+        .url;
+    h.stack.lever.send_raw(&url, &body).await.unwrap()
+}
+
+fn archived_now(opportunity: &str) -> Value {
+    serde_json::json!({
+        "opportunityId": opportunity,
+        "toArchived": { "archivedAt": lever_screening::clock::now_millis(), "reason": "r" },
+        "fromArchived": null,
+    })
+}
+
+async fn assert_still_open(h: &Harness, id: &str) {
+    h.settle().await;
+    assert!(h.stack.xref.cancelled().is_empty(), "nothing cancelled");
+    let order = h.order_of(VendorId::Xref);
+    assert!(order.purged_at.is_none(), "nothing purged");
+    assert_eq!(h.tags(), [SUBMITTED], "{id}");
+}
+
+#[tokio::test]
+async fn a_signed_archive_of_a_candidate_lever_shows_active_cancels_nothing() {
+    let h = start().await;
+    let id = h.order_reference_check().await;
+    let sent = signed(&h, "candidateArchiveChange", archived_now(ADA)).await;
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    assert_still_open(&h, &id).await;
+}
+
+#[tokio::test]
+async fn an_archive_delivered_after_the_unarchive_cancels_nothing() {
+    let h = start().await;
+    let id = h.order_reference_check().await;
+    // Ada is archived, but the delivery does not get through (the webhook is briefly
+    // gone); she is restored, that delivery gets through; then the archive's retry arrives.
+    let lever = &h.stack.lever;
+    let webhook = lever
+        .webhooks()
+        .into_iter()
+        .find(|w| w.event == "candidateArchiveChange")
+        .unwrap();
+    assert!(lever.remove_webhook(&webhook.event));
+    assert!(lever.archive(ADA).await.is_err(), "not delivered");
+    lever.subscribe(&webhook.event, webhook.url.clone(), webhook.signature_token);
+    let archived_at = lever.archived(ADA).unwrap().archived_at;
+    let data = serde_json::json!({
+        "opportunityId": ADA,
+        "toArchived": { "archivedAt": archived_at, "reason": "r" },
+        "fromArchived": null,
+    });
+    let late = lever.signed_delivery(&webhook.event, data).unwrap();
+    let restored = lever.unarchive(ADA).await.unwrap();
+    assert_eq!(
+        answered(&restored),
+        (200, "ignored".into()),
+        "{}",
+        restored.response
+    );
+    h.settle().await;
+    let sent = lever.send_raw(&webhook.url, &late).await.unwrap();
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    assert_still_open(&h, &id).await;
+}
+
+#[tokio::test]
+async fn a_signed_delete_of_a_candidate_lever_still_has_cancels_and_purges_nothing() {
+    let h = start().await;
+    let id = h.order_reference_check().await;
+    let data = serde_json::json!({ "opportunityId": ADA });
+    let sent = signed(&h, "candidateDeleted", data).await;
+    assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
+    assert_still_open(&h, &id).await;
+    // Xref's later word still reaches Lever.
+    let later = h
+        .stack
+        .xref
+        .post_status(&id, "References in progress", None)
+        .await
+        .unwrap();
+    assert_eq!(later.status, 200, "{}", later.response);
+    h.settle().await;
+    assert_eq!(h.tags(), ["Xref - References in progress"]);
 }
 
 #[tokio::test]

@@ -13,5 +13,6 @@ mod hrlogics_esr;
 mod http;
 mod lifecycle;
 mod oauth;
+mod safety_net;
 mod sterling;
 mod xref;

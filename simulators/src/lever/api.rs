@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 pub(super) fn routes() -> Router<LeverSim> {
     Router::new()
+        .route("/opportunities", get(list_opportunities))
         .route("/opportunities/{id}", get(get_opportunity))
         .route("/opportunities/{id}/addTags", post(add_tags))
         .route("/opportunities/{id}/removeTags", post(remove_tags))
@@ -177,6 +178,7 @@ fn opportunity_json(state: &LeverState, opportunity: &Opportunity, expand: &Expa
         "location": record.location,
         "applications": applications,
         "createdAt": opportunity.created_at,
+        "updatedAt": opportunity.updated_at,
         "lastAdvancedAt": opportunity.stage_changes.last().map(|change| change.updated_at),
     });
     if let Some(archived) = &opportunity.archived {
@@ -192,6 +194,73 @@ async fn get_opportunity(
     Query(params): Params,
 ) -> Result<Json<Value>, ApiError> {
     opportunity_response(&sim.lock(), &id, &Expand::parse(&params))
+}
+
+/// `GET /opportunities`: every opportunity matching all the filters given, oldest first,
+/// one [`page`] at a time. The filters this simulator knows, as Lever documents them:
+/// `stage_id` (repeatable: any of them), `archived` (`true`/`false`), `updated_at_start`/
+/// `_end`, `archived_at_start`/`_end` (ms since the epoch; an archived-at filter lists
+/// archived opportunities only) and `expand`. A malformed value is a 400; a parameter
+/// this simulator does not model is refused as a 400 too, rather than silently ignored.
+async fn list_opportunities(
+    State(sim): State<LeverSim>,
+    Query(params): Params,
+) -> Result<Json<Value>, ApiError> {
+    const KNOWN: [&str; 9] = [
+        "stage_id",
+        "archived",
+        "updated_at_start",
+        "updated_at_end",
+        "archived_at_start",
+        "archived_at_end",
+        "expand",
+        "limit",
+        "offset",
+    ];
+    if let Some((key, _)) = params.iter().find(|(k, _)| !KNOWN.contains(&k.as_str())) {
+        return Err(bad_request(format!(
+            "{key} is not modelled by the simulator"
+        )));
+    }
+    let time = |key: &str| match param(&params, key).next() {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| bad_request(format!("{key} must be a timestamp in milliseconds"))),
+    };
+    let archived = match param(&params, "archived").next() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return Err(bad_request("archived must be true or false")),
+    };
+    let (updated_start, updated_end) = (time("updated_at_start")?, time("updated_at_end")?);
+    let (archived_start, archived_end) = (time("archived_at_start")?, time("archived_at_end")?);
+    let within = |at: Option<i64>, start: Option<i64>, end: Option<i64>| {
+        (start.is_none() && end.is_none())
+            || at.is_some_and(|at| start.is_none_or(|s| at >= s) && end.is_none_or(|e| at <= e))
+    };
+    let stages: Vec<&str> = param(&params, "stage_id").collect();
+    let expand = Expand::parse(&params);
+    let state = sim.lock();
+    let mut found: Vec<&Opportunity> = state
+        .opportunities
+        .values()
+        .filter(|o| stages.is_empty() || stages.contains(&o.record.stage.as_str()))
+        .filter(|o| archived.is_none_or(|a| a == o.archived.is_some()))
+        .filter(|o| within(Some(o.updated_at), updated_start, updated_end))
+        .filter(|o| {
+            let archived_at = o.archived.as_ref().map(|a| a.archived_at);
+            within(archived_at, archived_start, archived_end)
+        })
+        .collect();
+    found.sort_by(|a, b| (a.created_at, &a.record.id).cmp(&(b.created_at, &b.record.id)));
+    let items = found
+        .into_iter()
+        .map(|o| opportunity_json(&state, o, &expand))
+        .collect();
+    page(items, &params)
 }
 
 async fn get_posting(
@@ -284,7 +353,9 @@ fn edit_tags(
 ) -> Result<Json<Value>, ApiError> {
     let TagsBody { tags } = parse_json(body, StatusCode::BAD_REQUEST)?;
     let mut state = sim.lock();
-    edit(&mut find_mut(&mut state, id)?.record.tags, tags);
+    let opportunity = find_mut(&mut state, id)?;
+    edit(&mut opportunity.record.tags, tags);
+    opportunity.updated_at = now_millis();
     opportunity_response(&state, id, &Expand::default())
 }
 

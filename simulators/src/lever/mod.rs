@@ -128,6 +128,8 @@ pub struct SimWebhook {
 struct Opportunity {
     record: SimOpportunity,
     created_at: EpochMillis,
+    /// Lever's `updatedAt`: the last change to the opportunity (a move, an archive, tags).
+    updated_at: EpochMillis,
     /// Oldest first; the first is the stage it was created in.
     stage_changes: Vec<SimStageChange>,
     archived: Option<SimArchived>,
@@ -144,6 +146,7 @@ impl Opportunity {
         Opportunity {
             record,
             created_at,
+            updated_at: created_at,
             stage_changes: vec![first],
             archived: None,
         }
@@ -151,11 +154,18 @@ impl Opportunity {
 
     /// Moves to `stage` by `user_id`, recording the change; returns the stage it left.
     fn advance(&mut self, stage: &str, user_id: &str) -> String {
+        // One person's moves of one candidate are never in the same millisecond in Lever.
+        let last = self
+            .stage_changes
+            .last()
+            .map_or(0, |change| change.updated_at);
+        let at = now_millis().max(last + 1);
         self.stage_changes.push(SimStageChange {
             to_stage_id: stage.to_owned(),
-            updated_at: now_millis(),
+            updated_at: at,
             user_id: user_id.to_owned(),
         });
+        self.updated_at = at;
         std::mem::replace(&mut self.record.stage, stage.to_owned())
     }
 }

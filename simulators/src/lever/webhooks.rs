@@ -201,6 +201,7 @@ impl LeverState {
         to: Option<SimArchived>,
     ) -> Result<Value, SimError> {
         let opportunity = self.opportunity_mut(opportunity_id)?;
+        opportunity.updated_at = now_millis();
         let from = std::mem::replace(&mut opportunity.archived, to.clone());
         let json = |archived: Option<SimArchived>| {
             archived.map(|a| json!({ "archivedAt": a.archived_at, "reason": a.reason }))
@@ -245,8 +246,8 @@ impl LeverSim {
     }
 
     /// An admin moves the opportunity to a known stage: records the stage change and
-    /// delivers `candidateStageChange`. Nothing changes when nobody is subscribed or the
-    /// ids are unknown.
+    /// delivers `candidateStageChange` (if a webhook is subscribed). Nothing changes when
+    /// the ids are unknown.
     pub async fn move_to_stage(
         &self,
         opportunity_id: &str,
@@ -362,8 +363,9 @@ impl LeverSim {
         })
     }
 
-    /// Applies `change`, whose answer is the `data`, and delivers `event`. Nothing changes
-    /// when nobody is subscribed to `event` or `change` fails.
+    /// Applies `change`, whose answer is the `data`, and delivers `event`. As in Lever, the
+    /// change happens whether or not a webhook is subscribed (a deleted webhook delivers
+    /// nothing: [`SimError::NotSubscribed`]); nothing changes when `change` fails.
     async fn notify(
         &self,
         event: &str,
@@ -382,8 +384,9 @@ impl LeverSim {
         change: impl FnOnce(&mut LeverState) -> Result<Value, SimError>,
     ) -> Result<(String, Value), SimError> {
         let mut state = self.lock();
-        let webhook = state.subscription(url_event)?.clone();
+        let webhook = state.subscription(url_event).cloned();
         let data = change(&mut state)?;
+        let webhook = webhook?;
         Ok((webhook.url.clone(), webhook.delivery(named_event, data)))
     }
 }

@@ -477,9 +477,10 @@ async fn archive_and_unarchive_show_on_the_opportunity_and_are_delivered() {
         Err(SimError::NotSubscribed(_))
     ));
     assert!(
-        lever.sim.archived("opp-1").is_none(),
-        "nothing changes unsubscribed"
+        lever.sim.archived("opp-1").is_some(),
+        "archived as in Lever, though no webhook delivers it"
     );
+    lever.sim.unarchive("opp-1").await.unwrap_err();
 
     let (receiver, url) = Receiver::start().await;
     lever
@@ -632,4 +633,76 @@ async fn a_signed_delivery_can_be_tampered_with_and_posted() {
         lever.sim.signed_delivery("candidateHired", json!({})),
         Err(SimError::NotSubscribed(_))
     ));
+}
+
+#[tokio::test]
+async fn the_opportunity_list_filters_by_stage_update_and_archive_time_and_pages() {
+    let lever = lever().await;
+    lever.sim.add_opportunity(SimOpportunity {
+        id: "opp-2".into(),
+        name: "Alan Turing".into(),
+        stage: "s-new".into(),
+        ..SimOpportunity::default()
+    });
+    let (_, opp2) = lever.get("/v1/opportunities/opp-2").await;
+    let before = opp2["data"]["updatedAt"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Moved with no webhook subscribed: Lever records the move all the same.
+    assert!(matches!(
+        lever.sim.move_to_stage("opp-1", "s-ref").await,
+        Err(SimError::NotSubscribed(_))
+    ));
+    let ids = |body: &Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let since = before + 1;
+    let (status, body) = lever
+        .get(&format!(
+            "/v1/opportunities?stage_id=s-ref&updated_at_start={since}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ids(&body), ["opp-1"]);
+    assert_eq!(body["hasNext"], false);
+    assert_eq!(body["data"][0]["stageChanges"][1]["toStageId"], "s-ref");
+    let (_, body) = lever
+        .get(&format!(
+            "/v1/opportunities?stage_id=s-new&updated_at_start={since}"
+        ))
+        .await;
+    assert!(ids(&body).is_empty(), "opp-2 was not updated since");
+
+    // Pages of `limit`, `next` passed back as `offset`.
+    let (_, first) = lever.get("/v1/opportunities?limit=1").await;
+    assert_eq!(first["hasNext"], true);
+    let next = first["next"].as_str().unwrap();
+    let (_, second) = lever
+        .get(&format!("/v1/opportunities?limit=1&offset={next}"))
+        .await;
+    assert_eq!(second["hasNext"], false);
+    let mut all = [ids(&first), ids(&second)].concat();
+    all.sort();
+    assert_eq!(all, ["opp-1", "opp-2"]);
+
+    // Archived since: archived ones only.
+    assert!(lever.sim.archive("opp-2").await.is_err(), "no webhook");
+    let (_, body) = lever
+        .get(&format!("/v1/opportunities?archived_at_start={since}"))
+        .await;
+    assert_eq!(ids(&body), ["opp-2"]);
+    assert!(body["data"][0]["archived"]["archivedAt"].is_i64());
+
+    for bad in [
+        "/v1/opportunities?updated_at_start=yesterday",
+        "/v1/opportunities?archived=maybe",
+        "/v1/opportunities?limit=0",
+        "/v1/opportunities?advanced_at_start=1",
+    ] {
+        assert_eq!(lever.get(bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
 }

@@ -11,7 +11,7 @@ use lever_screening::lever::model::{
     Application, Archived, NoteField, Phone, StageChangeRecord, WebhookConfiguration,
 };
 use lever_screening::lever::{
-    LeverApi, LeverError, NewNote, Note, Opportunity, Posting, Stage, Webhook,
+    LeverApi, LeverError, NewNote, Note, Opportunity, OpportunityFilter, Posting, Stage, Webhook,
 };
 use lever_screening::order::VendorResults;
 use lever_screening::vendors::{
@@ -121,10 +121,42 @@ impl FakeLever {
         let mut state = self.state();
         let found = state.opportunities.get_mut(opportunity).expect("seeded");
         found.stage = Some(stage.into());
+        // One candidate's moves are never in the same millisecond in Lever.
+        let last = found
+            .stage_changes
+            .iter()
+            .filter_map(|c| c.updated_at)
+            .max();
         found.stage_changes.push(StageChangeRecord {
             to_stage_id: stage.into(),
-            updated_at: Some(at),
+            updated_at: Some(last.map_or(at, |last| at.max(last + 1))),
         });
+    }
+
+    /// When the candidate entered a stage, each time, oldest first.
+    pub fn stage_entries(&self, opportunity: &str) -> Vec<i64> {
+        self.state().opportunities[opportunity]
+            .stage_changes
+            .iter()
+            .filter_map(|c| c.updated_at)
+            .collect()
+    }
+
+    /// Restores the candidate from the archive, as a recruiter does in Lever.
+    pub fn unarchive(&self, opportunity: &str) {
+        let mut state = self.state();
+        state
+            .opportunities
+            .get_mut(opportunity)
+            .expect("seeded")
+            .archived = None;
+    }
+
+    /// Deletes the candidate, as an admin does in Lever: its API answers 404 after.
+    pub fn delete(&self, opportunity: &str) {
+        let mut state = self.state();
+        state.opportunities.remove(opportunity);
+        state.notes.remove(opportunity);
     }
 
     /// Archives the candidate, as a recruiter does in Lever.
@@ -225,6 +257,33 @@ impl LeverApi for FakeLever {
             .get(id.as_str())
             .cloned()
             .ok_or_else(|| not_found("opportunity"))
+    }
+
+    async fn opportunities(
+        &self,
+        filter: &OpportunityFilter,
+    ) -> Result<Vec<Opportunity>, LeverError> {
+        let state = self.call("GET opportunities")?;
+        let mut found: Vec<Opportunity> = state
+            .opportunities
+            .values()
+            .filter(|o| match filter {
+                OpportunityFilter::InStageUpdatedSince { stage_id, since } => {
+                    o.stage.as_deref() == Some(stage_id.as_str())
+                        && o.stage_changes
+                            .iter()
+                            .any(|c| c.updated_at.is_some_and(|at| at >= *since))
+                }
+                OpportunityFilter::ArchivedSince(since) => o
+                    .archived
+                    .as_ref()
+                    .and_then(|a| a.archived_at)
+                    .is_some_and(|at| at >= *since),
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
     }
 
     async fn posting(&self, id: &str) -> Result<Posting, LeverError> {

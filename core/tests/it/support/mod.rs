@@ -226,7 +226,11 @@ impl World {
 
     /// A delivery of `event` signed with `token` now, as Lever posts it.
     pub fn delivery(&self, event: &str, token: &str, data: Value) -> Value {
-        let triggered_at = now_millis();
+        self.delivery_at(event, token, data, now_millis())
+    }
+
+    /// A delivery of `event` signed with `token`, stamped `triggered_at` (ms).
+    pub fn delivery_at(&self, event: &str, token: &str, data: Value, triggered_at: i64) -> Value {
         let delivery_token = uuid::Uuid::new_v4().simple().to_string();
         json!({
             "id": uuid::Uuid::new_v4().to_string(),

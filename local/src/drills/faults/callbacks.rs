@@ -25,7 +25,6 @@ use super::witness::{self, VendorOrders};
 use super::world::{bounded, pause, Tally, World};
 use super::{DrillError, Options, Size};
 use crate::demo_tenant as demo;
-use lever_screening::ids::OrderId;
 use lever_screening::vendors::VendorId;
 use lever_screening_simulators::{SentCallback, SterlingCallback};
 use serde_json::Value as Json;
@@ -151,8 +150,7 @@ async fn drive_early(world: Arc<World>, candidate: String, sterling: bool, rng: 
         let mut tally = Tally::default();
         world.deliver(&sent.body, &mut tally).await;
     }
-    let token = sent.body["token"].as_str().unwrap_or_default();
-    let order_id = OrderId::for_event(&world.tenant, vendor.as_str(), token);
+    let order_id = world.stage_entry_order(&candidate, vendor, stage);
     let until = tokio::time::Instant::now() + PLACEMENT_TIMEOUT;
     let vendor_order_id = loop {
         let found = VendorOrders::read(&world.stack).of(&candidate);

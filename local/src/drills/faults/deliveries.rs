@@ -298,12 +298,7 @@ async fn measure(
                 shown.len()
             ));
         }
-        let token = one
-            .body
-            .as_ref()
-            .and_then(|b| b["token"].as_str())
-            .unwrap_or_default();
-        let order_id = OrderId::for_event(&world.tenant, one.plan.vendor.as_str(), token);
+        let order_id = world.stage_entry_order(candidate, one.plan.vendor, one.plan.stage());
         match one.plan.vendor {
             VendorId::Sterling => {
                 let statuses = witness::sterling_statuses(&notes);

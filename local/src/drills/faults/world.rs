@@ -9,12 +9,13 @@ use super::rng::Rng;
 use super::{DrillError, Options, Size, StoreKind};
 use crate::demo_tenant as demo;
 use crate::stack::{Stack, StackOptions};
-use lever_screening::ids::TenantId;
+use lever_screening::ids::{OpportunityId, OrderId, TenantId};
 use lever_screening::queue::memory::MemoryQueue;
 use lever_screening::retry::RetryPolicy;
 use lever_screening::store::dynamodb::{self, DynamoStore};
 use lever_screening::store::memory::MemoryStore;
 use lever_screening::store::Store;
+use lever_screening::vendors::VendorId;
 use lever_screening::Settings;
 use lever_screening_simulators::SimOpportunity;
 use serde_json::{json, Value as Json};
@@ -70,6 +71,21 @@ pub struct World {
 }
 
 impl World {
+    /// The order the product names after `candidate`'s latest entry into `stage` in Lever's
+    /// `stageChanges` (what every delivery of that move orders at most once).
+    pub fn stage_entry_order(&self, candidate: &str, vendor: VendorId, stage: &str) -> OrderId {
+        let entered_at = self
+            .stack
+            .lever
+            .stage_changes(candidate)
+            .iter()
+            .rev()
+            .find(|change| change.to_stage_id == stage)
+            .map_or(0, |change| change.updated_at);
+        let opportunity = OpportunityId::parse(candidate).expect("the drill's candidate ids");
+        OrderId::for_stage_entry(&self.tenant, vendor.as_str(), &opportunity, entered_at)
+    }
+
     pub async fn start(options: &Options) -> Result<World, DrillError> {
         let (store, backing) = store(options.store).await?;
         let stack = tokio::time::timeout(

@@ -233,14 +233,30 @@ fn accept<'a>(app: &App, request: &'a Request) -> Result<Accepted<'a>, AppError>
     Ok(Accepted { tenant, body })
 }
 
-/// `application/json`, with or without parameters. Lever's docs show the value in quotes,
-/// so those are tolerated too.
+/// `application/json`, with or without parameters. API Gateway joins repeated headers with
+/// commas, so a list of types is JSON when every member is (`application/json,application/json`)
+/// and not when any is another type. Lever's docs show the value in quotes, so those are
+/// tolerated too.
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().trim_matches('"').split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    let Some(values) = headers
+        .get_all(header::CONTENT_TYPE)
+        .iter()
+        .map(|value| value.to_str().ok())
+        .collect::<Option<Vec<_>>>()
+    else {
+        return false;
+    };
+    let mut members = values
+        .into_iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|member| !member.is_empty())
+        .peekable();
+    members.peek().is_some()
+        && members.all(|member| {
+            let essence = member.trim_matches('"').split(';').next().unwrap_or_default();
+            essence.trim().eq_ignore_ascii_case("application/json")
+        })
 }
 
 /// Where this deployment is reachable, for the callback URLs handed to vendors: the
@@ -312,4 +328,49 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body>
         header::HeaderValue::from_static("application/json"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content_types(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(header::CONTENT_TYPE, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn json_is_json_however_api_gateway_joined_the_headers() {
+        for json in [
+            &["application/json"][..],
+            &["Application/JSON; charset=utf-8"],
+            &["\"application/json\""],
+            &["application/json,application/json"],
+            &["application/json, application/json; charset=utf-8"],
+            &["application/json; charset=utf-8,application/json"],
+            &["application/json", "application/json"],
+        ] {
+            assert!(is_json(&content_types(json)), "{json:?}");
+        }
+    }
+
+    #[test]
+    fn a_list_with_another_type_or_none_is_not_json() {
+        for other in [
+            &[][..],
+            &[""],
+            &[","],
+            &["text/plain"],
+            &["application/json,text/plain"],
+            &["text/plain, application/json"],
+            &["application/json", "text/plain"],
+            &["application/jsonx"],
+            &["application/json-patch+json"],
+        ] {
+            assert!(!is_json(&content_types(other)), "{other:?}");
+        }
+    }
 }

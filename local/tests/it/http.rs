@@ -72,6 +72,23 @@ async fn a_body_that_is_not_json_is_415() {
 }
 
 #[tokio::test]
+async fn a_content_type_api_gateway_joined_from_repeated_headers_is_read_as_a_list() {
+    let h = start().await;
+    let url = h.webhook_url(demo::TENANT);
+    let joined = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
+    let (status, body) = h
+        .post(&url, "application/json,application/json", joined.to_string())
+        .await;
+    assert_eq!(status, 202, "read as JSON and queued: {body}");
+    for mixed in ["application/json,text/plain", "text/plain, application/json"] {
+        let delivery = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
+        let (status, body) = h.post(&url, mixed, delivery.to_string()).await;
+        assert_eq!(status, 415, "{mixed}: {body}");
+        error_message(&body, "unsupported_media_type");
+    }
+}
+
+#[tokio::test]
 async fn a_body_over_256_kib_is_413() {
     let h = start().await;
     let mut delivery = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());

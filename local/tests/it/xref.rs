@@ -242,6 +242,40 @@ async fn callbacks_are_authenticated_per_tenant() {
 }
 
 #[tokio::test]
+async fn a_callback_is_authentic_if_any_of_its_joined_signatures_is() {
+    let h = start().await;
+    let xref_id = h.order_reference_check().await;
+    // A signature no secret of the tenant makes (Xref's key before a rotation).
+    let stale = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let secret = demo::XREF_CALLBACK_SECRET;
+    // Two `webhook-signature` headers, which API Gateway joins with a comma.
+    let (status, body) = h
+        .xref_callback_signed(demo::TENANT, secret, &xref_id, "Referees nominated", |valid| {
+            format!("{stale},{valid}")
+        })
+        .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("applied")), "{body}");
+    h.settle().await;
+    assert_eq!(h.tags(), ["Xref - Referees nominated"]);
+    // Several in one header, separated by spaces (Standard Webhooks' own form).
+    let (status, body) = h
+        .xref_callback_signed(demo::TENANT, secret, &xref_id, "Completed", |valid| {
+            format!("{valid} {stale}")
+        })
+        .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("applied")), "{body}");
+    h.settle().await;
+    assert_eq!(h.tags(), ["Xref - Completed"]);
+    // Joined stale ones alone are refused.
+    let (status, body) = h
+        .xref_callback_signed(demo::TENANT, secret, &xref_id, "Completed", |_| {
+            format!("{stale},{stale}")
+        })
+        .await;
+    assert_eq!(status, 401, "{body}");
+}
+
+#[tokio::test]
 async fn xref_down_the_workers_retry_places_the_order_exactly_once() {
     let h = start().await;
     // More failures than one attempt's own retries (fast_settings: 2 tries per call), so

@@ -11,11 +11,15 @@
 //!   (`/status`), and the forms they post to.
 //! - `POST /console/sign-out`.
 //!
+//! Lever's OAuth return page (`GET /lever/oauth/callback`, [`crate::http`]) is drawn here
+//! too ([`oauth_return`]), in the console's frame, with a link back to it.
+//!
 //! Access control is in [`session`]. Every `POST` must come from the console's own origin
 //! (`Origin`, else `Referer`; 403 otherwise) and every form carries the session's CSRF token
-//! (403 without it). Pages are sent `no-store`, framing-denied, with a referrer only to the
-//! console's own origin (an invitation URL is a credential) and a CSP that allows no script
-//! and forms to the console alone. Errors map through [`AppError`]'s status, as HTML pages.
+//! (403 without it). Pages are sent with [`crate::http::security_headers`], as every
+//! answer of the deployment: `no-store`, framing-denied, a referrer only to the console's
+//! own origin (an invitation URL is a credential), a CSP that allows no script and forms to
+//! the console alone. Errors map through [`AppError`]'s status, as HTML pages.
 
 mod handlers;
 mod pages;
@@ -24,6 +28,7 @@ pub mod session;
 use crate::app::App;
 use crate::clock::{now_millis, EpochMillis};
 use crate::error::AppError;
+use crate::ids::TenantId;
 use crate::lever::LeverError;
 use crate::store::StoreError;
 use crate::telemetry::metrics;
@@ -182,7 +187,7 @@ pub async fn handle(app: &App, request: Request, base: &str) -> Response<Body> {
         return console.refusal(Refusal::ForeignOrigin, None);
     }
     let result = match (&method, segments.as_slice()) {
-        (&Method::GET, ["sign-in"]) => Ok(console.sign_in_page(None)),
+        (&Method::GET, ["sign-in"]) => console.sign_in_or_signed_in(&request).await,
         (&Method::GET, ["invite", token]) => console.invitation(&request, token, false).await,
         (&Method::POST, ["invite", token]) => console.invitation(&request, token, true).await,
         (&Method::POST, ["sign-out"]) => console.sign_out(&request).await,
@@ -201,6 +206,40 @@ pub async fn handle(app: &App, request: Request, base: &str) -> Response<Body> {
         Ok(response) => response,
         Err(refusal) => console.refusal(refusal, None),
     }
+}
+
+/// What Lever's OAuth redirect came to: the page's status, heading and sentence, and the
+/// tenant connected (its overview is the way back), if any.
+pub struct OAuthReturn {
+    /// The page's status.
+    pub status: StatusCode,
+    /// Its heading (and title).
+    pub heading: &'static str,
+    /// What happened, for the Super Admin.
+    pub message: String,
+    /// The tenant connected.
+    pub tenant: Option<TenantId>,
+}
+
+/// Lever's OAuth return page, in the console's frame, linking back to the console: the
+/// tenant's overview when one was connected, else the sign-in page (which leads a signed-in
+/// admin on to their overview). `base` is the deployment's public base URL.
+pub fn oauth_return(app: &App, base: &str, page: OAuthReturn) -> Response<Body> {
+    let console = Console::new(app, base);
+    let href = match &page.tenant {
+        Some(tenant) => format!("{}/tenants/{tenant}", console.root),
+        None => format!("{}/sign-in", console.root),
+    };
+    let shown = MessagePage {
+        layout: console.layout(page.heading, None),
+        heading: page.heading.to_owned(),
+        paragraphs: vec![page.message],
+        link: Some(Link {
+            href,
+            text: "Back to the setup console".into(),
+        }),
+    };
+    console.page(page.status, &shown)
 }
 
 /// The path below `/console/`: API Gateway's `{proxy+}`, else the request's own path.
@@ -289,6 +328,14 @@ impl<'a> Console<'a> {
             nav: Vec::new(),
             notice,
         }
+    }
+
+    /// The sign-in page, or, for a browser already signed in, its tenant's overview.
+    async fn sign_in_or_signed_in(&self, request: &Request) -> Result<Response<Body>, Refusal> {
+        Ok(match self.session(request).await? {
+            Some(session) => self.redirect(&format!("{}/tenants/{}", self.root, session.tenant)),
+            None => self.sign_in_page(None),
+        })
     }
 
     fn sign_in_page(&self, notice: Option<String>) -> Response<Body> {
@@ -416,7 +463,6 @@ impl<'a> Console<'a> {
         };
         let mut response = Response::new(Body::Text(html));
         *response.status_mut() = status;
-        secure_headers(&mut response);
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
@@ -427,7 +473,6 @@ impl<'a> Console<'a> {
     fn redirect(&self, location: &str) -> Response<Body> {
         let mut response = Response::new(Body::Empty);
         *response.status_mut() = StatusCode::SEE_OTHER;
-        secure_headers(&mut response);
         if let Ok(value) = HeaderValue::from_str(location) {
             response.headers_mut().insert(header::LOCATION, value);
         }
@@ -496,30 +541,6 @@ fn from_own_origin(request: &Request, own: Option<&str>) -> bool {
 fn origin_of(url: &str) -> Option<String> {
     let origin = reqwest::Url::parse(url).ok()?.origin();
     origin.is_tuple().then(|| origin.ascii_serialization())
-}
-
-/// No caching, no framing, no referrer to other origins (invitation URLs are credentials;
-/// `same-origin`, not `no-referrer`, so the browser sends the `Origin` a post is checked by),
-/// no script, forms to the console alone.
-fn secure_headers(response: &mut Response<Body>) {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
-             frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
-    );
 }
 
 /// `http://localhost…` or `http://127.0.0.1…`: a developer's machine, where a `Secure`

@@ -4,7 +4,7 @@
 
 mod browser;
 
-use crate::support::{start, tenant, Harness};
+use crate::support::{assert_security_headers, start, tenant, Harness};
 use lever_screening::clock::now_millis;
 use lever_screening::console::session::{self, INVITATION_ATTEMPTS_PER_MINUTE};
 use lever_screening::store::TenantStore;
@@ -74,11 +74,7 @@ impl Visitor {
                 Some("text/html; charset=utf-8")
             );
         }
-        assert_eq!(header("cache-control").as_deref(), Some("no-store"));
-        assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"));
-        let policy = header("content-security-policy").unwrap_or_default();
-        assert!(policy.contains("form-action 'self'"), "{policy}");
-        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert_security_headers(response.headers(), "a console page");
         Answer {
             status,
             location,
@@ -807,6 +803,13 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
         done.contains("Lever is connected for tenant globex"),
         "{done}"
     );
+    // Lever's return page is the console's, and leads back to the tenant's overview.
+    assert!(done.contains("lever-screening setup"), "{done}");
+    let back = link_to(&done, "Back to the setup console");
+    assert_eq!(back, "/console/tenants/globex");
+    assert_eq!(visitor.get(&back).await.status, 200, "still signed in");
+    let sign_in = visitor.get("/console/sign-in").await;
+    assert_eq!(sign_in.location.as_deref(), Some("/console/tenants/globex"));
     let page = visitor.get(justifacts).await.page;
     assert!(page.contains("authorized app (OAuth), its own"), "{page}");
     assert!(page.contains("Lever accepts it"), "{page}");

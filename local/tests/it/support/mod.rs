@@ -314,3 +314,24 @@ impl Harness {
             .unwrap()
     }
 }
+
+/// Asserts the headers every answer of the deployment carries, JSON and HTML alike: never
+/// stored, never framed, never sniffed, a referrer to its own origin only, no script, forms
+/// to itself only.
+pub fn assert_security_headers(headers: &reqwest::header::HeaderMap, what: &str) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("cache-control"), "no-store", "{what}");
+    assert_eq!(header("referrer-policy"), "same-origin", "{what}");
+    assert_eq!(header("x-frame-options"), "DENY", "{what}");
+    assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+    let policy = header("content-security-policy");
+    for directive in ["default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"] {
+        assert!(policy.contains(directive), "{what}: {policy}");
+    }
+}

@@ -424,7 +424,11 @@ mod tests {
         headers.append(HEADER_SIGNATURE, valid.parse().unwrap());
         assert_eq!(verify(&secret, &headers, body), Ok("msg_6".into()));
         // No valid one among them is still a mismatch, however joined.
-        for joined in [format!("{stale},{stale}"), format!("{stale} {stale}"), "v1,".into()] {
+        for joined in [
+            format!("{stale},{stale}"),
+            format!("{stale} {stale}"),
+            "v1,".into(),
+        ] {
             headers.insert(HEADER_SIGNATURE, joined.parse().unwrap());
             assert_eq!(
                 verify(&secret, &headers, body),

@@ -4,8 +4,8 @@
 
 use super::pages::{
     Check, Choice, CredentialInput, DeadRow, HealthRow, IntegrationRow, LeverSection, Link,
-    MessagePage, NavLink, OrderRow, OverviewPage, PackageSection, StageSection, StatusPage, VendorActions,
-    VendorPage, WebhookRow,
+    MessagePage, NavLink, OrderRow, OverviewPage, PackageSection, StageSection, StatusPage,
+    VendorActions, VendorPage, WebhookRow,
 };
 use super::session::Session;
 use super::{Console, Form, Refusal};

@@ -628,7 +628,10 @@ mod tests {
             &[("origin", "http://screening.example.com")],
             &[("origin", "https://screening.example.com:8443")],
             &[("origin", "https://screening.example.com.evil.example")],
-            &[("referer", "https://evil.example/https://screening.example.com")],
+            &[(
+                "referer",
+                "https://evil.example/https://screening.example.com",
+            )],
             // Origin decides; a Referer cannot vouch for a foreign Origin.
             &[
                 ("origin", "https://evil.example"),

@@ -275,7 +275,11 @@ fn is_json(headers: &HeaderMap) -> bool {
         .peekable();
     members.peek().is_some()
         && members.all(|member| {
-            let essence = member.trim_matches('"').split(';').next().unwrap_or_default();
+            let essence = member
+                .trim_matches('"')
+                .split(';')
+                .next()
+                .unwrap_or_default();
             essence.trim().eq_ignore_ascii_case("application/json")
         })
 }

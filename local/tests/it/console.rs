@@ -406,7 +406,12 @@ type Sender<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
 impl Visitor {
     /// Posts `fields` to `path` as sent from `sender`.
-    async fn post_from(&mut self, path: &str, fields: &[(&str, &str)], sender: Sender<'_>) -> Answer {
+    async fn post_from(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        sender: Sender<'_>,
+    ) -> Answer {
         let (origin, referer, fetch_site) = sender;
         let mut request = self.http.post(self.url(path)).form(fields);
         for (name, value) in [
@@ -491,7 +496,11 @@ async fn a_form_not_sent_from_the_consoles_own_origin_changes_nothing_even_with_
             .await;
         assert_eq!(out.status, 403, "{sender:?}: sign-out");
     }
-    assert_eq!(h.tenant_config(demo::TENANT).await, before, "nothing changed");
+    assert_eq!(
+        h.tenant_config(demo::TENANT).await,
+        before,
+        "nothing changed"
+    );
     assert_eq!(alice.get(&overview).await.status, 200, "still signed in");
 }
 

@@ -77,10 +77,17 @@ async fn a_content_type_api_gateway_joined_from_repeated_headers_is_read_as_a_li
     let url = h.webhook_url(demo::TENANT);
     let joined = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
     let (status, body) = h
-        .post(&url, "application/json,application/json", joined.to_string())
+        .post(
+            &url,
+            "application/json,application/json",
+            joined.to_string(),
+        )
         .await;
     assert_eq!(status, 202, "read as JSON and queued: {body}");
-    for mixed in ["application/json,text/plain", "text/plain, application/json"] {
+    for mixed in [
+        "application/json,text/plain",
+        "text/plain, application/json",
+    ] {
         let delivery = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
         let (status, body) = h.post(&url, mixed, delivery.to_string()).await;
         assert_eq!(status, 415, "{mixed}: {body}");
@@ -93,13 +100,19 @@ async fn every_answer_carries_the_headers_a_browser_needs() {
     let h = start().await;
     let base = &h.stack.functions_url;
     let answers = [
-        ("a webhook's JSON refusal", h.http.get(h.webhook_url(demo::TENANT))),
+        (
+            "a webhook's JSON refusal",
+            h.http.get(h.webhook_url(demo::TENANT)),
+        ),
         (
             "a webhook's JSON acknowledgement",
             h.http
                 .post(h.webhook_url(demo::TENANT))
                 .header("content-type", "application/json")
-                .body(h.delivery(demo::PHONE_SCREEN_STAGE_ID, now_millis()).to_string()),
+                .body(
+                    h.delivery(demo::PHONE_SCREEN_STAGE_ID, now_millis())
+                        .to_string(),
+                ),
         ),
         (
             "a vendor callback's JSON refusal",
@@ -113,7 +126,10 @@ async fn every_answer_carries_the_headers_a_browser_needs() {
             h.http
                 .get(format!("{base}/lever/oauth/callback?code=abc&state=forged")),
         ),
-        ("a console page", h.http.get(format!("{base}/console/sign-in"))),
+        (
+            "a console page",
+            h.http.get(format!("{base}/console/sign-in")),
+        ),
     ];
     for (what, request) in answers {
         let response = request.send().await.unwrap();
@@ -134,7 +150,10 @@ async fn the_oauth_return_page_is_the_consoles_and_leads_back_to_it() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 400);
-    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
     let page = response.text().await.unwrap();
     let console = h
         .http
@@ -149,7 +168,11 @@ async fn the_oauth_return_page_is_the_consoles_and_leads_back_to_it() {
         let start = page.find("<style>").unwrap();
         page[start..page.find("</style>").unwrap()].to_owned()
     };
-    assert_eq!(stylesheet(&page), stylesheet(&console), "the console's stylesheet");
+    assert_eq!(
+        stylesheet(&page),
+        stylesheet(&console),
+        "the console's stylesheet"
+    );
     assert!(page.contains("Lever not connected"), "{page}");
     assert!(page.contains("unknown, already used or expired"), "{page}");
     assert!(

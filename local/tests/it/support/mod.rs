@@ -205,8 +205,7 @@ impl Harness {
     ) -> (u16, Value) {
         let body = json!({ "id": xref_id, "status": status }).to_string();
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let mut headers =
-            sign_headers(secret, &id, now_millis() / 1000, body.as_bytes()).unwrap();
+        let mut headers = sign_headers(secret, &id, now_millis() / 1000, body.as_bytes()).unwrap();
         let signed = signature(headers[HEADER_SIGNATURE].to_str().unwrap());
         headers.insert(HEADER_SIGNATURE, signed.parse().unwrap());
         let response = self
@@ -331,7 +330,11 @@ pub fn assert_security_headers(headers: &reqwest::header::HeaderMap, what: &str)
     assert_eq!(header("x-frame-options"), "DENY", "{what}");
     assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
     let policy = header("content-security-policy");
-    for directive in ["default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"] {
+    for directive in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
         assert!(policy.contains(directive), "{what}: {policy}");
     }
 }

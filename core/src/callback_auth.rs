@@ -27,6 +27,10 @@ pub const HEADER_ID: &str = standardwebhooks::HEADER_WEBHOOK_ID;
 /// The Standard Webhooks timestamp header (`webhook-timestamp`): seconds since the epoch.
 pub const HEADER_TIMESTAMP: &str = standardwebhooks::HEADER_WEBHOOK_TIMESTAMP;
 
+/// The Standard Webhooks signature header (`webhook-signature`): `v1,<base64>`, several
+/// separated by spaces.
+pub const HEADER_SIGNATURE: &str = standardwebhooks::HEADER_WEBHOOK_SIGNATURE;
+
 /// Why a vendor callback was not accepted as authentic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CallbackAuthError {
@@ -173,6 +177,7 @@ pub fn verify(
         .ok_or(CallbackAuthError::MissingHeaders)?
         .to_owned();
     check_timestamp(headers)?;
+    let headers = &with_signatures_as_sent(headers);
     let mut outcome = Err(CallbackAuthError::NotConfigured);
     for candidate in secret.candidates() {
         let webhook = Webhook::new(candidate.expose_secret())
@@ -191,6 +196,38 @@ pub fn verify(
         }
     }
     outcome.map(|()| id)
+}
+
+/// `headers` with every `v1,<signature>` pair that arrived in `webhook-signature`, written
+/// as the `standardwebhooks` crate reads them (separated by spaces). A sender may send
+/// several (during its own key rotation) in one header, separated by spaces, or in repeated
+/// headers, which API Gateway joins with a comma: `v1,<a>,v1,<b>`. Base64 has neither
+/// spaces nor commas, so the pairs are a version token followed by its signature.
+fn with_signatures_as_sent(headers: &HeaderMap) -> HeaderMap {
+    let mut tokens = headers
+        .get_all(HEADER_SIGNATURE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split([' ', ',']))
+        .filter(|token| !token.is_empty());
+    let mut pairs = Vec::new();
+    while let Some(token) = tokens.next() {
+        let is_version = token.len() <= 4
+            && token.starts_with('v')
+            && token[1..].bytes().all(|b| b.is_ascii_alphanumeric());
+        if is_version {
+            if let Some(signature) = tokens.next() {
+                pairs.push(format!("{token},{signature}"));
+            }
+        }
+    }
+    let mut normalized = headers.clone();
+    if let Ok(value) = pairs.join(" ").parse() {
+        if !pairs.is_empty() {
+            normalized.insert(HEADER_SIGNATURE, value);
+        }
+    }
+    normalized
 }
 
 /// Standard Webhooks' five-minute tolerance, checked here first with arithmetic that cannot
@@ -358,6 +395,47 @@ mod tests {
         );
         assert!(check_secret(CallbackAuth::UrlSecret, "short").is_err());
         assert!(check_secret(CallbackAuth::UrlSecret, "a-long-enough-url-secret").is_ok());
+    }
+
+    /// The signature of a callback signed with `secret`, as its `webhook-signature` reads.
+    fn signature(secret: &str, id: &str, body: &[u8]) -> String {
+        let headers = sign_headers(secret, id, now(), body).unwrap();
+        headers[HEADER_SIGNATURE].to_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn any_valid_signature_among_several_verifies_however_they_were_joined() {
+        let body = br#"{"id":"xref_1","status":"Completed"}"#;
+        let valid = signature(CURRENT, "msg_6", body);
+        let stale = signature(PREVIOUS, "msg_6", body);
+        let mut headers = sign_headers(CURRENT, "msg_6", now(), body).unwrap();
+        let secret = rotating(CURRENT, None);
+        for (how, joined) in [
+            ("API Gateway's comma", format!("{stale},{valid}")),
+            ("the valid one first", format!("{valid},{stale}")),
+            ("Standard Webhooks' space", format!("{stale} {valid}")),
+            ("both, and spaces after commas", format!("{stale}, {valid}")),
+        ] {
+            headers.insert(HEADER_SIGNATURE, joined.parse().unwrap());
+            assert_eq!(verify(&secret, &headers, body), Ok("msg_6".into()), "{how}");
+        }
+        // Two headers, as a server that does not join them hands them over.
+        headers.insert(HEADER_SIGNATURE, stale.parse().unwrap());
+        headers.append(HEADER_SIGNATURE, valid.parse().unwrap());
+        assert_eq!(verify(&secret, &headers, body), Ok("msg_6".into()));
+        // No valid one among them is still a mismatch, however joined.
+        for joined in [
+            format!("{stale},{stale}"),
+            format!("{stale} {stale}"),
+            "v1,".into(),
+        ] {
+            headers.insert(HEADER_SIGNATURE, joined.parse().unwrap());
+            assert_eq!(
+                verify(&secret, &headers, body),
+                Err(CallbackAuthError::Mismatch),
+                "{joined}"
+            );
+        }
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub async fn serve_http(endpoint: impl Endpoint) -> Result<(), Error> {
     metrics_cloudwatch_embedded::lambda::handler::run_http(
         metrics,
         move |request: lambda_http::Request| async move {
-            Ok::<_, Error>(endpoint.answer(app, request).await)
+            Ok::<_, Error>(endpoint.serve(app, request).await)
         },
     )
     .await

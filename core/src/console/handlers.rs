@@ -4,8 +4,8 @@
 
 use super::pages::{
     Check, Choice, CredentialInput, DeadRow, HealthRow, IntegrationRow, LeverSection, Link,
-    NavLink, OrderRow, OverviewPage, PackageSection, StageSection, StatusPage, VendorActions,
-    VendorPage, WebhookRow,
+    MessagePage, NavLink, OrderRow, OverviewPage, PackageSection, StageSection, StatusPage,
+    VendorActions, VendorPage, WebhookRow,
 };
 use super::session::Session;
 use super::{Console, Form, Refusal};
@@ -555,6 +555,8 @@ impl Page<'_, '_> {
         self.redirect(&format!("{}?notice=lever-key", self.vendor_href(vendor)))
     }
 
+    /// Makes the authorize link and hands it over on a page: a redirect to Lever would be
+    /// the form post's own navigation, which `form-action 'self'` refuses to take elsewhere.
     async fn connect_oauth(&self, vendor: VendorId) -> Result<Response<Body>, Refusal> {
         let tenant = self.tenant().await?;
         integration(&tenant, vendor)?;
@@ -569,7 +571,21 @@ impl Page<'_, '_> {
             Some(vendor),
         )
         .await?;
-        self.redirect(&link)
+        let name = vendor_name(vendor);
+        let page = MessagePage {
+            layout: self.layout("Connect with Lever", &tenant, vendor.as_str(), None),
+            heading: format!("Connect {name} with Lever"),
+            paragraphs: vec![format!(
+                "Lever asks a Super Admin of your Lever account to authorize the app for \
+                 {name}, then brings you back here. The link works once, within {} minutes.",
+                oauth::STATE_TTL_MS / 60_000
+            )],
+            link: Some(Link {
+                href: link,
+                text: "Continue to Lever".into(),
+            }),
+        };
+        Ok(self.console.page(StatusCode::OK, &page))
     }
 
     async fn save_credentials(

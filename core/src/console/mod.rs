@@ -11,10 +11,15 @@
 //!   (`/status`), and the forms they post to.
 //! - `POST /console/sign-out`.
 //!
-//! Access control is in [`session`]. Every form carries the session's CSRF token (403
-//! without it). Pages are sent `no-store`, framing-denied, with no referrer (an invitation
-//! URL is a credential) and a CSP that allows no script. Errors map through [`AppError`]'s
-//! status, as HTML pages.
+//! Lever's OAuth return page (`GET /lever/oauth/callback`, [`crate::http`]) is drawn here
+//! too ([`oauth_return`]), in the console's frame, with a link back to it.
+//!
+//! Access control is in [`session`]. Every `POST` must come from the console's own origin
+//! (`Origin`, else `Referer`; 403 otherwise) and every form carries the session's CSRF token
+//! (403 without it). Pages are sent with [`crate::http::security_headers`], as every
+//! answer of the deployment: `no-store`, framing-denied, a referrer only to the console's
+//! own origin (an invitation URL is a credential), a CSP that allows no script and forms to
+//! the console alone. Errors map through [`AppError`]'s status, as HTML pages.
 
 mod handlers;
 mod pages;
@@ -23,6 +28,7 @@ pub mod session;
 use crate::app::App;
 use crate::clock::{now_millis, EpochMillis};
 use crate::error::AppError;
+use crate::ids::TenantId;
 use crate::lever::LeverError;
 use crate::store::StoreError;
 use crate::telemetry::metrics;
@@ -43,6 +49,8 @@ enum Refusal {
     NoSession,
     /// A form without its session's CSRF token. 403.
     Csrf,
+    /// A post that did not come from the console's own origin. 403.
+    ForeignOrigin,
     /// Too many invitation attempts from one source. 429.
     Throttled,
     /// An invitation link that is unknown, used or expired. 404.
@@ -69,7 +77,7 @@ impl Refusal {
     fn status(&self) -> StatusCode {
         match self {
             Refusal::NoSession => StatusCode::SEE_OTHER,
-            Refusal::Csrf => StatusCode::FORBIDDEN,
+            Refusal::Csrf | Refusal::ForeignOrigin => StatusCode::FORBIDDEN,
             Refusal::Throttled => StatusCode::TOO_MANY_REQUESTS,
             Refusal::Invitation => StatusCode::NOT_FOUND,
             Refusal::Form(_) => StatusCode::BAD_REQUEST,
@@ -82,6 +90,7 @@ impl Refusal {
         match self {
             Refusal::NoSession => "no_session",
             Refusal::Csrf => "csrf",
+            Refusal::ForeignOrigin => "foreign_origin",
             Refusal::Throttled => "throttled",
             Refusal::Invitation => "invitation_refused",
             Refusal::Form(_) => "bad_request",
@@ -98,6 +107,13 @@ impl Refusal {
                 "Form expired".into(),
                 "This form did not come from your current session. Go back, reload the page and \
                  try again."
+                    .into(),
+            ),
+            Refusal::ForeignOrigin => (
+                "Not sent from the setup console".into(),
+                "This form was not sent from the setup console's own pages, so it was not \
+                 used. If you meant to send it, open the console from your invitation link or \
+                 its address and submit the form there."
                     .into(),
             ),
             Refusal::Throttled => (
@@ -147,6 +163,9 @@ struct Console<'a> {
     root: String,
     /// Whether cookies are `Secure`: always, but for a local http base.
     secure: bool,
+    /// The console's own origin (`https://host[:port]`), which every post must come from;
+    /// `None` if the base URL has none (then no post is accepted).
+    origin: Option<String>,
     now: EpochMillis,
 }
 
@@ -156,12 +175,19 @@ pub async fn handle(app: &App, request: Request, base: &str) -> Response<Body> {
     let path = console_path(&request);
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let method = request.method().clone();
-    if method == Method::POST && !same_origin(&request) {
-        tracing::warn!("console form posted from another site");
-        return console.refusal(Refusal::Csrf, None);
+    let takes_posts = matches!(
+        segments.as_slice(),
+        ["invite", _] | ["sign-out"] | ["tenants", ..]
+    );
+    if method == Method::POST
+        && takes_posts
+        && !from_own_origin(&request, console.origin.as_deref())
+    {
+        tracing::warn!("console form posted from another origin, or from none");
+        return console.refusal(Refusal::ForeignOrigin, None);
     }
     let result = match (&method, segments.as_slice()) {
-        (&Method::GET, ["sign-in"]) => Ok(console.sign_in_page(None)),
+        (&Method::GET, ["sign-in"]) => console.sign_in_or_signed_in(&request).await,
         (&Method::GET, ["invite", token]) => console.invitation(&request, token, false).await,
         (&Method::POST, ["invite", token]) => console.invitation(&request, token, true).await,
         (&Method::POST, ["sign-out"]) => console.sign_out(&request).await,
@@ -180,6 +206,40 @@ pub async fn handle(app: &App, request: Request, base: &str) -> Response<Body> {
         Ok(response) => response,
         Err(refusal) => console.refusal(refusal, None),
     }
+}
+
+/// What Lever's OAuth redirect came to: the page's status, heading and sentence, and the
+/// tenant connected (its overview is the way back), if any.
+pub struct OAuthReturn {
+    /// The page's status.
+    pub status: StatusCode,
+    /// Its heading (and title).
+    pub heading: &'static str,
+    /// What happened, for the Super Admin.
+    pub message: String,
+    /// The tenant connected.
+    pub tenant: Option<TenantId>,
+}
+
+/// Lever's OAuth return page, in the console's frame, linking back to the console: the
+/// tenant's overview when one was connected, else the sign-in page (which leads a signed-in
+/// admin on to their overview). `base` is the deployment's public base URL.
+pub fn oauth_return(app: &App, base: &str, page: OAuthReturn) -> Response<Body> {
+    let console = Console::new(app, base);
+    let href = match &page.tenant {
+        Some(tenant) => format!("{}/tenants/{tenant}", console.root),
+        None => format!("{}/sign-in", console.root),
+    };
+    let shown = MessagePage {
+        layout: console.layout(page.heading, None),
+        heading: page.heading.to_owned(),
+        paragraphs: vec![page.message],
+        link: Some(Link {
+            href,
+            text: "Back to the setup console".into(),
+        }),
+    };
+    console.page(page.status, &shown)
 }
 
 /// The path below `/console/`: API Gateway's `{proxy+}`, else the request's own path.
@@ -206,6 +266,7 @@ impl<'a> Console<'a> {
             base: base.trim_end_matches('/'),
             root: format!("{base_path}/console"),
             secure: !is_local_http(base),
+            origin: origin_of(base),
             now: now_millis(),
         }
     }
@@ -244,8 +305,15 @@ impl<'a> Console<'a> {
             link: Some(link),
         };
         let mut response = self.page(status, &page);
-        if let Refusal::App(error) = &refusal {
-            crate::http::with_allow(&mut response, error);
+        match &refusal {
+            Refusal::App(error) => crate::http::with_allow(&mut response, error),
+            Refusal::Throttled => {
+                let wait = session::invitation_retry_after_secs(self.now);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            }
+            _ => {}
         }
         response
     }
@@ -260,6 +328,14 @@ impl<'a> Console<'a> {
             nav: Vec::new(),
             notice,
         }
+    }
+
+    /// The sign-in page, or, for a browser already signed in, its tenant's overview.
+    async fn sign_in_or_signed_in(&self, request: &Request) -> Result<Response<Body>, Refusal> {
+        Ok(match self.session(request).await? {
+            Some(session) => self.redirect(&format!("{}/tenants/{}", self.root, session.tenant)),
+            None => self.sign_in_page(None),
+        })
     }
 
     fn sign_in_page(&self, notice: Option<String>) -> Response<Body> {
@@ -387,7 +463,6 @@ impl<'a> Console<'a> {
         };
         let mut response = Response::new(Body::Text(html));
         *response.status_mut() = status;
-        secure_headers(&mut response);
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
@@ -398,7 +473,6 @@ impl<'a> Console<'a> {
     fn redirect(&self, location: &str) -> Response<Body> {
         let mut response = Response::new(Body::Empty);
         *response.status_mut() = StatusCode::SEE_OTHER;
-        secure_headers(&mut response);
         if let Ok(value) = HeaderValue::from_str(location) {
             response.headers_mut().insert(header::LOCATION, value);
         }
@@ -437,41 +511,36 @@ impl Form {
     }
 }
 
-/// Whether a post may come from this console's own pages: browsers say where a request
-/// comes from (`Sec-Fetch-Site`); a form posted from another site is refused before
-/// anything, the invitation's sign-in included (so no site can sign a visitor in to a
-/// session of its choosing). Clients that send no such header rely on the CSRF token alone.
-fn same_origin(request: &Request) -> bool {
-    match request
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
-        None => true,
-        Some(site) => site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none"),
-    }
+/// Whether a post comes from this console's own pages. Every current browser sends `Origin`
+/// with a form `POST` (Chrome, Edge, Firefox, Safari), same-origin ones included, once the
+/// page's referrer policy lets it (`same-origin` does; `no-referrer` would make it `null`):
+/// it must be the console's own origin. Without `Origin` (an older browser), `Referer` must
+/// be a page of that origin. A post with neither came from no console page (a script, a
+/// privacy proxy that strips both) and is refused: the cost is a browser that strips both
+/// cannot sign in, the gain is that no other site can sign a visitor in to a session of its
+/// choosing (login CSRF) or post a form with a stolen token. `Sec-Fetch-Site`, where a
+/// browser sends it, must agree, but its absence proves nothing (older Safari and Firefox).
+fn from_own_origin(request: &Request, own: Option<&str>) -> bool {
+    let Some(own) = own else {
+        return false;
+    };
+    let header = |name: header::HeaderName| {
+        request
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default())
+    };
+    let fetch_site_agrees = header(header::HeaderName::from_static("sec-fetch-site"))
+        .is_none_or(|site| site.eq_ignore_ascii_case("same-origin"));
+    let sender = header(header::ORIGIN).or_else(|| header(header::REFERER));
+    fetch_site_agrees && sender.and_then(origin_of).as_deref() == Some(own)
 }
 
-/// No caching, no framing, no referrer (invitation URLs are credentials), no script.
-fn secure_headers(response: &mut Response<Body>) {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+/// The origin (`scheme://host[:port]`, default port omitted) of a URL; `None` for `null`,
+/// what is no URL, and URLs without one (`data:`, `file:`).
+fn origin_of(url: &str) -> Option<String> {
+    let origin = reqwest::Url::parse(url).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
 }
 
 /// `http://localhost…` or `http://127.0.0.1…`: a developer's machine, where a `Secure`
@@ -529,6 +598,62 @@ mod tests {
         assert!(!is_local_http(
             "https://abc.execute-api.us-east-1.amazonaws.com"
         ));
+    }
+
+    #[test]
+    fn a_post_must_name_the_consoles_own_origin() {
+        let own = origin_of("https://screening.example.com/prod");
+        assert_eq!(own.as_deref(), Some("https://screening.example.com"));
+        let post = |headers: &[(&str, &str)]| {
+            let mut request = http::Request::builder().method("POST");
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            from_own_origin(&request.body(Body::Empty).unwrap(), own.as_deref())
+        };
+        assert!(post(&[("origin", "https://screening.example.com")]));
+        assert!(post(&[("origin", "https://SCREENING.example.com:443")]));
+        assert!(post(&[(
+            "referer",
+            "https://screening.example.com/prod/console/invite/x"
+        )]));
+        assert!(post(&[
+            ("origin", "https://screening.example.com"),
+            ("sec-fetch-site", "same-origin")
+        ]));
+        for refused in [
+            &[][..],
+            &[("origin", "null")],
+            &[("origin", "https://evil.example")],
+            &[("origin", "http://screening.example.com")],
+            &[("origin", "https://screening.example.com:8443")],
+            &[("origin", "https://screening.example.com.evil.example")],
+            &[(
+                "referer",
+                "https://evil.example/https://screening.example.com",
+            )],
+            // Origin decides; a Referer cannot vouch for a foreign Origin.
+            &[
+                ("origin", "https://evil.example"),
+                ("referer", "https://screening.example.com/prod/console/x"),
+            ],
+            &[
+                ("origin", "https://screening.example.com"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ] {
+            assert!(!post(refused), "{refused:?}");
+        }
+        assert!(
+            !from_own_origin(
+                &http::Request::builder()
+                    .header("origin", "null")
+                    .body(Body::Empty)
+                    .unwrap(),
+                origin_of("null").as_deref()
+            ),
+            "a base URL without an origin accepts no post"
+        );
     }
 
     #[test]

@@ -227,6 +227,12 @@ pub async fn take_invitation_attempt(
         .await
 }
 
+/// Seconds until a source's spent invitation budget is renewed (the next minute's window),
+/// for the 429's `Retry-After`; at least 1.
+pub fn invitation_retry_after_secs(now: EpochMillis) -> i64 {
+    (60_000 - now.rem_euclid(60_000) + 999) / 1000
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,5 +397,14 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn a_throttled_source_is_told_when_its_window_ends() {
+        let minute = 60_000 * 1000;
+        assert_eq!(invitation_retry_after_secs(minute), 60);
+        assert_eq!(invitation_retry_after_secs(minute + 5), 60);
+        assert_eq!(invitation_retry_after_secs(minute + 59_000), 1);
+        assert_eq!(invitation_retry_after_secs(minute + 59_999), 1);
     }
 }

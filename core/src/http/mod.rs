@@ -9,7 +9,7 @@ use crate::ids::TenantId;
 use crate::lever::webhook::WebhookKind;
 use crate::telemetry::metrics;
 use crate::vendors::VendorId;
-use http::{header, HeaderMap, Method, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
@@ -31,12 +31,53 @@ pub enum Route {
 /// the binary holds that endpoint's code and not every route's (the console's pages, the
 /// OAuth exchange); [`Route`] answers any of them, for the local server.
 pub trait Endpoint: Copy + Send + Sync + 'static {
-    /// Answers one request.
+    /// Answers one request (without the [`security_headers`], which [`Endpoint::serve`] adds).
     fn answer(
         self,
         app: &App,
         request: Request,
     ) -> impl std::future::Future<Output = Response<Body>> + Send;
+
+    /// Answers one request as it is sent back: with the [`security_headers`], whatever the
+    /// route and the answer. The Lambda functions and the local server serve through this.
+    fn serve(
+        self,
+        app: &App,
+        request: Request,
+    ) -> impl std::future::Future<Output = Response<Body>> + Send {
+        async move {
+            let mut response = self.answer(app, request).await;
+            security_headers(&mut response);
+            response
+        }
+    }
+}
+
+/// The headers every answer carries, HTML pages (the console, the OAuth return page) and
+/// JSON alike, since any of them may be opened in a browser: never stored (URLs and pages
+/// carry invitation links, OAuth codes and states, CSRF tokens), never framed, never
+/// sniffed as another type, a referrer to the deployment's own origin only (`same-origin`,
+/// not `no-referrer`: with `no-referrer` a browser sends `Origin: null` on a form post, and
+/// the console checks a post's `Origin`), no script, forms posted to the deployment alone.
+pub fn security_headers(response: &mut Response<Body>) {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+             frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
 }
 
 /// `POST /lever/{tenant}/{kind}`: one Lever webhook type's intake.
@@ -112,12 +153,17 @@ impl Endpoint for Console {
 
 impl Endpoint for Route {
     async fn answer(self, app: &App, request: Request) -> Response<Body> {
-        handle(app, self, request).await
+        answer(app, self, request).await
     }
 }
 
-/// Answers one request on `route`.
+/// Answers one request on `route`, as its function does ([`Endpoint::serve`]).
 pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body> {
+    route.serve(app, request).await
+}
+
+/// The answer of `route`'s endpoint, before the [`security_headers`].
+async fn answer(app: &App, route: Route, request: Request) -> Response<Body> {
     match route {
         Route::LeverWebhook(kind) => LeverWebhook(kind).answer(app, request).await,
         Route::VendorCallback(vendor) => VendorCallback(vendor).answer(app, request).await,
@@ -127,7 +173,8 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body>
 }
 
 /// Lever's OAuth redirect, where the tenant's Super Admin lands after accepting (or
-/// declining) the app. A person reads the answer, so it is a small HTML page.
+/// declining) the app. A person reads the answer: a page in the console's frame that links
+/// back to it.
 async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body> {
     if request.method() != Method::GET {
         return respond(Err(AppError::MethodNotAllowed { allowed: "GET" }));
@@ -153,55 +200,29 @@ async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body> {
         }
         Err(e) => Err(e),
     };
-    let (status, title, message) = match result {
+    let base = public_base_url(app, &request);
+    let page = match result {
         Ok(connected) => {
             app.tenants().invalidate(&connected.tenant);
-            (
-                StatusCode::OK,
-                "Lever connected",
-                format!(
-                    "Lever is connected for tenant {}. You can close this window.",
-                    connected.tenant
-                ),
-            )
+            crate::console::OAuthReturn {
+                status: StatusCode::OK,
+                heading: "Lever connected",
+                message: format!("Lever is connected for tenant {}.", connected.tenant),
+                tenant: Some(connected.tenant),
+            }
         }
         Err(error) => {
             tracing::warn!(status = error.status().as_u16(), code = error.code(), %error,
                 "OAuth callback refused");
-            (
-                error.status(),
-                "Lever not connected",
-                error.public_message(),
-            )
+            crate::console::OAuthReturn {
+                status: error.status(),
+                heading: "Lever not connected",
+                message: error.public_message(),
+                tenant: None,
+            }
         }
     };
-    let page = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><h1>{title}</h1><p>{}</p></body></html>",
-        escape_html(&message)
-    );
-    let mut response = Response::new(Body::Text(page));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response
-}
-
-fn escape_html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '&' => escaped.push_str("&amp;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
+    crate::console::oauth_return(app, &base, page)
 }
 
 /// What every POST route checks before any flow runs.
@@ -233,14 +254,34 @@ fn accept<'a>(app: &App, request: &'a Request) -> Result<Accepted<'a>, AppError>
     Ok(Accepted { tenant, body })
 }
 
-/// `application/json`, with or without parameters. Lever's docs show the value in quotes,
-/// so those are tolerated too.
+/// `application/json`, with or without parameters. API Gateway joins repeated headers with
+/// commas, so a list of types is JSON when every member is (`application/json,application/json`)
+/// and not when any is another type. Lever's docs show the value in quotes, so those are
+/// tolerated too.
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().trim_matches('"').split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    let Some(values) = headers
+        .get_all(header::CONTENT_TYPE)
+        .iter()
+        .map(|value| value.to_str().ok())
+        .collect::<Option<Vec<_>>>()
+    else {
+        return false;
+    };
+    let mut members = values
+        .into_iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|member| !member.is_empty())
+        .peekable();
+    members.peek().is_some()
+        && members.all(|member| {
+            let essence = member
+                .trim_matches('"')
+                .split(';')
+                .next()
+                .unwrap_or_default();
+            essence.trim().eq_ignore_ascii_case("application/json")
+        })
 }
 
 /// Where this deployment is reachable, for the callback URLs handed to vendors: the
@@ -300,7 +341,7 @@ pub fn with_allow(response: &mut Response<Body>, error: &AppError) {
     if let Some(allowed) = error.allow() {
         response
             .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+            .insert(header::ALLOW, HeaderValue::from_static(allowed));
     }
 }
 
@@ -309,7 +350,52 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body>
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
+        HeaderValue::from_static("application/json"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content_types(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(header::CONTENT_TYPE, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn json_is_json_however_api_gateway_joined_the_headers() {
+        for json in [
+            &["application/json"][..],
+            &["Application/JSON; charset=utf-8"],
+            &["\"application/json\""],
+            &["application/json,application/json"],
+            &["application/json, application/json; charset=utf-8"],
+            &["application/json; charset=utf-8,application/json"],
+            &["application/json", "application/json"],
+        ] {
+            assert!(is_json(&content_types(json)), "{json:?}");
+        }
+    }
+
+    #[test]
+    fn a_list_with_another_type_or_none_is_not_json() {
+        for other in [
+            &[][..],
+            &[""],
+            &[","],
+            &["text/plain"],
+            &["application/json,text/plain"],
+            &["text/plain, application/json"],
+            &["application/json", "text/plain"],
+            &["application/jsonx"],
+            &["application/json-patch+json"],
+        ] {
+            assert!(!is_json(&content_types(other)), "{other:?}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 mod browser;
 
-use crate::support::{start, tenant, Harness};
+use crate::support::{assert_security_headers, start, tenant, Harness};
 use lever_screening::clock::now_millis;
 use lever_screening::console::session::{self, INVITATION_ATTEMPTS_PER_MINUTE};
 use lever_screening::store::TenantStore;
@@ -19,12 +19,13 @@ pub struct Visitor {
     cookie: Option<String>,
 }
 
-/// An answer: status, `Location`, `Set-Cookie` and the page.
+/// An answer: status, `Location`, `Set-Cookie`, `Retry-After` and the page.
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
     pub location: Option<String>,
     pub set_cookie: Option<String>,
+    pub retry_after: Option<String>,
     pub page: String,
 }
 
@@ -61,6 +62,7 @@ impl Visitor {
                 .map(|v| v.to_str().unwrap().to_owned())
         };
         let (location, set_cookie) = (header("location"), header("set-cookie"));
+        let retry_after = header("retry-after");
         if let Some(set) = &set_cookie {
             let pair = set.split(';').next().unwrap().to_owned();
             self.cookie = (!pair.ends_with('=')).then_some(pair);
@@ -72,12 +74,12 @@ impl Visitor {
                 Some("text/html; charset=utf-8")
             );
         }
-        assert_eq!(header("cache-control").as_deref(), Some("no-store"));
-        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+        assert_security_headers(response.headers(), "a console page");
         Answer {
             status,
             location,
             set_cookie,
+            retry_after,
             page: response.text().await.unwrap(),
         }
     }
@@ -87,8 +89,14 @@ impl Visitor {
         self.send(request).await
     }
 
+    /// Posts a form from one of the console's pages: with the console's `Origin`, as every
+    /// current browser sends it.
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let request = self.http.post(self.url(path)).form(fields);
+        let request = self
+            .http
+            .post(self.url(path))
+            .header("origin", &self.base)
+            .form(fields);
         self.send(request).await
     }
 
@@ -122,6 +130,15 @@ pub fn csrf_of(page: &str) -> String {
         .expect("a form with a CSRF token")
         + 19;
     page[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The `href` of the link whose text is `text`, unescaped (askama writes `&` as `&#38;`).
+pub fn link_to(page: &str, text: &str) -> String {
+    let end = page
+        .find(&format!("\">{text}</a>"))
+        .unwrap_or_else(|| panic!("a link {text:?} in {page}"));
+    let start = page[..end].rfind("href=\"").unwrap() + 6;
+    page[start..end].replace("&#38;", "&")
 }
 
 /// A single-use invitation to `tenant_id`'s console, as `admin console invite` prints it.
@@ -296,6 +313,8 @@ async fn failed_invitation_attempts_are_limited() {
     let throttled = visitor.post(&link, &[]).await;
     assert_eq!(throttled.status, 429, "{}", throttled.page);
     assert!(throttled.page.contains("Too many attempts"));
+    let wait: u64 = throttled.retry_after.unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After: {wait}");
 }
 
 #[tokio::test]
@@ -364,30 +383,125 @@ async fn a_form_without_its_session_csrf_token_is_forbidden() {
         "another session's token"
     );
     assert_eq!(alice.post("/console/sign-out", &[]).await.status, 403);
-    // Even with its token, a form another site posts (as the browser says) is refused; so is
-    // a sign-in with an invitation that site holds.
+    // Even with its token, a form another site posts (as the browser says) is refused.
     let alices = csrf_of(&alice.get("/console/tenants/demo").await.page);
     let mut with_alices = vec![("csrf", alices.as_str())];
     with_alices.extend(fields);
     let request = alice
         .http
         .post(alice.url(settings))
+        .header("origin", &alice.base)
         .header("sec-fetch-site", "cross-site")
         .form(&with_alices);
     assert_eq!(alice.send(request).await.status, 403);
-    let link = invitation(&h, demo::TENANT).await;
-    let mut mallory = Visitor::new(&h);
-    let request = mallory
-        .http
-        .post(mallory.url(&link))
-        .header("sec-fetch-site", "cross-site");
-    assert_eq!(mallory.send(request).await.status, 403);
-    assert!(mallory.cookie.is_none());
     assert_eq!(
         h.tenant_config(demo::TENANT).await,
         before,
         "nothing changed"
     );
+}
+
+/// Where a post says it comes from: `Origin`, `Referer` and `Sec-Fetch-Site`, each optional.
+type Sender<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+impl Visitor {
+    /// Posts `fields` to `path` as sent from `sender`.
+    async fn post_from(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        sender: Sender<'_>,
+    ) -> Answer {
+        let (origin, referer, fetch_site) = sender;
+        let mut request = self.http.post(self.url(path)).form(fields);
+        for (name, value) in [
+            ("origin", origin),
+            ("referer", referer),
+            ("sec-fetch-site", fetch_site),
+        ] {
+            if let Some(value) = value {
+                request = request.header(name, value);
+            }
+        }
+        self.send(request).await
+    }
+}
+
+/// Posts whose `Origin` (or, without it, `Referer`) is not the console's own, whatever
+/// `Sec-Fetch-Site` says or leaves out; and posts that name no origin at all.
+fn foreign_senders(own: &str) -> Vec<Sender<'_>> {
+    vec![
+        // Another site, from a browser without Sec-Fetch-Site (older Safari and Firefox).
+        (Some("https://evil.example"), None, None),
+        // …that the browser would even call same-origin: Origin decides.
+        (Some("https://evil.example"), None, Some("same-origin")),
+        // A look-alike: same host, another scheme or port.
+        (Some("https://127.0.0.1"), None, None),
+        // A sandboxed frame or a no-referrer page: an opaque origin.
+        (Some("null"), None, None),
+        // No Origin: the Referer is another site's page…
+        (None, Some("https://evil.example/console/invite"), None),
+        // …or the console's own page, but the browser says cross-site.
+        (None, Some(own), Some("cross-site")),
+        // Neither: no browser posts a form like that.
+        (None, None, None),
+    ]
+}
+
+#[tokio::test]
+async fn a_sign_in_not_sent_from_the_consoles_own_origin_is_refused_and_spends_nothing() {
+    let h = start().await;
+    let link = invitation(&h, demo::TENANT).await;
+    let own_page = link.clone();
+    for sender in foreign_senders(&own_page) {
+        let mut mallory = Visitor::new(&h);
+        let refused = mallory.post_from(&link, &[], sender).await;
+        assert_eq!(refused.status, 403, "{sender:?}: {}", refused.page);
+        assert!(
+            refused.page.contains("Not sent from the setup console"),
+            "{sender:?}: {}",
+            refused.page
+        );
+        assert!(refused.set_cookie.is_none(), "{sender:?}: no session");
+    }
+    // The invitation was not spent: sent from its own page (an older browser that sends
+    // only the Referer), it signs in.
+    let mut visitor = Visitor::new(&h);
+    let signed_in = visitor
+        .post_from(&link, &[], (None, Some(&own_page), None))
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.page);
+    assert!(signed_in.set_cookie.unwrap().contains("console_session="));
+}
+
+#[tokio::test]
+async fn a_form_not_sent_from_the_consoles_own_origin_changes_nothing_even_with_its_token() {
+    let h = start().await;
+    let mut alice = Visitor::new(&h);
+    let overview = alice.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let before = h.tenant_config(demo::TENANT).await;
+    let own_page = alice.url(&overview);
+    let csrf = csrf_of(&alice.get(&overview).await.page);
+    let settings = "/console/tenants/demo/vendors/xref/settings";
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("api_base", "https://evil.example"),
+        ("enabled", "yes"),
+    ];
+    for sender in foreign_senders(&own_page) {
+        let refused = alice.post_from(settings, &fields, sender).await;
+        assert_eq!(refused.status, 403, "{sender:?}: {}", refused.page);
+        let out = alice
+            .post_from("/console/sign-out", &fields[..1], sender)
+            .await;
+        assert_eq!(out.status, 403, "{sender:?}: sign-out");
+    }
+    assert_eq!(
+        h.tenant_config(demo::TENANT).await,
+        before,
+        "nothing changed"
+    );
+    assert_eq!(alice.get(&overview).await.status, 200, "still signed in");
 }
 
 #[tokio::test]
@@ -683,8 +797,10 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
     let connect = visitor
         .submit(justifacts, &format!("{justifacts}/connect"), &[])
         .await;
-    assert_eq!(connect.status, 303, "{}", connect.page);
-    let consent = connect.location.unwrap();
+    // The authorize link is handed over on a page, not by redirect: `form-action 'self'`
+    // would stop a form post's navigation from leaving the console.
+    assert_eq!(connect.status, 200, "{}", connect.page);
+    let consent = link_to(&connect.page, "Continue to Lever");
     assert!(consent.starts_with(&h.stack.oauth_lever_url), "{consent}");
     // The Super Admin accepts in Lever, which redirects to lever-oauth-callback.
     let (status, done) = {
@@ -696,6 +812,13 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
         done.contains("Lever is connected for tenant globex"),
         "{done}"
     );
+    // Lever's return page is the console's, and leads back to the tenant's overview.
+    assert!(done.contains("lever-screening setup"), "{done}");
+    let back = link_to(&done, "Back to the setup console");
+    assert_eq!(back, "/console/tenants/globex");
+    assert_eq!(visitor.get(&back).await.status, 200, "still signed in");
+    let sign_in = visitor.get("/console/sign-in").await;
+    assert_eq!(sign_in.location.as_deref(), Some("/console/tenants/globex"));
     let page = visitor.get(justifacts).await.page;
     assert!(page.contains("authorized app (OAuth), its own"), "{page}");
     assert!(page.contains("Lever accepts it"), "{page}");

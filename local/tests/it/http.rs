@@ -2,7 +2,7 @@
 //! body `{"error":{"code","message"}}` for what is refused; Lever's connection test
 //! acknowledged; a captured connection test replayed with other data ordering nothing.
 
-use crate::support::{start, Harness};
+use crate::support::{assert_security_headers, start, Harness};
 use lever_screening::clock::now_millis;
 use lever_screening_local::demo_tenant as demo;
 use serde_json::{json, Value};
@@ -69,6 +69,116 @@ async fn a_body_that_is_not_json_is_415() {
     assert_eq!(status, 415);
     error_message(&body, "unsupported_media_type");
     assert_nothing_happened(&h).await;
+}
+
+#[tokio::test]
+async fn a_content_type_api_gateway_joined_from_repeated_headers_is_read_as_a_list() {
+    let h = start().await;
+    let url = h.webhook_url(demo::TENANT);
+    let joined = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
+    let (status, body) = h
+        .post(
+            &url,
+            "application/json,application/json",
+            joined.to_string(),
+        )
+        .await;
+    assert_eq!(status, 202, "read as JSON and queued: {body}");
+    for mixed in [
+        "application/json,text/plain",
+        "text/plain, application/json",
+    ] {
+        let delivery = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
+        let (status, body) = h.post(&url, mixed, delivery.to_string()).await;
+        assert_eq!(status, 415, "{mixed}: {body}");
+        error_message(&body, "unsupported_media_type");
+    }
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_headers_a_browser_needs() {
+    let h = start().await;
+    let base = &h.stack.functions_url;
+    let answers = [
+        (
+            "a webhook's JSON refusal",
+            h.http.get(h.webhook_url(demo::TENANT)),
+        ),
+        (
+            "a webhook's JSON acknowledgement",
+            h.http
+                .post(h.webhook_url(demo::TENANT))
+                .header("content-type", "application/json")
+                .body(
+                    h.delivery(demo::PHONE_SCREEN_STAGE_ID, now_millis())
+                        .to_string(),
+                ),
+        ),
+        (
+            "a vendor callback's JSON refusal",
+            h.http
+                .post(format!("{base}/callbacks/xref/{}", demo::TENANT))
+                .header("content-type", "application/json")
+                .body("{}"),
+        ),
+        (
+            "Lever's OAuth return page, with its code and state in the URL",
+            h.http
+                .get(format!("{base}/lever/oauth/callback?code=abc&state=forged")),
+        ),
+        (
+            "a console page",
+            h.http.get(format!("{base}/console/sign-in")),
+        ),
+    ];
+    for (what, request) in answers {
+        let response = request.send().await.unwrap();
+        assert_security_headers(response.headers(), what);
+    }
+}
+
+#[tokio::test]
+async fn the_oauth_return_page_is_the_consoles_and_leads_back_to_it() {
+    let h = start().await;
+    let response = h
+        .http
+        .get(format!(
+            "{}/lever/oauth/callback?code=abc&state=forged",
+            h.stack.functions_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let page = response.text().await.unwrap();
+    let console = h
+        .http
+        .get(format!("{}/console/sign-in", h.stack.functions_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let stylesheet = |page: &str| {
+        let start = page.find("<style>").unwrap();
+        page[start..page.find("</style>").unwrap()].to_owned()
+    };
+    assert_eq!(
+        stylesheet(&page),
+        stylesheet(&console),
+        "the console's stylesheet"
+    );
+    assert!(page.contains("Lever not connected"), "{page}");
+    assert!(page.contains("unknown, already used or expired"), "{page}");
+    assert!(
+        page.contains(r#"<a href="/console/sign-in">Back to the setup console</a>"#),
+        "{page}"
+    );
 }
 
 #[tokio::test]

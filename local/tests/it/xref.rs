@@ -242,6 +242,46 @@ async fn callbacks_are_authenticated_per_tenant() {
 }
 
 #[tokio::test]
+async fn a_callback_is_authentic_if_any_of_its_joined_signatures_is() {
+    // A signature no secret of the tenant makes (Xref's key before a rotation).
+    const STALE: &str = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let h = start().await;
+    let xref_id = h.order_reference_check().await;
+    /// Writes the valid signature among others.
+    type Join = fn(&str) -> String;
+    let joinings: [(&str, Join); 2] = [
+        // Two `webhook-signature` headers, which API Gateway joins with a comma.
+        ("Referees nominated", |valid| format!("{STALE},{valid}")),
+        // Several in one header, separated by spaces (Standard Webhooks' own form).
+        ("Completed", |valid| format!("{valid} {STALE}")),
+    ];
+    for (status, joined) in joinings {
+        let secret = demo::XREF_CALLBACK_SECRET;
+        let (code, body) = h
+            .xref_callback_signed(demo::TENANT, secret, &xref_id, status, joined)
+            .await;
+        assert_eq!(
+            (code, body["status"].as_str()),
+            (200, Some("applied")),
+            "{body}"
+        );
+        h.settle().await;
+        assert_eq!(h.tags(), [format!("Xref - {status}")]);
+    }
+    // Joined stale ones alone are refused.
+    let (code, body) = h
+        .xref_callback_signed(
+            demo::TENANT,
+            demo::XREF_CALLBACK_SECRET,
+            &xref_id,
+            "Completed",
+            |_| format!("{STALE},{STALE}"),
+        )
+        .await;
+    assert_eq!(code, 401, "{body}");
+}
+
+#[tokio::test]
 async fn xref_down_the_workers_retry_places_the_order_exactly_once() {
     let h = start().await;
     // More failures than one attempt's own retries (fast_settings: 2 tries per call), so

@@ -3,7 +3,7 @@
 //! and the vendors send and to read what Lever shows.
 #![allow(dead_code)]
 
-use lever_screening::callback_auth::sign_headers;
+use lever_screening::callback_auth::{sign_headers, HEADER_SIGNATURE};
 use lever_screening::clock::now_millis;
 use lever_screening::ids::TenantId;
 use lever_screening::retry::RetryPolicy;
@@ -189,9 +189,25 @@ impl Harness {
         xref_id: &str,
         status: &str,
     ) -> (u16, Value) {
+        self.xref_callback_signed(tenant, secret, xref_id, status, str::to_owned)
+            .await
+    }
+
+    /// [`Self::xref_callback`] with its `webhook-signature` as `signature` makes it from
+    /// the one `secret` gives (several joined, as a sender or API Gateway joins them).
+    pub async fn xref_callback_signed(
+        &self,
+        tenant: &str,
+        secret: &str,
+        xref_id: &str,
+        status: &str,
+        signature: impl FnOnce(&str) -> String,
+    ) -> (u16, Value) {
         let body = json!({ "id": xref_id, "status": status }).to_string();
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let headers = sign_headers(secret, &id, now_millis() / 1000, body.as_bytes()).unwrap();
+        let mut headers = sign_headers(secret, &id, now_millis() / 1000, body.as_bytes()).unwrap();
+        let signed = signature(headers[HEADER_SIGNATURE].to_str().unwrap());
+        headers.insert(HEADER_SIGNATURE, signed.parse().unwrap());
         let response = self
             .http
             .post(format!(
@@ -295,5 +311,30 @@ impl Harness {
             .await
             .unwrap()
             .unwrap()
+    }
+}
+
+/// Asserts the headers every answer of the deployment carries, JSON and HTML alike: never
+/// stored, never framed, never sniffed, a referrer to its own origin only, no script, forms
+/// to itself only.
+pub fn assert_security_headers(headers: &reqwest::header::HeaderMap, what: &str) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("cache-control"), "no-store", "{what}");
+    assert_eq!(header("referrer-policy"), "same-origin", "{what}");
+    assert_eq!(header("x-frame-options"), "DENY", "{what}");
+    assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+    let policy = header("content-security-policy");
+    for directive in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(policy.contains(directive), "{what}: {policy}");
     }
 }

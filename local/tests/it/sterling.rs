@@ -404,10 +404,7 @@ async fn under_sterlings_v2_words_lever_still_shows_lever_articles_words() {
 
     assert_eq!(statuses(&h), ["New", "In Progress", "Completed"]);
     let completed = status_notes(&h).pop().unwrap();
-    assert!(
-        completed.contains("Results Score: Consider\n"),
-        "{completed}"
-    );
+    assert!(completed.contains("Results Score: Amber\n"), "{completed}");
     assert!(completed.contains("Results Report: https://sterling.example/reports/alan"));
     assert_eq!(h.store.orders()[0].phase, OrderPhase::Closed);
 }

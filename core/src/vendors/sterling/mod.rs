@@ -40,6 +40,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     service: "Sterling Backcheck background check",
     trigger: Trigger::StageChange,
     package: PackageRule::Required,
+    package_tag: None,
     callback_auth: CallbackAuth::UrlSecret,
     // Backcheck's order statuses and what Lever shows for each; Completed, Canceled and
     // Error all end a case.

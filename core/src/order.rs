@@ -127,7 +127,7 @@ impl VendorResults {
 
 /// One thing written to Lever for an order (a tag, a note, a stage move), by key, so it is
 /// written once and, for a note, updated in place rather than added again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WrittenToLever {
     /// Digest of what was written; a different digest means it must be written again.
     pub digest: String,
@@ -135,9 +135,18 @@ pub struct WrittenToLever {
     #[serde(default)]
     pub note_id: Option<String>,
     /// A note POST was started and its outcome is unknown (a timeout, a crash): before
-    /// posting again, Lever's notes are read back and a note carrying its marker adopted.
+    /// posting again, Lever's notes are read back and the note with its `created_at` and
+    /// one of the `sent` texts adopted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_doubt: bool,
+    /// For notes: the `createdAt` the note is posted with, chosen (and stored) before its
+    /// first POST, so that every POST of it carries the same time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<EpochMillis>,
+    /// For a note in doubt: digests of the texts posted for it (a retry may post a newer
+    /// text than the POST whose answer was lost).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sent: Vec<String>,
 }
 
 /// Where an order stands among its vendor's statuses: an update applies only if it is

@@ -35,7 +35,6 @@ pub const OAUTH_CLIENT_SECRET: &str = "demo-oauth-client-secret";
 pub const JUSTIFACTS_USERNAME: &str = "demo-jweb-user";
 pub const JUSTIFACTS_PASSWORD: &str = "demo-jweb-password";
 pub const JUSTIFACTS_CALLBACK_SECRET: &str = "whsec_anVzdGlmYWN0cy1kZW1vLWNhbGxiYWNrLXNlY3JldA==";
-pub const JUSTIFACTS_PACKAGE_TAG_PREFIX: &str = "JUSTIFACTS BGC PKG:";
 /// The seed's example package tag, on the Data Analyst posting.
 pub const JUSTIFACTS_PACKAGE_TAG: &str = "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]";
 pub const JUSTIFACTS_POSTING_ID: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";

@@ -317,11 +317,8 @@ pub async fn seed_tenants(
         .into(),
         phone_region: None,
     };
-    let justifacts_package = PackageSettings {
-        tag_prefix: Some(demo::JUSTIFACTS_PACKAGE_TAG_PREFIX.to_owned()),
-        default: None,
-        catalog: Vec::new(),
-    };
+    // Justifacts reads its seed's posting tag with no setting.
+    let justifacts_package = PackageSettings::default();
     let esr_package = PackageSettings {
         tag_prefix: Some(demo::ESR_PACKAGE_TAG_PREFIX.to_owned()),
         default: Some(Package {

@@ -316,7 +316,10 @@ impl Page<'_, '_> {
         let package = (description.package == PackageRule::Required).then(|| {
             let rules = &integration.package;
             PackageSection {
-                tag_prefix: rules.tag_prefix.clone().unwrap_or_default(),
+                tag_prefix: description
+                    .package_tag_prefix(rules.tag_prefix.as_deref())
+                    .unwrap_or_default()
+                    .to_owned(),
                 default_id: rules
                     .default
                     .as_ref()

@@ -5,12 +5,13 @@
 //! records each write on the order by key and digest: a repeated sync writes nothing, a
 //! changed note is updated in place, and a write that succeeded is never made twice. One
 //! sync per order at a time (a short lease), so two concurrent syncs cannot both post a
-//! note. A note POST is never re-sent blindly: it is marked in doubt before it is sent, and
-//! a note in doubt is first looked for among the opportunity's notes (each note carries a
-//! marker) and adopted if it is there.
+//! note. A note POST is never re-sent blindly: before it is sent, the note is marked in
+//! doubt with the creation time it is posted with ([`note_created_at`]) and its text's
+//! digest; a note in doubt is first looked for among the opportunity's notes, by that
+//! time and text, and adopted if it is there. Notes carry no marker a recruiter would see.
 
 use super::worker::Worker;
-use crate::clock::now_millis;
+use crate::clock::{now_millis, EpochMillis};
 use crate::error::AppError;
 use crate::ids::{OpportunityId, OrderId};
 use crate::lever::{LeverApi, NewNote, Note};
@@ -47,11 +48,20 @@ pub fn has_pending(description: &VendorDescription, order: &Order) -> bool {
     !pending_writes(description, order).is_empty()
 }
 
-/// The marker that ends every note this product writes: recognises a note whose POST's
-/// outcome was unknown among the opportunity's notes.
-pub fn marker(order: &OrderId, key: &str) -> String {
+/// Lever refuses a note created in the future: a note's time stays this far behind our
+/// clock, in case Lever's runs a little behind.
+const CLOCK_MARGIN_MS: EpochMillis = 1000;
+
+/// The `createdAt` a note of `order` is posted with: the last instant, at or before its
+/// event (`event`, the order's last change, kept `CLOCK_MARGIN_MS` in the past), whose
+/// millisecond is the note's own, derived from the order and the note's key. So the
+/// notes of one event get distinct times within the second of it, and a note whose POST's
+/// answer was lost is recognised among the opportunity's notes by its time and text.
+pub fn note_created_at(order: &OrderId, key: &str, event: EpochMillis) -> EpochMillis {
     let digest = Sha256::digest(format!("{order}:{key}").as_bytes());
-    format!("[ls:{}]", hex::encode(&digest[..6]))
+    let own = EpochMillis::from(u16::from_be_bytes([digest[0], digest[1]]) % 1000);
+    let at = event.min(now_millis() - CLOCK_MARGIN_MS);
+    at - (at - own).rem_euclid(1000)
 }
 
 fn digest(content: &str) -> String {
@@ -102,12 +112,13 @@ async fn write_pending(
         // Marked in the store before any POST, in case this invocation dies mid-way; the
         // writes below go by the order as read, in which only an earlier attempt's notes
         // are in doubt (a first POST needs no look for itself first).
-        mark_new_notes_in_doubt(worker, &order, &pending).await?;
+        let created = mark_new_notes_in_doubt(worker, &order, &pending).await?;
         let mut notes: Option<Vec<Note>> = None;
         let mut done = BTreeMap::new();
         let mut outcome = Ok(());
         for write in &pending {
-            match perform(lever, &order, write, known_tags, &mut notes).await {
+            let created_at = created.get(write.key()).copied();
+            match perform(lever, &order, write, created_at, known_tags, &mut notes).await {
                 Ok(written) => {
                     done.insert(write.key().to_owned(), written);
                 }
@@ -126,52 +137,69 @@ async fn write_pending(
     Ok(())
 }
 
-/// Records, before any POST, that the new notes among `pending` may soon exist in Lever.
+/// Records, before any POST, that the notes among `pending` not yet in Lever may soon
+/// be: in doubt, with the creation time each is posted with (chosen once) and the digest
+/// of each text posted. Returns every such note's creation time, by key.
 async fn mark_new_notes_in_doubt(
     worker: &Worker<'_>,
     order: &Order,
     pending: &[LeverWrite],
-) -> Result<(), AppError> {
-    let new_notes: Vec<&NoteWrite> = pending
+) -> Result<BTreeMap<String, EpochMillis>, AppError> {
+    let unposted: Vec<(&NoteWrite, String)> = pending
         .iter()
         .filter_map(|write| match write {
-            LeverWrite::Note(note)
-                if order
-                    .lever_written
-                    .get(&note.key)
-                    .is_none_or(|w| w.note_id.is_none() && !w.in_doubt) =>
-            {
-                Some(note)
-            }
-            _ => None,
+            LeverWrite::Note(note) => Some((note, digest(&note.text))),
+            LeverWrite::Tag { .. } => None,
+        })
+        .filter(|(note, _)| {
+            order
+                .lever_written
+                .get(&note.key)
+                .is_none_or(|w| w.note_id.is_none())
         })
         .collect();
-    if new_notes.is_empty() {
-        return Ok(());
+    let noted = |order: &Order| -> BTreeMap<String, EpochMillis> {
+        unposted
+            .iter()
+            .filter_map(|(note, _)| {
+                let written = order.lever_written.get(&note.key)?;
+                Some((note.key.clone(), written.created_at?))
+            })
+            .collect()
+    };
+    let up_to_date = unposted.iter().all(|(note, sent)| {
+        order
+            .lever_written
+            .get(&note.key)
+            .is_some_and(|w| w.in_doubt && w.created_at.is_some() && w.sent.contains(sent))
+    });
+    if up_to_date {
+        return Ok(noted(order));
     }
-    modify_order(worker.orders, &order.order_id, |next| {
-        for note in &new_notes {
-            let entry = next
-                .lever_written
-                .entry(note.key.clone())
-                .or_insert_with(|| WrittenToLever {
-                    digest: String::new(),
-                    note_id: None,
-                    in_doubt: false,
-                });
+    let event = order.updated_at;
+    let marked = modify_order(worker.orders, &order.order_id, |next| {
+        for (note, sent) in &unposted {
+            let entry = next.lever_written.entry(note.key.clone()).or_default();
             entry.in_doubt = true;
+            entry.created_at = entry
+                .created_at
+                .or_else(|| Some(note_created_at(&order.order_id, &note.key, event)));
+            if !entry.sent.contains(sent) {
+                entry.sent.push(sent.clone());
+            }
         }
         true
     })
     .await?
     .ok_or(AppError::NotFound("order"))?;
-    Ok(())
+    Ok(noted(marked.order()))
 }
 
 async fn perform(
     lever: &dyn LeverApi,
     order: &Order,
     write: &LeverWrite,
+    created_at: Option<EpochMillis>,
     known_tags: Option<&[String]>,
     notes: &mut Option<Vec<Note>>,
 ) -> Result<WrittenToLever, AppError> {
@@ -193,34 +221,36 @@ async fn perform(
                 .await?;
             None
         }
-        LeverWrite::Note(note) => Some(write_note(lever, order, note, notes).await?),
+        LeverWrite::Note(note) => Some(write_note(lever, order, note, created_at, notes).await?),
     };
     Ok(WrittenToLever {
         digest: digest(write.content()),
         note_id,
-        in_doubt: false,
+        created_at,
+        ..WrittenToLever::default()
     })
 }
 
-/// Adds or updates one note; a note in doubt is first looked for (by its marker) among the
-/// opportunity's notes, read once per sync.
+/// Adds or updates one note; a note in doubt is first looked for among the opportunity's
+/// notes (read once per sync).
 async fn write_note(
     lever: &dyn LeverApi,
     order: &Order,
     note: &NoteWrite,
+    created_at: Option<EpochMillis>,
     notes: &mut Option<Vec<Note>>,
 ) -> Result<String, AppError> {
     let opportunity = &order.opportunity_id;
-    let marker = marker(&order.order_id, &note.key);
-    let body = NewNote {
-        value: format!("{}\n{marker}", note.text),
+    let mut body = NewNote {
+        value: note.text.clone(),
         secret: note.secret,
         notify_followers: note.notify_followers,
+        created_at: None,
     };
     let written = order.lever_written.get(&note.key);
     let mut existing = written.and_then(|w| w.note_id.clone());
-    if existing.is_none() && written.is_some_and(|w| w.in_doubt) {
-        existing = find_marked(lever, opportunity, &marker, notes).await?;
+    if let Some(written) = written.filter(|w| existing.is_none() && w.in_doubt) {
+        existing = find_posted(lever, opportunity, written, &note.text, notes).await?;
     }
     match existing {
         Some(note_id) => {
@@ -228,25 +258,40 @@ async fn write_note(
             Ok(note_id)
         }
         // An ambiguous failure leaves the note in doubt: the retry looks before posting.
-        None => Ok(lever.add_note(opportunity, &body).await?),
+        None => {
+            body.created_at = created_at;
+            Ok(lever.add_note(opportunity, &body).await?)
+        }
     }
 }
 
-async fn find_marked(
+/// The note an earlier POST whose answer was lost created, if Lever has it: the one with
+/// the creation time it was posted with and one of the texts posted for it (or `text`).
+/// A note in doubt without a recorded time cannot be recognised: it is posted again,
+/// which shows it twice at worst.
+async fn find_posted(
     lever: &dyn LeverApi,
     opportunity: &OpportunityId,
-    marker: &str,
+    written: &WrittenToLever,
+    text: &str,
     notes: &mut Option<Vec<Note>>,
 ) -> Result<Option<String>, AppError> {
+    let Some(created_at) = written.created_at else {
+        return Ok(None);
+    };
     if notes.is_none() {
         *notes = Some(lever.notes(opportunity).await?);
     }
+    let current = digest(text);
     Ok(notes
         .iter()
         .flatten()
         .find(|n| {
-            n.text()
-                .is_some_and(|text| text.trim_end().ends_with(marker))
+            n.created_at == Some(created_at)
+                && n.text().is_some_and(|posted| {
+                    let posted = digest(posted);
+                    posted == current || written.sent.contains(&posted)
+                })
         })
         .map(|n| n.id.clone()))
 }

@@ -69,8 +69,7 @@ pub async fn move_candidate(
             .entry(KEY.to_owned())
             .or_insert_with(|| WrittenToLever {
                 digest: digest.clone(),
-                note_id: None,
-                in_doubt: false,
+                ..WrittenToLever::default()
             });
         true
     })

@@ -501,7 +501,8 @@ fn choose_package(
         .integration(description.id)
         .map(|i| i.package.clone())
         .unwrap_or_default();
-    if let Some(prefix) = &settings.tag_prefix {
+    let prefix = description.package_tag_prefix(settings.tag_prefix.as_deref());
+    if let Some(prefix) = prefix {
         let tags = opportunity.tags.iter().chain(posting_tags);
         match packages::from_tags(prefix, tags) {
             Ok(Some(package)) => return packages::resolve(package, &settings.catalog).map(Some),
@@ -514,7 +515,7 @@ fn choose_package(
             }
         }
     }
-    settings.default.map(Some).ok_or_else(|| match &settings.tag_prefix {
+    settings.default.map(Some).ok_or_else(|| match prefix {
         Some(prefix) => format!(
             "no background check package: tag the posting \"{prefix} Name[ID : 123]\" or set a default package"
         ),

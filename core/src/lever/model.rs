@@ -215,6 +215,11 @@ pub struct NewNote {
     /// Lever tells the opportunity's followers about the note.
     #[serde(default)]
     pub notify_followers: bool,
+    /// The note's creation time (ms), on create only: Lever accepts any time not in the
+    /// future. A time chosen before the POST lets the note be recognised if its answer is
+    /// lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
 }
 
 /// A note as `GET /opportunities/:id/notes` lists it: the text is in the `value` of its
@@ -223,6 +228,9 @@ pub struct NewNote {
 pub struct Note {
     /// Lever's note id (what `PUT …/notes/:note` takes).
     pub id: String,
+    /// When the note was created (ms): the `createdAt` it was posted with, if any.
+    #[serde(default, rename = "createdAt")]
+    pub created_at: Option<i64>,
     /// The note's fields; see [`Note::text`].
     #[serde(default)]
     pub fields: Vec<NoteField>,
@@ -320,9 +328,10 @@ mod tests {
     #[test]
     fn a_listed_note_reads_its_text_from_the_note_field() {
         let note: Note = serde_json::from_str(
-            r#"{"id":"n1","text":"Note","fields":[{"type":"note","text":"Comment","value":"hello"}]}"#,
+            r#"{"id":"n1","text":"Note","fields":[{"type":"note","text":"Comment","value":"hello"}],"createdAt":1700000000123}"#,
         )
         .unwrap();
         assert_eq!(note.text(), Some("hello"));
+        assert_eq!(note.created_at, Some(1_700_000_000_123));
     }
 }

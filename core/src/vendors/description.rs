@@ -20,6 +20,10 @@ pub struct VendorDescription {
     pub trigger: Trigger,
     /// Whether an order needs a package.
     pub package: PackageRule,
+    /// The package tag prefix the vendor's own Lever integration fixes (Justifacts'
+    /// `JUSTIFACTS BGC PKG:`): read on every tenant, whatever its settings say. `None`:
+    /// the tenant's `tag_prefix`, if any.
+    pub package_tag: Option<&'static str>,
     /// How its callbacks are authenticated.
     pub callback_auth: CallbackAuth,
     /// Every status the vendor reports, in no particular order; `rank` orders them.
@@ -42,6 +46,11 @@ impl VendorDescription {
     /// The status with this exact word, `None` for a word this vendor does not use.
     pub fn status(&self, word: &str) -> Option<&'static Status> {
         self.statuses.iter().find(|status| status.word == word)
+    }
+
+    /// The prefix of the package tags an order reads: the vendor's own, else the tenant's.
+    pub fn package_tag_prefix<'a>(&self, tenant_prefix: Option<&'a str>) -> Option<&'a str> {
+        self.package_tag.or(tenant_prefix)
     }
 
     /// The note a recruiter reads when the order could not be placed.

@@ -26,6 +26,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     service: "ESR background check",
     trigger: Trigger::StageChange,
     package: PackageRule::Required,
+    package_tag: None,
     callback_auth: CallbackAuth::StandardWebhooks,
     statuses: &[
         Status::step("Draft", 1),

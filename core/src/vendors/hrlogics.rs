@@ -25,6 +25,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     service: "HRLogics WOTC survey",
     trigger: Trigger::ApplicationCreated,
     package: PackageRule::None,
+    package_tag: None,
     callback_auth: CallbackAuth::StandardWebhooks,
     statuses: &[
         Status::step(SURVEY_SENT, 1),

@@ -22,6 +22,8 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     service: "Justifacts background check",
     trigger: Trigger::StageChange,
     package: PackageRule::Required,
+    // Lever's Justifacts article fixes the posting tag: "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]".
+    package_tag: Some("JUSTIFACTS BGC PKG:"),
     callback_auth: CallbackAuth::StandardWebhooks,
     statuses: &[
         // The request was sent to the applicant.

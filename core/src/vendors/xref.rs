@@ -21,6 +21,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     service: "Xref reference check",
     trigger: Trigger::StageChange,
     package: PackageRule::None,
+    package_tag: None,
     callback_auth: CallbackAuth::StandardWebhooks,
     // Completed and Cancelled both end a check, so they share the last rank: neither can
     // follow the other.

@@ -75,6 +75,7 @@ fn note(value: &str) -> NewNote {
         value: value.into(),
         secret: false,
         notify_followers: false,
+        created_at: None,
     }
 }
 
@@ -393,7 +394,8 @@ async fn a_note_is_added_with_its_flags_and_its_id_returned() {
         .and(body_json(json!({
             "value": "Justifacts result: https://example.test/r/1",
             "secret": true,
-            "notifyFollowers": true
+            "notifyFollowers": true,
+            "createdAt": 1_700_000_000_123_i64
         })))
         .respond_with(note_created("note-42"))
         .expect(1)
@@ -407,6 +409,7 @@ async fn a_note_is_added_with_its_flags_and_its_id_returned() {
                 value: "Justifacts result: https://example.test/r/1".into(),
                 secret: true,
                 notify_followers: true,
+                created_at: Some(1_700_000_000_123),
             },
         )
         .await

@@ -8,6 +8,7 @@ use lever_screening::flows::worker::Outcome;
 use lever_screening::lever::webhook::WebhookKind;
 use lever_screening::lever::LeverError;
 use lever_screening::order::OrderPhase;
+use lever_screening::tenant::PackageSettings;
 use lever_screening::vendors::{VendorError, VendorId};
 use serde_json::json;
 
@@ -365,4 +366,24 @@ async fn an_application_that_is_not_the_opportunitys_orders_nothing() {
         .unwrap();
     world.run_worker().await;
     assert!(world.hrlogics.orders().is_empty());
+}
+
+#[tokio::test]
+async fn a_new_justifacts_integration_reads_the_seeds_posting_tag_without_any_setting() {
+    let world = World::new().await;
+    world
+        .configure(|config| {
+            let justifacts = config.vendors.get_mut(&VendorId::Justifacts).unwrap();
+            justifacts.enabled = true;
+            assert_eq!(justifacts.package, PackageSettings::default(), "no setting");
+        })
+        .await;
+    world
+        .lever
+        .add_tag(ADA, "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]");
+    world.stage_change(ADA, BGC).await.unwrap();
+    world.run_worker().await;
+    let orders = world.justifacts.orders();
+    assert_eq!(orders.len(), 1, "{:?}", world.note_texts(ADA));
+    assert_eq!(orders[0].package.as_deref(), Some("13558"));
 }

@@ -2,9 +2,9 @@
 //! dropped work for revoked integrations, and the ambiguous note write.
 
 use crate::support::{World, ADA, BGC, REFCHECK};
-use lever_screening::clock::Deadline;
+use lever_screening::clock::{now_millis, Deadline};
 use lever_screening::flows::worker::Outcome;
-use lever_screening::lever::LeverError;
+use lever_screening::lever::{LeverError, NewNote};
 use lever_screening::queue::{Consumer, DeadLetters, WorkQueue};
 use lever_screening::vendors::{VendorError, VendorId};
 use lever_screening::work::Work;
@@ -115,6 +115,62 @@ async fn a_note_whose_answer_was_lost_is_found_not_posted_twice() {
     let order = &world.orders_of(VendorId::Sterling)[0];
     assert!(order.lever_written["status:New"].note_id.is_some());
     assert!(world.lever.calls().contains(&"GET notes".to_owned()));
+}
+
+#[tokio::test]
+async fn notes_carry_no_marker_but_a_creation_time_of_their_own() {
+    let world = World::new().await;
+    let before = now_millis();
+    world.stage_change(ADA, BGC).await.unwrap();
+    world.run_worker().await;
+    let notes = world.lever.notes(ADA);
+    let [note] = notes.as_slice() else {
+        panic!("one note: {notes:?}");
+    };
+    // Exactly the text Lever's Sterling Backcheck integration writes, nothing after it.
+    let date = lever_screening::clock::utc_date(before);
+    assert_eq!(
+        note.note.value,
+        format!(
+            "Sterling Backcheck background check\nStatus: New\nReference number: v-1\nDate: {date}"
+        )
+    );
+    let created_at = note.note.created_at.expect("posted with its createdAt");
+    assert!(
+        created_at <= now_millis() - 1000 && created_at > before - 3000,
+        "within the second of its event, never in Lever's future: {created_at} vs {before}"
+    );
+    let order = &world.orders_of(VendorId::Sterling)[0];
+    assert_eq!(
+        order.lever_written["status:New"].created_at,
+        Some(created_at)
+    );
+}
+
+#[tokio::test]
+async fn a_note_in_doubt_is_not_mistaken_for_a_note_of_the_same_text_at_another_time() {
+    let world = World::new().await;
+    world.lever.lose_next_note_answers(1);
+    world.stage_change(ADA, BGC).await.unwrap();
+    world.run_worker().await;
+    // The note Lever kept is removed; a note of the same text written at another time
+    // (a recruiter's copy) is not the product's note.
+    let lost = world.lever.notes(ADA).remove(0);
+    world.lever.replace_notes(
+        ADA,
+        vec![NewNote {
+            created_at: lost.note.created_at.map(|t| t - 1),
+            ..lost.note.clone()
+        }],
+    );
+    world.queue.expire_delays();
+    world.run_worker().await;
+    let notes = world.lever.notes(ADA);
+    assert_eq!(notes.len(), 2, "posted again: {notes:?}");
+    assert_eq!(
+        notes[1].note.created_at, lost.note.created_at,
+        "at the same time"
+    );
 }
 
 #[tokio::test]

@@ -92,12 +92,11 @@ async fn assert_each_ordered_exactly_once(run: &Run, candidates: usize) {
     for candidate in &run.plan.sterling {
         let notes = stack.lever.notes(&candidate.opportunity_id);
         assert!(!notes.is_empty(), "{}: no note in Lever", candidate.email);
-        let markers: HashSet<&str> = notes
-            .iter()
-            .filter_map(|note| note.value.lines().last())
-            .collect();
+        // Each note the product writes has its own creation time: one seen twice is a
+        // write made twice.
+        let times: HashSet<i64> = notes.iter().map(|note| note.created_at).collect();
         assert_eq!(
-            markers.len(),
+            times.len(),
             notes.len(),
             "{}: a note written twice: {notes:?}",
             candidate.email

@@ -75,7 +75,7 @@ async fn deliveries_forged_replays_and_permuted_callbacks_hold_under_lever_failu
         ),
         (
             "deliveries",
-            "duplicate notes (same marker or status twice)",
+            "duplicate notes (same creation time or status twice)",
         ),
         ("deliveries", "work dead-lettered"),
         ("forged", "orders created by forged replays"),

@@ -367,6 +367,8 @@ struct NoteBody {
     secret: Option<bool>,
     notify_followers: Option<bool>,
     score: Option<i64>,
+    /// On create: the note's time (ms); Lever takes any time not in the future.
+    created_at: Option<i64>,
 }
 
 impl NoteBody {
@@ -431,6 +433,11 @@ async fn create_note(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (note, score) = NoteBody::parse(&body)?;
+    let now = now_millis();
+    let created_at = note.created_at.unwrap_or(now);
+    if created_at > now {
+        return Err(bad_request("createdAt must not be in the future"));
+    }
     let mut state = sim.lock();
     find(&state, &id)?;
     let note_id = Uuid::new_v4().to_string();
@@ -441,7 +448,7 @@ async fn create_note(
         score,
         notify_followers: note.notify_followers.unwrap_or(false),
         user: performer(&params),
-        created_at: now_millis(),
+        created_at,
         updated_at: None,
     });
     let body = json!({ "data": { "noteId": note_id } });

@@ -40,6 +40,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     service: "Sterling Backcheck background check",
     trigger: Trigger::StageChange,
     package: PackageRule::Required,
+    package_tag: None,
     callback_auth: CallbackAuth::UrlSecret,
     // Backcheck's order statuses and what Lever shows for each; Completed, Canceled and
     // Error all end a case.
@@ -104,13 +105,37 @@ fn service_status(word: &str) -> (&'static str, bool) {
     }
 }
 
-/// Sterling's case scores (Backcheck) and results (v2) on the HR-XML result list.
-fn result_code(score: &str) -> Option<&'static str> {
-    match score.to_ascii_lowercase().as_str() {
-        "green" | "clear" => Some("Clear"),
-        "amber" | "consider" => Some("Review"),
-        "red" | "adverse" => Some("Fail"),
+/// The case score as Lever's Sterling Backcheck integration shows it ("Results Score":
+/// Green, Amber or Red), from Backcheck's score or API v2's `result` (the table in
+/// docs/vendor-apis.md). `None`: a word with no such score.
+fn results_score(word: &str) -> Option<&'static str> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "green" | "clear" => Some("Green"),
+        "amber" | "consider" | "alert" | "client criteria" => Some("Amber"),
+        "red" | "adverse" => Some("Red"),
         _ => None,
+    }
+}
+
+/// A Results Score on the HR-XML result list.
+fn result_code(score: &str) -> Option<&'static str> {
+    match score {
+        "Green" => Some("Clear"),
+        "Amber" => Some("Review"),
+        "Red" => Some("Fail"),
+        _ => None,
+    }
+}
+
+/// The Results Score for Sterling's `word`: the seed's Green, Amber or Red, else (logged)
+/// Sterling's own word, so that the recruiter still sees what Sterling said.
+fn score_shown(word: String) -> String {
+    match results_score(&word) {
+        Some(score) => score.to_owned(),
+        None => {
+            tracing::warn!(result = %word, "Sterling result with no Results Score: shown as Sterling wrote it");
+            word
+        }
     }
 }
 
@@ -239,7 +264,7 @@ impl Screening {
                 }
             })
             .collect();
-        let score = meaningful(self.score.or(self.result));
+        let score = meaningful(self.score.or(self.result)).map(score_shown);
         // v2 has no report URL on the screening: its admin link opens it in Sterling.
         let admin = self.links.and_then(|l| l.admin).and_then(|a| a.web);
         let report_url = self
@@ -617,7 +642,11 @@ mod tests {
             .parse_callback(br#"{"type":"screening","payload":{"id":"1806030372","status":"Complete","result":"Consider","links":{"admin":{"web":"https://int.sterlingcheck.app/s/1"}},"reportItems":[{"id":"1","type":"SSN Trace","status":"complete","result":"clear"}]}}"#)
             .unwrap();
         assert_eq!(v2.status, COMPLETED);
-        assert_eq!(v2.results.score.as_deref(), Some("Consider"));
+        assert_eq!(
+            v2.results.score.as_deref(),
+            Some("Amber"),
+            "the seed's word"
+        );
         assert_eq!(v2.results.result_code.as_deref(), Some("Review"));
         assert_eq!(
             v2.results.report_url.as_deref(),
@@ -630,6 +659,21 @@ mod tests {
             )
             .unwrap();
         assert_eq!(pending.results.score, None, "n/a is no score");
+        for (result, score, code) in [
+            ("clear", "Green", Some("Clear")),
+            ("Client Criteria", "Amber", Some("Review")),
+            ("Alert", "Amber", Some("Review")),
+            ("adverse", "Red", Some("Fail")),
+            ("Green", "Green", Some("Clear")),
+            ("Suspended", "Suspended", None),
+        ] {
+            let body = format!(
+                r#"{{"type":"screening","payload":{{"id":"1","status":"complete","result":"{result}"}}}}"#
+            );
+            let update = Sterling::new().parse_callback(body.as_bytes()).unwrap();
+            assert_eq!(update.results.score.as_deref(), Some(score), "{result}");
+            assert_eq!(update.results.result_code.as_deref(), code, "{result}");
+        }
         assert!(Sterling::new()
             .parse_callback(br#"{"type":"candidate","payload":{"id":"c","status":"x"}}"#)
             .is_err());

@@ -205,6 +205,19 @@ impl FakeLever {
             .unwrap_or_default()
     }
 
+    /// What a person makes of the opportunity's notes: these, and no others.
+    pub fn replace_notes(&self, opportunity: &str, notes: Vec<NewNote>) {
+        let kept = notes
+            .into_iter()
+            .enumerate()
+            .map(|(n, note)| FakeNote {
+                id: format!("own-note-{n}"),
+                note,
+            })
+            .collect();
+        self.state().notes.insert(opportunity.into(), kept);
+    }
+
     /// Every call, as `METHOD what`, oldest first.
     pub fn calls(&self) -> Vec<String> {
         self.state().calls.clone()
@@ -346,6 +359,7 @@ impl LeverApi for FakeLever {
             .flatten()
             .map(|note| Note {
                 id: note.id.clone(),
+                created_at: note.note.created_at,
                 fields: vec![NoteField {
                     kind: Some("note".into()),
                     value: Some(note.note.value.clone().into()),
@@ -370,7 +384,11 @@ impl LeverApi for FakeLever {
             .or_default()
             .push(FakeNote {
                 id: id.clone(),
-                note: note.clone(),
+                note: NewNote {
+                    // Lever dates a note without `createdAt` at its arrival.
+                    created_at: note.created_at.or(Some(now_millis())),
+                    ..note.clone()
+                },
             });
         if state.ambiguous_notes > 0 {
             state.ambiguous_notes -= 1;
@@ -391,7 +409,10 @@ impl LeverApi for FakeLever {
             .get_mut(opportunity.as_str())
             .and_then(|notes| notes.iter_mut().find(|n| n.id == note_id))
             .ok_or_else(|| not_found("note"))?;
-        found.note = note.clone();
+        found.note = NewNote {
+            created_at: found.note.created_at,
+            ..note.clone()
+        };
         Ok(())
     }
 

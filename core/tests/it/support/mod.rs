@@ -112,13 +112,7 @@ pub fn acme() -> TenantConfig {
             ),
             (
                 VendorId::Justifacts,
-                off(
-                    Some(StageRef::by_id(BGC)),
-                    PackageSettings {
-                        tag_prefix: Some("JUSTIFACTS BGC PKG:".into()),
-                        ..PackageSettings::default()
-                    },
-                ),
+                off(Some(StageRef::by_id(BGC)), PackageSettings::default()),
             ),
             (
                 VendorId::Esr,

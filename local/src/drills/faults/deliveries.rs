@@ -352,7 +352,7 @@ async fn measure(
     );
     report.zero(
         SCENARIO,
-        "duplicate notes (same marker or status twice)",
+        "duplicate notes (same creation time or status twice)",
         duplicate_notes.len(),
     );
     report.zero(

@@ -101,13 +101,6 @@ impl VendorOrders {
     }
 }
 
-/// The `[ls:<hex>]` marker line a note of this product ends with.
-pub fn marker(note: &str) -> Option<&str> {
-    let last = note.trim_end().lines().last()?;
-    let hex = last.strip_prefix("[ls:")?.strip_suffix(']')?;
-    (!hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(last)
-}
-
 /// What a note's `Status:` line says.
 pub fn status_line(note: &str) -> Option<&str> {
     note.lines().find_map(|line| line.strip_prefix("Status: "))
@@ -118,17 +111,18 @@ pub fn is_sterling_status_note(note: &str) -> bool {
     note.lines().next() == Some(STERLING_SERVICE)
 }
 
-/// The notes that repeat an earlier one on the same opportunity: the same marker (one
-/// write made twice), or for status notes the same status (one status shown twice).
+/// The notes that repeat an earlier one on the same opportunity: the same creation time
+/// (the product gives each of its notes its own, so one write made twice), or for status
+/// notes the same status (one status shown twice).
 pub fn duplicate_notes(notes: &[SimNote]) -> Vec<String> {
-    let mut markers = HashSet::new();
+    let mut times = HashSet::new();
     let mut statuses = HashSet::new();
     let mut duplicates = Vec::new();
     for note in notes {
-        let by_marker = marker(&note.value).is_some_and(|m| !markers.insert(m.to_owned()));
+        let by_time = !times.insert(note.created_at);
         let by_status = is_sterling_status_note(&note.value)
             && status_line(&note.value).is_some_and(|s| !statuses.insert(s.to_owned()));
-        if by_marker || by_status {
+        if by_time || by_status {
             duplicates.push(note.value.lines().take(2).collect::<Vec<_>>().join(" / "));
         }
     }
@@ -156,7 +150,7 @@ pub fn sterling_statuses(notes: &[SimNote]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn note(value: &str) -> SimNote {
+    fn note(value: &str, created_at: i64) -> SimNote {
         SimNote {
             id: "n".into(),
             value: value.into(),
@@ -164,33 +158,22 @@ mod tests {
             score: None,
             notify_followers: false,
             user: "u".into(),
-            created_at: 0,
+            created_at,
             updated_at: None,
         }
     }
 
     #[test]
-    fn markers_are_the_last_line() {
-        assert_eq!(marker("text\n[ls:0a1b2c3d4e5f]"), Some("[ls:0a1b2c3d4e5f]"));
-        assert_eq!(
-            marker("text\n[ls:0a1b2c3d4e5f]\n"),
-            Some("[ls:0a1b2c3d4e5f]")
-        );
-        assert_eq!(marker("[ls:0a1b2c3d4e5f]\ntext"), None);
-        assert_eq!(marker("text\n[ls:xyz]"), None);
-    }
-
-    #[test]
     fn a_note_written_twice_or_a_status_shown_twice_is_a_duplicate() {
-        let new = format!("{STERLING_SERVICE}\nStatus: New\nDate: x\n[ls:000000000001]");
-        let new_again = format!("{STERLING_SERVICE}\nStatus: New\nDate: y\n[ls:000000000002]");
-        let progress = format!("{STERLING_SERVICE}\nStatus: In Progress\n[ls:000000000003]");
+        let new = format!("{STERLING_SERVICE}\nStatus: New\nDate: x");
+        let new_again = format!("{STERLING_SERVICE}\nStatus: New\nDate: y");
+        let progress = format!("{STERLING_SERVICE}\nStatus: In Progress");
         let notes = [
-            note(&new),
-            note(&progress),
-            note(&new),
-            note(&new_again),
-            note("a recruiter's own note"),
+            note(&new, 1_001),
+            note(&progress, 1_002),
+            note(&new, 1_001),
+            note(&new_again, 5_003),
+            note("a recruiter's own note", 7_000),
         ];
         assert_eq!(duplicate_notes(&notes).len(), 2);
         assert_eq!(

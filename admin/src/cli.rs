@@ -62,6 +62,9 @@ pub enum Command {
         #[command(subcommand)]
         action: VendorAction,
     },
+    /// After `sam deploy`: check the deployment from the outside (every route, the worker,
+    /// the secrets) and print what is missing with its fix; fails if anything is.
+    Smoke,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod checks;
 pub mod cli;
 pub mod conformance;
 mod output;
+mod smoke;
 
 pub use cli::Cli;
 
@@ -179,6 +180,7 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             )
         }
         Command::Vendor { action } => vendor(&action).await?,
+        Command::Smoke => smoke::smoke(app, &public_base(app)?).await,
         Command::Status => {
             let depth = app.queue().depth().await.map_err(AppError::from)?;
             // What the safety nets' last runs found that no webhook delivered, all tenants.

@@ -29,7 +29,14 @@ const SETTLE: Duration = Duration::from_secs(20);
 /// Runs the scenario on a fresh embedded stack, printing each step as it happens.
 /// Fails (rather than printing a wrong story) if the product does not behave.
 pub async fn run() -> Result<(), DemoError> {
-    let stack = Stack::start(StackOptions::embedded()).await?;
+    play(Stack::start(StackOptions::embedded()).await?)
+        .await
+        .map(drop)
+}
+
+/// The scenario on `stack` (both demo tenants seeded, their secrets stored); answers the
+/// stack for more.
+pub async fn play(stack: Stack) -> Result<Stack, DemoError> {
     println!("lever-screening local demo");
     println!("  functions  {}", stack.functions_url);
     println!("  Lever sim  {}/v1\n", stack.lever_url);
@@ -67,7 +74,7 @@ pub async fn run() -> Result<(), DemoError> {
         "\nThe setup console, where the tenant's Lever admin does all of the above setup in a browser:\n    {link}\n    (a single-use sign-in link for tenant {}; it lives as long as this demo's stack: `cargo run -p lever-screening-local -- serve` keeps one up and prints its own)",
         demo::TENANT
     );
-    Ok(())
+    Ok(demo.stack)
 }
 
 /// A single-use invitation link to `tenant`'s setup console on this stack, as

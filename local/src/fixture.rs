@@ -52,6 +52,7 @@ pub async fn start(table: &str, secrets_prefix: &str) -> Result<(Stack, Queues),
         },
         port: 0,
         workers: 1,
+        per_function: None,
     })
     .await?;
     let run = demo::secrets_for_run(
@@ -71,7 +72,7 @@ pub fn oauth_app_secret(secrets_prefix: &str) -> String {
 }
 
 /// Creates secret `name` holding `document`, or overwrites its value.
-async fn put_secret(
+pub(crate) async fn put_secret(
     secrets: &aws_sdk_secretsmanager::Client,
     name: &str,
     document: &serde_json::Value,

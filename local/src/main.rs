@@ -44,6 +44,9 @@ enum Command {
     /// Drive the product through faults (Lever failing, answers lost after being applied,
     /// redeliveries, forged and hostile input, callbacks out of order) and count what held.
     Faults(drills::faults::Options),
+    /// Every function's real work with an AWS identity holding only its own IAM policy,
+    /// against services that enforce it (set up by `scripts/iam-drill`, which runs this).
+    Iam(drills::iam::Options),
 }
 
 #[tokio::main]
@@ -101,6 +104,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
         }
         Command::BulkMove(options) => println!("{}", drills::bulk_move::run(&options).await?),
         Command::Faults(options) => println!("{}", drills::faults::run(&options).await?),
+        Command::Iam(options) => println!("{}", drills::iam::run(&options).await?),
     }
     Ok(())
 }

@@ -25,9 +25,91 @@ const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
 /// The worker's Lambda timeout, which bounds each batch.
 const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Which [`App`] answers each function: one for all (the embedded stack), or one per
+/// function, each with its own AWS identity (the IAM drill), keyed by the function's binary
+/// name (`template.yaml`'s `BuildProperties.Binary`).
+#[derive(Clone)]
+pub struct Apps {
+    all: Arc<App>,
+    by_function: HashMap<String, Arc<App>>,
+}
+
+impl Apps {
+    /// Every function served by `app`.
+    pub fn one(app: Arc<App>) -> Self {
+        Apps {
+            all: app,
+            by_function: HashMap::new(),
+        }
+    }
+
+    /// Each function in `by_function` served by its own app; the others by `all`.
+    pub fn per_function(all: Arc<App>, by_function: HashMap<String, Arc<App>>) -> Self {
+        Apps { all, by_function }
+    }
+
+    /// The app of function `binary`.
+    pub fn function(&self, binary: &str) -> &Arc<App> {
+        self.by_function.get(binary).unwrap_or(&self.all)
+    }
+
+    fn route(&self, route: Route) -> &Arc<App> {
+        self.function(&function_of(route))
+    }
+}
+
+/// Every function's binary name, as `template.yaml` builds them.
+pub fn functions() -> Vec<String> {
+    let mut all: Vec<String> = WebhookKind::ALL
+        .into_iter()
+        .map(|kind| function_of(Route::LeverWebhook(kind)))
+        .chain(
+            VendorId::ALL
+                .into_iter()
+                .map(|vendor| function_of(Route::VendorCallback(vendor))),
+        )
+        .collect();
+    all.extend(
+        [
+            function_of(Route::LeverOAuthCallback),
+            function_of(Route::Console),
+        ]
+        .into_iter()
+        .chain(
+            [WORKER, RECONCILE_ORDERS, CHECK_WEBHOOKS]
+                .into_iter()
+                .map(String::from),
+        ),
+    );
+    all
+}
+
+/// The worker's binary (it also runs the console's and operator's worker actions locally).
+pub const WORKER: &str = "screening-worker";
+/// The hourly reconciliation's binary.
+pub const RECONCILE_ORDERS: &str = "reconcile-orders";
+/// The hourly webhook check's binary.
+pub const CHECK_WEBHOOKS: &str = "check-webhooks";
+
+/// The binary that answers `route` in AWS: one per webhook type, one per vendor's callbacks,
+/// the OAuth redirect and the console.
+pub fn function_of(route: Route) -> String {
+    match route {
+        Route::LeverWebhook(kind) => format!("lever-{}", kind.path()),
+        Route::VendorCallback(vendor) => format!("{vendor}-callback"),
+        Route::LeverOAuthCallback => "lever-oauth-callback".into(),
+        Route::Console => "setup-console".into(),
+    }
+}
+
 /// The functions' routes (the setup console's included), plus `GET /_local/dead-letters`
 /// to inspect the dead-letter queue.
 pub fn router(app: Arc<App>) -> Router {
+    router_for(Apps::one(app))
+}
+
+/// [`router`], each route answered by its function's app.
+pub fn router_for(apps: Apps) -> Router {
     Router::new()
         .route("/lever/oauth/callback", any(lever_oauth_callback))
         .route("/lever/{tenant}/{kind}", any(lever_webhook))
@@ -40,7 +122,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/_local/dead-letters", get(dead_letters))
         // API Gateway answers an unknown route itself; here, like the functions, in JSON.
         .fallback(|| async { not_found() })
-        .with_state(app)
+        .with_state(apps)
 }
 
 /// The worker, as a task: receives batches from the work queue until aborted.
@@ -61,7 +143,7 @@ pub fn spawn_worker(app: Arc<App>) -> JoinHandle<()> {
 
 /// `/lever/{tenant}/{kind}`: one route per webhook type in API Gateway.
 async fn lever_webhook(
-    State(app): State<Arc<App>>,
+    State(apps): State<Apps>,
     Path((tenant, kind)): Path<(String, String)>,
     request: Request,
 ) -> Response {
@@ -69,7 +151,7 @@ async fn lever_webhook(
         return not_found();
     };
     answer(
-        &app,
+        &apps,
         Route::LeverWebhook(kind),
         request,
         &[("tenant", tenant)],
@@ -80,7 +162,7 @@ async fn lever_webhook(
 /// `/callbacks/{vendor}/{tenant}` and, for vendors with unsigned callbacks (Sterling),
 /// `/callbacks/{vendor}/{tenant}/{secret}`.
 async fn vendor_callback(
-    State(app): State<Arc<App>>,
+    State(apps): State<Apps>,
     Path(params): Path<HashMap<String, String>>,
     request: Request,
 ) -> Response {
@@ -92,36 +174,41 @@ async fn vendor_callback(
         .into_iter()
         .filter_map(|name| params.get(name).map(|value| (name, value.clone())))
         .collect();
-    answer(&app, Route::VendorCallback(vendor), request, &forwarded).await
+    answer(&apps, Route::VendorCallback(vendor), request, &forwarded).await
 }
 
 /// `/console/{proxy+}`: the setup console's pages.
 async fn console(
-    State(app): State<Arc<App>>,
+    State(apps): State<Apps>,
     Path(proxy): Path<String>,
     request: Request,
 ) -> Response {
-    answer(&app, Route::Console, request, &[("proxy", proxy)]).await
+    answer(&apps, Route::Console, request, &[("proxy", proxy)]).await
 }
 
-async fn lever_oauth_callback(State(app): State<Arc<App>>, request: Request) -> Response {
-    answer(&app, Route::LeverOAuthCallback, request, &[]).await
+async fn lever_oauth_callback(State(apps): State<Apps>, request: Request) -> Response {
+    answer(&apps, Route::LeverOAuthCallback, request, &[]).await
 }
 
 async fn answer(
-    app: &App,
+    apps: &Apps,
     route: Route,
     request: Request,
     path_parameters: &[(&str, String)],
 ) -> Response {
     match to_lambda(request, path_parameters).await {
-        Ok(request) => from_lambda(handlers::handle(app, route, request).await),
+        Ok(request) => from_lambda(handlers::handle(apps.route(route), route, request).await),
         Err(response) => response,
     }
 }
 
-async fn dead_letters(State(app): State<Arc<App>>) -> Response {
-    match app.queue().dead_letters(100).await {
+async fn dead_letters(State(apps): State<Apps>) -> Response {
+    match apps
+        .function(&function_of(Route::Console))
+        .queue()
+        .dead_letters(100)
+        .await
+    {
         Ok(letters) => Json(letters).into_response(),
         Err(e) => error_response(http::StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }

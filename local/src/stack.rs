@@ -40,7 +40,14 @@ pub struct StackOptions {
     /// How many worker tasks poll the queue at once, as Lambda runs up to the event source
     /// mapping's `MaximumConcurrency` workers; 0 runs none.
     pub workers: usize,
+    /// `None`: every function (and the worker) runs on the stack's one app. `Some`: each
+    /// function gets the app this makes for it (its binary name, the stack's settings),
+    /// as each Lambda has its own role; the stack's own app is then the operator's.
+    pub per_function: Option<PerFunction>,
 }
+
+/// Makes the app of one function (by binary name) with the stack's settings.
+pub type PerFunction = Arc<dyn Fn(&str, &Settings) -> Arc<App> + Send + Sync>;
 
 impl StackOptions {
     /// In-memory store and queue, and the demo secrets file.
@@ -53,13 +60,18 @@ impl StackOptions {
             settings: Settings::default(),
             port: 0,
             workers: 1,
+            per_function: None,
         }
     }
 }
 
 /// A running stack. Dropping it stops the servers.
 pub struct Stack {
+    /// The app every function runs on, or with [`StackOptions::per_function`], the
+    /// operator's (seeding, invitations, queue depth).
     pub app: Arc<App>,
+    /// The app each function runs on.
+    pub apps: server::Apps,
     /// The demo tenant's Lever account (connected with an API key).
     pub lever: LeverSim,
     /// The OAuth tenant's Lever account (connected as an authorized app).
@@ -161,7 +173,21 @@ impl Stack {
         settings
             .public_base_url
             .get_or_insert_with(|| functions_url.clone());
+        let apps_settings = settings.clone();
         let app = Arc::new(App::new(options.store, secrets, options.queue, settings));
+        let apps = match &options.per_function {
+            None => server::Apps::one(Arc::clone(&app)),
+            Some(make) => server::Apps::per_function(
+                Arc::clone(&app),
+                server::functions()
+                    .into_iter()
+                    .map(|function| {
+                        let app = make(&function, &apps_settings);
+                        (function, app)
+                    })
+                    .collect(),
+            ),
+        };
         let urls = Urls {
             lever: &lever_url,
             oauth_lever: &oauth_lever_url,
@@ -174,9 +200,11 @@ impl Stack {
         seed_tenants(&app, &urls)
             .await
             .map_err(std::io::Error::other)?;
-        servers.push(serve(functions_listener, server::router(Arc::clone(&app))));
+        servers.push(serve(functions_listener, server::router_for(apps.clone())));
         for _ in 0..options.workers {
-            servers.push(server::spawn_worker(Arc::clone(&app)));
+            servers.push(server::spawn_worker(Arc::clone(
+                apps.function(server::WORKER),
+            )));
         }
         if let Some(path) = &secrets_file {
             let document =
@@ -207,6 +235,7 @@ impl Stack {
         );
         Ok(Stack {
             app,
+            apps,
             lever,
             oauth_lever,
             xref,

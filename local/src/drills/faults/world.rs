@@ -98,6 +98,7 @@ impl World {
                 settings: settings(),
                 port: 0,
                 workers: WORKERS,
+                per_function: None,
             }),
         )
         .await

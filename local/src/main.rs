@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use lever_screening_local::stack::{Stack, StackOptions};
-use lever_screening_local::{demo, demo_tenant, drills, events, fixture};
+use lever_screening_local::{demo, demo_tenant, drills, events, fixture, lever_page};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -71,12 +71,15 @@ async fn run(command: Command) -> Result<(), BoxError> {
             })
             .await?;
             print_urls(&stack);
+            print_simulators(&stack);
             let console = demo::console_invitation(&stack, demo_tenant::TENANT).await?;
             eprintln!(
                 "setup console (tenant {}, single use): {console}",
                 demo_tenant::TENANT
             );
-            tokio::signal::ctrl_c().await?;
+            fixture::wait_for_shutdown().await?;
+            // Dropping the stack removes its secrets file, on SIGTERM as on Ctrl-C.
+            drop(stack);
         }
         Command::Fixture {
             table,
@@ -121,6 +124,73 @@ fn print_urls(stack: &Stack) {
         demo_tenant::OPPORTUNITY_ID
     );
     eprintln!("Xref sim    {}", stack.xref_url);
+}
+
+/// Every simulator with the demo credentials it accepts: what "Add a vendor" and the
+/// vendor pages of the console ask for.
+fn print_simulators(stack: &Stack) {
+    use demo_tenant as d;
+    let page = format!("{}{}", stack.functions_url, lever_page::PATH);
+    let lines = [
+        format!(
+            "Lever of {}: {}/v1  API keys {} (Xref), {} (Sterling)",
+            d::TENANT,
+            stack.lever_url,
+            d::XREF_LEVER_KEY,
+            d::STERLING_LEVER_KEY
+        ),
+        format!("  act as a recruiter: {page}/{}", d::TENANT),
+        format!(
+            "Lever of {}: {}/v1  OAuth app {} / {}",
+            d::OAUTH_TENANT,
+            stack.oauth_lever_url,
+            d::OAUTH_CLIENT_ID,
+            d::OAUTH_CLIENT_SECRET
+        ),
+        format!("  act as a recruiter: {page}/{}", d::OAUTH_TENANT),
+        format!(
+            "Xref        {}  API key {}  callback secret {}",
+            stack.xref_url,
+            d::XREF_API_KEY,
+            d::XREF_CALLBACK_SECRET
+        ),
+        format!(
+            "Sterling    {}  client id {}  client secret {}  callback URL secret {}",
+            stack.sterling_url,
+            d::STERLING_CLIENT_ID,
+            d::STERLING_CLIENT_SECRET,
+            d::STERLING_CALLBACK_SECRET
+        ),
+        format!(
+            "Justifacts  {}  JWeb user {}  password {}  callback secret {}",
+            stack.justifacts_url,
+            d::JUSTIFACTS_USERNAME,
+            d::JUSTIFACTS_PASSWORD,
+            d::JUSTIFACTS_CALLBACK_SECRET
+        ),
+        format!(
+            "HRLogics    {}  API key {}  callback secret {}",
+            stack.hrlogics_url,
+            d::HRLOGICS_API_KEY,
+            d::HRLOGICS_CALLBACK_SECRET
+        ),
+        format!(
+            "ESR         {}  account id {}  API key {}  callback secret {}",
+            stack.esr_url,
+            d::ESR_ACCOUNT_ID,
+            d::ESR_API_KEY,
+            d::ESR_CALLBACK_SECRET
+        ),
+    ];
+    for line in lines {
+        eprintln!("{line}");
+    }
+    if let Some(file) = &stack.secrets_file {
+        eprintln!(
+            "secrets file {} (owner only; removed when serve stops)",
+            file.display()
+        );
+    }
 }
 
 /// Human-readable logs locally (the Lambdas log JSON); `RUST_LOG` sets the level.

@@ -10,3 +10,4 @@ pub mod fixture;
 pub mod lever_page;
 pub mod server;
 pub mod stack;
+pub mod vendor_drive;

@@ -77,6 +77,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
                 "setup console (tenant {}, single use): {console}",
                 demo_tenant::TENANT
             );
+            print_exports(&stack);
             fixture::wait_for_shutdown().await?;
             // Dropping the stack removes its secrets file, on SIGTERM as on Ctrl-C.
             drop(stack);
@@ -124,6 +125,29 @@ fn print_urls(stack: &Stack) {
         demo_tenant::OPPORTUNITY_ID
     );
     eprintln!("Xref sim    {}", stack.xref_url);
+}
+
+/// The URLs as `export` lines on stdout, then `# READY`: `serve > serve.env` and `. ./serve.env`
+/// gives a shell what docs/local.md uses.
+fn print_exports(stack: &Stack) {
+    let urls = [
+        ("FUNCTIONS_URL", &stack.functions_url),
+        ("LEVER_URL", &stack.lever_url),
+        ("GLOBEX_LEVER_URL", &stack.oauth_lever_url),
+        ("XREF_URL", &stack.xref_url),
+        ("STERLING_URL", &stack.sterling_url),
+        ("JUSTIFACTS_URL", &stack.justifacts_url),
+        ("HRLOGICS_URL", &stack.hrlogics_url),
+        ("ESR_URL", &stack.esr_url),
+    ];
+    for (name, url) in urls {
+        println!("export {name}={url}");
+    }
+    if let Some(file) = &stack.secrets_file {
+        println!("export SECRETS_FILE={}", file.display());
+    }
+    // A comment, so that the file can be sourced as it is.
+    println!("# READY");
 }
 
 /// Every simulator with the demo credentials it accepts: what "Add a vendor" and the

@@ -3,7 +3,7 @@
 //! loopback port. The demo, `serve`, `fixture`, the end-to-end tests and the benchmark all
 //! start this same stack.
 
-use crate::{demo_tenant as demo, lever_page, server};
+use crate::{demo_tenant as demo, lever_page, server, vendor_drive};
 use lever_screening::flows::admin;
 use lever_screening::ids::TenantId;
 use lever_screening::lever::webhook::WebhookKind;
@@ -189,7 +189,9 @@ impl Stack {
                 lever: oauth_lever.clone(),
             },
         ];
-        let router = server::router(Arc::clone(&app)).merge(lever_page::router(accounts));
+        let router = server::router(Arc::clone(&app))
+            .merge(lever_page::router(accounts))
+            .merge(vendor_drive::router(xref.clone()));
         servers.push(serve(functions_listener, router));
         for _ in 0..options.workers {
             servers.push(server::spawn_worker(Arc::clone(&app)));

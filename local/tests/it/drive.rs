@@ -247,3 +247,22 @@ fn form_query(location: &str) -> String {
         .1
         .into_owned()
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_stack_s_secrets_file_is_readable_by_its_owner_only_even_after_a_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = start().await;
+    let path = h.stack.secrets_file.clone().unwrap();
+    let mode = || std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(), 0o600);
+    // The OAuth callback and the console rewrite the file: it stays the owner's.
+    h.stack
+        .app
+        .secrets()
+        .source()
+        .put_document("newco", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(mode(), 0o600);
+}

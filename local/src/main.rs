@@ -26,6 +26,17 @@ enum Command {
     Serve {
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// Where tenants, orders and secrets live: in memory (gone when serve stops), or in
+        /// DynamoDB, Secrets Manager and SQS at AWS_ENDPOINT_URL_* (DynamoDB Local and moto,
+        /// `scripts/local-aws`), where the operator command can reach them (docs/local.md).
+        #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+        store: StoreKind,
+        /// With `--store dynamodb-local`: the table to create (default: a fresh name).
+        #[arg(long, env = "TABLE_NAME")]
+        table: Option<String>,
+        /// With `--store dynamodb-local`: the prefix of the tenants' secrets.
+        #[arg(long, env = "SECRETS_PREFIX", default_value = "local/tenants/")]
+        secrets_prefix: String,
     },
     /// Seed DynamoDB, Secrets Manager and SQS (AWS_ENDPOINT_URL_* may point at local
     /// emulators) with the demo tenant, serve the simulators and a worker, for `cargo lambda
@@ -46,6 +57,12 @@ enum Command {
     Faults(drills::faults::Options),
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    Memory,
+    DynamodbLocal,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -64,14 +81,47 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 async fn run(command: Command) -> Result<(), BoxError> {
     match command {
         Command::Demo => demo::run().await?,
-        Command::Serve { port } => {
-            let stack = Stack::start(StackOptions {
-                port,
-                ..StackOptions::embedded()
-            })
-            .await?;
+        Command::Serve {
+            port,
+            store,
+            table,
+            secrets_prefix,
+        } => {
+            let (stack, aws) = match store {
+                StoreKind::Memory => {
+                    let options = StackOptions {
+                        port,
+                        ..StackOptions::embedded()
+                    };
+                    (Stack::start(options).await?, None)
+                }
+                StoreKind::DynamodbLocal => {
+                    let table = table.unwrap_or_else(|| {
+                        format!(
+                            "lever-screening-{}",
+                            &uuid::Uuid::new_v4().simple().to_string()[..8]
+                        )
+                    });
+                    let tenants = [demo_tenant::TENANT, demo_tenant::OAUTH_TENANT];
+                    let (stack, queues) =
+                        fixture::start_on_aws(&table, &secrets_prefix, port, &tenants).await?;
+                    (stack, Some((table, queues)))
+                }
+            };
             print_urls(&stack);
             print_simulators(&stack);
+            if let Some((table, queues)) = &aws {
+                // What the operator command reads: the stack's outputs in AWS.
+                println!("export TABLE_NAME={table}");
+                println!("export SECRETS_PREFIX={secrets_prefix}");
+                println!("export WORK_QUEUE_URL={}", queues.work);
+                println!("export DEAD_LETTER_QUEUE_URL={}", queues.dead_letters);
+                println!(
+                    "export LEVER_OAUTH_APP_SECRET={}",
+                    fixture::oauth_app_secret(&secrets_prefix)
+                );
+                println!("export PUBLIC_BASE_URL={}", stack.functions_url);
+            }
             let console = demo::console_invitation(&stack, demo_tenant::TENANT).await?;
             eprintln!(
                 "setup console (tenant {}, single use): {console}",

@@ -113,12 +113,12 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             tenant,
             opportunity,
         } => {
-            let tenant = TenantId::parse(tenant).map_err(|e| AdminError::Usage(e.to_string()))?;
+            let tenant = load(app, &tenant).await?;
             let opportunity =
                 OpportunityId::parse(opportunity).map_err(|e| AdminError::Usage(e.to_string()))?;
             let orders = app
                 .store()
-                .orders_for_opportunity(&tenant, &opportunity)
+                .orders_for_opportunity(tenant.id(), &opportunity)
                 .await
                 .map_err(AppError::from)?;
             let mut table = Table::new([
@@ -376,21 +376,36 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
             let mut table = Table::new([
                 "integration",
                 "enabled",
+                "vendor API",
+                "ordered on",
+                "package",
                 "credential",
                 "Lever access",
                 "webhook",
             ]);
             for state in &states {
+                let integration = tenant.config.integration(state.vendor);
+                let trigger = app
+                    .vendors()
+                    .get(state.vendor)
+                    .map(|v| v.description.trigger);
                 table.row([
                     state.vendor.to_string(),
                     state.enabled.to_string(),
+                    integration.map_or(String::new(), |i| i.api_base.clone()),
+                    integration.map_or(String::new(), |i| ordered_on(trigger, i)),
+                    integration.map_or(String::new(), package_rule),
                     state.credential.to_owned(),
                     state.lever_access.clone(),
                     state.webhook.clone(),
                 ]);
             }
             let config = serde_json::to_value(&*tenant.config).unwrap_or_default();
-            let heading = serde_json::to_string_pretty(&config).unwrap_or_default();
+            let heading = format!(
+                "tenant {}: Lever API {}",
+                tenant.id(),
+                tenant.config.lever_api_base
+            );
             Answer::table(
                 heading,
                 table,
@@ -731,7 +746,11 @@ async fn webhooks(app: &App, action: WebhooksAction) -> Result<Answer, AdminErro
             grace_hours,
         } => {
             let kind = WebhookKind::from_event_name(&event).ok_or_else(|| {
-                AdminError::Usage(format!("{event} is not a webhook this product uses"))
+                let known: Vec<_> = WebhookKind::ALL.iter().map(|k| k.event_name()).collect();
+                AdminError::Usage(format!(
+                    "{event} is not a webhook this product uses (one of {})",
+                    known.join(", ")
+                ))
             })?;
             let tenant = load(app, &tenant).await?;
             let needed = webhook_health::needed(&tenant.config.vendors, app.vendors());
@@ -820,12 +839,67 @@ async fn dlq(app: &App, action: DlqAction) -> Result<Answer, AdminError> {
     })
 }
 
+/// The settings every command needs, as the stack's outputs name them.
+const REQUIRED_ENVIRONMENT: [&str; 4] = [
+    "TABLE_NAME",
+    "SECRETS_PREFIX",
+    "WORK_QUEUE_URL",
+    "DEAD_LETTER_QUEUE_URL",
+];
+
+/// Every required setting `get` lacks (unset or blank), all in one sentence; `None` when
+/// none is missing.
+pub fn environment_problem(get: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let missing: Vec<&str> = REQUIRED_ENVIRONMENT
+        .into_iter()
+        .filter(|name| get(name).is_none_or(|value| value.trim().is_empty()))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "set {} to the stack's outputs (docs/operations.md; docs/local.md for the local stack)",
+            missing.join(", ")
+        )
+    })
+}
+
 async fn load(app: &App, tenant: &str) -> Result<Tenant, AdminError> {
     let id = TenantId::parse(tenant).map_err(|e| AdminError::Usage(e.to_string()))?;
     app.tenants().tenant(&id).await.map_err(|e| match e {
         AppError::NotFound(_) => AdminError::Failed(format!("no tenant {tenant}")),
         other => other.into(),
     })
+}
+
+/// What orders from the integration: its trigger stage, or the event.
+fn ordered_on(trigger: Option<Trigger>, integration: &Integration) -> String {
+    match (&integration.trigger_stage, trigger) {
+        (Some(stage), _) => stage
+            .name
+            .clone()
+            .or_else(|| stage.id.clone())
+            .unwrap_or_default(),
+        (None, Some(Trigger::ApplicationCreated)) => "new applications".into(),
+        (None, _) => "(no stage)".into(),
+    }
+}
+
+/// How the package is chosen: tag prefix, default, catalog size.
+fn package_rule(integration: &Integration) -> String {
+    let package = &integration.package;
+    let mut parts = Vec::new();
+    if let Some(prefix) = &package.tag_prefix {
+        parts.push(format!("tag {prefix:?}"));
+    }
+    if let Some(default) = &package.default {
+        parts.push(format!(
+            "default {}",
+            default.name.clone().unwrap_or_else(|| default.id.clone())
+        ));
+    }
+    if !package.catalog.is_empty() {
+        parts.push(format!("{} in catalog", package.catalog.len()));
+    }
+    parts.join("; ")
 }
 
 /// The tenant's integration with `vendor`, or the failure that it has none.

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use lever_screening::App;
-use lever_screening_admin::{run, run_standalone, AdminError, Cli};
+use lever_screening_admin::{environment_problem, run, run_standalone, AdminError, Cli};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -18,18 +18,50 @@ async fn main() -> ExitCode {
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
         .with(filter)
         .try_init();
+    let json = cli.json;
     let outcome = match run_standalone(&cli, &mut std::io::stdout()).await {
         Some(outcome) => outcome,
-        None => match App::from_env().await {
+        None => match prepare().await {
             Ok(app) => run(cli, &app, &mut std::io::stdout()).await,
-            Err(e) => Err(AdminError::Usage(e.to_string())),
+            Err(error) => Err(error),
         },
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            if json {
+                println!("{}", serde_json::json!({ "error": error.to_string() }));
+            }
             eprintln!("error: {error}");
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+/// The deployment's [`App`], once every setting is there and AWS credentials are found:
+/// what is missing is said in one line, with the fix.
+async fn prepare() -> Result<App, AdminError> {
+    if let Some(problem) = environment_problem(|name| std::env::var(name).ok()) {
+        return Err(AdminError::Usage(problem));
+    }
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    if let Some(problem) = credentials_problem(&aws).await {
+        return Err(AdminError::Failed(problem));
+    }
+    App::from_env()
+        .await
+        .map_err(|e| AdminError::Usage(e.to_string()))
+}
+
+async fn credentials_problem(aws: &aws_config::SdkConfig) -> Option<String> {
+    use aws_sdk_sqs::config::ProvideCredentials;
+    const FIX: &str = "set AWS_PROFILE (after `aws sso login`), or AWS_ACCESS_KEY_ID and \
+                       AWS_SECRET_ACCESS_KEY, for the deployment's account";
+    let Some(provider) = aws.credentials_provider() else {
+        return Some(format!("no AWS credentials: {FIX}"));
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => None,
+        Err(_) => Some(format!("no AWS credentials found: {FIX}")),
     }
 }

@@ -785,3 +785,142 @@ async fn connecting_says_which_integrations_use_the_key_in_good_grammar() {
         "{answer}"
     );
 }
+
+/// The exit code a command's outcome gives (0 done).
+fn exit_code(outcome: &Result<String, AdminError>) -> u8 {
+    outcome.as_ref().map_or_else(AdminError::exit_code, |_| 0)
+}
+
+#[tokio::test]
+async fn an_unknown_tenant_is_an_error_in_every_command_that_names_one() {
+    let stack = stack().await;
+    for command in [
+        "orders nosuch abc",
+        "tenant show nosuch",
+        "tenant check nosuch",
+        "tenant disable nosuch",
+        "webhooks check nosuch",
+        "webhooks register nosuch",
+        "order nosuch xref abc",
+        "console invite nosuch",
+        "integration delete nosuch xref",
+    ] {
+        let outcome = admin(&stack, command).await;
+        assert_eq!(exit_code(&outcome), 1, "{command}: {outcome:?}");
+        let message = outcome.unwrap_err().to_string();
+        assert!(message.contains("no tenant nosuch"), "{command}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn tenant_show_prints_one_table_for_people_and_json_only_with_json() {
+    let stack = stack().await;
+    let text = admin(&stack, "tenant show globex").await.unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "tenant globex: Lever API {}/v1",
+            stack.oauth_lever_url
+        )),
+        "{text}"
+    );
+    assert!(!text.contains('{'), "no JSON in the table form:\n{text}");
+    for expected in [
+        "justifacts",
+        "Background Check",
+        "new applications",
+        "tag \"ESR PKG:\"; default Standard; 2 in catalog",
+    ] {
+        assert!(text.contains(expected), "{expected} in\n{text}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&admin(&stack, "tenant show globex --json").await.unwrap()).unwrap();
+    assert_eq!(json["config"]["tenant_id"], "globex");
+}
+
+#[tokio::test]
+async fn a_wrong_webhook_name_is_answered_with_the_valid_ones() {
+    let stack = stack().await;
+    let error = admin(&stack, "webhooks rotate demo stagechange")
+        .await
+        .unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+    let message = error.to_string();
+    for event in [
+        "candidateStageChange",
+        "applicationCreated",
+        "candidateArchiveChange",
+        "candidateDeleted",
+        "candidateHired",
+    ] {
+        assert!(message.contains(event), "{event} in {message}");
+    }
+}
+
+#[test]
+fn every_missing_setting_is_reported_at_once() {
+    let problem = lever_screening_admin::environment_problem(|name| {
+        (name == "SECRETS_PREFIX").then(|| "tenants/".to_owned())
+    })
+    .unwrap();
+    assert!(
+        problem.starts_with("set TABLE_NAME, WORK_QUEUE_URL, DEAD_LETTER_QUEUE_URL to"),
+        "{problem}"
+    );
+    assert_eq!(
+        lever_screening_admin::environment_problem(|_| Some("x".into())),
+        None
+    );
+}
+
+/// The installed command, run with only `env` in its environment.
+fn admin_binary(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let home = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_lever-screening-admin"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home.path())
+        // No credentials anywhere: an empty home, no instance metadata.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_command_names_every_missing_setting_in_one_line_and_in_json_with_json() {
+    let output = admin_binary(&["status"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for name in [
+        "TABLE_NAME",
+        "SECRETS_PREFIX",
+        "WORK_QUEUE_URL",
+        "DEAD_LETTER_QUEUE_URL",
+    ] {
+        assert!(stderr.contains(name), "{name} in {stderr}");
+    }
+    let output = admin_binary(&["status", "--json"], &[]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        json["error"].as_str().unwrap().contains("TABLE_NAME"),
+        "{json}"
+    );
+}
+
+#[test]
+fn missing_aws_credentials_are_explained_in_one_line_with_the_fix() {
+    let settings = [
+        ("TABLE_NAME", "t"),
+        ("SECRETS_PREFIX", "p/"),
+        ("WORK_QUEUE_URL", "http://127.0.0.1:9/q"),
+        ("DEAD_LETTER_QUEUE_URL", "http://127.0.0.1:9/d"),
+    ];
+    let output = admin_binary(&["status"], &settings);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: no AWS credentials"), "{stderr}");
+    assert!(stderr.contains("AWS_PROFILE"), "{stderr}");
+}

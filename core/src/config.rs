@@ -39,6 +39,9 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     /// Name of the secret holding this deployment's Lever OAuth app.
     pub lever_oauth_app_secret: Option<String>,
+    /// Locally only: the page acting as a recruiter in each tenant's simulated Lever
+    /// (`{this}/{tenant}`), linked from the console's navigation. `None` in AWS.
+    pub local_lever_page: Option<String>,
 }
 
 /// How the worker retries work: exponential backoff from `first_retry`, doubling up to
@@ -99,6 +102,7 @@ impl Default for Settings {
             reconcile_quiet_after: Duration::from_secs(12 * 3600),
             public_base_url: None,
             lever_oauth_app_secret: None,
+            local_lever_page: None,
         }
     }
 }

@@ -25,17 +25,34 @@ pub struct Queues {
 /// queue with its dead-letter queue, starts the stack on them, and places the orders the
 /// events' callbacks report on.
 pub async fn start(table: &str, secrets_prefix: &str) -> Result<(Stack, Queues), BoxError> {
+    let (stack, queues) = start_on_aws(table, secrets_prefix, 0, &[demo::TENANT]).await?;
+    place_orders(&stack).await?;
+    Ok((stack, queues))
+}
+
+/// The stack on DynamoDB, Secrets Manager and SQS (`AWS_ENDPOINT_URL_*` may point at
+/// DynamoDB Local and moto), as the Lambdas and the operator command see them: creates the
+/// table and the queues, stores `tenants`' secrets and the OAuth app's (overwriting older
+/// values), and serves the functions on `port`.
+pub async fn start_on_aws(
+    table: &str,
+    secrets_prefix: &str,
+    port: u16,
+    tenants: &[&str],
+) -> Result<(Stack, Queues), BoxError> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     dynamodb::create_table(&dynamo, table).await?;
     let secrets = aws_sdk_secretsmanager::Client::new(&aws);
-    let tenant_secret = demo::secret_document(demo::TENANT)?;
-    put_secret(
-        &secrets,
-        &format!("{secrets_prefix}{}", demo::TENANT),
-        &tenant_secret,
-    )
-    .await?;
+    for tenant in tenants {
+        let tenant_secret = demo::secret_document(tenant)?;
+        put_secret(
+            &secrets,
+            &format!("{secrets_prefix}{tenant}"),
+            &tenant_secret,
+        )
+        .await?;
+    }
     let sqs = aws_sdk_sqs::Client::new(&aws);
     let queues = create_queues(&sqs, table).await?;
     let stack = Stack::start(StackOptions {
@@ -50,7 +67,7 @@ pub async fn start(table: &str, secrets_prefix: &str) -> Result<(Stack, Queues),
             lever_oauth_app_secret: Some(oauth_app_secret(secrets_prefix)),
             ..Settings::default()
         },
-        port: 0,
+        port,
         workers: 1,
         per_function: None,
     })
@@ -62,7 +79,6 @@ pub async fn start(table: &str, secrets_prefix: &str) -> Result<(Stack, Queues),
     )?;
     let oauth_app = &run["named"][demo::OAUTH_APP_SECRET_NAME];
     put_secret(&secrets, &oauth_app_secret(secrets_prefix), oauth_app).await?;
-    place_orders(&stack).await?;
     Ok((stack, queues))
 }
 

@@ -3,13 +3,13 @@
 //! loopback port. The demo, `serve`, `fixture`, the end-to-end tests and the benchmark all
 //! start this same stack.
 
-use crate::{demo_tenant as demo, server};
+use crate::{demo_tenant as demo, lever_page, server, vendor_drive};
 use lever_screening::flows::admin;
 use lever_screening::ids::TenantId;
 use lever_screening::lever::webhook::WebhookKind;
 use lever_screening::queue::memory::MemoryQueue;
 use lever_screening::queue::Queue;
-use lever_screening::secrets::file::FileSource;
+use lever_screening::secrets::file::{write_owner_only, FileSource};
 use lever_screening::secrets::SecretsSource;
 use lever_screening::store::memory::MemoryStore;
 use lever_screening::store::Store;
@@ -88,6 +88,8 @@ pub struct Stack {
     pub xref_url: String,
     pub sterling_url: String,
     pub justifacts_url: String,
+    pub hrlogics_url: String,
+    pub esr_url: String,
     /// The secrets file, when the stack wrote one.
     pub secrets_file: Option<PathBuf>,
     _secrets_dir: Option<tempfile::TempDir>,
@@ -173,6 +175,9 @@ impl Stack {
         settings
             .public_base_url
             .get_or_insert_with(|| functions_url.clone());
+        settings
+            .local_lever_page
+            .get_or_insert_with(|| format!("{functions_url}{}", lever_page::PATH));
         let apps_settings = settings.clone();
         let app = Arc::new(App::new(options.store, secrets, options.queue, settings));
         let apps = match &options.per_function {
@@ -200,7 +205,20 @@ impl Stack {
         seed_tenants(&app, &urls)
             .await
             .map_err(std::io::Error::other)?;
-        servers.push(serve(functions_listener, server::router_for(apps.clone())));
+        let accounts = vec![
+            lever_page::Account {
+                tenant: demo::TENANT.to_owned(),
+                lever: lever.clone(),
+            },
+            lever_page::Account {
+                tenant: demo::OAUTH_TENANT.to_owned(),
+                lever: oauth_lever.clone(),
+            },
+        ];
+        let router = server::router_for(apps.clone())
+            .merge(lever_page::router(accounts))
+            .merge(vendor_drive::router(xref.clone()));
+        servers.push(serve(functions_listener, router));
         for _ in 0..options.workers {
             servers.push(server::spawn_worker(Arc::clone(
                 apps.function(server::WORKER),
@@ -209,7 +227,7 @@ impl Stack {
         if let Some(path) = &secrets_file {
             let document =
                 demo::secrets_for_run(&functions_url, &oauth_lever_url, options.extra_secrets)?;
-            std::fs::write(path, document.to_string())?;
+            write_owner_only(path, document.to_string().as_bytes()).await?;
         }
 
         seed_lever(&lever);
@@ -249,6 +267,8 @@ impl Stack {
             xref_url,
             sterling_url,
             justifacts_url,
+            hrlogics_url,
+            esr_url,
             secrets_file,
             _secrets_dir: secrets_dir,
             servers,

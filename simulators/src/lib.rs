@@ -26,8 +26,8 @@ pub use esr::{EsrCandidate, EsrFlag, EsrOrder, EsrSim};
 pub use hrlogics::{HrLogicsApplicant, HrLogicsSim};
 pub use justifacts::{JustifactsInvitation, JustifactsSim};
 pub use lever::{
-    LeverSim, RecordedCall, SentWebhook, SimArchived, SimNote, SimOpportunity, SimPosting,
-    SimStageChange, SimWebhook,
+    Delivery, DriveError, Driven, LeverSim, NewCandidate, RecordedCall, SentWebhook, SimArchived,
+    SimNote, SimOpportunity, SimPosting, SimStageChange, SimWebhook,
 };
 pub use sterling::{
     InviteMethod, SentEmail, SterlingCallback, SterlingCandidate, SterlingInvite, SterlingPackage,

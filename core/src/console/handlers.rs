@@ -192,6 +192,13 @@ impl Page<'_, '_> {
             text: "Status".into(),
             current: current == "status",
         });
+        if let Some(page) = &self.console.app.settings.local_lever_page {
+            nav.push(NavLink {
+                href: format!("{page}/{}", self.session.tenant),
+                text: "Lever (local)".into(),
+                current: false,
+            });
+        }
         super::pages::Layout {
             title: title.to_owned(),
             root: self.console.root.clone(),

@@ -20,6 +20,26 @@ struct SecretsFile {
     tenants: HashMap<String, serde_json::Value>,
 }
 
+/// Writes `contents` to a new or truncated file at `path` that only its owner may read
+/// (0600): the file holds credentials.
+pub async fn write_owner_only(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
+    // `mode` applies only when the file is created: an older file is narrowed too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .await?;
+    }
+    file.write_all(contents).await?;
+    file.flush().await
+}
+
 impl FileSource {
     /// The file at `path`; it is not read until the first call.
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -102,7 +122,7 @@ impl FileSource {
             .map_err(|e| SecretsError::Malformed(describe_json_error(&e)))?;
         let partial = self.path.with_extension("json.partial");
         let unavailable = |e: std::io::Error| SecretsError::Unavailable(e.to_string());
-        tokio::fs::write(&partial, text)
+        write_owner_only(&partial, text.as_bytes())
             .await
             .map_err(unavailable)?;
         tokio::fs::rename(&partial, &self.path)

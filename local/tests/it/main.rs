@@ -7,6 +7,7 @@ mod support;
 
 mod bulk_move;
 mod console;
+mod drive;
 mod examples;
 mod faults;
 mod hrlogics_esr;

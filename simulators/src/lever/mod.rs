@@ -5,14 +5,17 @@
 //! - `api`: the REST handlers (opportunities, tags, notes, stages, postings).
 //! - `webhooks`: the Webhooks Subscription API and the outgoing signed deliveries.
 //! - `oauth`: the authorization server.
+//! - `drive`: a recruiter's clicks (create, move, archive, delete, tag) and their webhooks.
 //! - `gate`: what every `/v1` request passes first: credentials, the rate limit and the
 //!   injected faults.
 
 mod api;
+mod drive;
 mod gate;
 mod oauth;
 mod webhooks;
 
+pub use drive::{Delivery, DriveError, Driven, NewCandidate};
 pub use webhooks::sign;
 
 use crate::{json_error, lock, now_millis, ApiError, EpochMillis};
@@ -231,6 +234,7 @@ impl LeverSim {
             .nest("/v1", v1)
             .merge(oauth::routes())
             .route("/_sim/opportunities/{id}", get(api::inspect_opportunity))
+            .merge(drive::routes())
             .with_state(self.clone())
     }
 

@@ -20,11 +20,11 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use uuid::Uuid;
 
-const STAGE_CHANGE: &str = "candidateStageChange";
-const APPLICATION_CREATED: &str = "applicationCreated";
-const ARCHIVE_CHANGE: &str = "candidateArchiveChange";
+pub(super) const STAGE_CHANGE: &str = "candidateStageChange";
+pub(super) const APPLICATION_CREATED: &str = "applicationCreated";
+pub(super) const ARCHIVE_CHANGE: &str = "candidateArchiveChange";
 const HIRED: &str = "candidateHired";
-const DELETED: &str = "candidateDeleted";
+pub(super) const DELETED: &str = "candidateDeleted";
 
 /// The events `POST /v1/webhooks` accepts (docs/lever.md).
 const EVENTS: [&str; 10] = [
@@ -81,7 +81,7 @@ impl SimWebhook {
     }
 
     /// A delivery body of `event` signed with this webhook's token.
-    fn delivery(&self, event: &str, data: Value) -> Value {
+    pub(super) fn delivery(&self, event: &str, data: Value) -> Value {
         let triggered_at = now_millis();
         let token = random_hex(48);
         json!({
@@ -188,14 +188,14 @@ impl LeverState {
             .ok_or_else(|| SimError::NotSubscribed(event.to_owned()))
     }
 
-    fn opportunity_mut(&mut self, id: &str) -> Result<&mut Opportunity, SimError> {
+    pub(super) fn opportunity_mut(&mut self, id: &str) -> Result<&mut Opportunity, SimError> {
         self.opportunities
             .get_mut(id)
             .ok_or_else(|| SimError::not_found("opportunity", id))
     }
 
     /// Sets the archive state and answers `candidateArchiveChange`'s `data`.
-    fn set_archived(
+    pub(super) fn set_archived(
         &mut self,
         opportunity_id: &str,
         to: Option<SimArchived>,
@@ -211,6 +211,46 @@ impl LeverState {
         data["toArchived"] = json!(json(to));
         Ok(data)
     }
+}
+
+impl LeverState {
+    /// An admin moves the opportunity to a known stage; answers `candidateStageChange`'s
+    /// `data`.
+    pub(super) fn change_stage(
+        &mut self,
+        opportunity_id: &str,
+        to_stage_id: &str,
+    ) -> Result<Value, SimError> {
+        if self.stage_index(to_stage_id).is_none() {
+            return Err(SimError::not_found("stage", to_stage_id));
+        }
+        let from_stage_id = self
+            .opportunity_mut(opportunity_id)?
+            .advance(to_stage_id, SIM_USER_ID);
+        let mut data = event_data(opportunity_id);
+        data["candidateId"] = json!(opportunity_id);
+        data["toStageId"] = json!(to_stage_id);
+        data["fromStageId"] = json!(from_stage_id);
+        Ok(data)
+    }
+}
+
+impl LeverState {
+    /// An admin deletes the opportunity and its notes; answers `candidateDeleted`'s `data`.
+    pub(super) fn delete(&mut self, opportunity_id: &str) -> Result<Value, SimError> {
+        self.opportunities
+            .remove(opportunity_id)
+            .ok_or_else(|| SimError::not_found("opportunity", opportunity_id))?;
+        self.notes.remove(opportunity_id);
+        Ok(event_data(opportunity_id))
+    }
+}
+
+/// `applicationCreated`'s `data`, with the fields docs/lever.md says.
+pub(super) fn application_data(opportunity_id: &str) -> Value {
+    let mut data = event_data(opportunity_id);
+    data["applicationId"] = json!(application_id(opportunity_id));
+    data
 }
 
 /// The delivery `data` fields every opportunity event carries.
@@ -254,17 +294,7 @@ impl LeverSim {
         to_stage_id: &str,
     ) -> Result<SentWebhook, SimError> {
         self.notify(STAGE_CHANGE, |state| {
-            if state.stage_index(to_stage_id).is_none() {
-                return Err(SimError::not_found("stage", to_stage_id));
-            }
-            let from_stage_id = state
-                .opportunity_mut(opportunity_id)?
-                .advance(to_stage_id, SIM_USER_ID);
-            let mut data = event_data(opportunity_id);
-            data["candidateId"] = json!(opportunity_id);
-            data["toStageId"] = json!(to_stage_id);
-            data["fromStageId"] = json!(from_stage_id);
-            Ok(data)
+            state.change_stage(opportunity_id, to_stage_id)
         })
         .await
     }
@@ -274,9 +304,7 @@ impl LeverSim {
     pub async fn application_created(&self, opportunity_id: &str) -> Result<SentWebhook, SimError> {
         self.notify(APPLICATION_CREATED, |state| {
             state.opportunity_mut(opportunity_id)?;
-            let mut data = event_data(opportunity_id);
-            data["applicationId"] = json!(application_id(opportunity_id));
-            Ok(data)
+            Ok(application_data(opportunity_id))
         })
         .await
     }
@@ -305,15 +333,8 @@ impl LeverSim {
 
     /// An admin deletes the opportunity and its notes: delivers `candidateDeleted`.
     pub async fn delete_opportunity(&self, opportunity_id: &str) -> Result<SentWebhook, SimError> {
-        self.notify(DELETED, |state| {
-            state
-                .opportunities
-                .remove(opportunity_id)
-                .ok_or_else(|| SimError::not_found("opportunity", opportunity_id))?;
-            state.notes.remove(opportunity_id);
-            Ok(event_data(opportunity_id))
-        })
-        .await
+        self.notify(DELETED, |state| state.delete(opportunity_id))
+            .await
     }
 
     /// An admin marks the candidate hired: delivers `candidateHired`. The archive that

@@ -107,12 +107,7 @@ pub async fn run(world: &Arc<World>, report: &mut Report) -> Result<(), DrillErr
     let mut retries = Vec::new();
     for candidate in &late {
         let archived_at = lever.archived(candidate).map(|a| a.archived_at);
-        let data = json!({
-            "opportunityId": candidate,
-            "toArchived": { "archivedAt": archived_at, "reason": "withdrew" },
-            "fromArchived": null,
-        });
-        if let Ok(body) = lever.signed_delivery(ARCHIVE, data) {
+        if let Ok(body) = lever.signed_delivery(ARCHIVE, archived(candidate, archived_at)) {
             retries.push(body);
         }
         let _ = bounded(lever.unarchive(candidate)).await;
@@ -128,12 +123,8 @@ pub async fn run(world: &Arc<World>, report: &mut Report) -> Result<(), DrillErr
     for (candidate, case) in &candidates {
         match case {
             Case::ForgedArchive => {
-                let data = json!({
-                    "opportunityId": candidate,
-                    "toArchived": { "archivedAt": lever_screening::clock::now_millis(), "reason": "withdrew" },
-                    "fromArchived": null,
-                });
-                if let Ok(body) = lever.signed_delivery(ARCHIVE, data) {
+                let now = Some(lever_screening::clock::now_millis());
+                if let Ok(body) = lever.signed_delivery(ARCHIVE, archived(candidate, now)) {
                     world
                         .deliver_to(&archive_webhook.url, &body, &mut sent)
                         .await;
@@ -228,4 +219,13 @@ pub async fn run(world: &Arc<World>, report: &mut Report) -> Result<(), DrillErr
     );
     world.dead_letters(report, SCENARIO).await;
     Ok(())
+}
+
+/// A `candidateArchiveChange`'s `data`: `candidate` archived at `archived_at`.
+fn archived(candidate: &str, archived_at: Option<i64>) -> serde_json::Value {
+    json!({
+        "opportunityId": candidate,
+        "toArchived": { "archivedAt": archived_at, "reason": "withdrew" },
+        "fromArchived": null,
+    })
 }

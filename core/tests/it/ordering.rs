@@ -347,6 +347,30 @@ async fn a_new_application_is_sent_to_hrlogics_once_lever_confirms_it() {
 }
 
 #[tokio::test]
+async fn another_delivery_of_one_application_orders_nothing_after_its_order_ended() {
+    let world = World::new().await;
+    world.application_created(ADA).await.unwrap();
+    world.run_worker().await;
+    let order = world.orders_of(VendorId::HrLogics)[0].order_id.clone();
+    // The survey ended (closed as HRLogics' last word would close it).
+    lever_screening::store::modify_order(world.store.as_ref(), &order, |o| {
+        o.close("survey ended", "ended", String::new());
+        true
+    })
+    .await
+    .unwrap();
+    // A replay of the application under another token names the same order.
+    world.application_created(ADA).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(
+        world.hrlogics.orders().len(),
+        1,
+        "one survey per application"
+    );
+    assert_eq!(world.orders_of(VendorId::HrLogics).len(), 1);
+}
+
+#[tokio::test]
 async fn an_application_that_is_not_the_opportunitys_orders_nothing() {
     let world = World::new().await;
     let body = world.delivery(

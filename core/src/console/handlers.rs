@@ -417,6 +417,7 @@ impl Page<'_, '_> {
         let app = self.console.app;
         let store = app.store();
         let health = store.webhook_health(tenant.id()).await?;
+        let safety_net = store.safety_net(tenant.id()).await?;
         let base = &tenant.config.lever_api_base;
         let mut open: Vec<Order> = store
             .quiet_open_orders(self.console.now + 1, OPEN_ORDERS_SCANNED)
@@ -472,6 +473,8 @@ impl Page<'_, '_> {
             tenant: tenant.id().to_string(),
             csrf: self.session.csrf_token(),
             health_checked_at: health.as_ref().map(|h| utc_timestamp(h.checked_at)),
+            safety_net: admin::safety_net_summary(safety_net.as_ref()),
+            safety_net_ok: safety_net.is_none_or(|run| run.found() == 0),
             health: health
                 .map(|h| {
                     h.webhooks

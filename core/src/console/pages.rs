@@ -168,6 +168,9 @@ pub(super) struct StatusPage {
     pub csrf: String,
     pub health_checked_at: Option<String>,
     pub health: Vec<HealthRow>,
+    /// The safety net's last run, in a sentence; `safety_net_ok` when it found nothing.
+    pub safety_net: String,
+    pub safety_net_ok: bool,
     pub check_action: String,
     pub status_action: String,
     pub orders: Vec<OrderRow>,

@@ -51,6 +51,13 @@ async fn data_lever_does_not_confirm_orders_nothing() {
     let world = World::new().await;
     // Signed, but Ada never entered 'Reference Check' (a test delivery's signature with
     // forged data, say).
+    assert_a_move_of_ada_now_orders_nothing(&world).await;
+    assert!(world.lever.tags(ADA).is_empty());
+}
+
+/// A signed delivery stamped now says Ada moved into 'Reference Check': it is
+/// acknowledged, and nothing is ordered.
+async fn assert_a_move_of_ada_now_orders_nothing(world: &World) {
     let body = world.delivery(
         "candidateStageChange",
         STAGE_TOKEN,
@@ -63,7 +70,6 @@ async fn data_lever_does_not_confirm_orders_nothing() {
     assert_eq!(world.run_worker().await, [Outcome::Done], "acknowledged");
     assert!(world.xref.orders().is_empty());
     assert!(world.orders().is_empty());
-    assert!(world.lever.tags(ADA).is_empty());
 }
 
 #[tokio::test]
@@ -73,18 +79,7 @@ async fn being_in_the_stage_now_alone_orders_nothing() {
     world
         .lever
         .move_to(ADA, REFCHECK, now_millis() - 2 * 3_600_000);
-    let body = world.delivery(
-        "candidateStageChange",
-        STAGE_TOKEN,
-        json!({ "opportunityId": ADA, "toStageId": REFCHECK }),
-    );
-    world
-        .post(WebhookKind::CandidateStageChange, &body)
-        .await
-        .unwrap();
-    assert_eq!(world.run_worker().await, [Outcome::Done], "acknowledged");
-    assert!(world.xref.orders().is_empty());
-    assert!(world.orders().is_empty());
+    assert_a_move_of_ada_now_orders_nothing(&world).await;
 }
 
 #[tokio::test]
@@ -350,6 +345,30 @@ async fn a_new_application_is_sent_to_hrlogics_once_lever_confirms_it() {
         "nothing shows until HRLogics evaluates"
     );
     assert_eq!(world.lever.connected(), [VendorId::HrLogics]);
+}
+
+#[tokio::test]
+async fn another_delivery_of_one_application_orders_nothing_after_its_order_ended() {
+    let world = World::new().await;
+    world.application_created(ADA).await.unwrap();
+    world.run_worker().await;
+    let order = world.orders_of(VendorId::HrLogics)[0].order_id.clone();
+    // The survey ended (closed as HRLogics' last word would close it).
+    lever_screening::store::modify_order(world.store.as_ref(), &order, |o| {
+        o.close("survey ended", "ended", String::new());
+        true
+    })
+    .await
+    .unwrap();
+    // A replay of the application under another token names the same order.
+    world.application_created(ADA).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(
+        world.hrlogics.orders().len(),
+        1,
+        "one survey per application"
+    );
+    assert_eq!(world.orders_of(VendorId::HrLogics).len(), 1);
 }
 
 #[tokio::test]

@@ -752,6 +752,10 @@ async fn dead_letters_are_listed_and_retried_for_the_own_tenant_only() {
     let status = "/console/tenants/demo/status";
     let page = visitor.get(status).await.page;
     assert!(page.contains("order o-demo"), "{page}");
+    assert!(
+        page.contains("Safety net") && page.contains("not run yet"),
+        "{page}"
+    );
     assert!(!page.contains("o-other"), "{page}");
     let letters = queue.dead_letters(10).await.unwrap();
     let theirs = letters.iter().find(|l| l.body.contains("o-other")).unwrap();

@@ -43,6 +43,30 @@ fn number(report: &Report, scenario: &str, name: &str) -> f64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_late_archives_and_forged_deletes_cancel_and_purge_nothing() {
+    let report = measure(&options(&[Scenario::Lifecycle]))
+        .await
+        .expect("the drill starts");
+    assert!(report.passed(), "{report}");
+    assert_eq!(number(&report, "lifecycle", "wrong cancels"), 0.0);
+    assert_eq!(number(&report, "lifecycle", "wrong purges"), 0.0);
+    assert_eq!(
+        number(&report, "lifecycle", "real archives that cancelled"),
+        3.0,
+        "{report}"
+    );
+    assert_eq!(
+        number(
+            &report,
+            "lifecycle",
+            "late archives (retried after the unarchive)"
+        ),
+        3.0,
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_forged_replays_and_permuted_callbacks_hold_under_lever_failures() {
     let report = measure(&options(&[
         Scenario::Deliveries,

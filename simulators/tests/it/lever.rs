@@ -343,10 +343,11 @@ fn lever_signature_matches_the_vector() {
 async fn move_to_stage_delivers_a_signed_webhook_and_replays_it_unchanged() {
     let sim = seeded_lever();
     let (receiver, url) = Receiver::start().await;
-    assert!(
-        sim.move_to_stage("opp-1", "s-ref").await.is_err(),
-        "nobody subscribed yet"
-    );
+    // Nobody subscribed yet: Lever records the move all the same, and delivers nothing.
+    assert!(sim.move_to_stage("opp-1", "s-bgc").await.is_err());
+    assert_eq!(sim.opportunity("opp-1").unwrap().stage, "s-bgc");
+    assert!(sim.move_to_stage("opp-1", "s-new").await.is_err());
+    assert!(receiver.hits().is_empty());
     sim.subscribe("candidateStageChange", url.clone(), SIGNATURE_TOKEN.into());
 
     let sent = sim.move_to_stage("opp-1", "s-ref").await.unwrap();

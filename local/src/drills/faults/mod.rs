@@ -17,6 +17,10 @@
 //!   at once, for orders from `deliveries` and for orders placed now (their callbacks race
 //!   the placement): what the product and Lever show ends at the furthest status. Runs
 //!   `deliveries` too, whose orders it needs.
+//! - `lifecycle`: candidates with an open Xref check, then signed archives and deletes
+//!   Lever does not confirm (forged archives of active candidates, late archives retried
+//!   after the unarchive, forged deletes of candidates Lever still has) among real
+//!   archives: no wrong cancel, no wrong purge, every real archive cancels.
 //! - `hostile`: over a hundred malformed, unauthenticated or oversized requests: each a 4xx
 //!   with a JSON error body, none a 5xx or a hang, no order.
 //!
@@ -29,6 +33,7 @@ mod deliveries;
 mod forged;
 mod gateway;
 mod hostile;
+mod lifecycle;
 mod report;
 mod rng;
 mod witness;
@@ -70,14 +75,16 @@ pub enum Scenario {
     Deliveries,
     Forged,
     Callbacks,
+    Lifecycle,
     Hostile,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 5] = [
         Scenario::Deliveries,
         Scenario::Forged,
         Scenario::Callbacks,
+        Scenario::Lifecycle,
         Scenario::Hostile,
     ];
 }
@@ -204,6 +211,9 @@ async fn scenarios(
         if let Some(placed) = &placed {
             callbacks::run(world, options, placed, report).await?;
         }
+    }
+    if options.wants(Scenario::Lifecycle) {
+        lifecycle::run(world, report).await?;
     }
     if options.wants(Scenario::Hostile) {
         hostile::run(world, report).await?;

@@ -202,11 +202,16 @@ impl World {
     /// Posts a Lever delivery as Lever does: again (up to [`SENDER_ATTEMPTS`] in all) while
     /// it is answered 409, 5xx or not at all. Every post is counted in `tally`.
     pub async fn deliver(&self, body: &Json, tally: &mut Tally) {
+        self.deliver_to(&self.webhook_url, body, tally).await;
+    }
+
+    /// [`World::deliver`] to the webhook URL `url` (another event's).
+    pub async fn deliver_to(&self, url: &str, body: &Json, tally: &mut Tally) {
         for attempt in 0..SENDER_ATTEMPTS {
             if attempt > 0 {
                 pause(attempt).await;
             }
-            let sent = bounded(self.stack.lever.send_raw(&self.webhook_url, body)).await;
+            let sent = bounded(self.stack.lever.send_raw(url, body)).await;
             let answer = sent.map(|s| (s.status, s.response));
             if !tally.record(answer.as_ref()) {
                 return;

@@ -707,3 +707,43 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
             .unwrap()
     ));
 }
+
+#[tokio::test]
+async fn a_catalog_line_without_its_name_is_refused_and_the_local_lever_page_is_linked() {
+    let h = crate::support::start_connected().await;
+    let mut visitor = Visitor::new(&h);
+    visitor
+        .sign_in(&invitation(&h, demo::OAUTH_TENANT).await)
+        .await;
+    let esr = "/console/tenants/globex/vendors/esr";
+    let page = visitor.get(esr).await.page;
+    let local_lever = format!(r#"href="{}/_local/lever/globex""#, h.stack.functions_url);
+    assert!(page.contains(&local_lever), "{page}");
+    let before = h.tenant_config(demo::OAUTH_TENANT).await;
+    for catalog in ["101 Standard", "101,", ", Standard"] {
+        let refused = visitor
+            .submit(
+                esr,
+                &format!("{esr}/settings"),
+                &[
+                    ("enabled", "yes"),
+                    ("api_base", &h.stack.esr_url),
+                    ("trigger_stage", demo::PRE_HIRE_SCREENING_STAGE_ID),
+                    ("catalog", catalog),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{catalog:?}: {}", refused.page);
+        assert!(
+            refused.page.contains("a comma, then its name"),
+            "{}",
+            refused.page
+        );
+    }
+    let after = h.tenant_config(demo::OAUTH_TENANT).await;
+    assert_eq!(
+        after.vendors[&lever_screening::vendors::VendorId::Esr].package,
+        before.vendors[&lever_screening::vendors::VendorId::Esr].package,
+        "nothing saved"
+    );
+}

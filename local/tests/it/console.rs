@@ -685,7 +685,12 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
         .await;
     assert_eq!(connect.status, 303, "{}", connect.page);
     let consent = connect.location.unwrap();
-    assert!(consent.starts_with(&h.stack.oauth_lever_url), "{consent}");
+    assert!(
+        redirect_of(&consent)
+            .await
+            .starts_with(&format!("{}/oauth/authorize?", h.stack.oauth_lever_url)),
+        "globex's admin signs in to globex's Lever: {consent}"
+    );
     // The Super Admin accepts in Lever, which redirects to lever-oauth-callback.
     let (status, done) = {
         let page = h.http.get(consent).send().await.unwrap();
@@ -746,4 +751,42 @@ async fn a_catalog_line_without_its_name_is_refused_and_the_local_lever_page_is_
         before.vendors[&lever_screening::vendors::VendorId::Esr].package,
         "nothing saved"
     );
+}
+
+/// Where `url` redirects to.
+async fn redirect_of(url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client.get(url).send().await.unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn connect_with_lever_for_the_first_tenant_signs_in_to_its_own_lever_and_works() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let xref = "/console/tenants/demo/vendors/xref";
+    let connect = visitor.submit(xref, &format!("{xref}/connect"), &[]).await;
+    assert_eq!(connect.status, 303, "{}", connect.page);
+    let consent = connect.location.unwrap();
+    assert!(
+        redirect_of(&consent)
+            .await
+            .starts_with(&format!("{}/oauth/authorize?", h.stack.lever_url)),
+        "demo's admin signs in to demo's Lever, not globex's: {consent}"
+    );
+    let done = h.http.get(&consent).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    let done = done.text().await.unwrap();
+    assert!(
+        done.contains("Lever is connected for tenant demo"),
+        "{done}"
+    );
+    let page = visitor.get(xref).await.page;
+    assert!(page.contains("authorized app (OAuth)"), "{page}");
+    assert!(page.contains("Lever accepts it"), "the token works: {page}");
 }

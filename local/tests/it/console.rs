@@ -790,3 +790,33 @@ async fn connect_with_lever_for_the_first_tenant_signs_in_to_its_own_lever_and_w
     assert!(page.contains("authorized app (OAuth)"), "{page}");
     assert!(page.contains("Lever accepts it"), "the token works: {page}");
 }
+
+#[tokio::test]
+async fn register_webhooks_is_offered_only_on_an_enabled_integration() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let xref = "/console/tenants/demo/vendors/xref";
+    let register = "Register webhooks</button>";
+    assert!(visitor.get(xref).await.page.contains(register));
+    let saved = visitor
+        .submit(
+            xref,
+            &format!("{xref}/settings"),
+            &[
+                ("api_base", &h.stack.xref_url),
+                ("trigger_stage", demo::REFERENCE_CHECK_STAGE_ID),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.page);
+    let page = visitor.get(xref).await.page;
+    assert!(
+        page.contains("Enable the integration to see the webhooks it needs."),
+        "{page}"
+    );
+    assert!(
+        !page.contains(register),
+        "not offered when disabled: {page}"
+    );
+}

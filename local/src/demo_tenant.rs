@@ -101,16 +101,17 @@ pub fn secrets_file() -> PathBuf {
 /// URLs pointed at this run's servers, plus `extra` tenants.
 pub fn secrets_for_run(
     functions_url: &str,
-    oauth_lever_url: &str,
     extra: serde_json::Map<String, serde_json::Value>,
 ) -> std::io::Result<serde_json::Value> {
     let mut document: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(secrets_file())?)?;
     let app = &mut document["named"][OAUTH_APP_SECRET_NAME];
     app["redirect_uri"] = format!("{functions_url}/lever/oauth/callback").into();
-    app["authorize_url"] = format!("{oauth_lever_url}/oauth/authorize").into();
-    app["token_url"] = format!("{oauth_lever_url}/oauth/token").into();
-    app["audience"] = format!("{oauth_lever_url}/v1/").into();
+    // Lever's one authorization server, which sends each tenant's admin to that tenant's
+    // own Lever account (`lever_auth`).
+    let auth = format!("{functions_url}{}", crate::lever_auth::PATH);
+    app["authorize_url"] = format!("{auth}/authorize").into();
+    app["token_url"] = format!("{auth}/token").into();
     if let Some(tenants) = document["tenants"].as_object_mut() {
         tenants.extend(extra);
     }

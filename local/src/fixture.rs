@@ -72,11 +72,7 @@ pub async fn start_on_aws(
         per_function: None,
     })
     .await?;
-    let run = demo::secrets_for_run(
-        &stack.functions_url,
-        &stack.oauth_lever_url,
-        serde_json::Map::new(),
-    )?;
+    let run = demo::secrets_for_run(&stack.functions_url, serde_json::Map::new())?;
     let oauth_app = &run["named"][demo::OAUTH_APP_SECRET_NAME];
     put_secret(&secrets, &oauth_app_secret(secrets_prefix), oauth_app).await?;
     Ok((stack, queues))

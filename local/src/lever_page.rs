@@ -88,7 +88,7 @@ async fn page(
     Query(query): Query<NoticeQuery>,
 ) -> Response {
     let Some(account) = find(&accounts, &tenant) else {
-        return unknown_tenant(&tenant);
+        return unknown_tenant(&tenant).into_response();
     };
     let lever = &account.lever;
     let stages = lever.stages();
@@ -167,12 +167,10 @@ async fn create_candidate(
     headers: HeaderMap,
     Form(form): Form<CandidateForm>,
 ) -> Response {
-    let Some(account) = find(&accounts, &tenant) else {
-        return unknown_tenant(&tenant);
+    let account = match form_account(&accounts, &tenant, &headers) {
+        Ok(account) => account,
+        Err(refused) => return refused.into_response(),
     };
-    if let Some(refused) = cross_site(&headers) {
-        return refused;
-    }
     let name = form.name.trim().to_owned();
     let candidate = NewCandidate {
         name: form.name,
@@ -202,12 +200,10 @@ async fn act(
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    let Some(account) = find(&accounts, &tenant) else {
-        return unknown_tenant(&tenant);
+    let account = match form_account(&accounts, &tenant, &headers) {
+        Ok(account) => account,
+        Err(refused) => return refused.into_response(),
     };
-    if let Some(refused) = cross_site(&headers) {
-        return refused;
-    }
     let lever = &account.lever;
     let name = lever
         .opportunity(&id)
@@ -278,19 +274,31 @@ fn find<'a>(accounts: &'a Accounts, tenant: &str) -> Option<&'a Account> {
     accounts.iter().find(|account| account.tenant == tenant)
 }
 
-/// A form posted from another site: the page is for the person at this machine only.
-fn cross_site(headers: &HeaderMap) -> Option<Response> {
-    let origin = headers.get(header::ORIGIN)?.to_str().ok();
+/// The tenant's account a form acts on; refused when the tenant is unknown or the form was
+/// posted from another site (the page is for the person at this machine only).
+fn form_account<'a>(
+    accounts: &'a Accounts,
+    tenant: &str,
+    headers: &HeaderMap,
+) -> Result<&'a Account, (StatusCode, String)> {
+    let account = find(accounts, tenant).ok_or_else(|| unknown_tenant(tenant))?;
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(account);
+    };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let same =
-        matches!((origin, host), (Some(origin), Some(host)) if origin == format!("http://{host}"));
-    (!same).then(|| refusal(StatusCode::FORBIDDEN, "Forms from other sites are refused."))
+    match (origin.to_str().ok(), host) {
+        (Some(origin), Some(host)) if origin == format!("http://{host}") => Ok(account),
+        _ => Err((
+            StatusCode::FORBIDDEN,
+            "Forms from other sites are refused.".to_owned(),
+        )),
+    }
 }
 
-fn unknown_tenant(tenant: &str) -> Response {
-    refusal(
+fn unknown_tenant(tenant: &str) -> (StatusCode, String) {
+    (
         StatusCode::NOT_FOUND,
-        &format!("No local tenant {tenant:?} has a Lever account."),
+        format!("No local tenant {tenant:?} has a Lever account."),
     )
 }
 

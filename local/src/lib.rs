@@ -7,6 +7,7 @@ pub mod demo_tenant;
 pub mod drills;
 pub mod events;
 pub mod fixture;
+pub mod lever_auth;
 pub mod lever_page;
 pub mod server;
 pub mod stack;

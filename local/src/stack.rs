@@ -3,7 +3,7 @@
 //! loopback port. The demo, `serve`, `fixture`, the end-to-end tests and the benchmark all
 //! start this same stack.
 
-use crate::{demo_tenant as demo, lever_page, server, vendor_drive};
+use crate::{demo_tenant as demo, lever_auth, lever_page, server, vendor_drive};
 use lever_screening::flows::admin;
 use lever_screening::ids::TenantId;
 use lever_screening::lever::webhook::WebhookKind;
@@ -217,7 +217,14 @@ impl Stack {
         ];
         let router = server::router_for(apps.clone())
             .merge(lever_page::router(accounts))
-            .merge(vendor_drive::router(xref.clone()));
+            .merge(vendor_drive::router(xref.clone()))
+            .merge(lever_auth::router(
+                Arc::clone(&app),
+                vec![
+                    (demo::TENANT.to_owned(), lever_url.clone()),
+                    (demo::OAUTH_TENANT.to_owned(), oauth_lever_url.clone()),
+                ],
+            ));
         servers.push(serve(functions_listener, router));
         for _ in 0..options.workers {
             servers.push(server::spawn_worker(Arc::clone(
@@ -225,8 +232,7 @@ impl Stack {
             )));
         }
         if let Some(path) = &secrets_file {
-            let document =
-                demo::secrets_for_run(&functions_url, &oauth_lever_url, options.extra_secrets)?;
+            let document = demo::secrets_for_run(&functions_url, options.extra_secrets)?;
             write_owner_only(path, document.to_string().as_bytes()).await?;
         }
 
@@ -246,11 +252,14 @@ impl Stack {
                 sim.subscribe(kind.event_name(), url, token.to_owned());
             }
         }
-        oauth_lever.register_oauth_app(
-            demo::OAUTH_CLIENT_ID,
-            demo::OAUTH_CLIENT_SECRET,
-            &format!("{functions_url}/lever/oauth/callback"),
-        );
+        // One OAuth app, as in Lever: every account's admin may authorize it.
+        for sim in [&lever, &oauth_lever] {
+            sim.register_oauth_app(
+                demo::OAUTH_CLIENT_ID,
+                demo::OAUTH_CLIENT_SECRET,
+                &format!("{functions_url}/lever/oauth/callback"),
+            );
+        }
         Ok(Stack {
             app,
             apps,

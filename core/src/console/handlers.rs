@@ -841,16 +841,19 @@ fn package_rules(form: &Form) -> Result<PackageSettings, Refusal> {
         if line.is_empty() {
             continue;
         }
-        let (id, name) = line.split_once(',').unwrap_or((line, ""));
-        let (id, name) = (id.trim(), name.trim());
-        if id.is_empty() {
+        // Both halves are needed: a line without its name would list an unnamed package.
+        let Some((id, name)) = line
+            .split_once(',')
+            .map(|(id, name)| (id.trim(), name.trim()))
+            .filter(|(id, name)| !id.is_empty() && !name.is_empty())
+        else {
             return Err(Refusal::Form(format!(
                 "Catalog line {line:?}: write the package's id, a comma, then its name."
             )));
-        }
+        };
         catalog.push(Package {
             id: id.to_owned(),
-            name: (!name.is_empty()).then(|| name.to_owned()),
+            name: Some(name.to_owned()),
         });
     }
     Ok(PackageSettings {

@@ -71,6 +71,22 @@ pub async fn authorize_link(
         .map_err(|e| AppError::Misconfigured(e.to_string()))
 }
 
+/// The tenant a connection link's `state` was issued for, the link left usable (its 15
+/// minutes start again); `None` when unknown, used or expired. The local stack's Lever
+/// sign-in uses it to send each tenant's admin to that tenant's own simulated Lever account.
+pub async fn pending_tenant(
+    claims: &dyn ClaimStore,
+    state: &str,
+) -> Result<Option<TenantId>, AppError> {
+    let key = state_key(state);
+    let now = now_millis();
+    let Some(target) = claims.take(&key, now).await? else {
+        return Ok(None);
+    };
+    claims.claim(&key, &target, now, now + STATE_TTL_MS).await?;
+    Ok(parse_target(&target).map(|(tenant, _)| tenant))
+}
+
 /// What Lever's redirect brings back.
 pub struct Redirect<'a> {
     /// The authorization code (`code`), on success.

@@ -805,7 +805,12 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
     // would stop a form post's navigation from leaving the console.
     assert_eq!(connect.status, 200, "{}", connect.page);
     let consent = link_to(&connect.page, "Continue to Lever");
-    assert!(consent.starts_with(&h.stack.oauth_lever_url), "{consent}");
+    assert!(
+        redirect_of(&consent)
+            .await
+            .starts_with(&format!("{}/oauth/authorize?", h.stack.oauth_lever_url)),
+        "globex's admin signs in to globex's Lever: {consent}"
+    );
     // The Super Admin accepts in Lever, which redirects to lever-oauth-callback.
     let (status, done) = {
         let page = h.http.get(consent).send().await.unwrap();
@@ -833,4 +838,112 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
             .as_str()
             .unwrap()
     ));
+}
+
+#[tokio::test]
+async fn a_catalog_line_without_its_name_is_refused_and_the_local_lever_page_is_linked() {
+    let h = crate::support::start_connected().await;
+    let mut visitor = Visitor::new(&h);
+    visitor
+        .sign_in(&invitation(&h, demo::OAUTH_TENANT).await)
+        .await;
+    let esr = "/console/tenants/globex/vendors/esr";
+    let page = visitor.get(esr).await.page;
+    let local_lever = format!(r#"href="{}/_local/lever/globex""#, h.stack.functions_url);
+    assert!(page.contains(&local_lever), "{page}");
+    let before = h.tenant_config(demo::OAUTH_TENANT).await;
+    for catalog in ["101 Standard", "101,", ", Standard"] {
+        let refused = visitor
+            .submit(
+                esr,
+                &format!("{esr}/settings"),
+                &[
+                    ("enabled", "yes"),
+                    ("api_base", &h.stack.esr_url),
+                    ("trigger_stage", demo::PRE_HIRE_SCREENING_STAGE_ID),
+                    ("catalog", catalog),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{catalog:?}: {}", refused.page);
+        assert!(
+            refused.page.contains("a comma, then its name"),
+            "{}",
+            refused.page
+        );
+    }
+    let after = h.tenant_config(demo::OAUTH_TENANT).await;
+    assert_eq!(
+        after.vendors[&lever_screening::vendors::VendorId::Esr].package,
+        before.vendors[&lever_screening::vendors::VendorId::Esr].package,
+        "nothing saved"
+    );
+}
+
+/// Where `url` redirects to.
+async fn redirect_of(url: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client.get(url).send().await.unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn connect_with_lever_for_the_first_tenant_signs_in_to_its_own_lever_and_works() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let xref = "/console/tenants/demo/vendors/xref";
+    let connect = visitor.submit(xref, &format!("{xref}/connect"), &[]).await;
+    assert_eq!(connect.status, 303, "{}", connect.page);
+    let consent = connect.location.unwrap();
+    assert!(
+        redirect_of(&consent)
+            .await
+            .starts_with(&format!("{}/oauth/authorize?", h.stack.lever_url)),
+        "demo's admin signs in to demo's Lever, not globex's: {consent}"
+    );
+    let done = h.http.get(&consent).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    let done = done.text().await.unwrap();
+    assert!(
+        done.contains("Lever is connected for tenant demo"),
+        "{done}"
+    );
+    let page = visitor.get(xref).await.page;
+    assert!(page.contains("authorized app (OAuth)"), "{page}");
+    assert!(page.contains("Lever accepts it"), "the token works: {page}");
+}
+
+#[tokio::test]
+async fn register_webhooks_is_offered_only_on_an_enabled_integration() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let xref = "/console/tenants/demo/vendors/xref";
+    let register = "Register webhooks</button>";
+    assert!(visitor.get(xref).await.page.contains(register));
+    let saved = visitor
+        .submit(
+            xref,
+            &format!("{xref}/settings"),
+            &[
+                ("api_base", &h.stack.xref_url),
+                ("trigger_stage", demo::REFERENCE_CHECK_STAGE_ID),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.page);
+    let page = visitor.get(xref).await.page;
+    assert!(
+        page.contains("Enable the integration to see the webhooks it needs."),
+        "{page}"
+    );
+    assert!(
+        !page.contains(register),
+        "not offered when disabled: {page}"
+    );
 }

@@ -20,6 +20,13 @@ async fn sim(h: &Harness, method: reqwest::Method, path: &str, body: Value) -> (
     (status, response.json().await.unwrap_or_default())
 }
 
+/// [`sim`], answered 200: the answer's body.
+async fn sim_ok(h: &Harness, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let (status, body) = sim(h, method, path, body).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
 async fn create_grace(h: &Harness) -> String {
     let (status, body) = sim(
         h,
@@ -49,14 +56,13 @@ async fn a_candidate_created_and_moved_with_curl_is_ordered_and_lever_shows_the_
         "the first stage"
     );
 
-    let (status, body) = sim(
+    let body = sim_ok(
         &h,
         reqwest::Method::POST,
         &format!("/_sim/opportunities/{id}/stage"),
         json!({ "stage": demo::REFERENCE_CHECK_STAGE_NAME }),
     )
     .await;
-    assert_eq!(status, 200, "{body}");
     let delivery = &body["deliveries"][0];
     assert_eq!(delivery["event"], "candidateStageChange");
     assert_eq!(delivery["status"], 202, "the product queued it: {body}");
@@ -75,63 +81,43 @@ async fn archive_restore_tag_and_delete_each_reach_the_product_or_are_refused_as
     let h = start().await;
     let id = create_grace(&h).await;
     let path = |action: &str| format!("/_sim/opportunities/{id}/{action}");
+    let (post, delete) = (reqwest::Method::POST, reqwest::Method::DELETE);
+    let delivered = |body: &Value, event: &str| {
+        assert_eq!(body["deliveries"][0]["event"], event, "{body}");
+        assert!(
+            body["deliveries"][0]["status"].as_u64().unwrap() < 300,
+            "{body}"
+        );
+    };
 
-    let (status, body) = sim(
-        &h,
-        reqwest::Method::POST,
-        &path("archive"),
-        json!({"reason": "r1"}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["deliveries"][0]["event"], "candidateArchiveChange");
-    assert!(
-        body["deliveries"][0]["status"].as_u64().unwrap() < 300,
-        "{body}"
-    );
+    let body = sim_ok(&h, post.clone(), &path("archive"), json!({"reason": "r1"})).await;
+    delivered(&body, "candidateArchiveChange");
     assert_eq!(h.stack.lever.archived(&id).unwrap().reason, "r1");
-
-    let (status, body) = sim(&h, reqwest::Method::POST, &path("archive"), json!({})).await;
+    let (status, body) = sim(&h, post.clone(), &path("archive"), json!({})).await;
     assert_eq!(status, 400, "archiving twice is refused: {body}");
 
-    let (status, body) = sim(&h, reqwest::Method::POST, &path("unarchive"), json!({})).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["deliveries"][0]["event"], "candidateArchiveChange");
+    let body = sim_ok(&h, post.clone(), &path("unarchive"), json!({})).await;
+    delivered(&body, "candidateArchiveChange");
     assert_eq!(h.stack.lever.archived(&id), None);
 
-    let (status, body) = sim(
-        &h,
-        reqwest::Method::POST,
-        &path("tags"),
-        json!({"tag": "VIP"}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let body = sim_ok(&h, post.clone(), &path("tags"), json!({"tag": "VIP"})).await;
     assert_eq!(body["deliveries"], json!([]), "Lever has no tag webhook");
     assert!(h.tags_of(&id).contains(&"VIP".to_owned()));
 
     let (status, body) = sim(
         &h,
-        reqwest::Method::POST,
+        post.clone(),
         &path("stage"),
         json!({"stage": "Nowhere"}),
     )
     .await;
     assert_eq!(status, 404, "an unknown stage: {body}");
 
-    let (status, body) = sim(
-        &h,
-        reqwest::Method::DELETE,
-        &format!("/_sim/opportunities/{id}"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["deliveries"][0]["event"], "candidateDeleted");
-    assert!(body["deliveries"][0]["status"].as_u64().unwrap() < 300);
+    let opportunity = format!("/_sim/opportunities/{id}");
+    let body = sim_ok(&h, delete, &opportunity, json!({})).await;
+    delivered(&body, "candidateDeleted");
     assert_eq!(h.stack.lever.opportunity(&id), None);
-
-    let (status, _) = sim(&h, reqwest::Method::POST, &path("unarchive"), json!({})).await;
+    let (status, _) = sim(&h, post, &path("unarchive"), json!({})).await;
     assert_eq!(status, 404, "a deleted candidate is gone");
 }
 
@@ -175,15 +161,7 @@ async fn the_local_lever_page_adds_and_moves_a_candidate_and_shows_the_product_s
         location.starts_with("/_local/lever/demo?notice="),
         "{location}"
     );
-    let html = h
-        .http
-        .get(format!("{}{location}", h.stack.functions_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&h, &format!("{}{location}", h.stack.functions_url)).await;
     assert!(html.contains("Added Mary Jackson."), "{html}");
     let mary = h
         .stack
@@ -207,15 +185,7 @@ async fn the_local_lever_page_adds_and_moves_a_candidate_and_shows_the_product_s
         "Moved Mary Jackson to Reference Check. Lever sent candidateStageChange: answered 202."
     );
     h.settle().await;
-    let html = h
-        .http
-        .get(&page)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&h, &page).await;
     assert!(html.contains(SUBMITTED), "the order's tag shows: {html}");
 
     let forged = no_redirects
@@ -235,6 +205,10 @@ async fn the_local_lever_page_adds_and_moves_a_candidate_and_shows_the_product_s
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+}
+
+async fn text_of(h: &Harness, url: &str) -> String {
+    h.http.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 fn form_query(location: &str) -> String {

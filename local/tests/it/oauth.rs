@@ -92,7 +92,15 @@ impl Harness {
         )
         .await
         .unwrap();
-        let redirect = no_redirects().get(link).send().await.unwrap();
+        // Lever's sign-in first sends the admin on to the tenant's own account.
+        let sign_in = no_redirects().get(link).send().await.unwrap();
+        assert_eq!(sign_in.status(), 303);
+        let account = sign_in.headers()["location"].to_str().unwrap();
+        assert!(
+            account.starts_with(&self.stack.oauth_lever_url),
+            "{account}"
+        );
+        let redirect = no_redirects().get(account).send().await.unwrap();
         assert_eq!(redirect.status(), 302);
         let location = redirect.headers()["location"].to_str().unwrap();
         reqwest::Url::parse(location).unwrap()

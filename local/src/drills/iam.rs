@@ -114,11 +114,7 @@ pub async fn run(options: &Options) -> Result<String, DrillError> {
     })
     .await?;
     let worker = server::spawn_worker(Arc::clone(stack.apps.function(server::WORKER)));
-    let run = demo::secrets_for_run(
-        &stack.functions_url,
-        &stack.oauth_lever_url,
-        serde_json::Map::new(),
-    )?;
+    let run = demo::secrets_for_run(&stack.functions_url, serde_json::Map::new())?;
     for tenant in [demo::TENANT, demo::OAUTH_TENANT] {
         let name = format!("{}{tenant}", config.secrets_prefix);
         put_secret(&operator.secrets, &name, &run["tenants"][tenant]).await?;

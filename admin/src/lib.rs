@@ -178,7 +178,7 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                 json!({ "tenant": tenant, "link": invitation.link, "expires_at": invitation.expires_at }),
             )
         }
-        Command::Smoke => smoke::smoke(app, &public_base(app)?).await,
+        Command::Smoke(args) => smoke::smoke(app, &public_base(app)?, &args).await,
         Command::Status => {
             let depth = app.queue().depth().await.map_err(AppError::from)?;
             let mut table = Table::new(["waiting", "in flight", "dead letters"]);

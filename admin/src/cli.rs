@@ -7,8 +7,9 @@ use std::path::PathBuf;
 pub const MAX_GRACE_HOURS: u64 = 720;
 
 /// Operate a lever-screening deployment. Reads the stack's outputs from the environment:
-/// TABLE_NAME, SECRETS_PREFIX, WORK_QUEUE_URL, DEAD_LETTER_QUEUE_URL, LEVER_OAUTH_APP_SECRET
-/// and PUBLIC_BASE_URL (the ApiBaseUrl output), with AWS credentials.
+/// TABLE_NAME, SECRETS_PREFIX, WORK_QUEUE_URL, DEAD_LETTER_QUEUE_URL, LEVER_OAUTH_APP_SECRET,
+/// PUBLIC_BASE_URL (the ApiBaseUrl output) and, for `smoke`, SCHEDULE_RULES, with AWS
+/// credentials.
 #[derive(Debug, Parser)]
 #[command(name = "lever-screening-admin", version)]
 pub struct Cli {
@@ -63,8 +64,19 @@ pub enum Command {
         action: VendorAction,
     },
     /// After `sam deploy`: check the deployment from the outside (every route, the worker,
-    /// the secrets) and print what is missing with its fix; fails if anything is.
-    Smoke,
+    /// the schedules, the secrets) and print what is missing with its fix; fails if
+    /// anything is.
+    Smoke(SmokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SmokeArgs {
+    /// The scheduled jobs' EventBridge rules: the stack's ScheduleRules output.
+    #[arg(long, env = "SCHEDULE_RULES", value_delimiter = ',')]
+    pub schedule_rules: Vec<String>,
+    /// How long the worker may take to consume the test message.
+    #[arg(long, value_name = "SECONDS", default_value_t = 90)]
+    pub worker_wait: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -180,7 +180,7 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             )
         }
         Command::Vendor { action } => vendor(&action).await?,
-        Command::Smoke => smoke::smoke(app, &public_base(app)?).await,
+        Command::Smoke(args) => smoke::smoke(app, &public_base(app)?, &args).await,
         Command::Status => {
             let depth = app.queue().depth().await.map_err(AppError::from)?;
             // What the safety nets' last runs found that no webhook delivered, all tenants.

@@ -1,12 +1,15 @@
 //! `lever-screening-admin smoke`: after `sam deploy`, checks the deployment from the
 //! outside, as Lever, the vendors and a tenant's admin will reach it, and as the operator
-//! reads it: every route answers as documented, the worker consumes a message, each
+//! reads it: every route answers as documented, the worker consumes a message, the
+//! scheduled jobs' EventBridge rules exist, are enabled and invoke a function, each
 //! tenant's secret and the Lever OAuth app's secret are there and readable. Each missing
 //! piece is printed with its fix; the command fails if anything is missing. (The
-//! functions' own rights to the secrets are proven before deploying, by scripts/iam-drill;
-//! the hourly schedules by scripts/emulated-stack.)
+//! functions' own rights to the secrets are proven before deploying, by scripts/iam-drill.)
 
+use crate::cli::SmokeArgs;
 use crate::output::{Answer, Table};
+use aws_sdk_eventbridge::error::DisplayErrorContext;
+use aws_sdk_eventbridge::types::RuleState;
 use lever_screening::clock::now_millis;
 use lever_screening::ids::{OrderId, TenantId};
 use lever_screening::work::Work;
@@ -14,9 +17,6 @@ use lever_screening::App;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-/// How long the worker may take to consume the test message (its batching window is 1 s;
-/// a cold start a few hundred ms).
-const WORKER_WAIT: Duration = Duration::from_secs(90);
 /// A tenant id no deployment has (ids are `A-Z a-z 0-9 - _`).
 const NO_TENANT: &str = "smoke-test-no-such-tenant";
 
@@ -43,7 +43,7 @@ impl Check {
 }
 
 /// Runs every check against the deployment at `base` (its `ApiBaseUrl`).
-pub(crate) async fn smoke(app: &App, base: &str) -> Answer {
+pub(crate) async fn smoke(app: &App, base: &str, args: &SmokeArgs) -> Answer {
     let base = base.trim_end_matches('/');
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -64,7 +64,9 @@ pub(crate) async fn smoke(app: &App, base: &str) -> Answer {
     };
     if let Some(first) = tenants.first() {
         checks.push(bad_signature(&http, base, &first.tenant_id).await);
-        checks.push(worker(app, &first.tenant_id).await);
+        // The worker's batching window is 1 s, a cold start a few hundred ms.
+        let wait = Duration::from_secs(args.worker_wait);
+        checks.push(worker(app, &first.tenant_id, wait).await);
     } else {
         checks.push(Check::missing(
             "a tenant to send a test delivery and a test message for",
@@ -72,6 +74,7 @@ pub(crate) async fn smoke(app: &App, base: &str) -> Answer {
             "add the first tenant (`lever-screening-admin tenant put`), then run smoke again",
         ));
     }
+    checks.extend(schedules(&args.schedule_rules).await);
     for config in &tenants {
         checks.push(match app.tenants().tenant(&config.tenant_id).await {
             Ok(_) => Check::ok(format!("tenant {}: its secret is readable", config.tenant_id)),
@@ -237,7 +240,7 @@ async fn routes(http: &reqwest::Client, base: &str) -> Vec<Check> {
         ),
         Err(error) => Check::missing(what, error, "check PUBLIC_BASE_URL is the stack's ApiBaseUrl output"),
     });
-    let what = "GET /console/sign-in (200, HTML, never cached, no referrer)";
+    let what = "GET /console/sign-in (200, HTML, with the product's security headers)";
     checks.push(
         match call(http.get(format!("{base}/console/sign-in"))).await {
             Ok(a) => {
@@ -248,22 +251,18 @@ async fn routes(http: &reqwest::Client, base: &str) -> Vec<Check> {
                         .unwrap_or_default()
                         .to_owned()
                 };
-                let fine = a.status == 200
-                    && a.content_type.starts_with("text/html")
-                    && header("cache-control") == "no-store"
-                    && header("referrer-policy") == "no-referrer";
-                if fine {
+                // Exactly what the product sets on every answer.
+                let wrong: Vec<String> = lever_screening::http::SECURITY_HEADERS
+                    .iter()
+                    .filter(|(name, value)| header(name.as_str()) != *value)
+                    .map(|(name, _)| format!("{name} {:?}", header(name.as_str())))
+                    .collect();
+                if a.status == 200 && a.content_type.starts_with("text/html") && wrong.is_empty() {
                     Check::ok(what)
                 } else {
                     Check::missing(
                         what,
-                        format!(
-                            "{} {} cache-control {:?} referrer-policy {:?}",
-                            a.status,
-                            a.content_type,
-                            header("cache-control"),
-                            header("referrer-policy")
-                        ),
+                        format!("{} {} {}", a.status, a.content_type, wrong.join(", ")),
                         "redeploy (`sam deploy`) and read SetupConsoleFunction's log group",
                     )
                 }
@@ -308,7 +307,7 @@ async fn bad_signature(http: &reqwest::Client, base: &str, tenant: &TenantId) ->
 /// A harmless message for the worker (show an order that does not exist in Lever: nothing
 /// to do), then the queue watched until it is empty again: the worker received it,
 /// finished and Lambda deleted it.
-async fn worker(app: &App, tenant: &TenantId) -> Check {
+async fn worker(app: &App, tenant: &TenantId, wait: Duration) -> Check {
     let what = "the worker consumes a test message from the work queue";
     let work = Work::SyncLever {
         tenant: tenant.clone(),
@@ -322,7 +321,7 @@ async fn worker(app: &App, tenant: &TenantId) -> Check {
         );
     }
     let started = Instant::now();
-    while started.elapsed() < WORKER_WAIT {
+    while started.elapsed() < wait {
         match app.queue().depth().await {
             Ok(depth) if depth.is_idle() => return Check::ok(what),
             Ok(_) => tokio::time::sleep(Duration::from_secs(1)).await,
@@ -331,7 +330,65 @@ async fn worker(app: &App, tenant: &TenantId) -> Check {
     }
     Check::missing(
         what,
-        format!("the work queue still holds work after {} s", WORKER_WAIT.as_secs()),
+        format!("the work queue still holds work after {} s", wait.as_secs()),
         "check that ScreeningWorkerFunction's event source mapping is enabled, and read its log group",
     )
+}
+
+/// Each scheduled job's EventBridge rule (the stack's ScheduleRules output) exists, is
+/// enabled and invokes a Lambda function: without it the job silently never runs.
+async fn schedules(rules: &[String]) -> Vec<Check> {
+    let redeploy = "redeploy (`sam deploy`): the stack creates the rule with its function";
+    let rules: Vec<&String> = rules.iter().filter(|r| !r.is_empty()).collect();
+    if rules.is_empty() {
+        return vec![Check::missing(
+            "the scheduled jobs' EventBridge rules exist and are enabled",
+            "SCHEDULE_RULES is not set",
+            "set SCHEDULE_RULES to the stack's ScheduleRules output",
+        )];
+    }
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let events = aws_sdk_eventbridge::Client::new(&aws);
+    let mut checks = Vec::new();
+    for rule in rules {
+        let what = format!("schedule {rule}: exists, is enabled and invokes a function");
+        let described = match events.describe_rule().name(rule).send().await {
+            Ok(described) => described,
+            Err(error) => {
+                let not_found = error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception());
+                checks.push(if not_found {
+                    Check::missing(what, "no such rule", redeploy)
+                } else {
+                    Check::missing(
+                        what,
+                        DisplayErrorContext(&error).to_string(),
+                        "use credentials that may call events:DescribeRule and events:ListTargetsByRule",
+                    )
+                });
+                continue;
+            }
+        };
+        if described.state() != Some(&RuleState::Enabled) {
+            let state = described.state().map_or("no state", |s| s.as_str());
+            checks.push(Check::missing(
+                what,
+                format!("the rule is {state}"),
+                format!("enable it: `aws events enable-rule --name {rule}`"),
+            ));
+            continue;
+        }
+        let targets = events.list_targets_by_rule().rule(rule).send().await;
+        checks.push(match targets {
+            Ok(t) if t.targets().iter().any(|t| t.arn().contains(":lambda:")) => Check::ok(what),
+            Ok(_) => Check::missing(what, "the rule invokes no function", redeploy),
+            Err(error) => Check::missing(
+                what,
+                DisplayErrorContext(&error).to_string(),
+                "use credentials that may call events:ListTargetsByRule",
+            ),
+        });
+    }
+    checks
 }

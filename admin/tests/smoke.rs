@@ -1,8 +1,8 @@
 //! `lever-screening-admin smoke` against the local stack (every function behind its API
 //! Gateway path, the worker on its queue, the secrets file): a deployment that serves passes
-//! every check; one without the Lever OAuth app's secret fails, naming it and its fix.
-//! (The routes answer only where the functions run, so the emulated stack of
-//! scripts/emulated-stack, whose functions run no code, is not smoke-tested.)
+//! every check but the schedules, which the local stack has none of (EventBridge rules are
+//! smoke-tested on the emulated stack, by scripts/emulated-stack); one without the Lever
+//! OAuth app's secret fails, naming it and its fix.
 
 use clap::Parser;
 use lever_screening::Settings;
@@ -17,11 +17,16 @@ async fn smoke(stack: &Stack) -> (String, bool) {
 }
 
 #[tokio::test]
-async fn a_serving_deployment_passes_every_check() {
+async fn a_serving_deployment_passes_every_check_but_the_schedules_it_has_none_of() {
     let stack = Stack::start(StackOptions::embedded()).await.unwrap();
     let (out, ok) = smoke(&stack).await;
-    assert!(ok, "{out}");
-    assert!(out.contains(" 0 missing"), "{out}");
+    assert!(!ok, "{out}");
+    assert!(out.contains(" 1 missing"), "{out}");
+    assert!(out.contains("SCHEDULE_RULES is not set"), "{out}");
+    assert!(
+        out.contains("set SCHEDULE_RULES to the stack's ScheduleRules output"),
+        "{out}"
+    );
     for route in [
         "POST /lever/{tenant}/candidate-stage-change (unknown tenant: 404)",
         "POST /callbacks/sterling/{tenant}/",
@@ -49,8 +54,9 @@ async fn a_missing_oauth_app_secret_fails_the_smoke_with_its_fix() {
     .unwrap();
     let (out, ok) = smoke(&stack).await;
     assert!(!ok, "{out}");
-    // The secret, and the OAuth redirect that needs it.
-    assert!(out.contains(" 2 missing"), "{out}");
+    // The secret, the OAuth redirect that needs it, and the schedules the local stack has
+    // none of.
+    assert!(out.contains(" 3 missing"), "{out}");
     assert!(out.contains("MISSING"), "{out}");
     assert!(
         out.contains("under LeverOAuthAppSecretName (README"),

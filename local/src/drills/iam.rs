@@ -351,34 +351,35 @@ async fn console_redrive(stack: &Stack) -> Result<(), DrillError> {
             .ok_or_else(|| format!("the status page has no {name} field: no dead letter listed"))
     };
     let (csrf, dead_letter) = (field("csrf")?, field("message_id")?);
-    let retried = http
-        .post(format!("{base}/status/retry"))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf), ("message_id", dead_letter)])
-        .send()
-        .await?;
-    let to = retried
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if retried.status() != 303 || !to.contains("notice=retried") {
-        return Err(format!("retrying answered {} to {to:?}", retried.status()).into());
+    let post_form = |path: &str, form: Vec<(&'static str, String)>| {
+        let request = http
+            .post(format!("{base}{path}"))
+            .header("cookie", &cookie)
+            .form(&form);
+        async move {
+            let response = request.send().await?;
+            let to = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            Ok::<_, DrillError>((response.status(), to))
+        }
+    };
+    let csrf_field = ("csrf", csrf.to_owned());
+    let (status, to) = post_form(
+        "/status/retry",
+        vec![csrf_field.clone(), ("message_id", dead_letter.to_owned())],
+    )
+    .await?;
+    if status != 303 || !to.contains("notice=retried") {
+        return Err(format!("retrying answered {status} to {to:?}").into());
     }
     // "Connect with Lever": the console reads the OAuth app and sends the admin to Lever.
-    let connect = http
-        .post(format!("{base}/vendors/xref/connect"))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf)])
-        .send()
-        .await?;
-    let to = connect
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if connect.status() != 303 || !to.contains("/oauth/authorize") {
-        return Err(format!("Connect with Lever answered {} to {to:?}", connect.status()).into());
+    let (status, to) = post_form("/vendors/xref/connect", vec![csrf_field]).await?;
+    if status != 303 || !to.contains("/oauth/authorize") {
+        return Err(format!("Connect with Lever answered {status} to {to:?}").into());
     }
     settle(stack).await
 }

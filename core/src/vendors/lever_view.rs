@@ -89,9 +89,9 @@ pub fn lever_view(vendor: &VendorDescription, order: &Order) -> Vec<LeverWrite> 
         for (n, flag) in order.results.flags.iter().enumerate() {
             writes.push(LeverWrite::Note(NoteWrite {
                 key: format!("flag:{n}"),
+                // ESR's words only: no advice of the product's own.
                 text: format!(
-                    "⚠ FLAG — {} needs review\nFlagged: {}: {}\nReview the report before \
-                     moving this candidate on.",
+                    "⚠ FLAG — {} needs review\nFlagged: {}: {}",
                     vendor.service, flag.category, flag.description
                 ),
                 secret: false,

@@ -18,7 +18,7 @@ mod wire;
 pub mod xref;
 
 pub use description::{
-    CallbackAuth, LeverDisplay, Outcome, PackageRule, ReportNote, ServicesNote, Status,
+    CallbackAuth, Fix, LeverDisplay, Outcome, PackageRule, ReportNote, ServicesNote, Status,
     StatusNotes, Trigger, VendorDescription, VendorId,
 };
 pub use lever_view::{lever_view, LeverWrite, NoteWrite};

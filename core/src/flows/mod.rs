@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod on_completion;
 pub mod ordering;
 pub mod reconcile;
+pub mod reorder;
 pub mod vendor_callback;
 pub mod webhook_health;
 pub mod worker;

@@ -213,7 +213,7 @@ pub async fn start(
     let order = match worker.orders.create_order(&intent).await? {
         CreateOrder::Created => {
             tracing::info!(order = %intent.order_id, %vendor, "order intent written");
-            intent
+            super::reorder::carry_steps(worker, intent).await?
         }
         // This event's order, from an earlier attempt: resume it.
         CreateOrder::Exists(order) => order,

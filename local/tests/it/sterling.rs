@@ -502,3 +502,47 @@ async fn the_sterling_token_is_fetched_once_and_renewed_once_when_refused() {
     assert_eq!(statuses(&h), ["New", "In Progress", "Completed"]);
     assert_eq!(h.stack.sterling.tokens_issued(), 2, "renewed once");
 }
+
+#[tokio::test]
+async fn a_reorder_after_a_refused_order_orders_with_documented_calls_only() {
+    let h = start().await;
+    let lever = &h.stack.lever;
+    let alan = lever.opportunity(ALAN).unwrap();
+    let mut tagged = alan.clone();
+    tagged.tags.push(format!(
+        "{} Retired[ID : 999]",
+        demo::STERLING_PACKAGE_TAG_PREFIX
+    ));
+    lever.add_opportunity(tagged);
+    let sent = lever
+        .move_to_stage(ALAN, demo::BACKGROUND_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    h.settle().await;
+    assert!(h.stack.sterling.screenings().is_empty());
+    assert_eq!(h.stack.sterling.candidates().len(), 1, "Sterling keeps her");
+    let refused = h.notes(ALAN);
+    assert!(
+        refused[0].starts_with("Sterling Backcheck background check was not ordered: Sterling Backcheck refused the order"),
+        "{refused:?}"
+    );
+
+    // The recruiter removes the wrong tag and moves her into 'Background Check' again.
+    lever.add_opportunity(alan);
+    lever
+        .move_to_stage(ALAN, demo::PHONE_SCREEN_STAGE_ID)
+        .await
+        .unwrap();
+    lever
+        .move_to_stage(ALAN, demo::BACKGROUND_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    h.settle().await;
+    let candidates = h.stack.sterling.candidates();
+    assert_eq!(candidates.len(), 1, "{candidates:?}");
+    let screenings = h.stack.sterling.screenings();
+    assert_eq!(screenings.len(), 1, "ordered: {:?}", h.notes(ALAN));
+    assert_eq!(screenings[0].candidate_id, candidates[0].id);
+    assert_eq!(h.store.orders()[1].phase, OrderPhase::Open);
+}

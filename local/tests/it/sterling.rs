@@ -65,9 +65,9 @@ fn assert_seed_fields_only(note: &str) {
     assert!(!note.contains("[ls:"), "a marker: {note}");
 }
 
-/// Moves Alan Turing into 'Background Check', waits for the worker, and returns the
-/// Sterling screening id.
-async fn submit_case(h: &Harness) -> String {
+/// Moves Alan Turing into 'Background Check' (Lever's delivery is queued) and waits for
+/// the worker.
+async fn move_into_background_check(h: &Harness) {
     let sent = h
         .stack
         .lever
@@ -76,6 +76,12 @@ async fn submit_case(h: &Harness) -> String {
         .unwrap();
     assert_eq!(sent.status, 202, "{}", sent.response);
     h.settle().await;
+}
+
+/// Moves Alan Turing into 'Background Check', waits for the worker, and returns the
+/// Sterling screening id.
+async fn submit_case(h: &Harness) -> String {
+    move_into_background_check(h).await;
     let screenings = h.stack.sterling.screenings();
     assert_eq!(screenings.len(), 1, "{screenings:?}");
     screenings[0].id.clone()
@@ -422,18 +428,13 @@ async fn reordering_after_a_closed_case_reuses_the_sterling_candidate() {
     assert_eq!(h.store.orders()[0].phase, OrderPhase::Closed);
 
     // Back, then into 'Background Check' again: a new case for the same person, whom
-    // Sterling knows by email.
+    // Sterling keeps, by the id her last order kept.
     let lever = &h.stack.lever;
     lever
         .move_to_stage(ALAN, demo::PHONE_SCREEN_STAGE_ID)
         .await
         .unwrap();
-    let sent = lever
-        .move_to_stage(ALAN, demo::BACKGROUND_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    assert_eq!(sent.status, 202, "{}", sent.response);
-    h.settle().await;
+    move_into_background_check(&h).await;
 
     let candidates = h.stack.sterling.candidates();
     assert_eq!(candidates.len(), 1, "{candidates:?}");
@@ -515,12 +516,7 @@ async fn a_reorder_after_a_refused_order_orders_with_documented_calls_only() {
         demo::STERLING_PACKAGE_TAG_PREFIX
     ));
     lever.add_opportunity(tagged);
-    let sent = lever
-        .move_to_stage(ALAN, demo::BACKGROUND_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    assert_eq!(sent.status, 202, "{}", sent.response);
-    h.settle().await;
+    move_into_background_check(&h).await;
     assert!(h.stack.sterling.screenings().is_empty());
     assert_eq!(h.stack.sterling.candidates().len(), 1, "Sterling keeps her");
     let refused = h.notes(ALAN);
@@ -535,11 +531,7 @@ async fn a_reorder_after_a_refused_order_orders_with_documented_calls_only() {
         .move_to_stage(ALAN, demo::PHONE_SCREEN_STAGE_ID)
         .await
         .unwrap();
-    lever
-        .move_to_stage(ALAN, demo::BACKGROUND_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    h.settle().await;
+    move_into_background_check(&h).await;
     let candidates = h.stack.sterling.candidates();
     assert_eq!(candidates.len(), 1, "{candidates:?}");
     let screenings = h.stack.sterling.screenings();

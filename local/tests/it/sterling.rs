@@ -78,6 +78,16 @@ async fn move_into_background_check(h: &Harness) {
     h.settle().await;
 }
 
+/// Moves Alan Turing back to 'Phone Screen', then into 'Background Check' again.
+async fn move_back_then_into_background_check(h: &Harness) {
+    h.stack
+        .lever
+        .move_to_stage(ALAN, demo::PHONE_SCREEN_STAGE_ID)
+        .await
+        .unwrap();
+    move_into_background_check(h).await;
+}
+
 /// Moves Alan Turing into 'Background Check', waits for the worker, and returns the
 /// Sterling screening id.
 async fn submit_case(h: &Harness) -> String {
@@ -429,12 +439,7 @@ async fn reordering_after_a_closed_case_reuses_the_sterling_candidate() {
 
     // Back, then into 'Background Check' again: a new case for the same person, whom
     // Sterling keeps, by the id her last order kept.
-    let lever = &h.stack.lever;
-    lever
-        .move_to_stage(ALAN, demo::PHONE_SCREEN_STAGE_ID)
-        .await
-        .unwrap();
-    move_into_background_check(&h).await;
+    move_back_then_into_background_check(&h).await;
 
     let candidates = h.stack.sterling.candidates();
     assert_eq!(candidates.len(), 1, "{candidates:?}");
@@ -527,11 +532,7 @@ async fn a_reorder_after_a_refused_order_orders_with_documented_calls_only() {
 
     // The recruiter removes the wrong tag and moves her into 'Background Check' again.
     lever.add_opportunity(alan);
-    lever
-        .move_to_stage(ALAN, demo::PHONE_SCREEN_STAGE_ID)
-        .await
-        .unwrap();
-    move_into_background_check(&h).await;
+    move_back_then_into_background_check(&h).await;
     let candidates = h.stack.sterling.candidates();
     assert_eq!(candidates.len(), 1, "{candidates:?}");
     let screenings = h.stack.sterling.screenings();

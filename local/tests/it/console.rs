@@ -452,6 +452,11 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     );
     let page = visitor.get(xref).await.page;
     assert!(page.contains("not connected"), "{page}");
+    // An API key must carry Lever's confidential grant: the console says so where it is pasted.
+    assert!(
+        page.contains("The key needs access to confidential data"),
+        "{page}"
+    );
     // A key that cannot be Lever's (pasted with its label) is refused and stored nowhere.
     let refused = visitor
         .submit(

@@ -359,6 +359,7 @@ impl Page<'_, '_> {
                     });
                 WebhookRow {
                     event,
+                    name: kind.display_name(),
                     state,
                     token_stored: tenant.secrets.webhook_token(event).is_some(),
                 }
@@ -488,7 +489,8 @@ impl Page<'_, '_> {
                                 WebhookStatus::Unknown(why) => (format!("unknown ({why})"), false),
                             };
                             HealthRow {
-                                event: w.event,
+                                event: WebhookKind::from_event_name(&w.event)
+                                    .map_or(w.event, |kind| kind.display_name().to_owned()),
                                 state,
                                 ok,
                             }

@@ -155,6 +155,8 @@ pub(super) struct PackageSection {
 /// One webhook the integration needs.
 pub(super) struct WebhookRow {
     pub event: &'static str,
+    /// Its name on Lever's Webhooks settings page ("Candidate Stage Change").
+    pub name: &'static str,
     pub state: String,
     pub token_stored: bool,
 }

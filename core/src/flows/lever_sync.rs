@@ -149,7 +149,7 @@ async fn mark_new_notes_in_doubt(
         .iter()
         .filter_map(|write| match write {
             LeverWrite::Note(note) => Some((note, digest(&note.text))),
-            LeverWrite::Tag { .. } => None,
+            LeverWrite::Tag { .. } | LeverWrite::Untag { .. } => None,
         })
         .filter(|(note, _)| {
             order
@@ -206,18 +206,18 @@ async fn perform(
     let opportunity = &order.opportunity_id;
     let note_id = match write {
         LeverWrite::Tag { add, remove } => {
-            let remove: Vec<String> = match known_tags {
-                Some(present) => remove
-                    .iter()
-                    .filter(|t| present.contains(t))
-                    .cloned()
-                    .collect(),
-                None => remove.clone(),
-            };
             // Remove first: the candidate never shows two statuses of one vendor.
-            lever.remove_tags(opportunity, &remove).await?;
+            lever
+                .remove_tags(opportunity, &present(remove, known_tags))
+                .await?;
             lever
                 .add_tags(opportunity, std::slice::from_ref(add))
+                .await?;
+            None
+        }
+        LeverWrite::Untag { remove } => {
+            lever
+                .remove_tags(opportunity, &present(remove, known_tags))
                 .await?;
             None
         }
@@ -229,6 +229,18 @@ async fn perform(
         created_at,
         ..WrittenToLever::default()
     })
+}
+
+/// The tags of `remove` the opportunity has, when its tags are known; else all of them.
+fn present(remove: &[String], known_tags: Option<&[String]>) -> Vec<String> {
+    match known_tags {
+        Some(present) => remove
+            .iter()
+            .filter(|t| present.contains(t))
+            .cloned()
+            .collect(),
+        None => remove.to_vec(),
+    }
 }
 
 /// Adds or updates one note; a note in doubt is first looked for among the opportunity's

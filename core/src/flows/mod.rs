@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod on_completion;
 pub mod ordering;
 pub mod reconcile;
+pub mod reorder;
 pub mod safety_net;
 pub mod vendor_callback;
 pub mod webhook_health;
@@ -82,6 +83,9 @@ pub enum AckStatus {
     Duplicate,
     /// Stored, and its work queued: the worker does it shortly.
     Queued,
+    /// Queued as well, but answered 200: the sender (Sterling) retries a callback until
+    /// it gets exactly 200.
+    Received,
     /// A vendor status moved the order forward (its Lever write-back is queued).
     Applied,
     /// The status was already applied, or is older than the order's: nothing changed.

@@ -24,7 +24,7 @@ use crate::store::{modify_order, CreateOrder};
 use crate::telemetry::metrics;
 use crate::tenant::Package;
 use crate::vendors::{
-    packages, CallbackAuth, CandidateOrder, PackageRule, PlacedOrder, Placement, Trigger,
+    packages, CallbackAuth, CandidateOrder, Fix, PackageRule, PlacedOrder, Placement, Trigger,
     VendorDescription, VendorId,
 };
 use secrecy::ExposeSecret;
@@ -250,7 +250,7 @@ pub async fn start(
     let order = match worker.orders.create_order(&intent).await? {
         CreateOrder::Created => {
             tracing::info!(order = %intent.order_id, %vendor, "order intent written");
-            intent
+            super::reorder::carry_steps(worker, intent).await?
         }
         // This event's order, from an earlier attempt: resume it.
         CreateOrder::Exists(order) => order,
@@ -306,6 +306,9 @@ pub async fn place(
         .unwrap_or_default();
     let package = match choose_package(request, opportunity, posting_tags) {
         Ok(package) => package,
+        Err(problem) if problem == NO_PACKAGE_CONFIGURED => {
+            return not_ordered(worker, request, order, &problem, "no_package_configured").await
+        }
         Err(problem) => return not_ordered(worker, request, order, &problem, "no_package").await,
     };
     let phone = phone_e164(
@@ -459,6 +462,9 @@ async fn record_placed(
     .into_order())
 }
 
+/// Neither a package tag prefix nor a default package: only the admin can fix it.
+const NO_PACKAGE_CONFIGURED: &str = "no background check package is configured for this tenant";
+
 /// Closes the intent with the reason; the recruiter reads it in a Lever note.
 async fn not_ordered(
     worker: &Worker<'_>,
@@ -472,7 +478,11 @@ async fn not_ordered(
         "order not placed; the reason is on the order and in a Lever note"
     );
     metrics::not_ordered(reason);
-    let note = request.description.not_ordered_note(problem);
+    let fix = match reason {
+        "no_candidate_data" | "no_package" => Fix::InLever,
+        _ => Fix::AskAdmin,
+    };
+    let note = request.description.not_ordered_note(problem, fix);
     let closed = modify_order(worker.orders, &order.order_id, |next| {
         next.close(problem, "not-ordered", note.clone());
         true
@@ -519,7 +529,7 @@ fn choose_package(
         Some(prefix) => format!(
             "no background check package: tag the posting \"{prefix} Name[ID : 123]\" or set a default package"
         ),
-        None => "no background check package is configured for this tenant".into(),
+        None => NO_PACKAGE_CONFIGURED.into(),
     })
 }
 

@@ -57,7 +57,7 @@ fn ack_outcome(ack: &Ack) -> &'static str {
     match ack.status {
         AckStatus::Applied => "applied",
         AckStatus::Duplicate => "duplicate",
-        AckStatus::Queued => "queued",
+        AckStatus::Queued | AckStatus::Received => "queued",
         _ => "unchanged",
     }
 }
@@ -92,7 +92,8 @@ async fn accept(
             intake
                 .once_per_delivery(&key, async {
                     intake.queue.send(&work).await?;
-                    Ok(Ack::new(AckStatus::Queued))
+                    // Sterling retries a callback until it gets HTTP 200, not 202.
+                    Ok(Ack::new(AckStatus::Received))
                 })
                 .await
         }

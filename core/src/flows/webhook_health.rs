@@ -13,8 +13,11 @@ use crate::tenant::Integration;
 use crate::tenant::{WebhookHealth, WebhookState, WebhookStatus};
 use crate::vendors::{Trigger, VendorId, Vendors};
 
-/// The webhooks `integrations` need when enabled: each one's trigger, and the candidate's
-/// lifecycle (archive, delete, hire).
+/// The webhooks `integrations` need when enabled, and only those a feature uses: each
+/// one's trigger; Candidate Archive State Change while one of them cancels on archive;
+/// Candidate Deleted whenever any is on (deleting a candidate in Lever purges what is stored
+/// about her, which no setting turns off). Candidate Hired is never needed: nothing acts on
+/// it (a delivery is still verified and acknowledged).
 pub fn needed<'a>(
     integrations: impl IntoIterator<Item = (&'a VendorId, &'a Integration)>,
     vendors: &Vendors,
@@ -28,13 +31,10 @@ pub fn needed<'a>(
             Trigger::StageChange => WebhookKind::CandidateStageChange,
             Trigger::ApplicationCreated => WebhookKind::ApplicationCreated,
         });
-    }
-    if !needed.is_empty() {
-        needed.extend([
-            WebhookKind::CandidateArchiveChange,
-            WebhookKind::CandidateDeleted,
-            WebhookKind::CandidateHired,
-        ]);
+        if known.description.archive_cancels {
+            needed.push(WebhookKind::CandidateArchiveChange);
+        }
+        needed.push(WebhookKind::CandidateDeleted);
     }
     needed.sort_by_key(|kind| kind.event_name());
     needed.dedup();

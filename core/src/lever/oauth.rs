@@ -26,9 +26,12 @@ use std::time::Duration;
 
 /// What the integrations need: read and tag opportunities, read and write notes (a note
 /// whose POST timed out is looked for before it is posted again), read postings and stages,
-/// manage the webhooks they need; `offline_access` for a refresh token.
-pub const SCOPES: [&str; 9] = [
+/// manage the webhooks they need; `offline_access` for a refresh token;
+/// `confidential:access:admin`, without which Lever refuses the opportunities of
+/// confidential postings (a background check for a confidential hire would not be ordered).
+pub const SCOPES: [&str; 10] = [
     "offline_access",
+    "confidential:access:admin",
     "opportunities:read:admin",
     "opportunities:write:admin",
     "notes:read:admin",
@@ -422,7 +425,9 @@ mod tests {
         assert_eq!(query["state"], "st&te");
         assert_eq!(query["response_type"], "code");
         assert_eq!(query["audience"], "https://api.lever.co/v1/");
-        assert!(query["scope"].split(' ').any(|s| s == "offline_access"));
+        for scope in ["offline_access", "confidential:access:admin"] {
+            assert!(query["scope"].split(' ').any(|s| s == scope), "{scope}");
+        }
         assert_eq!(
             query["redirect_uri"],
             "https://x.example/lever/oauth/callback"

@@ -55,6 +55,18 @@ impl WebhookKind {
         }
     }
 
+    /// The webhook's name on Lever's Settings › Integrations and API › Webhooks page: what
+    /// an admin reads in the console and the README.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            WebhookKind::CandidateStageChange => "Candidate Stage Change",
+            WebhookKind::ApplicationCreated => "Application Created",
+            WebhookKind::CandidateArchiveChange => "Candidate Archive State Change",
+            WebhookKind::CandidateDeleted => "Candidate Deleted",
+            WebhookKind::CandidateHired => "Candidate Hired",
+        }
+    }
+
     /// The `event` value Lever sends for this webhook, and its name in the Webhooks API.
     pub fn event_name(self) -> &'static str {
         match self {

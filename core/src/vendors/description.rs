@@ -53,15 +53,34 @@ impl VendorDescription {
         self.package_tag.or(tenant_prefix)
     }
 
-    /// The note a recruiter reads when the order could not be placed.
-    pub fn not_ordered_note(&self, problem: &str) -> String {
-        format!("{}: {problem}. {}", self.not_ordered, self.reorder_hint)
+    /// The note a recruiter reads when the order could not be placed: the problem, then
+    /// who can fix it: the recruiter in Lever, or (a configuration problem, or the vendor
+    /// refused the order) the Lever admin who set the integration up.
+    pub fn not_ordered_note(&self, problem: &str, fix: Fix) -> String {
+        let hint = match (fix, self.trigger) {
+            (Fix::InLever, _) => self.reorder_hint,
+            (Fix::AskAdmin, Trigger::StageChange) => ASK_ADMIN_THEN_MOVE_AGAIN,
+            (Fix::AskAdmin, Trigger::ApplicationCreated) => ASK_ADMIN_TO_SEND_AGAIN,
+        };
+        format!("{}: {problem}. {hint}", self.not_ordered)
     }
+}
+
+/// Who can fix why an order was not placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fix {
+    /// The recruiter, in Lever: the candidate's details or the package tag.
+    InLever,
+    /// The Lever admin who set the integration up: its configuration, or the vendor account.
+    AskAdmin,
 }
 
 /// The usual end of a not-ordered note, for vendors ordered on a stage change.
 pub const MOVE_AGAIN: &str =
     "Fix this in Lever, then move the candidate into the trigger stage again to order it.";
+const ASK_ADMIN_THEN_MOVE_AGAIN: &str = "Ask your Lever admin to fix this, then move the \
+     candidate into the trigger stage again to order it.";
+const ASK_ADMIN_TO_SEND_AGAIN: &str = "Ask your Lever admin to fix this and send it again.";
 
 /// Which Lever event orders from a vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,8 +44,8 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     // Eligibility concerns the hire, not the application: archiving does not cancel it.
     archive_cancels: false,
     not_ordered: "The HRLogics WOTC survey could not be sent",
-    reorder_hint: "Once that is fixed in Lever, an operator sends it with \
-                   `lever-screening-admin order <tenant> hrlogics <opportunity>`.",
+    // No stage to move into again: the admin re-sends it (the admin command `order`).
+    reorder_hint: "Once that is fixed in Lever, ask your Lever admin to send it again.",
 };
 
 /// HRLogics' API: `Authorization: Bearer <key>`.

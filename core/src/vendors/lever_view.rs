@@ -19,6 +19,13 @@ pub enum LeverWrite {
         /// Every other status tag of the vendor (removing an absent tag is harmless).
         remove: Vec<String>,
     },
+    /// No status tag: the order ended without a status the vendor tags (cancelled on
+    /// Lever's side), so the tag it last showed is no longer true and is removed, as the
+    /// vendor's integration does.
+    Untag {
+        /// Every status tag of the vendor (removing an absent tag is harmless).
+        remove: Vec<String>,
+    },
     /// A note, added or updated in place.
     Note(NoteWrite),
 }
@@ -42,7 +49,7 @@ impl LeverWrite {
     /// Tags share one key per vendor: a new status tag replaces the last one.
     pub fn key(&self) -> &str {
         match self {
-            LeverWrite::Tag { .. } => "tag",
+            LeverWrite::Tag { .. } | LeverWrite::Untag { .. } => "tag",
             LeverWrite::Note(note) => &note.key,
         }
     }
@@ -51,6 +58,7 @@ impl LeverWrite {
     pub fn content(&self) -> &str {
         match self {
             LeverWrite::Tag { add, .. } => add,
+            LeverWrite::Untag { .. } => "",
             LeverWrite::Note(note) => &note.text,
         }
     }
@@ -69,17 +77,29 @@ fn note(key: String, text: String) -> LeverWrite {
 pub fn lever_view(vendor: &VendorDescription, order: &Order) -> Vec<LeverWrite> {
     let mut writes = Vec::new();
     let current = order.status.as_deref().and_then(|word| vendor.status(word));
+    // Closed at an open status: ended on Lever's side (cancelled when the candidate was
+    // archived), so its in-progress tag would say what is no longer so.
+    let ended_open =
+        order.phase == OrderPhase::Closed && current.is_some_and(|s| s.outcome == Outcome::Open);
     if let Some(add) = current.and_then(|status| status.tag) {
-        let remove = vendor
-            .statuses
-            .iter()
-            .filter_map(|status| status.tag)
-            .filter(|tag| *tag != add)
-            .map(str::to_owned)
-            .collect();
-        writes.push(LeverWrite::Tag {
-            add: add.to_owned(),
-            remove,
+        let others = |keep: Option<&str>| -> Vec<String> {
+            vendor
+                .statuses
+                .iter()
+                .filter_map(|status| status.tag)
+                .filter(|tag| Some(*tag) != keep)
+                .map(str::to_owned)
+                .collect()
+        };
+        writes.push(if ended_open {
+            LeverWrite::Untag {
+                remove: others(None),
+            }
+        } else {
+            LeverWrite::Tag {
+                add: add.to_owned(),
+                remove: others(Some(add)),
+            }
         });
     }
     status_notes(vendor, order, &mut writes);
@@ -89,9 +109,9 @@ pub fn lever_view(vendor: &VendorDescription, order: &Order) -> Vec<LeverWrite> 
         for (n, flag) in order.results.flags.iter().enumerate() {
             writes.push(LeverWrite::Note(NoteWrite {
                 key: format!("flag:{n}"),
+                // ESR's words only: no advice of the product's own.
                 text: format!(
-                    "⚠ FLAG — {} needs review\nFlagged: {}: {}\nReview the report before \
-                     moving this candidate on.",
+                    "⚠ FLAG — {} needs review\nFlagged: {}: {}",
                     vendor.service, flag.category, flag.description
                 ),
                 secret: false,

@@ -18,7 +18,7 @@ mod wire;
 pub mod xref;
 
 pub use description::{
-    CallbackAuth, LeverDisplay, Outcome, PackageRule, ReportNote, ServicesNote, Status,
+    CallbackAuth, Fix, LeverDisplay, Outcome, PackageRule, ReportNote, ServicesNote, Status,
     StatusNotes, Trigger, VendorDescription, VendorId,
 };
 pub use lever_view::{lever_view, LeverWrite, NoteWrite};
@@ -191,6 +191,13 @@ pub trait VendorApi: Send + Sync {
         account: &VendorAccount<'_>,
         vendor_order_id: &str,
     ) -> Result<Cancellation, VendorError>;
+
+    /// The steps a new order for the same candidate starts from, taken from her last
+    /// order: vendor-side records that outlive an order (Sterling's candidate, which its
+    /// API can neither create twice nor look up by anything but its id).
+    fn carried_steps(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// A vendor: its description and its wire adapter.

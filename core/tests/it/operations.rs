@@ -36,20 +36,23 @@ async fn registering_creates_the_needed_webhooks_and_stores_their_tokens() {
         .iter()
         .map(|w| w.event.clone())
         .collect();
-    for event in [
-        "applicationCreated",
-        "candidateArchiveChange",
-        "candidateDeleted",
-        "candidateHired",
-        "candidateStageChange",
-    ] {
-        assert!(events.contains(&event.to_owned()), "{event} in {events:?}");
-    }
+    let mut registered = events.clone();
+    registered.sort();
+    // Only the webhooks a feature uses: Candidate Hired does nothing, so it is not asked for.
+    assert_eq!(
+        registered,
+        [
+            "applicationCreated",
+            "candidateArchiveChange",
+            "candidateDeleted",
+            "candidateStageChange",
+        ]
+    );
     assert!(done.iter().all(|r| r.action == "created"));
     let stored = world.secrets.document(crate::support::TENANT).unwrap();
     assert_eq!(
         stored["webhooks"]["candidateStageChange"]["current"],
-        "signature-token-of-wh-5"
+        "signature-token-of-wh-4"
     );
     assert!(world
         .lever
@@ -68,7 +71,7 @@ async fn registering_creates_the_needed_webhooks_and_stores_their_tokens() {
     .await
     .unwrap();
     assert!(again.iter().all(|r| r.action == "kept"), "{again:?}");
-    assert_eq!(world.lever.webhooks().len(), 5);
+    assert_eq!(world.lever.webhooks().len(), 4);
 }
 
 #[tokio::test]
@@ -269,5 +272,33 @@ async fn forgeries_are_published_as_the_metrics_the_alarms_watch() {
             &[("vendor", "xref"), ("outcome", "unauthorized")]
         ),
         "{documents:#?}"
+    );
+}
+
+#[tokio::test]
+async fn archive_change_is_needed_only_while_an_integration_cancels_on_archive() {
+    let world = World::new().await;
+    let tenant = world.app.tenants().tenant(&tenant_id()).await.unwrap();
+    let vendors = world.app.vendors();
+    let names = |kinds: Vec<WebhookKind>| -> Vec<&str> {
+        kinds.into_iter().map(WebhookKind::event_name).collect()
+    };
+    // HRLogics alone: its WOTC survey outlives the application, archiving cancels nothing.
+    let hrlogics = &tenant.config.vendors[&VendorId::HrLogics];
+    assert_eq!(
+        names(webhook_health::needed(
+            [(&VendorId::HrLogics, hrlogics)],
+            vendors
+        )),
+        ["applicationCreated", "candidateDeleted"]
+    );
+    let xref = &tenant.config.vendors[&VendorId::Xref];
+    assert_eq!(
+        names(webhook_health::needed([(&VendorId::Xref, xref)], vendors)),
+        [
+            "candidateArchiveChange",
+            "candidateDeleted",
+            "candidateStageChange"
+        ]
     );
 }

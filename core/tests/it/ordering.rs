@@ -256,9 +256,38 @@ async fn a_vendor_refusal_closes_the_order_with_the_vendors_message() {
     });
     world.stage_change(ADA, REFCHECK).await.unwrap();
     assert_eq!(world.run_worker().await, [Outcome::Done]);
-    assert!(world.note_texts(ADA)[0]
-        .contains("Xref refused the order: candidate.email is not an email address"));
+    let note = &world.note_texts(ADA)[0];
+    assert!(
+        note.contains("Xref refused the order: candidate.email is not an email address"),
+        "{note}"
+    );
+    // Nothing in Lever to fix: the admin who holds the Xref account is asked.
+    assert!(
+        note.ends_with("Ask your Lever admin to fix this, then move the candidate into the trigger stage again to order it."),
+        "{note}"
+    );
     assert_eq!(world.orders()[0].phase, OrderPhase::Closed);
+}
+
+#[tokio::test]
+async fn a_missing_package_configuration_sends_the_recruiter_to_the_admin_not_to_lever() {
+    let world = World::new().await;
+    world
+        .configure(|config| {
+            let sterling = config.vendors.get_mut(&VendorId::Sterling).unwrap();
+            sterling.package = PackageSettings::default();
+        })
+        .await;
+    world.stage_change(ADA, BGC).await.unwrap();
+    world.run_worker().await;
+    assert!(world.sterling.orders().is_empty());
+    let note = &world.note_texts(ADA)[0];
+    assert_eq!(
+        note,
+        "Sterling Backcheck background check was not ordered: no background check package is \
+         configured for this tenant. Ask your Lever admin to fix this, then move the candidate \
+         into the trigger stage again to order it."
+    );
 }
 
 #[tokio::test]

@@ -566,6 +566,11 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     );
     let page = visitor.get(xref).await.page;
     assert!(page.contains("not connected"), "{page}");
+    // An API key must carry Lever's confidential grant: the console says so where it is pasted.
+    assert!(
+        page.contains("The key needs access to confidential data"),
+        "{page}"
+    );
     // A key that cannot be Lever's (pasted with its label) is refused and stored nowhere.
     let refused = visitor
         .submit(
@@ -668,7 +673,14 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
         .get(registered.location.as_deref().unwrap())
         .await
         .page;
-    assert!(page.contains("4 created, 0 already there"), "{page}");
+    assert!(page.contains("3 created, 0 already there"), "{page}");
+    // Named as on Lever's Webhooks settings page.
+    assert!(
+        page.contains("<td>Candidate Stage Change</td>")
+            && page.contains("<td>Candidate Archive State Change</td>")
+            && !page.contains("<td>candidateStageChange</td>"),
+        "{page}"
+    );
     let mut ours: Vec<String> = h
         .stack
         .lever
@@ -683,7 +695,6 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
         [
             "candidateArchiveChange",
             "candidateDeleted",
-            "candidateHired",
             "candidateStageChange"
         ]
     );
@@ -691,7 +702,7 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     for event in ours.iter() {
         assert!(stored["webhooks"][event]["current"].is_string(), "{event}");
     }
-    assert_eq!(page.matches("<td>registered</td>").count(), 4, "{page}");
+    assert_eq!(page.matches("<td>registered</td>").count(), 3, "{page}");
 
     // A recruiter moves Ada into Reference Check: Lever's signed delivery orders at Xref.
     let sent = h

@@ -125,6 +125,8 @@ async fn archiving_cancels_a_justifacts_check_but_never_the_hrlogics_survey() {
     h.settle().await;
     let invitation = h.stack.justifacts.invitations()[0].request_id.clone();
     let applicant = h.stack.hrlogics.applicants()[0].applicant_id.clone();
+    let in_progress = "(Justifacts)In-Progress : Candidate".to_owned();
+    assert!(h.oauth_tags_of(KATHERINE).contains(&in_progress));
 
     let sent = lever.archive(KATHERINE).await.unwrap();
     assert_eq!(answered(&sent), (202, "queued".into()), "{}", sent.response);
@@ -138,6 +140,12 @@ async fn archiving_cancels_a_justifacts_check_but_never_the_hrlogics_survey() {
         ),
         "{}",
         notes[0]
+    );
+    // The tags stay true: no in-progress tag next to the cancelled invitation.
+    let tags = h.oauth_tags_of(KATHERINE);
+    assert!(
+        !tags.iter().any(|tag| tag.starts_with("(Justifacts)")),
+        "{tags:?}"
     );
 
     // The WOTC survey goes on: its result still shows.

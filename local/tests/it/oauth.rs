@@ -156,6 +156,7 @@ async fn connecting_by_oauth_stores_the_tokens_with_the_scopes_the_integrations_
     let scopes = h.stack.oauth_lever.granted_scopes();
     for needed in [
         "offline_access",
+        "confidential:access:admin",
         "opportunities:read:admin",
         "opportunities:write:admin",
         "notes:read:admin",

@@ -65,9 +65,9 @@ fn assert_seed_fields_only(note: &str) {
     assert!(!note.contains("[ls:"), "a marker: {note}");
 }
 
-/// Moves Alan Turing into 'Background Check', waits for the worker, and returns the
-/// Sterling screening id.
-async fn submit_case(h: &Harness) -> String {
+/// Moves Alan Turing into 'Background Check' (Lever's delivery is queued) and waits for
+/// the worker.
+async fn move_into_background_check(h: &Harness) {
     let sent = h
         .stack
         .lever
@@ -76,6 +76,22 @@ async fn submit_case(h: &Harness) -> String {
         .unwrap();
     assert_eq!(sent.status, 202, "{}", sent.response);
     h.settle().await;
+}
+
+/// Moves Alan Turing back to 'Phone Screen', then into 'Background Check' again.
+async fn move_back_then_into_background_check(h: &Harness) {
+    h.stack
+        .lever
+        .move_to_stage(ALAN, demo::PHONE_SCREEN_STAGE_ID)
+        .await
+        .unwrap();
+    move_into_background_check(h).await;
+}
+
+/// Moves Alan Turing into 'Background Check', waits for the worker, and returns the
+/// Sterling screening id.
+async fn submit_case(h: &Harness) -> String {
+    move_into_background_check(h).await;
     let screenings = h.stack.sterling.screenings();
     assert_eq!(screenings.len(), 1, "{screenings:?}");
     screenings[0].id.clone()
@@ -84,7 +100,8 @@ async fn submit_case(h: &Harness) -> String {
 /// Sterling posts the screening as it is now; the worker re-reads and applies it.
 async fn sterling_reports(h: &Harness, screening: &str) -> SterlingCallback {
     let sent = h.stack.sterling.post_callback(screening).await.unwrap();
-    assert_eq!(sent.status, 202, "{}", sent.response);
+    // Exactly 200: Sterling sends a callback again until it gets it.
+    assert_eq!(sent.status, 200, "{}", sent.response);
     h.settle().await;
     sent
 }
@@ -301,7 +318,7 @@ async fn a_callback_is_applied_as_sterlings_api_says_not_as_its_body_claims() {
         .post_callback_with(&id, forged)
         .await
         .unwrap();
-    assert_eq!(sent.status, 202, "{}", sent.response);
+    assert_eq!(sent.status, 200, "{}", sent.response);
     h.settle().await;
 
     assert_eq!(statuses(&h), ["New", "In Progress"]);
@@ -359,7 +376,7 @@ async fn a_wrong_url_secret_is_401_and_changes_nothing() {
         demo::STERLING_CALLBACK_SECRET,
     ))
     .await;
-    assert_eq!((status, answer["status"].as_str()), (202, Some("queued")));
+    assert_eq!((status, answer["status"].as_str()), (200, Some("received")));
     h.settle().await;
     assert_eq!(statuses(&h), ["New", "In Progress"]);
 }
@@ -421,18 +438,8 @@ async fn reordering_after_a_closed_case_reuses_the_sterling_candidate() {
     assert_eq!(h.store.orders()[0].phase, OrderPhase::Closed);
 
     // Back, then into 'Background Check' again: a new case for the same person, whom
-    // Sterling knows by email.
-    let lever = &h.stack.lever;
-    lever
-        .move_to_stage(ALAN, demo::PHONE_SCREEN_STAGE_ID)
-        .await
-        .unwrap();
-    let sent = lever
-        .move_to_stage(ALAN, demo::BACKGROUND_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    assert_eq!(sent.status, 202, "{}", sent.response);
-    h.settle().await;
+    // Sterling keeps, by the id her last order kept.
+    move_back_then_into_background_check(&h).await;
 
     let candidates = h.stack.sterling.candidates();
     assert_eq!(candidates.len(), 1, "{candidates:?}");
@@ -501,4 +508,35 @@ async fn the_sterling_token_is_fetched_once_and_renewed_once_when_refused() {
     sterling_reports(&h, &id).await;
     assert_eq!(statuses(&h), ["New", "In Progress", "Completed"]);
     assert_eq!(h.stack.sterling.tokens_issued(), 2, "renewed once");
+}
+
+#[tokio::test]
+async fn a_reorder_after_a_refused_order_orders_with_documented_calls_only() {
+    let h = start().await;
+    let lever = &h.stack.lever;
+    let alan = lever.opportunity(ALAN).unwrap();
+    let mut tagged = alan.clone();
+    tagged.tags.push(format!(
+        "{} Retired[ID : 999]",
+        demo::STERLING_PACKAGE_TAG_PREFIX
+    ));
+    lever.add_opportunity(tagged);
+    move_into_background_check(&h).await;
+    assert!(h.stack.sterling.screenings().is_empty());
+    assert_eq!(h.stack.sterling.candidates().len(), 1, "Sterling keeps her");
+    let refused = h.notes(ALAN);
+    assert!(
+        refused[0].starts_with("Sterling Backcheck background check was not ordered: Sterling Backcheck refused the order"),
+        "{refused:?}"
+    );
+
+    // The recruiter removes the wrong tag and moves her into 'Background Check' again.
+    lever.add_opportunity(alan);
+    move_back_then_into_background_check(&h).await;
+    let candidates = h.stack.sterling.candidates();
+    assert_eq!(candidates.len(), 1, "{candidates:?}");
+    let screenings = h.stack.sterling.screenings();
+    assert_eq!(screenings.len(), 1, "ordered: {:?}", h.notes(ALAN));
+    assert_eq!(screenings[0].candidate_id, candidates[0].id);
+    assert_eq!(h.store.orders()[1].phase, OrderPhase::Open);
 }

@@ -9,7 +9,7 @@ use super::{
 use crate::{gate, is_e164, is_email, is_http_url, now_millis, timestamp};
 use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{OriginalUri, Path, Query, Request, State};
+use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -30,7 +30,7 @@ const ADMIN_URL: &str = "https://app.sterling.example/screenings";
 pub(super) fn router(sim: &SterlingSim) -> Router {
     let v2 = Router::new()
         .route("/packages", get(list_packages))
-        .route("/candidates", get(find_candidates).post(create_candidate))
+        .route("/candidates", post(create_candidate))
         .route("/candidates/{id}", get(get_candidate))
         .route("/screenings", post(create_screening))
         .route("/screenings/{id}", get(get_screening))
@@ -290,37 +290,6 @@ async fn create_candidate(
 /// 201 with `body`, unless `fault`, armed to follow an applied create, replaces it.
 fn created(fault: Option<Response>, body: Value) -> Response {
     fault.unwrap_or_else(|| (StatusCode::CREATED, Json(body)).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CandidateFilter {
-    client_reference_id: Option<String>,
-    email: Option<String>,
-}
-
-/// The candidates that match every filter given, as a JSON array.
-async fn find_candidates(
-    State(sim): State<SterlingSim>,
-    Query(filter): Query<CandidateFilter>,
-) -> Json<Vec<SterlingCandidate>> {
-    let matching = sim
-        .lock()
-        .candidates
-        .iter()
-        .filter(|c| {
-            filter
-                .client_reference_id
-                .as_ref()
-                .is_none_or(|r| &c.client_reference_id == r)
-                && filter
-                    .email
-                    .as_ref()
-                    .is_none_or(|e| c.email.eq_ignore_ascii_case(e))
-        })
-        .cloned()
-        .collect();
-    Json(matching)
 }
 
 async fn get_candidate(

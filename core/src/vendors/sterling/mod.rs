@@ -8,8 +8,8 @@
 //! candidate (unique by email and by `clientReferenceId`), then a screening with a callback
 //! URI and an email invite. Sterling documents no callback signature and no idempotency
 //! key: the callback URL carries the tenant's secret and a callback is only a hint to re-read
-//! the screening; a candidate Sterling already has (a retry, or a re-order for the same
-//! email) is looked up and reused; a screening create whose outcome is unknown is settled by
+//! the screening; a re-order for the same candidate reuses the Sterling candidate its last
+//! order created (by id: v2 has no candidate search); a screening create whose outcome is unknown is settled by
 //! reading the candidate's screenings before creating again. Sterling's v2 API documents no
 //! cancellation. The reference number Lever shows is the screening's `id`, the only order
 //! reference v2 defines.
@@ -332,8 +332,11 @@ impl Client<'_> {
         .await
     }
 
-    /// Sterling's candidate for this order: a new one, or (409: the email or our reference
-    /// is already in use) the one Sterling has, by our reference first, then by email.
+    /// Sterling's new candidate for this order. A retry of the create (same
+    /// `clientReferenceId`, same idempotency key) returns the one it made. A 409 (the email
+    /// is Sterling's already, from an order this product did not record) is a refusal: v2
+    /// finds a candidate only by its id (`GET /v2/candidates/{id}`), and a re-order starts
+    /// from the candidate id its last order kept ([`VendorApi::carried_steps`]).
     async fn candidate(&self, order: &CandidateOrder<'_>) -> Result<Candidate, VendorError> {
         let (given_name, family_name) = super::split_name(order.name);
         let new = NewCandidate {
@@ -343,29 +346,8 @@ impl Client<'_> {
             email: order.email,
             phone: order.phone,
         };
-        let refused = match self
-            .post("candidates", Resend::Safe, order.order_id, &new)
+        self.post("candidates", Resend::Safe, order.order_id, &new)
             .await
-        {
-            Err(VendorError::Rejected {
-                status: 409,
-                message,
-            }) => message,
-            other => return other,
-        };
-        for filter in [
-            ("clientReferenceId", order.order_id),
-            ("email", order.email),
-        ] {
-            let found: Vec<Candidate> = self.get(&["v2", "candidates"], &[filter]).await?;
-            if let Some(candidate) = found.into_iter().next() {
-                return Ok(candidate);
-            }
-        }
-        Err(VendorError::Rejected {
-            status: 409,
-            message: refused,
-        })
     }
 
     async fn screening(&self, id: &str) -> Result<Screening, VendorError> {
@@ -394,8 +376,15 @@ impl VendorApi for Sterling {
                 (SCREENINGS_BEFORE, candidate.screening_ids.join(",")),
             ]));
         };
+        let Some(before) = steps.get(SCREENINGS_BEFORE) else {
+            // The candidate of an earlier order: her screenings so far are not this one's.
+            let candidate: Candidate = client.get(&["v2", "candidates", candidate_id], &[]).await?;
+            return Ok(Placement::Steps(vec![(
+                SCREENINGS_BEFORE,
+                candidate.screening_ids.join(","),
+            )]));
+        };
         // A screening create whose answer was lost may have been applied: adopt it.
-        let before = steps.get(SCREENINGS_BEFORE).map_or("", String::as_str);
         let before: Vec<&str> = before.split(',').collect();
         let candidate: Candidate = client.get(&["v2", "candidates", candidate_id], &[]).await?;
         let made = candidate
@@ -453,6 +442,10 @@ impl VendorApi for Sterling {
         _vendor_order_id: &str,
     ) -> Result<Cancellation, VendorError> {
         Ok(Cancellation::Unsupported)
+    }
+
+    fn carried_steps(&self) -> &'static [&'static str] {
+        &[CANDIDATE]
     }
 }
 

@@ -403,7 +403,8 @@ async fn measure(
             tally.get("200 applied")
                 + tally.get("200 unchanged")
                 + tally.get("200 duplicate")
-                + tally.get("202 queued"),
+                + tally.get("202 queued")
+                + tally.get("200 received"),
         ),
     );
     report.info(

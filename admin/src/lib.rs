@@ -667,11 +667,11 @@ async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
         integration(&tenant, vendor)?;
     }
     let Some(key) = key else {
-        let oauth_app = app.oauth_app().await?;
+        let oauth_apps = app.oauth_apps().await?;
         let link = oauth::authorize_link(
             app.store().as_ref(),
             app.store().as_ref(),
-            &oauth_app,
+            &oauth_apps,
             tenant.id(),
             vendor,
         )

@@ -89,7 +89,7 @@ pub(crate) async fn smoke(app: &App, base: &str, args: &SmokeArgs) -> Answer {
         });
     }
     let oauth = "the Lever OAuth app's secret (LeverOAuthAppSecretName) is there";
-    checks.push(match app.oauth_app().await {
+    checks.push(match app.oauth_apps().await {
         Ok(_) => Check::ok(oauth),
         Err(error) => Check::missing(
             oauth,

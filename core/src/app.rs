@@ -8,7 +8,7 @@ use crate::connect::{LeverConnections, LeverConnector, StageCache};
 use crate::directory::{CachedDirectory, TenantDirectory};
 use crate::error::AppError;
 use crate::flows::{Intake, Worker};
-use crate::lever::oauth::OAuthApp;
+use crate::lever::oauth::OAuthApps;
 use crate::queue::sqs::SqsQueue;
 use crate::queue::Queue;
 use crate::retry::HttpClient;
@@ -169,7 +169,7 @@ impl App {
     }
 
     /// This deployment's Lever OAuth app, read once from its secret.
-    pub async fn oauth_app(&self) -> Result<Arc<OAuthApp>, AppError> {
-        self.connections.oauth_app().await
+    pub async fn oauth_apps(&self) -> Result<Arc<OAuthApps>, AppError> {
+        self.connections.oauth_apps().await
     }
 }

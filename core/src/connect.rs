@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::directory::Tenant;
 use crate::error::AppError;
 use crate::ids::TenantId;
-use crate::lever::oauth::{IntegrationTokens, OAuthApp, TokenRefresh};
+use crate::lever::oauth::{IntegrationTokens, OAuthApps, TokenRefresh};
 use crate::lever::{LeverApi, LeverAuth, LeverClient, Stage};
 use crate::pacing::Pacer;
 use crate::retry::{HttpClient, Outbound};
@@ -47,7 +47,7 @@ pub struct LeverConnections {
     pub secrets: Arc<CachedSecrets>,
     /// Retry policy, request budget and the OAuth app's secret name.
     pub settings: Settings,
-    oauth_app: tokio::sync::OnceCell<Arc<OAuthApp>>,
+    oauth_apps: tokio::sync::OnceCell<Arc<OAuthApps>>,
 }
 
 impl LeverConnections {
@@ -65,30 +65,30 @@ impl LeverConnections {
             limiter,
             secrets,
             settings,
-            oauth_app: tokio::sync::OnceCell::new(),
+            oauth_apps: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// This deployment's Lever OAuth app, read once from its secret.
-    pub async fn oauth_app(&self) -> Result<Arc<OAuthApp>, AppError> {
-        oauth_app(&self.oauth_app, &self.secrets, &self.settings).await
+    /// This deployment's Lever OAuth apps, read once from their secret.
+    pub async fn oauth_apps(&self) -> Result<Arc<OAuthApps>, AppError> {
+        oauth_apps(&self.oauth_apps, &self.secrets, &self.settings).await
     }
 }
 
-/// The deployment's Lever OAuth app from the secret `LEVER_OAUTH_APP_SECRET` names, read
+/// The deployment's Lever OAuth apps from the secret `LEVER_OAUTH_APP_SECRET` names, read
 /// into `cell` once.
-pub async fn oauth_app(
-    cell: &tokio::sync::OnceCell<Arc<OAuthApp>>,
+pub async fn oauth_apps(
+    cell: &tokio::sync::OnceCell<Arc<OAuthApps>>,
     secrets: &CachedSecrets,
     settings: &Settings,
-) -> Result<Arc<OAuthApp>, AppError> {
+) -> Result<Arc<OAuthApps>, AppError> {
     let name = settings
         .lever_oauth_app_secret
         .as_deref()
         .ok_or_else(|| AppError::Misconfigured("LEVER_OAUTH_APP_SECRET is not set".into()))?;
     cell.get_or_try_init(|| async {
         let json = secrets.source().load_named(name).await?;
-        OAuthApp::parse(&json)
+        OAuthApps::parse(&json)
             .map(Arc::new)
             .map_err(|e| AppError::Misconfigured(format!("{name}: {e}")))
     })
@@ -120,7 +120,13 @@ impl LeverConnector for LeverConnections {
         let (auth, identity) = match (&credential.oauth, &credential.api_key) {
             (Some(tokens), _) => {
                 let refresh = TokenRefresh {
-                    app: self.oauth_app().await?,
+                    app: Arc::new(
+                        self.oauth_apps()
+                            .await?
+                            .for_credential(path)
+                            .map_err(|e| AppError::Misconfigured(e.to_string()))?
+                            .clone(),
+                    ),
                     claims: Arc::clone(&self.claims),
                     secrets: Arc::clone(&self.secrets),
                     http: self.http.get().clone(),

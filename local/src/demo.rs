@@ -303,7 +303,7 @@ impl Demo {
         let katherine = demo::JUSTIFACTS_OPPORTUNITY_ID;
         self.step("Globex connects its Lever account by OAuth: an operator makes the link, its Super Admin accepts");
         let app = &self.stack.app;
-        let link = match app.oauth_app().await {
+        let link = match app.oauth_apps().await {
             Ok(oauth_app) => {
                 let tenant =
                     TenantId::parse(demo::OAUTH_TENANT).map_err(|e| DemoError::Unexpected {

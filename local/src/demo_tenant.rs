@@ -30,8 +30,24 @@ pub const OAUTH_TENANT_UNUSED_API_KEY: &str = "globex-api-key-not-used";
 pub const OAUTH_TENANT_STAGE_CHANGE_TOKEN: &str = "globex-signature-token";
 /// This deployment's Lever OAuth app, stored as the named secret `lever-oauth-app`.
 pub const OAUTH_APP_SECRET_NAME: &str = "lever-oauth-app";
+/// The shared app: the tenant-wide credential's, and that of any vendor without its own.
 pub const OAUTH_CLIENT_ID: &str = "demo-oauth-client";
 pub const OAUTH_CLIENT_SECRET: &str = "demo-oauth-client-secret";
+/// Each OAuth vendor's own app (`vendors.<vendor>` in the app secret), as each vendor's
+/// integration is its own authorized app in Lever: (vendor, client id, client secret).
+pub const OAUTH_VENDOR_APPS: [(&str, &str, &str); 3] = [
+    (
+        "justifacts",
+        "demo-justifacts-client",
+        "demo-justifacts-client-secret",
+    ),
+    (
+        "hrlogics",
+        "demo-hrlogics-client",
+        "demo-hrlogics-client-secret",
+    ),
+    ("esr", "demo-esr-client", "demo-esr-client-secret"),
+];
 pub const JUSTIFACTS_USERNAME: &str = "demo-jweb-user";
 pub const JUSTIFACTS_PASSWORD: &str = "demo-jweb-password";
 pub const JUSTIFACTS_CALLBACK_SECRET: &str = "whsec_anVzdGlmYWN0cy1kZW1vLWNhbGxiYWNrLXNlY3JldA==";

@@ -219,11 +219,14 @@ fn print_simulators(stack: &Stack) {
         ),
         format!("  act as a recruiter: {page}/{}", d::TENANT),
         format!(
-            "Lever of {}: {}/v1  OAuth app {} / {}",
+            "Lever of {}: {}/v1  OAuth apps: shared {} / {}; {}",
             d::OAUTH_TENANT,
             stack.oauth_lever_url,
             d::OAUTH_CLIENT_ID,
-            d::OAUTH_CLIENT_SECRET
+            d::OAUTH_CLIENT_SECRET,
+            d::OAUTH_VENDOR_APPS
+                .map(|(vendor, id, secret)| format!("{vendor} {id} / {secret}"))
+                .join("; ")
         ),
         format!("  act as a recruiter: {page}/{}", d::OAUTH_TENANT),
         format!(

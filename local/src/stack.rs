@@ -252,13 +252,14 @@ impl Stack {
                 sim.subscribe(kind.event_name(), url, token.to_owned());
             }
         }
-        // One OAuth app, as in Lever: every account's admin may authorize it.
+        // The deployment's OAuth apps, as in Lever: every account's admin may authorize
+        // each, and revokes each on its own.
+        let redirect_uri = format!("{functions_url}/lever/oauth/callback");
+        let shared = ("", demo::OAUTH_CLIENT_ID, demo::OAUTH_CLIENT_SECRET);
         for sim in [&lever, &oauth_lever] {
-            sim.register_oauth_app(
-                demo::OAUTH_CLIENT_ID,
-                demo::OAUTH_CLIENT_SECRET,
-                &format!("{functions_url}/lever/oauth/callback"),
-            );
+            for (_, client_id, client_secret) in demo::OAUTH_VENDOR_APPS.iter().chain([&shared]) {
+                sim.register_oauth_app(client_id, client_secret, &redirect_uri);
+            }
         }
         Ok(Stack {
             app,

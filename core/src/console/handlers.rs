@@ -15,6 +15,7 @@ use crate::directory::Tenant;
 use crate::error::AppError;
 use crate::flows::{admin, oauth, webhook_health, Worker};
 use crate::ids::OpportunityId;
+use crate::lever::oauth::OAuthApps;
 use crate::lever::webhook::WebhookKind;
 use crate::lever::Stage;
 use crate::order::{Order, OrderPhase};
@@ -577,11 +578,11 @@ impl Page<'_, '_> {
         integration(&tenant, vendor)?;
         self.ensure_secret().await?;
         let app = self.console.app;
-        let oauth_app = app.oauth_app().await?;
+        let oauth_apps = app.oauth_apps().await?;
         let link = oauth::authorize_link(
             app.store().as_ref(),
             app.store().as_ref(),
-            &oauth_app,
+            &oauth_apps,
             tenant.id(),
             Some(vendor),
         )
@@ -590,11 +591,14 @@ impl Page<'_, '_> {
         let page = MessagePage {
             layout: self.layout("Connect with Lever", &tenant, vendor.as_str(), None),
             heading: format!("Connect {name} with Lever"),
-            paragraphs: vec![format!(
-                "Lever asks a Super Admin of your Lever account to authorize the app for \
-                 {name}, then brings you back here. The link works once, within {} minutes.",
-                oauth::STATE_TTL_MS / 60_000
-            )],
+            paragraphs: vec![
+                format!(
+                    "Lever asks a Super Admin of your Lever account to authorize the app for \
+                     {name}, then brings you back here. The link works once, within {} minutes.",
+                    oauth::STATE_TTL_MS / 60_000
+                ),
+                revoking(&oauth_apps, vendor, name),
+            ],
             link: Some(Link {
                 href: link,
                 text: "Continue to Lever".into(),
@@ -995,6 +999,22 @@ fn is_stored(secrets: &VendorSecrets, field: &str) -> bool {
         "password" => secrets.password.is_some(),
         "callback_secret" => secrets.callback_secret.is_some(),
         _ => false,
+    }
+}
+
+/// What revoking the app in Lever stops: the vendor alone when it has its own app, or every
+/// integration sharing the deployment's one app.
+fn revoking(apps: &OAuthApps, vendor: VendorId, name: &str) -> String {
+    if apps.is_shared(CredentialPath::Vendor(vendor)) {
+        "This deployment uses one Lever app for several integrations: revoking it in Lever \
+         (Settings › Integrations and API › Authorized Apps) stops every integration that \
+         uses it."
+            .to_owned()
+    } else {
+        format!(
+            "In Lever it is an app of its own under Settings › Integrations and API › \
+             Authorized Apps: revoking it there stops {name} alone."
+        )
     }
 }
 

@@ -11,7 +11,7 @@
 use crate::clock::now_millis;
 use crate::error::AppError;
 use crate::ids::TenantId;
-use crate::lever::oauth::OAuthApp;
+use crate::lever::oauth::OAuthApps;
 use crate::retry::RetryPolicy;
 use crate::secrets::cache::CachedSecrets;
 use crate::secrets::CredentialPath;
@@ -39,7 +39,7 @@ pub struct Connected {
 pub async fn authorize_link(
     tenants: &dyn TenantStore,
     claims: &dyn ClaimStore,
-    app: &OAuthApp,
+    apps: &OAuthApps,
     tenant: &TenantId,
     vendor: Option<VendorId>,
 ) -> Result<String, AppError> {
@@ -67,7 +67,9 @@ pub async fn authorize_link(
             now + STATE_TTL_MS,
         )
         .await?;
-    app.authorize_link(&state)
+    let path = vendor.map_or(CredentialPath::Tenant, CredentialPath::Vendor);
+    apps.for_credential(path)
+        .and_then(|app| app.authorize_link(&state))
         .map_err(|e| AppError::Misconfigured(e.to_string()))
 }
 
@@ -104,7 +106,7 @@ pub async fn complete(
     tenants: &dyn TenantStore,
     claims: &dyn ClaimStore,
     secrets: &CachedSecrets,
-    app: &OAuthApp,
+    apps: &OAuthApps,
     http: &reqwest::Client,
     retry: &RetryPolicy,
     redirect: Redirect<'_>,
@@ -135,6 +137,10 @@ pub async fn complete(
     let code = redirect
         .code
         .ok_or_else(|| AppError::BadRequest("the callback has no code".into()))?;
+    // The app the link was made for: the grant is that app's, and so is its refresh.
+    let app = apps
+        .for_credential(path)
+        .map_err(|e| AppError::Misconfigured(e.to_string()))?;
     let tokens = app
         .exchange_code(http, retry, code)
         .await

@@ -185,13 +185,13 @@ async fn lever_oauth_callback(app: &App, request: Request) -> Response<Body> {
         state: query.first("state"),
         error: query.first("error"),
     };
-    let result = match app.oauth_app().await {
-        Ok(oauth_app) => {
+    let result = match app.oauth_apps().await {
+        Ok(oauth_apps) => {
             oauth::complete(
                 app.store().as_ref(),
                 app.store().as_ref(),
                 app.secrets(),
-                &oauth_app,
+                &oauth_apps,
                 app.http(),
                 &app.settings.retry,
                 redirect,

@@ -14,6 +14,7 @@
 use super::api::LeverError;
 use super::client::AccessTokens;
 use crate::clock::{millis, now_millis, Deadline, EpochMillis};
+use crate::ids::VendorId;
 use crate::retry::{Outbound, Resend, RetryPolicy};
 use crate::secrets::cache::CachedSecrets;
 use crate::secrets::{CredentialPath, OAuthTokens};
@@ -134,13 +135,126 @@ struct TokenError {
     error: String,
 }
 
-impl OAuthApp {
-    /// The app from its secret document (`client_id`, `client_secret`, `redirect_uri`,
-    /// optional URL overrides); [`OAuthError::Misconfigured`] if it does not parse.
-    pub fn parse(json: &str) -> Result<Self, OAuthError> {
-        serde_json::from_str(json).map_err(|e| OAuthError::Misconfigured(e.to_string()))
+/// The deployment's Lever OAuth apps, from one secret document. In Lever each vendor's
+/// integration is its own authorized app (Settings › Integrations and API › Authorized
+/// Apps), which a Super Admin revokes on its own; so each OAuth vendor may have its own
+/// client under `vendors.<vendor>`, which inherits what it omits (`redirect_uri`, the URLs)
+/// from the top level. A top-level `client_id` and `client_secret` is the shared app: the
+/// one of the vendors without their own, and of the tenant-wide credential. Revoking a
+/// shared app stops every integration that uses it.
+///
+/// ```json
+/// { "redirect_uri": "https://…/lever/oauth/callback",
+///   "client_id": "shared (optional)", "client_secret": "…",
+///   "vendors": { "justifacts": { "client_id": "…", "client_secret": "…" } } }
+/// ```
+#[derive(Debug, Clone)]
+pub struct OAuthApps {
+    shared: Option<OAuthApp>,
+    vendors: std::collections::BTreeMap<VendorId, OAuthApp>,
+}
+
+/// One app's fields as the document gives them, each optional until merged.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+struct AppFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redirect_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorize_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audience: Option<String>,
+}
+
+impl AppFields {
+    /// `self`, with what it omits taken from `base`.
+    fn over(self, base: &AppFields) -> AppFields {
+        AppFields {
+            client_id: self.client_id.or_else(|| base.client_id.clone()),
+            client_secret: self.client_secret.or_else(|| base.client_secret.clone()),
+            redirect_uri: self.redirect_uri.or_else(|| base.redirect_uri.clone()),
+            authorize_url: self.authorize_url.or_else(|| base.authorize_url.clone()),
+            token_url: self.token_url.or_else(|| base.token_url.clone()),
+            audience: self.audience.or_else(|| base.audience.clone()),
+        }
     }
 
+    fn app(self, whose: &str) -> Result<OAuthApp, OAuthError> {
+        let value =
+            serde_json::to_value(self).map_err(|e| OAuthError::Misconfigured(e.to_string()))?;
+        serde_json::from_value(value)
+            .map_err(|e| OAuthError::Misconfigured(format!("{whose}: {e}")))
+    }
+}
+
+#[derive(Deserialize)]
+struct AppsDocument {
+    #[serde(flatten)]
+    base: AppFields,
+    #[serde(default)]
+    vendors: std::collections::BTreeMap<String, AppFields>,
+}
+
+impl OAuthApps {
+    /// The apps from their secret document; [`OAuthError::Misconfigured`] naming what is
+    /// wrong if it does not parse, names an unknown vendor, or holds no app at all.
+    pub fn parse(json: &str) -> Result<Self, OAuthError> {
+        let document: AppsDocument =
+            serde_json::from_str(json).map_err(|e| OAuthError::Misconfigured(e.to_string()))?;
+        let shared = match (&document.base.client_id, &document.base.client_secret) {
+            (None, None) => None,
+            _ => Some(document.base.clone().app("the shared app")?),
+        };
+        let mut vendors = std::collections::BTreeMap::new();
+        for (name, fields) in document.vendors {
+            let vendor = VendorId::parse(&name).ok_or_else(|| {
+                OAuthError::Misconfigured(format!("vendors.{name}: no such vendor"))
+            })?;
+            let whose = format!("vendors.{name}");
+            vendors.insert(vendor, fields.over(&document.base).app(&whose)?);
+        }
+        if shared.is_none() && vendors.is_empty() {
+            return Err(OAuthError::Misconfigured(
+                "no app: give a client_id and client_secret, at the top level or under vendors.<vendor>".into(),
+            ));
+        }
+        Ok(OAuthApps { shared, vendors })
+    }
+
+    /// The app that issues (and refreshes) the grant stored at `path`: the vendor's own,
+    /// else the shared one.
+    pub fn for_credential(&self, path: CredentialPath) -> Result<&OAuthApp, OAuthError> {
+        let own = match path {
+            CredentialPath::Vendor(vendor) => self.vendors.get(&vendor),
+            CredentialPath::Tenant => None,
+        };
+        own.or(self.shared.as_ref()).ok_or_else(|| {
+            let whose = match path {
+                CredentialPath::Vendor(vendor) => format!("{vendor} (vendors.{vendor})"),
+                CredentialPath::Tenant => "the tenant-wide credential".to_owned(),
+            };
+            OAuthError::Misconfigured(format!(
+                "the Lever OAuth app secret has no app for {whose}, nor a shared one"
+            ))
+        })
+    }
+
+    /// Whether the grant at `path` comes from the shared app, so that revoking it in Lever
+    /// stops every integration that shares it.
+    pub fn is_shared(&self, path: CredentialPath) -> bool {
+        match path {
+            CredentialPath::Vendor(vendor) => !self.vendors.contains_key(&vendor),
+            CredentialPath::Tenant => true,
+        }
+    }
+}
+
+impl OAuthApp {
     /// The link a tenant's Lever Super Admin opens to connect the app: `authorize_url` with
     /// `client_id`, `redirect_uri`, `response_type=code`, `state`, `audience` and the
     /// space-separated [`SCOPES`].
@@ -414,10 +528,11 @@ mod tests {
 
     #[test]
     fn the_authorize_link_carries_state_scopes_and_audience() {
-        let app = OAuthApp::parse(
+        let apps = OAuthApps::parse(
             r#"{"client_id":"cid","client_secret":"s","redirect_uri":"https://x.example/lever/oauth/callback"}"#,
         )
         .unwrap();
+        let app = apps.for_credential(CredentialPath::Tenant).unwrap();
         let link = reqwest::Url::parse(&app.authorize_link("st&te").unwrap()).unwrap();
         assert_eq!(link.host_str(), Some("auth.lever.co"));
         let query: std::collections::HashMap<_, _> = link.query_pairs().into_owned().collect();
@@ -432,5 +547,84 @@ mod tests {
             query["redirect_uri"],
             "https://x.example/lever/oauth/callback"
         );
+    }
+
+    const REDIRECT: &str = "https://x.example/lever/oauth/callback";
+
+    fn apps(json: serde_json::Value) -> Result<OAuthApps, OAuthError> {
+        OAuthApps::parse(&json.to_string())
+    }
+
+    #[test]
+    fn each_vendor_may_have_its_own_app_and_the_others_share_one() {
+        let apps = apps(serde_json::json!({
+            "redirect_uri": REDIRECT, "client_id": "shared", "client_secret": "s0",
+            "vendors": {
+                "justifacts": {"client_id": "jf", "client_secret": "s1"},
+                "esr": {"client_id": "esr", "client_secret": "s2", "token_url": "https://t.example/token"},
+            }
+        }))
+        .unwrap();
+        let of = |path| apps.for_credential(path).unwrap();
+        assert_eq!(
+            of(CredentialPath::Vendor(VendorId::Justifacts)).client_id,
+            "jf"
+        );
+        assert_eq!(
+            of(CredentialPath::Vendor(VendorId::Justifacts)).redirect_uri,
+            REDIRECT
+        );
+        assert_eq!(
+            of(CredentialPath::Vendor(VendorId::Esr)).token_url,
+            "https://t.example/token"
+        );
+        assert_eq!(
+            of(CredentialPath::Vendor(VendorId::HrLogics)).client_id,
+            "shared"
+        );
+        assert_eq!(of(CredentialPath::Tenant).client_id, "shared");
+        assert!(!apps.is_shared(CredentialPath::Vendor(VendorId::Justifacts)));
+        assert!(apps.is_shared(CredentialPath::Vendor(VendorId::HrLogics)));
+        let link = of(CredentialPath::Vendor(VendorId::Justifacts))
+            .authorize_link("s")
+            .unwrap();
+        assert!(link.contains("client_id=jf"), "{link}");
+    }
+
+    #[test]
+    fn a_vendor_without_its_own_app_and_no_shared_one_is_told_what_is_missing() {
+        let apps = apps(serde_json::json!({
+            "redirect_uri": REDIRECT,
+            "vendors": {"justifacts": {"client_id": "jf", "client_secret": "s1"}}
+        }))
+        .unwrap();
+        let missing = apps
+            .for_credential(CredentialPath::Vendor(VendorId::HrLogics))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("vendors.hrlogics"), "{missing}");
+        assert!(apps.for_credential(CredentialPath::Tenant).is_err());
+    }
+
+    #[test]
+    fn a_document_without_an_app_or_with_an_unknown_vendor_is_refused() {
+        for (document, says) in [
+            (serde_json::json!({"redirect_uri": REDIRECT}), "no app"),
+            (
+                serde_json::json!({"redirect_uri": REDIRECT, "vendors": {"acme": {"client_id": "a", "client_secret": "b"}}}),
+                "vendors.acme",
+            ),
+            (
+                serde_json::json!({"vendors": {"esr": {"client_id": "a", "client_secret": "b"}}}),
+                "redirect_uri",
+            ),
+            (
+                serde_json::json!({"redirect_uri": REDIRECT, "client_id": "only-an-id"}),
+                "client_secret",
+            ),
+        ] {
+            let refused = apps(document).unwrap_err().to_string();
+            assert!(refused.contains(says), "{refused} should say {says}");
+        }
     }
 }

@@ -815,6 +815,11 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
     // The authorize link is handed over on a page, not by redirect: `form-action 'self'`
     // would stop a form post's navigation from leaving the console.
     assert_eq!(connect.status, 200, "{}", connect.page);
+    assert!(
+        connect.page.contains("revoking it there stops Justifacts alone"),
+        "Justifacts is its own app in Lever: {}",
+        connect.page
+    );
     let consent = link_to(&connect.page, "Continue to Lever");
     assert!(
         redirect_of(&consent)
@@ -910,6 +915,11 @@ async fn connect_with_lever_for_the_first_tenant_signs_in_to_its_own_lever_and_w
     let xref = "/console/tenants/demo/vendors/xref";
     let connect = visitor.submit(xref, &format!("{xref}/connect"), &[]).await;
     assert_eq!(connect.status, 200, "{}", connect.page);
+    assert!(
+        connect.page.contains("stops every integration that uses it"),
+        "Xref has no app of its own here: {}",
+        connect.page
+    );
     let consent = link_to(&connect.page, "Continue to Lever");
     assert!(
         redirect_of(&consent)

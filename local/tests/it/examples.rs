@@ -182,4 +182,16 @@ fn the_demo_secrets_file_holds_the_oauth_tenants_secrets_and_the_oauth_app() {
     let app = &file["named"][demo::OAUTH_APP_SECRET_NAME];
     assert_eq!(app["client_id"], demo::OAUTH_CLIENT_ID);
     assert_eq!(app["client_secret"], demo::OAUTH_CLIENT_SECRET);
+    for (vendor, client_id, client_secret) in demo::OAUTH_VENDOR_APPS {
+        assert_eq!(app["vendors"][vendor]["client_id"], client_id, "{vendor}");
+        assert_eq!(
+            app["vendors"][vendor]["client_secret"], client_secret,
+            "{vendor}"
+        );
+    }
+    let apps = lever_screening::lever::oauth::OAuthApps::parse(&app.to_string()).unwrap();
+    for vendor in [VendorId::Justifacts, VendorId::HrLogics, VendorId::Esr] {
+        let path = lever_screening::secrets::CredentialPath::Vendor(vendor);
+        assert!(!apps.is_shared(path), "{vendor} has its own app");
+    }
 }

@@ -86,7 +86,7 @@ impl Harness {
         let link = lever_screening::flows::oauth::authorize_link(
             app.store().as_ref(),
             app.store().as_ref(),
-            &app.oauth_app().await.unwrap(),
+            &app.oauth_apps().await.unwrap(),
             &tenant(demo::OAUTH_TENANT),
             None,
         )
@@ -350,7 +350,7 @@ async fn a_token_about_to_expire_is_refreshed_before_it_is_used() {
 async fn revoked_after_a_delivery(h: &Harness) {
     let (status, page) = h.connect_oauth_tenant(None).await;
     assert_eq!(status, 200, "{page}");
-    h.stack.oauth_lever.revoke_app();
+    h.stack.oauth_lever.revoke_app(demo::OAUTH_CLIENT_ID);
     // Intake makes no outbound call, so only the worker learns that Lever refuses the
     // tokens: this delivery is still queued, and then orders nothing.
     let (status, answer) = h
@@ -464,6 +464,39 @@ async fn a_move_right_after_reconnecting_orders() {
     );
     h.settle().await;
     assert_eq!(h.stack.justifacts.invitations().len(), 1);
+}
+
+#[tokio::test]
+async fn revoking_one_vendors_app_in_lever_disables_that_vendor_only() {
+    let h = start().await;
+    // Justifacts and HRLogics are each authorized as their own app, as in Lever's
+    // Authorized Apps.
+    for vendor in [VendorId::Justifacts, VendorId::HrLogics] {
+        let (status, page) = h.connect_oauth_tenant(Some(vendor)).await;
+        assert_eq!(status, 200, "{page}");
+    }
+    let (_, justifacts_client, _) = demo::OAUTH_VENDOR_APPS[0];
+    h.stack.oauth_lever.revoke_app(justifacts_client);
+
+    let (status, answer) = h
+        .move_globex(KATHERINE, demo::BACKGROUND_CHECK_STAGE_ID)
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    h.settle().await;
+    assert!(h.stack.justifacts.invitations().is_empty());
+    assert_eq!(h.revoked(demo::OAUTH_TENANT).await, [VendorId::Justifacts]);
+
+    // HRLogics' app was not revoked: a new application still sends the survey.
+    let sent = h
+        .stack
+        .oauth_lever
+        .application_created(KATHERINE)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    h.settle().await;
+    assert_eq!(h.stack.hrlogics.applicants().len(), 1);
+    assert_eq!(h.revoked(demo::OAUTH_TENANT).await, [VendorId::Justifacts]);
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! Lever's OAuth authorization server for partner apps (docs/lever.md): the consent
+//! Lever's OAuth authorization server for partner apps (docs/lever.md), one or more apps
+//! each authorized and revoked on its own: the consent
 //! screen at `/oauth/authorize` (and Lever's own `/authorize`), and `POST /oauth/token`
 //! with single-use codes and rotating refresh tokens.
 
@@ -37,17 +38,25 @@ struct OAuthApp {
     redirect_uri: String,
 }
 
-/// Lever's authorization server, for the one registered app. Codes and refresh tokens map
-/// to the space-separated scope they were granted, which the tokens they buy carry on.
+/// What a code or token was granted: by which app (each integration is its own authorized
+/// app in Lever, revoked on its own), and the space-separated scopes.
+#[derive(Debug, Clone)]
+struct Grant {
+    client_id: String,
+    scope: String,
+}
+
+/// Lever's authorization server, for the registered apps. Codes and refresh tokens map
+/// to the app and scope they were granted, which the tokens they buy carry on.
 #[derive(Debug, Default)]
 pub(super) struct OAuthState {
-    app: Option<OAuthApp>,
+    apps: Vec<OAuthApp>,
     deny_next: bool,
     granted_scopes: Vec<String>,
-    codes: HashMap<String, String>,
-    /// Access token → the space-separated scopes it carries.
-    access_tokens: HashMap<String, String>,
-    refresh_tokens: HashMap<String, String>,
+    codes: HashMap<String, Grant>,
+    /// Access token → its grant.
+    access_tokens: HashMap<String, Grant>,
+    refresh_tokens: HashMap<String, Grant>,
     refresh_count: usize,
     token_delay: Duration,
 }
@@ -62,15 +71,15 @@ impl OAuthState {
     pub(super) fn has_scope(&self, token: &str, scope: &str) -> bool {
         self.access_tokens
             .get(token)
-            .is_some_and(|granted| granted.split(' ').any(|s| s == scope))
+            .is_some_and(|granted| granted.scope.split(' ').any(|s| s == scope))
     }
 
     /// Answers `POST /oauth/token`; the client authenticates with its id and secret in the form.
     fn exchange(&mut self, form: TokenForm) -> Result<Value, OAuthError> {
         let app = self
-            .app
-            .as_ref()
-            .filter(|app| {
+            .apps
+            .iter()
+            .find(|app| {
                 form.client_id.as_deref() == Some(app.client_id.as_str())
                     && form.client_secret.as_deref() == Some(app.client_secret.as_str())
             })
@@ -81,7 +90,10 @@ impl OAuthState {
                     "unknown client_id or wrong client_secret",
                 )
             })?;
-        let scope = match form.grant_type.as_str() {
+        let client_id = app.client_id.clone();
+        // A code or refresh token works only for the app it was granted to.
+        let ours = |grant: &Grant| grant.client_id == client_id;
+        let grant = match form.grant_type.as_str() {
             "authorization_code" => {
                 if form.redirect_uri.as_deref() != Some(app.redirect_uri.as_str()) {
                     return Err(invalid_grant(
@@ -91,16 +103,18 @@ impl OAuthState {
                 // Removing the code is what makes it single-use.
                 form.code
                     .and_then(|code| self.codes.remove(&code))
+                    .filter(ours)
                     .ok_or_else(|| invalid_grant("unknown, used or revoked authorization code"))?
             }
             "refresh_token" => {
                 // Rotation: the presented refresh token is spent by this exchange.
-                let scope = form
+                let grant = form
                     .refresh_token
                     .and_then(|token| self.refresh_tokens.remove(&token))
+                    .filter(ours)
                     .ok_or_else(|| invalid_grant("unknown, rotated or revoked refresh token"))?;
                 self.refresh_count += 1;
-                scope
+                grant
             }
             other => {
                 return Err(oauth_error(
@@ -110,32 +124,36 @@ impl OAuthState {
                 ))
             }
         };
-        Ok(self.issue(scope))
+        Ok(self.issue(grant))
     }
 
-    fn issue(&mut self, scope: String) -> Value {
+    fn issue(&mut self, grant: Grant) -> Value {
         let access_token = random_hex(48);
         self.access_tokens
-            .insert(access_token.clone(), scope.clone());
+            .insert(access_token.clone(), grant.clone());
         let mut body = json!({
             "access_token": access_token,
             "token_type": "Bearer",
-            "scope": scope,
+            "scope": grant.scope,
             "expires_in": ACCESS_TOKEN_LIFETIME_SECS,
         });
-        if scope.split(' ').any(|s| s == OFFLINE_ACCESS) {
+        if grant.scope.split(' ').any(|s| s == OFFLINE_ACCESS) {
             let refresh_token = random_hex(48);
             body["refresh_token"] = json!(refresh_token);
-            self.refresh_tokens.insert(refresh_token, scope);
+            self.refresh_tokens.insert(refresh_token, grant);
         }
         body
     }
 }
 
 impl LeverSim {
-    /// Registers the partner app that `/oauth` authorizes, replacing any earlier one.
+    /// Registers a partner app that `/oauth` authorizes, replacing the one with this
+    /// `client_id`. Each is its own entry under Authorized Apps, authorized and revoked on
+    /// its own.
     pub fn register_oauth_app(&self, client_id: &str, client_secret: &str, redirect_uri: &str) {
-        self.lock().oauth.app = Some(OAuthApp {
+        let apps = &mut self.lock().oauth.apps;
+        apps.retain(|app| app.client_id != client_id);
+        apps.push(OAuthApp {
             client_id: client_id.to_owned(),
             client_secret: client_secret.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
@@ -163,13 +181,15 @@ impl LeverSim {
         self.lock().oauth.access_tokens.clear();
     }
 
-    /// A Super Admin clicks "Revoke Access" in Authorized Apps: every code, access token and
-    /// refresh token of the app stops working. The app can be authorized again.
-    pub fn revoke_app(&self) {
+    /// A Super Admin clicks "Revoke Access" on one app in Authorized Apps: every code,
+    /// access token and refresh token of that app (and only that app) stops working. The app
+    /// can be authorized again.
+    pub fn revoke_app(&self, client_id: &str) {
         let oauth = &mut self.lock().oauth;
-        oauth.codes.clear();
-        oauth.access_tokens.clear();
-        oauth.refresh_tokens.clear();
+        let others = |grant: &Grant| grant.client_id != client_id;
+        oauth.codes.retain(|_, grant| others(grant));
+        oauth.access_tokens.retain(|_, grant| others(grant));
+        oauth.refresh_tokens.retain(|_, grant| others(grant));
     }
 
     /// `POST /oauth/token` waits this long before answering, so tests can race refreshes.
@@ -229,9 +249,9 @@ async fn authorize(
     let mut state = sim.lock();
     let oauth = &mut state.oauth;
     let app = oauth
-        .app
-        .as_ref()
-        .filter(|app| query.client_id.as_deref() == Some(app.client_id.as_str()))
+        .apps
+        .iter()
+        .find(|app| query.client_id.as_deref() == Some(app.client_id.as_str()))
         .ok_or_else(|| {
             oauth_error(
                 StatusCode::BAD_REQUEST,
@@ -272,7 +292,11 @@ async fn authorize(
                 .map(str::to_owned)
                 .collect();
             let code = random_hex(32);
-            oauth.codes.insert(code.clone(), scopes.join(" "));
+            let grant = Grant {
+                client_id: app.client_id.clone(),
+                scope: scopes.join(" "),
+            };
+            oauth.codes.insert(code.clone(), grant);
             oauth.granted_scopes = scopes;
             pairs.append_pair("code", &code);
         }

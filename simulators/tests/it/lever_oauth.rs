@@ -329,10 +329,57 @@ async fn an_issued_access_token_works_until_it_expires() {
 }
 
 #[tokio::test]
+async fn each_app_is_authorized_and_revoked_on_its_own() {
+    let lever = lever().await;
+    let (other_id, other_secret) = ("other-app", "other-app-secret");
+    lever
+        .sim
+        .register_oauth_app(other_id, other_secret, REDIRECT_URI);
+    let mine = lever.tokens().await;
+    // The other app's own authorization and exchange.
+    let mut params = consent(SCOPES);
+    params[0] = ("client_id", other_id);
+    let response = lever.authorize(&params).await;
+    let other_code = redirect_params(&response)["code"].clone();
+    // A code works only for the app it was granted to.
+    let (status, body) = lever.exchange(&other_code).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (StatusCode::BAD_REQUEST, &"invalid_grant".into())
+    );
+    let response = lever.authorize(&params).await;
+    let other_code = redirect_params(&response)["code"].clone();
+    let (status, other) = lever
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &other_code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", other_id),
+            ("client_secret", other_secret),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{other}");
+
+    lever.sim.revoke_app(other_id);
+    assert_eq!(
+        lever.get_opportunity(text(&other, "access_token")).await,
+        StatusCode::UNAUTHORIZED,
+        "the revoked app's tokens stop"
+    );
+    assert_eq!(
+        lever.get_opportunity(text(&mine, "access_token")).await,
+        StatusCode::OK,
+        "the other app's tokens go on"
+    );
+    let (status, _) = lever.refresh(text(&mine, "refresh_token")).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn revoking_the_app_kills_every_token() {
     let lever = lever().await;
     let tokens = lever.tokens().await;
-    lever.sim.revoke_app();
+    lever.sim.revoke_app(CLIENT_ID);
 
     assert_eq!(
         lever.get_opportunity(text(&tokens, "access_token")).await,

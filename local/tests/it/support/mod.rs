@@ -258,7 +258,7 @@ impl Harness {
         let link = lever_screening::flows::oauth::authorize_link(
             app.store().as_ref(),
             app.store().as_ref(),
-            &app.oauth_app().await.unwrap(),
+            &app.oauth_apps().await.unwrap(),
             &tenant(demo::OAUTH_TENANT),
             vendor,
         )

@@ -816,7 +816,9 @@ async fn connect_with_lever_is_the_authorized_app_flow_for_that_integration() {
     // would stop a form post's navigation from leaving the console.
     assert_eq!(connect.status, 200, "{}", connect.page);
     assert!(
-        connect.page.contains("revoking it there stops Justifacts alone"),
+        connect
+            .page
+            .contains("revoking it there stops Justifacts alone"),
         "Justifacts is its own app in Lever: {}",
         connect.page
     );
@@ -916,7 +918,9 @@ async fn connect_with_lever_for_the_first_tenant_signs_in_to_its_own_lever_and_w
     let connect = visitor.submit(xref, &format!("{xref}/connect"), &[]).await;
     assert_eq!(connect.status, 200, "{}", connect.page);
     assert!(
-        connect.page.contains("stops every integration that uses it"),
+        connect
+            .page
+            .contains("stops every integration that uses it"),
         "Xref has no app of its own here: {}",
         connect.page
     );

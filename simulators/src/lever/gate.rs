@@ -163,6 +163,13 @@ impl LeverSim {
                 &format!("Missing scope {missing}"),
             ));
         }
+        if state.refuses_confidential(request.headers(), path) {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "This opportunity is confidential: the credential has no access to confidential data",
+            ));
+        }
         let gate = &mut state.gate;
         let now = Instant::now();
         if gate
@@ -226,6 +233,40 @@ impl LeverState {
             return None;
         }
         required_scope(request.method(), path).filter(|scope| !self.oauth.has_scope(token, scope))
+    }
+
+    /// Whether the request names a confidential opportunity (`/v1/opportunities/:id` and
+    /// what is under it) with a credential that has no access to confidential data.
+    fn refuses_confidential(&self, headers: &HeaderMap, path: &str) -> bool {
+        let mut segments = path.trim_start_matches('/').split('/').skip(1);
+        let (Some("opportunities"), Some(id)) = (segments.next(), segments.next()) else {
+            return false;
+        };
+        if !self.confidential.contains(id) {
+            return false;
+        }
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return true;
+        };
+        let allowed = match value.strip_prefix("Bearer ") {
+            Some(token) if self.oauth.accepts(token) => {
+                self.oauth.has_scope(token, "confidential:access:admin")
+            }
+            // The fixed bearer token stands for a fully authorized tenant.
+            Some(token) => self.bearer_token.as_deref() == Some(token),
+            None => value
+                .strip_prefix("Basic ")
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .is_some_and(|user_pass| {
+                    self.confidential_keys
+                        .iter()
+                        .any(|key| user_pass == format!("{key}:").as_bytes())
+                }),
+        };
+        !allowed
     }
 
     /// The request's `Authorization` value when it names the API key (Basic, blank

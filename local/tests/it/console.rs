@@ -739,14 +739,7 @@ async fn a_confidential_candidate_lever_refuses_is_shown_to_the_admin_and_orders
     // Ada applied to a confidential posting; the demo's Xref key has no access to
     // confidential data in Lever.
     h.stack.lever.set_confidential(demo::OPPORTUNITY_ID);
-    let sent = h
-        .stack
-        .lever
-        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    assert_eq!(sent.status, 202, "{}", sent.response);
-    h.settle().await;
+    h.move_into_reference_check().await;
     assert!(h.stack.xref.orders().is_empty());
     assert!(h.store.orders().is_empty());
     assert!(

@@ -257,14 +257,7 @@ impl LeverState {
             }
             // The fixed bearer token stands for a fully authorized tenant.
             Some(token) => self.bearer_token.as_deref() == Some(token),
-            None => value
-                .strip_prefix("Basic ")
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                .is_some_and(|user_pass| {
-                    self.confidential_keys
-                        .iter()
-                        .any(|key| user_pass == format!("{key}:").as_bytes())
-                }),
+            None => basic_key_in(value, &self.confidential_keys),
         };
         !allowed
     }
@@ -275,17 +268,21 @@ impl LeverState {
         let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
         let accepted = match value.strip_prefix("Bearer ") {
             Some(token) => self.bearer_token.as_deref() == Some(token) || self.oauth.accepts(token),
-            None => value
-                .strip_prefix("Basic ")
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                .is_some_and(|user_pass| {
-                    self.api_keys
-                        .iter()
-                        .any(|key| user_pass == format!("{key}:").as_bytes())
-                }),
+            None => basic_key_in(value, &self.api_keys),
         };
         accepted.then(|| value.to_owned())
     }
+}
+
+/// Whether `value` is Basic auth naming one of `keys` as user name with a blank password.
+fn basic_key_in<'k>(value: &str, keys: impl IntoIterator<Item = &'k String>) -> bool {
+    value
+        .strip_prefix("Basic ")
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .is_some_and(|user_pass| {
+            keys.into_iter()
+                .any(|key| user_pass == format!("{key}:").as_bytes())
+        })
 }
 
 /// The `/v1` middleware.

@@ -129,6 +129,12 @@ pub mod metrics {
         counter!("SafetyNetFound", "kind" => kind).increment(u64::from(found));
     }
 
+    /// Lever refused an integration's credential a candidate (403), as it does for a
+    /// confidential posting's candidate without access to confidential data: nothing ordered.
+    pub fn lever_confidential_refused(vendor: VendorId) {
+        counter!("LeverConfidentialRefused", "vendor" => vendor.as_str()).increment(1);
+    }
+
     /// A webhook the integrations need is missing in Lever.
     pub fn webhook_missing(event: &'static str) {
         counter!("WebhookMissing", "event" => event).increment(1);

@@ -173,6 +173,17 @@ pub struct OnCompletion {
     pub when_results: Vec<String>,
 }
 
+/// The last time Lever refused the worker a candidate (HTTP 403 on the opportunity), as it
+/// does for a confidential posting's candidate when the integration's credential has no
+/// access to confidential data: nothing was ordered, and the tenant's admin is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfidentialRefusal {
+    /// The integration whose credential Lever refused.
+    pub vendor: VendorId,
+    /// When it last happened.
+    pub at: EpochMillis,
+}
+
 /// The safety net's last run for a tenant: its cursor, and what it found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SafetyNetRun {

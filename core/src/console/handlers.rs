@@ -420,6 +420,7 @@ impl Page<'_, '_> {
         let store = app.store();
         let health = store.webhook_health(tenant.id()).await?;
         let safety_net = store.safety_net(tenant.id()).await?;
+        let confidential = store.confidential_refusal(tenant.id()).await?;
         let base = &tenant.config.lever_api_base;
         let mut open: Vec<Order> = store
             .quiet_open_orders(self.console.now + 1, OPEN_ORDERS_SCANNED)
@@ -477,6 +478,16 @@ impl Page<'_, '_> {
             health_checked_at: health.as_ref().map(|h| utc_timestamp(h.checked_at)),
             safety_net: admin::safety_net_summary(safety_net.as_ref()),
             safety_net_ok: safety_net.is_none_or(|run| run.found() == 0),
+            confidential_refused: confidential.map(|refusal| {
+                format!(
+                    "Lever refused access to a confidential posting's candidate for {} (last \
+                     on {}): nothing was ordered for that candidate. Give the integration's \
+                     API key access to confidential data in Lever (Settings › Integrations \
+                     and API), or reconnect the authorized app.",
+                    vendor_name(refusal.vendor),
+                    utc_timestamp(refusal.at)
+                )
+            }),
             health: health
                 .map(|h| {
                     h.webhooks

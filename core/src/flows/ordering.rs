@@ -13,7 +13,7 @@
 
 use super::worker::Worker;
 use super::{lever_sync, Ack, AckStatus};
-use crate::clock::millis;
+use crate::clock::{millis, now_millis};
 use crate::directory::Tenant;
 use crate::error::AppError;
 use crate::ids::{OpportunityId, OrderId};
@@ -22,7 +22,7 @@ use crate::lever::{LeverApi, LeverError, Opportunity};
 use crate::order::{Order, OrderPhase};
 use crate::store::{modify_order, CreateOrder};
 use crate::telemetry::metrics;
-use crate::tenant::Package;
+use crate::tenant::{ConfidentialRefusal, Package};
 use crate::vendors::{
     packages, CallbackAuth, CandidateOrder, Fix, PackageRule, PlacedOrder, Placement, Trigger,
     VendorDescription, VendorId,
@@ -60,7 +60,15 @@ pub async fn on_trigger(
                 }
                 let found = match &confirmed {
                     Some(found) => found.clone(),
-                    None => match confirm(lever.as_ref(), worker, event, triggered_at).await? {
+                    None => match confirm(
+                        lever.as_ref(),
+                        worker,
+                        (tenant, vendor),
+                        event,
+                        triggered_at,
+                    )
+                    .await?
+                    {
                         Some(found) => confirmed.insert(found).clone(),
                         None => return Ok(()),
                     },
@@ -143,10 +151,13 @@ impl Confirmed {
 
 /// The opportunity, if Lever's API confirms what the delivery said: it is in the stage
 /// because of a move at about `triggered_at`, or it has the application. A delivery that
-/// does not match is logged as suspicious and orders nothing.
+/// does not match is logged as suspicious and orders nothing. A candidate Lever refuses the
+/// integration's credential (a confidential posting's, without the confidential grant)
+/// orders nothing either: the tenant's admin is told, since only they can fix it.
 async fn confirm(
     lever: &dyn LeverApi,
     worker: &Worker<'_>,
+    (tenant, vendor): (&Tenant, VendorId),
     event: &Event,
     triggered_at: i64,
 ) -> Result<Option<Confirmed>, AppError> {
@@ -159,6 +170,27 @@ async fn confirm(
                 "the opportunity does not exist in Lever: nothing ordered"
             );
             metrics::unconfirmed("no_such_opportunity");
+            return Ok(None);
+        }
+        Err(LeverError::Rejected {
+            status: 403,
+            message,
+        }) => {
+            tracing::warn!(
+                %vendor,
+                %message,
+                "Lever refused the candidate (HTTP 403; a confidential posting's, without \
+                 access to confidential data): nothing ordered"
+            );
+            metrics::lever_confidential_refused(vendor);
+            let refusal = ConfidentialRefusal {
+                vendor,
+                at: now_millis(),
+            };
+            worker
+                .tenant_store
+                .put_confidential_refusal(tenant.id(), &refusal)
+                .await?;
             return Ok(None);
         }
         Err(e) => return Err(e.into()),

@@ -5,6 +5,8 @@
 //! |-----------------|----------------------------------------|---------------|----------------------------|
 //! | tenant          | `TENANT`                               | `<tenant>`    |                            |
 //! | webhook health  | `HEALTH`                               | `<tenant>`    |                            |
+//! | safety net run  | `SAFETYNET`                            | `<tenant>`    |                            |
+//! | Lever's refusal | `CONFIDENTIAL`                         | `<tenant>`    |                            |
 //! | order           | `ORDER#<order id>`                     | `ORDER`       | `gsi1…`, `gsi2…`, `gsi3…`  |
 //! | open-order lock | `OPEN#<tenant>#<vendor>#<opportunity>` | `OPEN`        |                            |
 //! | delivery        | `DELIVERY#<key>`                       | `DELIVERY`    | `expires_at` (TTL)         |
@@ -34,7 +36,7 @@ use crate::clock::{millis, EpochMillis};
 use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::{Order, OrderPhase};
-use crate::tenant::{Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
+use crate::tenant::{ConfidentialRefusal, Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata};
@@ -506,6 +508,26 @@ impl TenantStore for DynamoStore {
 
     async fn safety_net(&self, tenant: &TenantId) -> Result<Option<SafetyNetRun>, StoreError> {
         self.get(key("SAFETYNET".to_owned(), tenant.as_str())).await
+    }
+
+    async fn put_confidential_refusal(
+        &self,
+        tenant: &TenantId,
+        refusal: &ConfidentialRefusal,
+    ) -> Result<(), StoreError> {
+        self.put(encode(
+            key("CONFIDENTIAL".to_owned(), tenant.as_str()),
+            refusal,
+        )?)
+        .await
+    }
+
+    async fn confidential_refusal(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<ConfidentialRefusal>, StoreError> {
+        self.get(key("CONFIDENTIAL".to_owned(), tenant.as_str()))
+            .await
     }
 }
 

@@ -9,7 +9,7 @@ use crate::clock::{millis, EpochMillis};
 use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::{Order, OrderPhase};
-use crate::tenant::{Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
+use crate::tenant::{ConfidentialRefusal, Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -28,6 +28,7 @@ struct Inner {
     tenants: BTreeMap<TenantId, TenantConfig>,
     health: HashMap<TenantId, WebhookHealth>,
     safety_net: HashMap<TenantId, SafetyNetRun>,
+    confidential: HashMap<TenantId, ConfidentialRefusal>,
     orders: HashMap<OrderId, Order>,
     deliveries: HashMap<String, DeliveryRecord>,
     /// key → (value, expires_at)
@@ -129,6 +130,22 @@ impl TenantStore for MemoryStore {
 
     async fn safety_net(&self, tenant: &TenantId) -> Result<Option<SafetyNetRun>, StoreError> {
         Ok(self.lock().safety_net.get(tenant).copied())
+    }
+
+    async fn put_confidential_refusal(
+        &self,
+        tenant: &TenantId,
+        refusal: &ConfidentialRefusal,
+    ) -> Result<(), StoreError> {
+        self.lock().confidential.insert(tenant.clone(), *refusal);
+        Ok(())
+    }
+
+    async fn confidential_refusal(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<ConfidentialRefusal>, StoreError> {
+        Ok(self.lock().confidential.get(tenant).copied())
     }
 }
 

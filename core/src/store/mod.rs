@@ -10,7 +10,7 @@ use crate::clock::EpochMillis;
 use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::order::Order;
-use crate::tenant::{Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
+use crate::tenant::{ConfidentialRefusal, Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -63,6 +63,19 @@ pub trait TenantStore: Send + Sync {
         -> Result<(), StoreError>;
     /// The safety net's last run; `None` before the first.
     async fn safety_net(&self, tenant: &TenantId) -> Result<Option<SafetyNetRun>, StoreError>;
+
+    /// Records that Lever refused a confidential candidate (the last refusal is kept).
+    async fn put_confidential_refusal(
+        &self,
+        tenant: &TenantId,
+        refusal: &ConfidentialRefusal,
+    ) -> Result<(), StoreError>;
+
+    /// The last refusal recorded, if any.
+    async fn confidential_refusal(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<ConfidentialRefusal>, StoreError>;
 }
 
 /// What [`OrderStore::create_order`] did.

@@ -2,12 +2,13 @@
 //! never a second while one is open, a note when it cannot be ordered, and no more Lever
 //! calls than needed.
 
-use crate::support::{World, ADA, BGC, GRACE, REFCHECK, SCREEN, STAGE_TOKEN};
+use crate::support::{tenant_id, World, ADA, BGC, GRACE, REFCHECK, SCREEN, STAGE_TOKEN};
 use lever_screening::clock::now_millis;
 use lever_screening::flows::worker::Outcome;
 use lever_screening::lever::webhook::WebhookKind;
 use lever_screening::lever::LeverError;
 use lever_screening::order::OrderPhase;
+use lever_screening::store::TenantStore;
 use lever_screening::tenant::PackageSettings;
 use lever_screening::vendors::{VendorError, VendorId};
 use serde_json::json;
@@ -314,6 +315,33 @@ async fn a_vendor_outage_is_retried_later_with_the_same_idempotency_key() {
         world.xref.orders()[0].reference,
         world.orders()[0].order_id.to_string()
     );
+}
+
+#[tokio::test]
+async fn a_confidential_candidate_lever_refuses_orders_nothing_and_tells_the_admin() {
+    let world = World::new().await;
+    // Lever's answer to a credential without access to confidential data.
+    world.lever.fail_next(LeverError::Rejected {
+        status: 403,
+        message: "Forbidden".into(),
+    });
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    assert_eq!(
+        world.run_worker().await,
+        [Outcome::Done],
+        "acknowledged: neither retried nor dead-lettered"
+    );
+    assert!(world.xref.orders().is_empty());
+    assert!(world.orders().is_empty());
+    assert!(world.lever.tags(ADA).is_empty());
+    let refusal = world
+        .store
+        .confidential_refusal(&tenant_id())
+        .await
+        .unwrap()
+        .expect("the admin is told");
+    assert_eq!(refusal.vendor, VendorId::Xref);
+    assert!(refusal.at > now_millis() - 60_000);
 }
 
 #[tokio::test]

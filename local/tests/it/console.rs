@@ -734,6 +734,45 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
 }
 
 #[tokio::test]
+async fn a_confidential_candidate_lever_refuses_is_shown_to_the_admin_and_orders_nothing() {
+    let h = start().await;
+    // Ada applied to a confidential posting; the demo's Xref key has no access to
+    // confidential data in Lever.
+    h.stack.lever.set_confidential(demo::OPPORTUNITY_ID);
+    h.move_into_reference_check().await;
+    assert!(h.stack.xref.orders().is_empty());
+    assert!(h.store.orders().is_empty());
+    assert!(
+        h.stack
+            .app
+            .queue()
+            .dead_letters(10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "acknowledged, not dead-lettered"
+    );
+    let refusal = h
+        .store
+        .confidential_refusal(&tenant(demo::TENANT))
+        .await
+        .unwrap()
+        .expect("stored for the console");
+    assert_eq!(refusal.vendor.as_str(), "xref");
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let page = visitor.get("/console/tenants/demo/status").await.page;
+    assert!(
+        page.contains("Lever refused access to a confidential posting&#39;s candidate for Xref"),
+        "{page}"
+    );
+    assert!(
+        page.contains("access to confidential data in Lever"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn dead_letters_are_listed_and_retried_for_the_own_tenant_only() {
     use lever_screening::ids::OrderId;
     use lever_screening::queue::Received;

@@ -175,6 +175,11 @@ fn opportunity_json(state: &LeverState, opportunity: &Opportunity, expand: &Expa
         "tags": record.tags,
         "stage": stage,
         "stageChanges": stage_changes,
+        "confidentiality": if state.confidential.contains(&record.id) {
+            "confidential"
+        } else {
+            "non-confidential"
+        },
         "location": record.location,
         "applications": applications,
         "createdAt": opportunity.created_at,

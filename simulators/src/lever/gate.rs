@@ -163,6 +163,13 @@ impl LeverSim {
                 &format!("Missing scope {missing}"),
             ));
         }
+        if state.refuses_confidential(request.headers(), path) {
+            return Some(refuse(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "This opportunity is confidential: the credential has no access to confidential data",
+            ));
+        }
         let gate = &mut state.gate;
         let now = Instant::now();
         if gate
@@ -228,23 +235,54 @@ impl LeverState {
         required_scope(request.method(), path).filter(|scope| !self.oauth.has_scope(token, scope))
     }
 
+    /// Whether the request names a confidential opportunity (`/v1/opportunities/:id` and
+    /// what is under it) with a credential that has no access to confidential data.
+    fn refuses_confidential(&self, headers: &HeaderMap, path: &str) -> bool {
+        let mut segments = path.trim_start_matches('/').split('/').skip(1);
+        let (Some("opportunities"), Some(id)) = (segments.next(), segments.next()) else {
+            return false;
+        };
+        if !self.confidential.contains(id) {
+            return false;
+        }
+        let Some(value) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return true;
+        };
+        let allowed = match value.strip_prefix("Bearer ") {
+            Some(token) if self.oauth.accepts(token) => {
+                self.oauth.has_scope(token, "confidential:access:admin")
+            }
+            // The fixed bearer token stands for a fully authorized tenant.
+            Some(token) => self.bearer_token.as_deref() == Some(token),
+            None => basic_key_in(value, &self.confidential_keys),
+        };
+        !allowed
+    }
+
     /// The request's `Authorization` value when it names the API key (Basic, blank
     /// password) or an accepted bearer token: the key of its rate-limit bucket.
     fn credential(&self, headers: &HeaderMap) -> Option<String> {
         let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
         let accepted = match value.strip_prefix("Bearer ") {
             Some(token) => self.bearer_token.as_deref() == Some(token) || self.oauth.accepts(token),
-            None => value
-                .strip_prefix("Basic ")
-                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-                .is_some_and(|user_pass| {
-                    self.api_keys
-                        .iter()
-                        .any(|key| user_pass == format!("{key}:").as_bytes())
-                }),
+            None => basic_key_in(value, &self.api_keys),
         };
         accepted.then(|| value.to_owned())
     }
+}
+
+/// Whether `value` is Basic auth naming one of `keys` as user name with a blank password.
+fn basic_key_in<'k>(value: &str, keys: impl IntoIterator<Item = &'k String>) -> bool {
+    value
+        .strip_prefix("Basic ")
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .is_some_and(|user_pass| {
+            keys.into_iter()
+                .any(|key| user_pass == format!("{key}:").as_bytes())
+        })
 }
 
 /// The `/v1` middleware.

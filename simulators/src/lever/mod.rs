@@ -27,7 +27,7 @@ use axum::Router;
 use gate::Gate;
 use oauth::OAuthState;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use uuid::Uuid;
 
@@ -188,6 +188,11 @@ struct LeverState {
     /// In creation order; the newest webhook of an event is the one deliveries go to.
     webhooks: Vec<SimWebhook>,
     oauth: OAuthState,
+    /// Opportunities of confidential postings: only a credential with access to
+    /// confidential data may read or change them.
+    confidential: HashSet<String>,
+    /// API keys an admin gave access to confidential data (a key has none by default).
+    confidential_keys: HashSet<String>,
 }
 
 impl LeverState {
@@ -242,6 +247,18 @@ impl LeverSim {
     /// integration's toggle.
     pub fn add_api_key(&self, api_key: &str) {
         self.lock().api_keys.push(api_key.to_owned());
+    }
+
+    /// The opportunity is a confidential posting's candidate: Lever answers 403 to a
+    /// credential without access to confidential data (an API key without the grant, an
+    /// authorized app without `confidential:access:admin`).
+    pub fn set_confidential(&self, opportunity: &str) {
+        self.lock().confidential.insert(opportunity.to_owned());
+    }
+
+    /// Gives the API key access to confidential data, as an admin does in Lever's settings.
+    pub fn grant_confidential_access(&self, api_key: &str) {
+        self.lock().confidential_keys.insert(api_key.to_owned());
     }
 
     /// The key stops working, as when an admin turns its integration's toggle off.

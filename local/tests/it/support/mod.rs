@@ -226,6 +226,15 @@ impl Harness {
     /// Moves the demo candidate into 'Reference Check' and waits for the worker: the Xref
     /// order's id.
     pub async fn order_reference_check(&self) -> String {
+        self.move_into_reference_check().await;
+        let orders = self.stack.xref.orders();
+        assert_eq!(orders.len(), 1);
+        orders[0].id.clone()
+    }
+
+    /// Moves the demo candidate into 'Reference Check' (the delivery queued) and waits for
+    /// the worker.
+    pub async fn move_into_reference_check(&self) {
         let sent = self
             .stack
             .lever
@@ -234,9 +243,6 @@ impl Harness {
             .unwrap();
         assert_eq!(sent.status, 202, "{}", sent.response);
         self.settle().await;
-        let orders = self.stack.xref.orders();
-        assert_eq!(orders.len(), 1);
-        orders[0].id.clone()
     }
 
     /// The demo tenant's Lever calls from index `before` on, as `METHOD /path`.

@@ -76,7 +76,7 @@ pub fn functions() -> Vec<String> {
         ]
         .into_iter()
         .chain(
-            [WORKER, RECONCILE_ORDERS, CHECK_WEBHOOKS]
+            [WORKER, RECONCILE_ORDERS, CHECK_WEBHOOKS, LEVER_SAFETY_NET]
                 .into_iter()
                 .map(String::from),
         ),
@@ -90,6 +90,8 @@ pub const WORKER: &str = "screening-worker";
 pub const RECONCILE_ORDERS: &str = "reconcile-orders";
 /// The hourly webhook check's binary.
 pub const CHECK_WEBHOOKS: &str = "check-webhooks";
+/// The hourly safety net's binary (stage entries and archives no webhook delivered).
+pub const LEVER_SAFETY_NET: &str = "lever-safety-net";
 
 /// The binary that answers `route` in AWS: one per webhook type, one per vendor's callbacks,
 /// the OAuth redirect and the console.

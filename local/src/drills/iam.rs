@@ -14,6 +14,7 @@
 //! - `retry-and-dead-letter`: the worker's retry (visibility) and dead-lettering;
 //! - `console`: a tenant admin signs in to the setup console, sees its overview and status
 //!   pages and retries the dead letter (the redrive);
+//! - `safety-net`: the hourly safety net's Lever reads and cursor, for every tenant;
 //! - `hire-and-delete`: Candidate Hired and Candidate Deleted deliveries, and the purge.
 //!
 //! Each step tells the gate its name first, so a refusal names the path it broke.
@@ -141,6 +142,8 @@ pub async fn run(options: &Options) -> Result<String, DrillError> {
     let worker = server::spawn_worker(Arc::clone(stack.apps.function(server::WORKER)));
     console_redrive(&stack).await?;
 
+    gate.step("safety-net").await?;
+    safety_net(&stack).await?;
     gate.step("hire-and-delete").await?;
     hire_and_delete(&stack).await?;
     worker.abort();
@@ -267,6 +270,38 @@ async fn check_webhooks(apps: &Apps) -> Result<(), DrillError> {
     Ok(())
 }
 
+/// The hourly safety net, as `lever-safety-net` runs it: a first run sets each tenant's
+/// cursor; then a stage change whose webhook never arrived (the webhook deleted in Lever) is
+/// found an hour later and queued as work, which the worker confirms and orders.
+async fn safety_net(stack: &Stack) -> Result<(), DrillError> {
+    let app = stack.apps.function(server::LEVER_SAFETY_NET);
+    sweep(app, now_millis()).await?;
+    stack.lever.remove_webhook("candidateStageChange");
+    // Nobody listens now: Lever records the move and delivers nothing.
+    let _ = stack
+        .lever
+        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+        .await;
+    let found = sweep(app, now_millis() + 3_600_000).await?;
+    if found == 0 {
+        return Err("the safety net found no missed stage change".into());
+    }
+    settle(stack).await
+}
+
+/// One run of the safety net over every tenant, at `at`; how much it found.
+async fn sweep(app: &App, at: i64) -> Result<u32, DrillError> {
+    let worker = app.worker(Deadline::after(Duration::from_secs(60)));
+    let mut found = 0;
+    for config in app.store().list_tenants().await? {
+        let tenant = app.tenants().tenant(&config.tenant_id).await?;
+        let run = lever_screening::flows::safety_net::run(&worker, &tenant, at).await?;
+        println!("  lever-safety-net {}: found {}", config.tenant_id, run.found());
+        found += run.found();
+    }
+    Ok(found)
+}
+
 /// A piece of work the worker gives up on (a harmless one: re-reading the Xref order). The
 /// worker task is stopped while this runs, so the worker's identity receives it, puts it
 /// back for later, receives it again and dead-letters it, as its retries do after the last
@@ -320,7 +355,9 @@ async fn console_redrive(stack: &Stack) -> Result<(), DrillError> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let signed_in = http.post(&link).send().await?;
+    // A browser's form post names its origin; the console refuses one that does not.
+    let origin = stack.functions_url.clone();
+    let signed_in = http.post(&link).header("origin", &origin).send().await?;
     let cookie = signed_in
         .headers()
         .get("set-cookie")
@@ -355,16 +392,24 @@ async fn console_redrive(stack: &Stack) -> Result<(), DrillError> {
         let request = http
             .post(format!("{base}{path}"))
             .header("cookie", &cookie)
+            .header("origin", &origin)
             .form(&form);
         async move {
             let response = request.send().await?;
+            let status = response.status();
             let to = response
                 .headers()
                 .get("location")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_owned();
-            Ok::<_, DrillError>((response.status(), to))
+            // Where the answer leads: its redirect, or a page's links.
+            let to = if to.is_empty() {
+                response.text().await?
+            } else {
+                to
+            };
+            Ok::<_, DrillError>((status, to))
         }
     };
     let csrf_field = ("csrf", csrf.to_owned());
@@ -376,9 +421,10 @@ async fn console_redrive(stack: &Stack) -> Result<(), DrillError> {
     if status != 303 || !to.contains("notice=retried") {
         return Err(format!("retrying answered {status} to {to:?}").into());
     }
-    // "Connect with Lever": the console reads the OAuth app and sends the admin to Lever.
+    // "Connect with Lever": the console reads the OAuth app and hands the admin a link to
+    // Lever's consent page.
     let (status, to) = post_form("/vendors/xref/connect", vec![csrf_field]).await?;
-    if status != 303 || !to.contains("/oauth/authorize") {
+    if status != 200 || !to.contains("/authorize?") {
         return Err(format!("Connect with Lever answered {status} to {to:?}").into());
     }
     settle(stack).await

@@ -296,7 +296,11 @@ async fn sweep(app: &App, at: i64) -> Result<u32, DrillError> {
     for config in app.store().list_tenants().await? {
         let tenant = app.tenants().tenant(&config.tenant_id).await?;
         let run = lever_screening::flows::safety_net::run(&worker, &tenant, at).await?;
-        println!("  lever-safety-net {}: found {}", config.tenant_id, run.found());
+        println!(
+            "  lever-safety-net {}: found {}",
+            config.tenant_id,
+            run.found()
+        );
         found += run.found();
     }
     Ok(found)

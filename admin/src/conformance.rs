@@ -20,18 +20,26 @@ pub const CONTRACT: &str = include_str!("../../docs/vendor-contract.openapi.json
 /// create and read paths, and a conforming vendor only calls back on a status change.
 const CALLBACK_URL: &str = "https://example.com/lever-screening-conformance";
 
-/// The parsed contract document.
-pub fn contract() -> &'static Value {
-    static DOCUMENT: OnceLock<Value> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        serde_json::from_str(CONTRACT).expect("docs/vendor-contract.openapi.json is JSON (tested)")
-    })
+/// The parsed contract document, or why it does not parse (compiled in, so only an edit of
+/// the document that its tests would catch can make it fail).
+pub fn contract() -> Result<&'static Value, String> {
+    static DOCUMENT: OnceLock<Result<Value, String>> = OnceLock::new();
+    DOCUMENT
+        .get_or_init(|| {
+            serde_json::from_str(CONTRACT)
+                .map_err(|e| format!("docs/vendor-contract.openapi.json is not JSON: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Checks `value` against the contract's schema `#/components/schemas/{name}`; the
 /// problems found, as "`<path>`: <why>", none when it conforms.
 pub fn violations(name: &str, value: &Value) -> Vec<String> {
-    let mut schema = contract().clone();
+    let mut schema = match contract() {
+        Ok(document) => document.clone(),
+        Err(problem) => return vec![problem],
+    };
     // The whole document is the schema resource, so `#/components/schemas/…` references
     // resolve; the keywords of OpenAPI itself are unknown to JSON Schema and ignored.
     schema["$ref"] = json!(format!("#/components/schemas/{name}"));
@@ -185,6 +193,7 @@ struct Answer {
 struct Suite<'a> {
     target: &'a Target,
     profile: Profile,
+    document: &'static Value,
     http: reqwest::Client,
     checks: Vec<Check>,
 }
@@ -250,7 +259,7 @@ impl Suite<'_> {
     }
 
     fn create_body(&self, reference: &str) -> Value {
-        let operation = &contract()["paths"][self.profile.path]["post"];
+        let operation = &self.document["paths"][self.profile.path]["post"];
         let mut body = operation["requestBody"]["content"]["application/json"]["example"].clone();
         body["client_reference"] = json!(reference);
         body["callback_url"] = json!(CALLBACK_URL);
@@ -452,17 +461,32 @@ fn same(value: &Value, expected: &str, what: &str) -> Result<(), String> {
 
 /// Runs the suite against `target`. `None` when the vendor is not a contract vendor.
 pub async fn run(target: &Target) -> Option<Report> {
-    let suite = Suite {
-        target,
-        profile: profile(target.vendor)?,
-        http: reqwest::Client::builder()
+    let profile = profile(target.vendor)?;
+    let setup = contract().and_then(|document| {
+        let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .build()
-            .ok()?,
-        checks: Vec::new(),
+            .map_err(|e| format!("no HTTP client: {e}"))?;
+        Ok((document, http))
+    });
+    let checks = match setup {
+        Ok((document, http)) => {
+            let suite = Suite {
+                target,
+                profile,
+                document,
+                http,
+                checks: Vec::new(),
+            };
+            suite.run().await
+        }
+        Err(problem) => vec![Check {
+            name: "the suite starts".to_owned(),
+            outcome: Err(problem),
+        }],
     };
     Some(Report {
         vendor: target.vendor,
-        checks: suite.run().await,
+        checks,
     })
 }

@@ -172,6 +172,11 @@ pub struct Order {
     pub vendor: VendorId,
     /// The Lever opportunity screened.
     pub opportunity_id: OpportunityId,
+    /// The candidate's name as Lever showed it when the order was made: the console lists
+    /// orders by it. The only candidate data kept; purged with the rest when Lever deletes
+    /// the candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_name: Option<String>,
     /// The vendor's id of the order, once placed: how callbacks and reads find it.
     pub vendor_order_id: Option<String>,
     /// The vendor-side ids of the steps of placing the order (Sterling: its candidate, then
@@ -231,6 +236,7 @@ impl Order {
             tenant_id,
             vendor,
             opportunity_id,
+            candidate_name: None,
             vendor_order_id: None,
             steps: BTreeMap::new(),
             phase: OrderPhase::Pending,

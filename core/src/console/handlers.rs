@@ -4,8 +4,8 @@
 
 use super::pages::{
     Check, Choice, CredentialInput, DeadRow, HealthRow, IntegrationRow, LeverSection, Link,
-    MessagePage, NavLink, OrderRow, OverviewPage, PackageSection, StageSection, StatusPage,
-    VendorActions, VendorPage, WebhookRow,
+    MessagePage, Moment, NavLink, OrderRow, OverviewPage, PackageSection, Problem, StageSection,
+    StatusPage, VendorActions, VendorPage, WebhookRow,
 };
 use super::session::Session;
 use super::{Console, Form, Refusal};
@@ -66,8 +66,40 @@ pub(super) async fn tenant(
     let back = page.back(rest).unwrap_or(own);
     match page.route(request, rest).await {
         Ok(response) => response,
-        Err(refusal) => console.refusal(refusal, Some(back)),
+        Err(refusal) => {
+            let frame = page.frame().await;
+            console.refusal_in(refusal, Some(back), frame)
+        }
     }
+}
+
+/// How a page is shown: after a GET (with the last action's notice), or again after a
+/// refused post, with the problem, the refusal's status and what the form held.
+#[derive(Default)]
+struct Shown<'f> {
+    notice: Option<String>,
+    problem: Option<Problem>,
+    status: StatusCode,
+    /// The refused settings form, shown again as typed (never a secret: credential fields
+    /// are write-only and always shown empty).
+    typed: Option<&'f Form>,
+}
+
+impl Shown<'_> {
+    fn notice(notice: Option<String>) -> Self {
+        Shown {
+            notice,
+            ..Shown::default()
+        }
+    }
+}
+
+/// The page a form lives on, shown again when its post is refused.
+#[derive(Clone, Copy)]
+enum FormPage {
+    Overview,
+    Vendor(VendorId),
+    Status,
 }
 
 /// One request of a signed-in tenant.
@@ -100,10 +132,17 @@ impl Page<'_, '_> {
         if method == Method::GET {
             let query = request.query_string_parameters();
             let notice = notice(query.first("notice"), &query);
+            let shown = Shown::notice(notice);
             return match rest {
-                [] => self.overview_page(notice).await,
-                ["vendors", vendor] => self.vendor_page(vendor_id(vendor)?, notice).await,
-                ["status"] => self.status_page(notice, query.first("opportunity")).await,
+                [] => self.overview_page(shown).await,
+                ["vendors", vendor] => self.vendor_page(vendor_id(vendor)?, shown).await,
+                ["status"] => self.status_page(shown, query.first("opportunity")).await,
+                // A form's address opened (a reload after a refused post, a bookmark): its page.
+                ["vendors"] => self.redirect(&self.overview),
+                ["vendors", vendor, _action] => {
+                    self.redirect(&self.vendor_href(vendor_id(vendor)?))
+                }
+                ["status", _action] => self.redirect(&self.status_href()),
                 _ => Err(AppError::NotFound("page").into()),
             };
         }
@@ -118,33 +157,158 @@ impl Page<'_, '_> {
             tracing::warn!(tenant = %self.session.tenant, "console form without its CSRF token");
             return Err(Refusal::Csrf);
         }
-        let (action, result) = match rest {
-            ["vendors"] => ("add_vendor", self.add_vendor(&form).await),
+        // Each action: its metric name, what the admin calls it, and the page its form is on.
+        let overview = FormPage::Overview;
+        let (action, doing, on, result) = match rest {
+            ["vendors"] => (
+                "add_vendor",
+                "Adding the vendor",
+                overview,
+                self.add_vendor(&form).await,
+            ),
             ["vendors", vendor, action] => {
                 let vendor = vendor_id(vendor)?;
+                let on = FormPage::Vendor(vendor);
                 match *action {
-                    "lever-key" => ("lever_key", self.save_lever_key(vendor, &form).await),
-                    "connect" => ("connect_oauth", self.connect_oauth(vendor).await),
-                    "credentials" => ("credentials", self.save_credentials(vendor, &form).await),
-                    "settings" => ("settings", self.save_settings(vendor, &form).await),
-                    "webhooks" => ("register_webhooks", self.register_webhooks(vendor).await),
-                    "rotate" => ("rotate_token", self.rotate_token(vendor, &form).await),
-                    "delete" => ("delete_integration", self.delete(vendor, &form).await),
+                    "lever-key" => (
+                        "lever_key",
+                        "Saving the Lever API key",
+                        on,
+                        self.save_lever_key(vendor, &form).await,
+                    ),
+                    "connect" => (
+                        "connect_oauth",
+                        "Connecting with Lever",
+                        on,
+                        self.connect_oauth(vendor).await,
+                    ),
+                    "credentials" => (
+                        "credentials",
+                        "Saving the credentials",
+                        on,
+                        self.save_credentials(vendor, &form).await,
+                    ),
+                    "settings" => (
+                        "settings",
+                        "Saving the settings",
+                        on,
+                        self.save_settings(vendor, &form).await,
+                    ),
+                    "webhooks" => (
+                        "register_webhooks",
+                        "Registering the webhooks",
+                        on,
+                        self.register_webhooks(vendor).await,
+                    ),
+                    "rotate" => (
+                        "rotate_token",
+                        "Regenerating the signature token",
+                        on,
+                        self.rotate_token(vendor, &form).await,
+                    ),
+                    "delete" => (
+                        "delete_integration",
+                        "Deleting the integration",
+                        on,
+                        self.delete(vendor, &form).await,
+                    ),
                     _ => return Err(AppError::NotFound("page").into()),
                 }
             }
-            ["status", "check"] => ("check_webhooks", self.check_webhooks().await),
-            ["status", "retry"] => ("retry_dead_letter", self.retry(&form).await),
+            ["status", "check"] => (
+                "check_webhooks",
+                "Checking the webhooks",
+                FormPage::Status,
+                self.check_webhooks().await,
+            ),
+            ["status", "retry"] => (
+                "retry_dead_letter",
+                "Retrying the work",
+                FormPage::Status,
+                self.retry(&form).await,
+            ),
             _ => return Err(AppError::NotFound("page").into()),
         };
-        match &result {
-            Ok(_) => {
+        match result {
+            Ok(response) => {
                 metrics::console_action(action, "ok");
                 tracing::info!(tenant = %self.session.tenant, action, "console action done");
+                Ok(response)
             }
-            Err(refusal) => metrics::console_action(action, refusal.code()),
+            Err(refusal) => {
+                metrics::console_action(action, refusal.code());
+                let typed = (action == "settings" || action == "add_vendor").then_some(&form);
+                Ok(self.shown_again(on, doing, refusal, typed).await)
+            }
         }
-        result
+    }
+
+    /// A refused post's own page again, under the normal navigation: the problem above it
+    /// (and under its field), what the form held, the refusal's status. The address stays
+    /// the form's, which a GET turns back into its page. A refusal that page cannot show
+    /// (the integration is gone, the store is down) gets the plain refusal page instead.
+    async fn shown_again(
+        &self,
+        on: FormPage,
+        doing: &str,
+        refusal: Refusal,
+        typed: Option<&Form>,
+    ) -> Response<Body> {
+        if !refusal.shown_on_form() {
+            let frame = self.frame().await;
+            let back = Link {
+                href: self.form_page_href(on),
+                text: "Back".into(),
+            };
+            return self.console.refusal_in(refusal, Some(back), frame);
+        }
+        self.console.log_refusal(&refusal);
+        let (_, message) = refusal.explain();
+        let shown = Shown {
+            notice: None,
+            problem: Some(Problem {
+                heading: format!("{doing} failed."),
+                message,
+                field: refusal.field(),
+            }),
+            status: refusal.status(),
+            typed,
+        };
+        let page = match on {
+            FormPage::Overview => self.overview_page(shown).await,
+            FormPage::Vendor(vendor) => self.vendor_page(vendor, shown).await,
+            FormPage::Status => self.status_page(shown, None).await,
+        };
+        match page {
+            Ok(page) => page,
+            Err(_) => {
+                let frame = self.frame().await;
+                self.console.refusal_in(refusal, None, frame)
+            }
+        }
+    }
+
+    fn form_page_href(&self, on: FormPage) -> String {
+        match on {
+            FormPage::Overview => self.overview.clone(),
+            FormPage::Vendor(vendor) => self.vendor_href(vendor),
+            FormPage::Status => self.status_href(),
+        }
+    }
+
+    /// The tenant's frame (navigation included) for a refusal page; `None` if even the
+    /// tenant cannot be read (the page then has the signed-out frame).
+    async fn frame(&self) -> Option<super::pages::Layout> {
+        let config = self
+            .console
+            .app
+            .store()
+            .get_tenant(&self.session.tenant)
+            .await
+            .ok()
+            .flatten()?;
+        let vendors: Vec<VendorId> = config.vendors.keys().copied().collect();
+        Some(self.layout("", &vendors, "", None))
     }
 
     // ------------------------------------------------------------------ reading
@@ -172,7 +336,7 @@ impl Page<'_, '_> {
     fn layout(
         &self,
         title: &str,
-        tenant: &Tenant,
+        vendors: &[VendorId],
         current: &str,
         notice: Option<String>,
     ) -> super::pages::Layout {
@@ -181,7 +345,7 @@ impl Page<'_, '_> {
             text: "Overview".into(),
             current: current == "overview",
         }];
-        for vendor in tenant.config.vendors.keys() {
+        for vendor in vendors {
             nav.push(NavLink {
                 href: self.vendor_href(*vendor),
                 text: vendor_name(*vendor).into(),
@@ -207,7 +371,22 @@ impl Page<'_, '_> {
             csrf: Some(self.session.csrf_token()),
             nav,
             notice,
+            problem: None,
         }
+    }
+
+    /// [`Page::layout`] of a page of `tenant`, showing `shown`'s notice and problem.
+    fn frame_of(
+        &self,
+        title: &str,
+        tenant: &Tenant,
+        current: &str,
+        shown: &mut Shown<'_>,
+    ) -> super::pages::Layout {
+        let vendors: Vec<VendorId> = tenant.config.vendors.keys().copied().collect();
+        let mut layout = self.layout(title, &vendors, current, shown.notice.take());
+        layout.problem = shown.problem.take();
+        layout
     }
 
     /// Creates the tenant's secret document, empty, if it has none yet (a tenant the operator
@@ -232,7 +411,7 @@ impl Page<'_, '_> {
 
     // ------------------------------------------------------------------ pages
 
-    async fn overview_page(&self, notice: Option<String>) -> Result<Response<Body>, Refusal> {
+    async fn overview_page(&self, mut shown: Shown<'_>) -> Result<Response<Body>, Refusal> {
         let tenant = self.tenant().await?;
         let app = self.console.app;
         let health = app.store().webhook_health(tenant.id()).await?;
@@ -267,30 +446,38 @@ impl Page<'_, '_> {
                     .map_or_else(String::new, |s| s.webhook.clone()),
             })
             .collect();
+        let typed = |name| {
+            shown
+                .typed
+                .and_then(|form| form.get(name))
+                .unwrap_or_default()
+        };
         let addable = VendorId::ALL
             .into_iter()
             .filter(|v| !tenant.config.vendors.contains_key(v) && app.vendors().get(*v).is_some())
             .map(|v| Choice {
                 value: v.to_string(),
                 text: vendor_name(v).into(),
-                selected: false,
+                selected: typed("vendor") == v.as_str(),
             })
             .collect();
+        let add_api_base = typed("api_base").to_owned();
         let page = OverviewPage {
-            layout: self.layout("Overview", &tenant, "overview", notice),
+            layout: self.frame_of("Overview", &tenant, "overview", &mut shown),
             tenant: tenant.id().to_string(),
             csrf: self.session.csrf_token(),
             integrations,
             addable,
             add_action: format!("{}/vendors", self.overview),
+            add_api_base,
         };
-        Ok(self.console.page(StatusCode::OK, &page))
+        Ok(self.console.page(shown.status, &page))
     }
 
     async fn vendor_page(
         &self,
         vendor: VendorId,
-        notice: Option<String>,
+        mut shown: Shown<'_>,
     ) -> Result<Response<Body>, Refusal> {
         let tenant = self.tenant().await?;
         let integration = integration(&tenant, vendor)?;
@@ -298,6 +485,9 @@ impl Page<'_, '_> {
         let worker = self.worker();
         let stages = lever_stages(&worker, &tenant, vendor).await;
         let health = self.console.app.store().webhook_health(tenant.id()).await?;
+        // The refused settings form's values, else what is stored.
+        let typed = shown.typed;
+        let typed_stage = typed.map(|form| form.get("trigger_stage").unwrap_or_default().trim());
         let stage = (description.trigger == Trigger::StageChange).then(|| StageSection {
             options: stages
                 .as_ref()
@@ -307,10 +497,13 @@ impl Page<'_, '_> {
                         .map(|s| Choice {
                             value: s.id.clone(),
                             text: s.text.clone(),
-                            selected: integration
-                                .trigger_stage
-                                .as_ref()
-                                .is_some_and(|t| t.matches(&s.id, Some(&s.text))),
+                            selected: match typed_stage {
+                                Some(id) => id == s.id,
+                                None => integration
+                                    .trigger_stage
+                                    .as_ref()
+                                    .is_some_and(|t| t.matches(&s.id, Some(&s.text))),
+                            },
                         })
                         .collect()
                 })
@@ -321,29 +514,40 @@ impl Page<'_, '_> {
                 .as_ref()
                 .map_or("none".into(), ToString::to_string),
         });
-        let package = (description.package == PackageRule::Required).then(|| {
-            let rules = &integration.package;
-            PackageSection {
-                tag_prefix: description
-                    .package_tag_prefix(rules.tag_prefix.as_deref())
-                    .unwrap_or_default()
-                    .to_owned(),
-                default_id: rules
-                    .default
-                    .as_ref()
-                    .map(|p| p.id.clone())
-                    .unwrap_or_default(),
-                default_name: rules
-                    .default
-                    .as_ref()
-                    .and_then(|p| p.name.clone())
-                    .unwrap_or_default(),
-                catalog: rules
-                    .catalog
-                    .iter()
-                    .map(|p| format!("{}, {}", p.id, p.name.as_deref().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+        let package = (description.package == PackageRule::Required).then(|| match typed {
+            Some(form) => {
+                let field = |name| form.get(name).unwrap_or_default().to_owned();
+                PackageSection {
+                    tag_prefix: field("tag_prefix"),
+                    default_id: field("default_id"),
+                    default_name: field("default_name"),
+                    catalog: field("catalog"),
+                }
+            }
+            None => {
+                let rules = &integration.package;
+                PackageSection {
+                    tag_prefix: description
+                        .package_tag_prefix(rules.tag_prefix.as_deref())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    default_id: rules
+                        .default
+                        .as_ref()
+                        .map(|p| p.id.clone())
+                        .unwrap_or_default(),
+                    default_name: rules
+                        .default
+                        .as_ref()
+                        .and_then(|p| p.name.clone())
+                        .unwrap_or_default(),
+                    catalog: rules
+                        .catalog
+                        .iter()
+                        .map(|p| format!("{}, {}", p.id, p.name.as_deref().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                }
             }
         });
         let webhooks = webhook_health::needed([(&vendor, integration)], self.console.app.vendors())
@@ -372,13 +576,21 @@ impl Page<'_, '_> {
             callback_url.push_str("/<your callback URL secret>");
         }
         let href = self.vendor_href(vendor);
+        let (enabled, api_base) = match typed {
+            Some(form) => (
+                form.get("enabled") == Some("yes"),
+                form.get("api_base").unwrap_or_default().to_owned(),
+            ),
+            None => (integration.enabled, integration.api_base.clone()),
+        };
         let page = VendorPage {
-            layout: self.layout(vendor_name(vendor), &tenant, vendor.as_str(), notice),
+            layout: self.frame_of(vendor_name(vendor), &tenant, vendor.as_str(), &mut shown),
             csrf: self.session.csrf_token(),
             vendor_name: vendor_name(vendor).into(),
             service: description.service.into(),
-            enabled: integration.enabled,
-            api_base: integration.api_base.clone(),
+            enabled,
+            stored_enabled: integration.enabled,
+            api_base,
             actions: VendorActions {
                 lever_key: format!("{href}/lever-key"),
                 connect: format!("{href}/connect"),
@@ -396,6 +608,7 @@ impl Page<'_, '_> {
             credentials: credential_fields(vendor)
                 .iter()
                 .map(|field| CredentialInput {
+                    id: format!("cred-{}", field.name),
                     name: field.name,
                     label: field.label,
                     help: field.help,
@@ -407,12 +620,12 @@ impl Page<'_, '_> {
             package,
             webhooks,
         };
-        Ok(self.console.page(StatusCode::OK, &page))
+        Ok(self.console.page(shown.status, &page))
     }
 
     async fn status_page(
         &self,
-        notice: Option<String>,
+        mut shown: Shown<'_>,
         opportunity: Option<&str>,
     ) -> Result<Response<Body>, Refusal> {
         let tenant = self.tenant().await?;
@@ -421,7 +634,6 @@ impl Page<'_, '_> {
         let health = store.webhook_health(tenant.id()).await?;
         let safety_net = store.safety_net(tenant.id()).await?;
         let confidential = store.confidential_refusal(tenant.id()).await?;
-        let base = &tenant.config.lever_api_base;
         let mut open: Vec<Order> = store
             .quiet_open_orders(self.console.now + 1, OPEN_ORDERS_SCANNED)
             .await?
@@ -438,7 +650,7 @@ impl Page<'_, '_> {
                         .orders_for_opportunity(tenant.id(), &id)
                         .await?
                         .iter()
-                        .map(|o| order_row(o, base))
+                        .map(|o| self.order_row(o, &tenant))
                         .collect(),
                 ),
                 Err(_) => Some(Vec::new()),
@@ -472,10 +684,10 @@ impl Page<'_, '_> {
             }
         };
         let page = StatusPage {
-            layout: self.layout("Status", &tenant, "status", notice),
+            layout: self.frame_of("Status", &tenant, "status", &mut shown),
             tenant: tenant.id().to_string(),
             csrf: self.session.csrf_token(),
-            health_checked_at: health.as_ref().map(|h| utc_timestamp(h.checked_at)),
+            health_checked_at: health.as_ref().map(|h| Moment::at(h.checked_at)),
             safety_net: admin::safety_net_summary(safety_net.as_ref()),
             safety_net_ok: safety_net.is_none_or(|run| run.found() == 0),
             confidential_refused: confidential.map(|refusal| {
@@ -512,14 +724,62 @@ impl Page<'_, '_> {
                 .unwrap_or_default(),
             check_action: format!("{}/check", self.status_href()),
             status_action: self.status_href(),
-            orders: open.iter().map(|o| order_row(o, base)).collect(),
+            orders: open.iter().map(|o| self.order_row(o, &tenant)).collect(),
             lookup_value,
             lookup,
             dead,
             dead_problem,
             retry_action: format!("{}/retry", self.status_href()),
         };
-        Ok(self.console.page(StatusCode::OK, &page))
+        Ok(self.console.page(shown.status, &page))
+    }
+
+    /// An order as the status page lists it: the candidate by name with a link to them in
+    /// Lever, the status in the words of Lever's note.
+    fn order_row(&self, order: &Order, tenant: &Tenant) -> OrderRow {
+        let description = self
+            .console
+            .app
+            .vendors()
+            .get(order.vendor)
+            .map(|v| v.description);
+        let status = order.status.as_deref().map_or_else(
+            || "-".to_owned(),
+            |word| {
+                description
+                    .and_then(|d| d.status(word))
+                    .map_or(word, |status| status.label)
+                    .to_owned()
+            },
+        );
+        let opportunity = order.opportunity_id.as_str();
+        let lever_href = match &self.console.app.settings.local_lever_page {
+            Some(page) => Some(format!("{page}/{}#c-{opportunity}", tenant.id())),
+            None => lever_candidate_url(&tenant.config.lever_api_base, opportunity),
+        };
+        OrderRow {
+            vendor: vendor_name(order.vendor).into(),
+            candidate: order
+                .candidate_name
+                .clone()
+                .unwrap_or_else(|| "(name not recorded)".into()),
+            opportunity: opportunity.to_owned(),
+            lever_href,
+            vendor_order: order
+                .vendor_order_id
+                .clone()
+                .unwrap_or_else(|| "not placed yet".into()),
+            phase: match order.phase {
+                OrderPhase::Pending => "placing",
+                OrderPhase::Open => "open",
+                OrderPhase::Closed => "closed",
+            }
+            .into(),
+            status,
+            created: Moment::at(order.created_at),
+            vendor_updated: order.vendor_updated_at.map(Moment::at),
+            problem: order.problem.clone().unwrap_or_default(),
+        }
     }
 
     // ------------------------------------------------------------------ actions
@@ -529,8 +789,8 @@ impl Page<'_, '_> {
             .text("vendor")
             .and_then(VendorId::parse)
             .filter(|v| self.console.app.vendors().get(*v).is_some())
-            .ok_or_else(|| Refusal::Form("Choose a vendor.".into()))?;
-        let api_base = self.api_base(form)?;
+            .ok_or_else(|| field("add-vendor", "Choose a vendor."))?;
+        let api_base = self.api_base(form, "add-api-base")?;
         let store = self.console.app.store();
         let mut config = store
             .get_tenant(&self.session.tenant)
@@ -567,7 +827,7 @@ impl Page<'_, '_> {
         integration(&tenant, vendor)?;
         let key = form
             .text("api_key")
-            .ok_or_else(|| Refusal::Form("Paste the API key Lever generated.".into()))?;
+            .ok_or_else(|| field("lever-key", "Paste the API key Lever generated."))?;
         self.ensure_secret().await?;
         let app = self.console.app;
         admin::connect_api_key(
@@ -578,7 +838,12 @@ impl Page<'_, '_> {
             Some(vendor),
             key,
         )
-        .await?;
+        .await
+        .map_err(|error| match error {
+            // The key itself is what is wrong: say so under its field.
+            AppError::BadRequest(detail) => field("lever-key", &detail),
+            other => other.into(),
+        })?;
         self.redirect(&format!("{}?notice=lever-key", self.vendor_href(vendor)))
     }
 
@@ -600,7 +865,12 @@ impl Page<'_, '_> {
         .await?;
         let name = vendor_name(vendor);
         let page = MessagePage {
-            layout: self.layout("Connect with Lever", &tenant, vendor.as_str(), None),
+            layout: self.frame_of(
+                "Connect with Lever",
+                &tenant,
+                vendor.as_str(),
+                &mut Shown::default(),
+            ),
             heading: format!("Connect {name} with Lever"),
             paragraphs: vec![
                 format!(
@@ -632,8 +902,12 @@ impl Page<'_, '_> {
                 continue;
             };
             if field.name == "callback_secret" {
-                check_secret(description.callback_auth, value)
-                    .map_err(|problem| Refusal::Form(format!("{}: {problem}", field.label)))?;
+                check_secret(description.callback_auth, value).map_err(|problem| {
+                    Refusal::Field {
+                        field: "cred-callback_secret",
+                        message: format!("{}: {problem}.", field.label),
+                    }
+                })?;
             }
             given.push((field.name, value));
         }
@@ -684,7 +958,7 @@ impl Page<'_, '_> {
         let tenant = self.tenant().await?;
         integration(&tenant, vendor)?;
         let description = description(self.console, vendor)?;
-        let api_base = self.api_base(form)?;
+        let api_base = self.api_base(form, "api-base")?;
         let trigger_stage = match form.get("trigger_stage").map(str::trim) {
             _ if description.trigger != Trigger::StageChange => None,
             None => integration(&tenant, vendor)?.trigger_stage.clone(),
@@ -692,11 +966,15 @@ impl Page<'_, '_> {
             Some(id) => {
                 let stages = lever_stages(&self.worker(), &tenant, vendor)
                     .await
-                    .map_err(|check| Refusal::Form(format!("Lever's stages: {}", check.text)))?;
-                let stage = stages
-                    .iter()
-                    .find(|s| s.id == id)
-                    .ok_or_else(|| Refusal::Form("Lever has no such stage.".into()))?;
+                    .map_err(|check| {
+                        field(
+                            "stage",
+                            &format!("Lever's stages could not be read: {}", check.text),
+                        )
+                    })?;
+                let stage = stages.iter().find(|s| s.id == id).ok_or_else(|| {
+                    field("stage", "Lever has no such stage: choose one of the list.")
+                })?;
                 Some(StageRef {
                     id: Some(stage.id.clone()),
                     name: Some(stage.text.clone()),
@@ -764,7 +1042,7 @@ impl Page<'_, '_> {
             .text("event")
             .and_then(WebhookKind::from_event_name)
             .filter(|kind| needed.contains(kind))
-            .ok_or_else(|| Refusal::Form("Choose one of this integration's webhooks.".into()))?;
+            .ok_or_else(|| field("rotate-event", "Choose one of this integration's webhooks."))?;
         self.ensure_secret().await?;
         let worker = self.worker();
         admin::rotate_webhook_token(
@@ -781,8 +1059,9 @@ impl Page<'_, '_> {
 
     async fn delete(&self, vendor: VendorId, form: &Form) -> Result<Response<Body>, Refusal> {
         if form.get("confirm") != Some("yes") {
-            return Err(Refusal::Form(
-                "Tick the box to confirm the deletion.".into(),
+            return Err(field(
+                "confirm-delete",
+                "Tick the box to confirm the deletion.",
             ));
         }
         let tenant = self.tenant().await?;
@@ -823,20 +1102,24 @@ impl Page<'_, '_> {
         self.redirect(&format!("{}?notice=retried", self.status_href()))
     }
 
-    /// A vendor API base from the form: https (http only for a local deployment).
-    fn api_base(&self, form: &Form) -> Result<String, Refusal> {
+    /// A vendor API base from the form (its input's id is `input`): https (http only for a
+    /// local deployment).
+    fn api_base(&self, form: &Form, input: &'static str) -> Result<String, Refusal> {
         let value = form
             .text("api_base")
-            .ok_or_else(|| Refusal::Form("Give the vendor's API base URL.".into()))?;
+            .ok_or_else(|| field(input, "Give the vendor's API base URL."))?;
         let url = reqwest::Url::parse(value)
             .ok()
             .filter(|url| url.host_str().is_some())
-            .ok_or_else(|| Refusal::Form("The API base URL is not a URL.".into()))?;
+            .ok_or_else(|| {
+                field(
+                    input,
+                    "The API base URL is not a URL: write it as https://host/path.",
+                )
+            })?;
         let allowed = url.scheme() == "https" || (!self.console.secure && url.scheme() == "http");
         if !allowed {
-            return Err(Refusal::Form(
-                "The API base URL must start with https://.".into(),
-            ));
+            return Err(field(input, "The API base URL must start with https://."));
         }
         Ok(value.trim_end_matches('/').to_owned())
     }
@@ -849,7 +1132,7 @@ fn package_rules(form: &Form) -> Result<PackageSettings, Refusal> {
             id: id.to_owned(),
             name: name.map(str::to_owned),
         }),
-        (None, Some(_)) => return Err(Refusal::Form("The default package needs its id.".into())),
+        (None, Some(_)) => return Err(field("default-id", "The default package needs its id.")),
         (None, None) => None,
     };
     let mut catalog = Vec::new();
@@ -864,9 +1147,12 @@ fn package_rules(form: &Form) -> Result<PackageSettings, Refusal> {
             .map(|(id, name)| (id.trim(), name.trim()))
             .filter(|(id, name)| !id.is_empty() && !name.is_empty())
         else {
-            return Err(Refusal::Form(format!(
-                "Catalog line {line:?}: write the package's id, a comma, then its name."
-            )));
+            return Err(Refusal::Field {
+                field: "catalog",
+                message: format!(
+                    "Catalog line {line:?}: write the package's id, a comma, then its name."
+                ),
+            });
         };
         catalog.push(Package {
             id: id.to_owned(),
@@ -878,6 +1164,14 @@ fn package_rules(form: &Form) -> Result<PackageSettings, Refusal> {
         default,
         catalog,
     })
+}
+
+/// A refusal about one input of the form (its `id`).
+fn field(input: &'static str, message: &str) -> Refusal {
+    Refusal::Field {
+        field: input,
+        message: message.to_owned(),
+    }
 }
 
 fn vendor_id(segment: &str) -> Result<VendorId, Refusal> {
@@ -1109,30 +1403,6 @@ fn lever_candidate_url(api_base: &str, opportunity: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!("https://{app}/candidates/{opportunity}"))
-}
-
-fn order_row(order: &Order, lever_api_base: &str) -> OrderRow {
-    OrderRow {
-        vendor: vendor_name(order.vendor).into(),
-        opportunity: order.opportunity_id.to_string(),
-        lever_href: lever_candidate_url(lever_api_base, order.opportunity_id.as_str()),
-        vendor_order: order
-            .vendor_order_id
-            .clone()
-            .unwrap_or_else(|| "not placed yet".into()),
-        phase: match order.phase {
-            OrderPhase::Pending => "placing",
-            OrderPhase::Open => "open",
-            OrderPhase::Closed => "closed",
-        }
-        .into(),
-        status: order.status.clone().unwrap_or_else(|| "-".into()),
-        created: utc_timestamp(order.created_at),
-        vendor_updated: order
-            .vendor_updated_at
-            .map_or_else(|| "-".into(), utc_timestamp),
-        problem: order.problem.clone().unwrap_or_default(),
-    }
 }
 
 /// What a piece of work is about, by ids only.

@@ -57,6 +57,14 @@ enum Refusal {
     Invitation,
     /// What the form says cannot be used; the sentence says why. 400.
     Form(String),
+    /// One field of the form cannot be used: its input's `id` and the sentence saying why.
+    /// 400; the form is shown again with the sentence under that field.
+    Field {
+        /// The input's `id` on the page.
+        field: &'static str,
+        /// Why, and what to write instead.
+        message: String,
+    },
     /// A flow's error, with its own status.
     App(AppError),
 }
@@ -80,8 +88,26 @@ impl Refusal {
             Refusal::Csrf | Refusal::ForeignOrigin => StatusCode::FORBIDDEN,
             Refusal::Throttled => StatusCode::TOO_MANY_REQUESTS,
             Refusal::Invitation => StatusCode::NOT_FOUND,
-            Refusal::Form(_) => StatusCode::BAD_REQUEST,
+            Refusal::Form(_) | Refusal::Field { .. } => StatusCode::BAD_REQUEST,
             Refusal::App(error) => error.status(),
+        }
+    }
+
+    /// Whether the form's own page can show it (with the form as typed): anything but a
+    /// missing session, a foreign or expired form and throttling, which say nothing about
+    /// what was typed.
+    fn shown_on_form(&self) -> bool {
+        matches!(
+            self,
+            Refusal::Form(_) | Refusal::Field { .. } | Refusal::App(_)
+        )
+    }
+
+    /// The input's `id`, for a refusal about one field.
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            Refusal::Field { field, .. } => Some(field),
+            _ => None,
         }
     }
 
@@ -93,7 +119,7 @@ impl Refusal {
             Refusal::ForeignOrigin => "foreign_origin",
             Refusal::Throttled => "throttled",
             Refusal::Invitation => "invitation_refused",
-            Refusal::Form(_) => "bad_request",
+            Refusal::Form(_) | Refusal::Field { .. } => "bad_request",
             Refusal::App(error) => error.code(),
         }
     }
@@ -128,7 +154,10 @@ impl Refusal {
                  for a new one."
                     .into(),
             ),
-            Refusal::Form(sentence) => ("Check the form".into(), sentence.clone()),
+            Refusal::Form(sentence)
+            | Refusal::Field {
+                message: sentence, ..
+            } => ("Check the form".into(), sentence.clone()),
             Refusal::App(error) => {
                 let message = match error {
                     AppError::Misconfigured(detail) => format!("Not set up yet: {detail}."),
@@ -139,7 +168,10 @@ impl Refusal {
                     AppError::Lever(rejected @ LeverError::Rejected { .. }) => {
                         format!("{rejected}.")
                     }
-                    other => other.public_message(),
+                    AppError::BadRequest(detail) | AppError::Unprocessable(detail) => {
+                        sentence(detail)
+                    }
+                    other => sentence(&other.public_message()),
                 };
                 let title = if error.status() == StatusCode::NOT_FOUND {
                     "Not found"
@@ -188,6 +220,7 @@ pub async fn handle(app: &App, request: Request, base: &str) -> Response<Body> {
     }
     let result = match (&method, segments.as_slice()) {
         (&Method::GET, ["sign-in"]) => console.sign_in_or_signed_in(&request).await,
+        (&Method::GET, ["assets", "local-time.js"]) => Ok(local_time_script()),
         (&Method::GET, ["invite", token]) => console.invitation(&request, token, false).await,
         (&Method::POST, ["invite", token]) => console.invitation(&request, token, true).await,
         (&Method::POST, ["sign-out"]) => console.sign_out(&request).await,
@@ -206,6 +239,18 @@ pub async fn handle(app: &App, request: Request, base: &str) -> Response<Body> {
         Ok(response) => response,
         Err(refusal) => console.refusal(refusal, None),
     }
+}
+
+/// The console's one script (see `core/assets/console/local-time.js`), served from the
+/// console's own path so the pages' `script-src 'self'` allows it and nothing inline.
+fn local_time_script() -> Response<Body> {
+    const SCRIPT: &str = include_str!("../../assets/console/local-time.js");
+    let mut response = Response::new(Body::from(SCRIPT));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    response
 }
 
 /// What Lever's OAuth redirect came to: the page's status, heading and sentence, and the
@@ -242,6 +287,16 @@ pub fn oauth_return(app: &App, base: &str, page: OAuthReturn) -> Response<Body> 
     console.page(page.status, &shown)
 }
 
+/// `text` as a sentence: capitalised, ending in a full stop (flows' messages are clauses).
+fn sentence(text: &str) -> String {
+    let text = text.trim().trim_end_matches('.');
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
 /// The path below `/console/`: API Gateway's `{proxy+}`, else the request's own path.
 fn console_path(request: &Request) -> String {
     if let Some(proxy) = request
@@ -273,33 +328,36 @@ impl<'a> Console<'a> {
 
     /// The page for a refusal (or the redirect to sign in), logged and counted.
     fn refusal(&self, refusal: Refusal, back: Option<Link>) -> Response<Body> {
-        let status = refusal.status();
-        metrics::console_refused(refusal.code());
+        self.refusal_in(refusal, back, None)
+    }
+
+    /// [`Console::refusal`] in `frame`: the signed-in tenant's, with its navigation, when
+    /// there is one.
+    fn refusal_in(
+        &self,
+        refusal: Refusal,
+        back: Option<Link>,
+        frame: Option<Layout>,
+    ) -> Response<Body> {
+        self.log_refusal(&refusal);
         if let Refusal::NoSession = refusal {
             return self.redirect(&format!("{}/sign-in", self.root));
         }
-        match &refusal {
-            Refusal::App(error) if status.is_server_error() => {
-                tracing::error!(status = status.as_u16(), code = error.code(), %error, "console request failed");
-            }
-            Refusal::App(error) => {
-                tracing::warn!(status = status.as_u16(), code = error.code(), %error, "console request refused");
-            }
-            other => {
-                tracing::warn!(
-                    status = status.as_u16(),
-                    code = other.code(),
-                    "console request refused"
-                );
-            }
-        }
+        let status = refusal.status();
         let (heading, message) = refusal.explain();
         let link = back.unwrap_or_else(|| Link {
             href: format!("{}/sign-in", self.root),
             text: "Signing in".into(),
         });
+        let layout = match frame {
+            Some(mut frame) => {
+                frame.title.clone_from(&heading);
+                frame
+            }
+            None => self.layout(&heading, None),
+        };
         let page = MessagePage {
-            layout: self.layout(&heading, None),
+            layout,
             heading,
             paragraphs: vec![message],
             link: Some(link),
@@ -318,6 +376,28 @@ impl<'a> Console<'a> {
         response
     }
 
+    /// Logs and counts a refusal: an outage as an error, anything else as a warning.
+    fn log_refusal(&self, refusal: &Refusal) {
+        let status = refusal.status();
+        metrics::console_refused(refusal.code());
+        match refusal {
+            Refusal::NoSession => {}
+            Refusal::App(error) if status.is_server_error() => {
+                tracing::error!(status = status.as_u16(), code = error.code(), %error, "console request failed");
+            }
+            Refusal::App(error) => {
+                tracing::warn!(status = status.as_u16(), code = error.code(), %error, "console request refused");
+            }
+            other => {
+                tracing::warn!(
+                    status = status.as_u16(),
+                    code = other.code(),
+                    "console request refused"
+                );
+            }
+        }
+    }
+
     /// The frame of a signed-out page.
     fn layout(&self, title: &str, notice: Option<String>) -> Layout {
         Layout {
@@ -327,6 +407,7 @@ impl<'a> Console<'a> {
             csrf: None,
             nav: Vec::new(),
             notice,
+            problem: None,
         }
     }
 

@@ -17,6 +17,27 @@ pub(super) struct Layout {
     pub nav: Vec<NavLink>,
     /// A sentence saying what the last action did.
     pub notice: Option<String>,
+    /// Why the last action was not done, shown above the page (and next to its field).
+    pub problem: Option<Problem>,
+}
+
+impl Layout {
+    /// The problem's sentence, when it is about the input with this `id`: shown under it.
+    pub fn field_error(&self, id: &str) -> Option<&str> {
+        self.problem
+            .as_ref()
+            .filter(|problem| problem.field == Some(id))
+            .map(|problem| problem.message.as_str())
+    }
+}
+
+/// Why an action was not done, in the console's one voice: "{action} was not done." and a
+/// sentence saying why and what to do.
+pub(super) struct Problem {
+    pub heading: String,
+    pub message: String,
+    /// The `id` of the input it is about, if one.
+    pub field: Option<&'static str>,
 }
 
 /// One navigation link.
@@ -75,6 +96,8 @@ pub(super) struct OverviewPage {
     pub integrations: Vec<IntegrationRow>,
     pub addable: Vec<Choice>,
     pub add_action: String,
+    /// What a refused "Add" form held.
+    pub add_api_base: String,
 }
 
 /// One integration on the overview.
@@ -96,7 +119,10 @@ pub(super) struct VendorPage {
     pub csrf: String,
     pub vendor_name: String,
     pub service: String,
+    /// The settings form's "Enabled" box (as typed, after a refused save).
     pub enabled: bool,
+    /// Whether the integration is enabled as stored: what the page says and offers.
+    pub stored_enabled: bool,
     pub api_base: String,
     pub actions: VendorActions,
     pub lever: LeverSection,
@@ -128,6 +154,8 @@ pub(super) struct LeverSection {
 
 /// A write-only credential field.
 pub(super) struct CredentialInput {
+    /// The input's `id`: `cred-{name}`.
+    pub id: String,
     pub name: &'static str,
     pub label: &'static str,
     pub help: &'static str,
@@ -168,7 +196,7 @@ pub(super) struct StatusPage {
     pub layout: Layout,
     pub tenant: String,
     pub csrf: String,
-    pub health_checked_at: Option<String>,
+    pub health_checked_at: Option<Moment>,
     pub health: Vec<HealthRow>,
     /// The safety net's last run, in a sentence; `safety_net_ok` when it found nothing.
     pub safety_net: String,
@@ -192,17 +220,41 @@ pub(super) struct HealthRow {
     pub ok: bool,
 }
 
-/// One order: ids and the vendor's words, no candidate data.
+/// One order: the candidate as Lever names them, and the words Lever's note uses.
 pub(super) struct OrderRow {
     pub vendor: String,
+    /// The candidate's name as Lever showed it at order time, else a placeholder.
+    pub candidate: String,
     pub opportunity: String,
+    /// The candidate in Lever (or in the local Lever page), when there is one to link to.
     pub lever_href: Option<String>,
     pub vendor_order: String,
     pub phase: String,
+    /// The status as Lever's note shows it (a Sterling "Initiated" reads "New").
     pub status: String,
-    pub created: String,
-    pub vendor_updated: String,
+    pub created: Moment,
+    pub vendor_updated: Option<Moment>,
     pub problem: String,
+}
+
+/// A point in time: shown in UTC, which the page's script rewrites in the browser's time
+/// zone (UTC stays as the tooltip).
+pub(super) struct Moment {
+    /// RFC 3339, UTC: the `datetime` attribute and the tooltip.
+    pub utc: String,
+    /// `2026-12-06 10:04 UTC`: what shows without the script.
+    pub text: String,
+}
+
+impl Moment {
+    pub fn at(millis: crate::clock::EpochMillis) -> Self {
+        let utc = crate::clock::utc_timestamp(millis);
+        let text = match (utc.get(..10), utc.get(11..16)) {
+            (Some(date), Some(time)) => format!("{date} {time} UTC"),
+            _ => utc.clone(),
+        };
+        Moment { utc, text }
+    }
 }
 
 /// One dead letter of the tenant.

@@ -286,12 +286,13 @@ async fn cancel(
 
 /// Leaves only what proves the order existed and was purged: its ids (the vendor's order id
 /// too, so the vendor's late callbacks are still answered, and ignored), vendor, statuses and
-/// times. Results, report links, notes' texts and the vendor-side ids of intermediate steps
-/// (a Sterling candidate) go. A purged order takes no later results in.
+/// times. Results, report links, notes' texts, the candidate's name and the vendor-side ids of
+/// intermediate steps (a Sterling candidate) go. A purged order takes no later results in.
 fn purge(order: &mut Order) {
     order.results = VendorResults::default();
     order.steps = BTreeMap::new();
     order.notices = BTreeMap::new();
     order.problem = None;
+    order.candidate_name = None;
     order.purged_at = Some(now_millis());
 }

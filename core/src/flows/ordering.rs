@@ -273,12 +273,18 @@ pub async fn start(
     let vendor = request.description.id;
     let opportunity_id = OpportunityId::parse(opportunity.id.as_str())
         .map_err(|e| AppError::Lever(LeverError::Decode(e.to_string())))?;
-    let intent = Order::new_intent(
+    let mut intent = Order::new_intent(
         order_id,
         request.tenant.id().clone(),
         vendor,
         opportunity_id,
     );
+    intent.candidate_name = opportunity
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned);
     let order = match worker.orders.create_order(&intent).await? {
         CreateOrder::Created => {
             tracing::info!(order = %intent.order_id, %vendor, "order intent written");

@@ -58,7 +58,8 @@ pub trait Endpoint: Copy + Send + Sync + 'static {
 /// carry invitation links, OAuth codes and states, CSRF tokens), never framed, never
 /// sniffed as another type, a referrer to the deployment's own origin only (`same-origin`,
 /// not `no-referrer`: with `no-referrer` a browser sends `Origin: null` on a form post, and
-/// the console checks a post's `Origin`), no script, forms posted to the deployment alone.
+/// the console checks a post's `Origin`), no script but the deployment's own file (the
+/// console's local-time script), forms posted to the deployment alone.
 pub fn security_headers(response: &mut Response<Body>) {
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
@@ -75,7 +76,7 @@ pub const SECURITY_HEADERS: [(header::HeaderName, &str); 5] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; script-src 'self'; \
          frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     ),
 ];

@@ -207,7 +207,16 @@ async fn without_a_session_every_page_redirects_to_sign_in_with_an_invitation_li
         "{}",
         sign_in.page
     );
-    assert!(!sign_in.page.contains("<script"), "no JavaScript");
+    // No inline script: the one script is the console's own file (times in local time).
+    assert_eq!(
+        sign_in.page.matches("<script").count(),
+        sign_in
+            .page
+            .matches(r#"<script src="/console/assets/local-time.js" defer></script>"#)
+            .count(),
+        "{}",
+        sign_in.page
+    );
 }
 
 #[tokio::test]
@@ -676,9 +685,9 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     assert!(page.contains("3 created, 0 already there"), "{page}");
     // Named as on Lever's Webhooks settings page.
     assert!(
-        page.contains("<td>Candidate Stage Change</td>")
-            && page.contains("<td>Candidate Archive State Change</td>")
-            && !page.contains("<td>candidateStageChange</td>"),
+        page.contains(">Candidate Stage Change</td>")
+            && page.contains(">Candidate Archive State Change</td>")
+            && !page.contains(">candidateStageChange</td>"),
         "{page}"
     );
     let mut ours: Vec<String> = h
@@ -702,7 +711,11 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     for event in ours.iter() {
         assert!(stored["webhooks"][event]["current"].is_string(), "{event}");
     }
-    assert_eq!(page.matches("<td>registered</td>").count(), 3, "{page}");
+    assert_eq!(
+        page.matches(r#"<td data-label="In Lever">registered</td>"#).count(),
+        3,
+        "{page}"
+    );
 
     // A recruiter moves Ada into Reference Check: Lever's signed delivery orders at Xref.
     let sent = h
@@ -717,7 +730,8 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     assert_eq!(orders.len(), 1);
     assert!(h.tags().contains(&"Xref - Candidate submitted".to_owned()));
 
-    // The status page shows the order: ids and the vendor's words.
+    // The status page shows the order: the candidate as Lever names them, the ids and the
+    // words of Lever's note; no other candidate data (the email stays in Lever).
     let status = visitor.get("/console/tenants/acme/status").await;
     assert_eq!(status.status, 200);
     assert!(
@@ -726,9 +740,11 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
         status.page
     );
     assert!(status.page.contains(&orders[0].id), "{}", status.page);
+    assert!(status.page.contains("Ada Lovelace"), "{}", status.page);
     assert!(
-        !status.page.contains("Ada Lovelace"),
-        "no candidate data is stored"
+        !status.page.contains("ada@example.com"),
+        "no other candidate data: {}",
+        status.page
     );
     eprintln!("happy path over HTTP in {:?}", started.elapsed());
 }
@@ -1010,4 +1026,247 @@ async fn register_webhooks_is_offered_only_on_an_enabled_integration() {
         !page.contains(register),
         "not offered when disabled: {page}"
     );
+}
+
+#[tokio::test]
+async fn a_refused_form_comes_back_as_typed_with_the_problem_under_its_field() {
+    let h = crate::support::start_connected().await;
+    let mut visitor = Visitor::new(&h);
+    visitor
+        .sign_in(&invitation(&h, demo::OAUTH_TENANT).await)
+        .await;
+    let esr = "/console/tenants/globex/vendors/esr";
+    let before = h.tenant_config(demo::OAUTH_TENANT).await;
+    let catalog = "101, Standard\n102, Executive\n103 Driving";
+    let refused = visitor
+        .submit(
+            esr,
+            &format!("{esr}/settings"),
+            &[
+                ("enabled", "yes"),
+                ("api_base", &h.stack.esr_url),
+                ("trigger_stage", demo::PRE_HIRE_SCREENING_STAGE_ID),
+                ("tag_prefix", "Screen:"),
+                ("catalog", catalog),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    let page = &refused.page;
+    // The ESR page again, under the console's navigation, in its one voice.
+    assert!(
+        page.contains(">Overview</a>") && page.contains(">Status</a>"),
+        "{page}"
+    );
+    assert!(page.contains("Saving the settings failed."), "{page}");
+    // The problem under its field, the field marked, and what was typed kept.
+    assert!(
+        page.contains(
+            r#"<p class="field-error" id="catalog-error">Catalog line &#34;103 Driving&#34;"#
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"aria-invalid="true" aria-errormessage="catalog-error""#),
+        "{page}"
+    );
+    assert!(
+        page.contains("101, Standard\n102, Executive\n103 Driving</textarea>"),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="Screen:""#), "{page}");
+    assert!(
+        page.contains(&format!(r#"value="{}""#, h.stack.esr_url)),
+        "{page}"
+    );
+    assert_eq!(
+        h.tenant_config(demo::OAUTH_TENANT).await,
+        before,
+        "nothing saved"
+    );
+
+    // A wrong API base: its own field.
+    let refused = visitor
+        .submit(
+            esr,
+            &format!("{esr}/settings"),
+            &[
+                ("api_base", "ftp://esr.example"),
+                ("catalog", "101, Standard"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused
+            .page
+            .contains(r#"id="api-base-error">The API base URL must start with https://."#),
+        "{}",
+        refused.page
+    );
+    assert!(
+        refused.page.contains(r#"value="ftp://esr.example""#),
+        "{}",
+        refused.page
+    );
+
+    // Secrets are never echoed: a refused credentials form comes back empty.
+    let refused = visitor
+        .submit(
+            esr,
+            &format!("{esr}/credentials"),
+            &[
+                ("api_key", "typed-secret-key"),
+                ("callback_secret", "not-a-whsec"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(
+        refused
+            .page
+            .contains(r#"id="cred-callback_secret-error">Callback secret: "#),
+        "{}",
+        refused.page
+    );
+    assert!(
+        !refused.page.contains("typed-secret-key"),
+        "{}",
+        refused.page
+    );
+    assert!(!refused.page.contains("not-a-whsec"), "{}", refused.page);
+}
+
+#[tokio::test]
+async fn a_refused_add_keeps_the_choice_and_a_forms_address_leads_back_to_its_page() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let overview = "/console/tenants/demo";
+    let page = visitor.get(overview).await.page;
+    let choice = ["justifacts", "hrlogics", "esr"]
+        .into_iter()
+        .find(|v| page.contains(&format!(r#"<option value="{v}""#)))
+        .expect("a vendor to add");
+    let refused = visitor
+        .submit(
+            overview,
+            &format!("{overview}/vendors"),
+            &[("vendor", choice), ("api_base", "not a url")],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(
+        refused.page.contains("Adding the vendor failed."),
+        "{}",
+        refused.page
+    );
+    assert!(
+        refused
+            .page
+            .contains(r#"id="add-api-base-error">The API base URL is not a URL"#),
+        "{}",
+        refused.page
+    );
+    assert!(
+        refused
+            .page
+            .contains(&format!(r#"<option value="{choice}" selected>"#)),
+        "{}",
+        refused.page
+    );
+    assert!(
+        refused.page.contains(r#"value="not a url""#),
+        "{}",
+        refused.page
+    );
+
+    // The address bar still shows the form's address: opening it leads to its page, not 404.
+    for (address, page) in [
+        (format!("{overview}/vendors"), overview.to_owned()),
+        (
+            format!("{overview}/vendors/xref/settings"),
+            format!("{overview}/vendors/xref"),
+        ),
+        (
+            format!("{overview}/status/retry"),
+            format!("{overview}/status"),
+        ),
+    ] {
+        let opened = visitor.get(&address).await;
+        assert_eq!(opened.status, 303, "{address}: {}", opened.page);
+        assert_eq!(opened.location.as_deref(), Some(page.as_str()), "{address}");
+    }
+    // Deleting without the tick: said under the box, nothing deleted.
+    let xref = format!("{overview}/vendors/xref");
+    let refused = visitor.submit(&xref, &format!("{xref}/delete"), &[]).await;
+    assert_eq!(refused.status, 400, "unticked: {}", refused.page);
+    assert!(
+        refused
+            .page
+            .contains(r#"id="confirm-delete-error">Tick the box"#),
+        "{}",
+        refused.page
+    );
+    assert!(h
+        .tenant_config(demo::TENANT)
+        .await
+        .vendors
+        .contains_key(&lever_screening::vendors::VendorId::Xref));
+}
+
+#[tokio::test]
+async fn the_status_page_names_the_candidate_links_to_lever_and_uses_lever_notes_words() {
+    let h = start().await;
+    let sent = h
+        .stack
+        .lever
+        .move_to_stage(
+            demo::STERLING_OPPORTUNITY_ID,
+            demo::BACKGROUND_CHECK_STAGE_ID,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    h.settle().await;
+    let note = &h.notes(demo::STERLING_OPPORTUNITY_ID)[0];
+    assert!(note.contains("\nStatus: New\n"), "{note}");
+
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let page = visitor.get("/console/tenants/demo/status").await.page;
+    let link = format!(
+        r#"<a href="{}/_local/lever/demo#c-{}">Alan Turing</a>"#,
+        h.stack.functions_url,
+        demo::STERLING_OPPORTUNITY_ID
+    );
+    assert!(
+        page.contains(&link),
+        "the candidate by name, linked to Lever: {page}"
+    );
+    // Sterling's "Initiated" in the words of Lever's note.
+    assert!(
+        page.contains(r#"<td data-label="Status">New</td>"#),
+        "{page}"
+    );
+    assert!(!page.contains("Initiated"), "{page}");
+    // Times carry UTC for the browser's script to show in local time, and as the tooltip.
+    assert!(
+        page.contains(r#"<time datetime="20"#) && page.contains(" UTC</time>"),
+        "{page}"
+    );
+    let script = h
+        .http
+        .get(format!(
+            "{}/console/assets/local-time.js",
+            h.stack.functions_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(script.text().await.unwrap().contains("toLocaleString"));
 }

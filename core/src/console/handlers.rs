@@ -690,6 +690,7 @@ impl Page<'_, '_> {
             health_checked_at: health.as_ref().map(|h| Moment::at(h.checked_at)),
             safety_net: admin::safety_net_summary(safety_net.as_ref()),
             safety_net_ok: safety_net.is_none_or(|run| run.found() == 0),
+            safety_net_ran: safety_net.is_some(),
             confidential_refused: confidential.map(|refusal| {
                 format!(
                     "Lever refused access to a confidential posting's candidate for {} (last \

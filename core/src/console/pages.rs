@@ -201,6 +201,8 @@ pub(super) struct StatusPage {
     /// The safety net's last run, in a sentence; `safety_net_ok` when it found nothing.
     pub safety_net: String,
     pub safety_net_ok: bool,
+    /// Whether it ran at all (before its first run the sentence is neither good nor bad).
+    pub safety_net_ran: bool,
     /// Lever's last refusal of a confidential candidate, in a sentence with its fix.
     pub confidential_refused: Option<String>,
     pub check_action: String,

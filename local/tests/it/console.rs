@@ -712,7 +712,8 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
         assert!(stored["webhooks"][event]["current"].is_string(), "{event}");
     }
     assert_eq!(
-        page.matches(r#"<td data-label="In Lever">registered</td>"#).count(),
+        page.matches(r#"<td data-label="In Lever">registered</td>"#)
+            .count(),
         3,
         "{page}"
     );
@@ -741,6 +742,17 @@ async fn from_an_invitation_to_a_first_order_without_a_terminal() {
     );
     assert!(status.page.contains(&orders[0].id), "{}", status.page);
     assert!(status.page.contains("Ada Lovelace"), "{}", status.page);
+    // Registering checked the webhooks: the status page shows what Lever has.
+    assert!(!status.page.contains("Not checked yet"), "{}", status.page);
+    assert_eq!(
+        status
+            .page
+            .matches(r#"<td data-label="In Lever"><span class="ok">registered</span>"#)
+            .count(),
+        3,
+        "{}",
+        status.page
+    );
     assert!(
         !status.page.contains("ada@example.com"),
         "no other candidate data: {}",

@@ -2,7 +2,8 @@
 //! `chromium-driver`, which `scripts/install-tools` installs) driven over WebDriver. A tenant's
 //! Lever admin signs in by link, adds Xref, connects Lever with its API key, fills in the Xref
 //! account, picks the trigger stage, registers the webhooks against the Lever simulator, and
-//! sees the first delivery's order arrive. Each page is saved as a screenshot in
+//! sees the first delivery's order arrive; a newcomer drives the local Lever page from the
+//! console; the error paths keep what was typed, and every page fits 360 px. Each page is saved as a screenshot in
 //! `target/console-screenshots/`, or with `CONSOLE_SCREENSHOTS=docs` in `docs/console/` (the
 //! README shows those), so an ordinary test run leaves the tracked pictures alone.
 
@@ -310,4 +311,200 @@ async fn a_lever_admin_sets_up_xref_in_the_browser_and_sees_the_first_order() {
 
     client.close().await.unwrap();
     eprintln!("browser happy path in {:?}", started.elapsed());
+}
+
+/// Whether the page scrolls sideways at the window's width.
+async fn scrolls_sideways(client: &Client) -> bool {
+    client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap_or(true)
+}
+
+/// The `id` of the local Lever page's section of the candidate named `name`.
+async fn candidate_id(client: &Client, name: &str) -> String {
+    let id = client
+        .execute(
+            "for (const h of document.querySelectorAll('h2[id^=\"c-\"]')) { \
+               if (h.textContent.trim().startsWith(arguments[0])) return h.id.slice(2); } \
+             return null;",
+            vec![serde_json::json!(name)],
+        )
+        .await
+        .unwrap();
+    id.as_str()
+        .unwrap_or_else(|| panic!("no candidate {name} on the page"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_newcomer_moves_a_candidate_in_the_local_lever_and_sees_the_order_and_xrefs_result() {
+    let h = start().await;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    let base = &h.stack.functions_url;
+    let link = invitation(&h, demo::TENANT).await;
+    client.goto(&link).await.unwrap();
+    submit(&client, link["http://".len()..].split_once('/').unwrap().1).await;
+
+    // From the console to the tenant's local Lever; a new candidate applies to the posting.
+    let lever = client
+        .find(Locator::LinkText("Lever (local)"))
+        .await
+        .unwrap();
+    navigate(&client, lever.click()).await;
+    fill(&client, "#new-name", "Grace Brewster").await;
+    fill(&client, "#new-email", "grace@example.com").await;
+    client
+        .find(Locator::Css("#new-posting"))
+        .await
+        .unwrap()
+        .select_by_value(demo::POSTING_ID)
+        .await
+        .unwrap();
+    submit(&client, "/demo/candidates").await;
+    let shown = client.source().await.unwrap();
+    assert!(
+        shown.contains("Grace Brewster"),
+        "{} {shown}",
+        client.current_url().await.unwrap()
+    );
+    let grace = candidate_id(&client, "Grace Brewster").await;
+
+    // The recruiter moves her into Reference Check: Lever's signed webhook orders at Xref.
+    client
+        .find(Locator::Css(&format!("#stage-{grace}")))
+        .await
+        .unwrap()
+        .select_by_value(demo::REFERENCE_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    submit(&client, &format!("{grace}/stage")).await;
+    h.settle().await;
+    let orders = h.stack.xref.orders();
+    let order = orders
+        .iter()
+        .find(|o| o.candidate.name == "Grace Brewster")
+        .expect("an Xref order for Grace");
+
+    // The console's status page lists it under her name, linked to her in Lever.
+    client
+        .goto(&format!("{base}/console/tenants/demo/status"))
+        .await
+        .unwrap();
+    let page = text(&client).await;
+    assert!(
+        page.contains("Grace Brewster") && page.contains(&order.id),
+        "{page}"
+    );
+    let to_lever = client
+        .find(Locator::LinkText("Grace Brewster"))
+        .await
+        .unwrap();
+    navigate(&client, to_lever.click()).await;
+    assert!(text(&client).await.contains("Xref - Candidate submitted"));
+
+    // Xref reports; Lever shows each status as Xref's own integration does: one tag at a time.
+    for status in ["References in progress", "Completed"] {
+        let report = (status == "Completed").then_some("https://xref.example/reports/grace");
+        let sent = h
+            .stack
+            .xref
+            .post_status(&order.id, status, report)
+            .await
+            .unwrap();
+        assert_eq!(sent.status, 200, "{}", sent.response);
+        h.settle().await;
+    }
+    navigate(&client, client.refresh()).await;
+    let page = text(&client).await;
+    assert!(page.contains("Xref - Completed"), "{page}");
+    assert!(
+        !page.contains("Xref - Candidate submitted"),
+        "one Xref tag at a time: {page}"
+    );
+    screenshot(&client, "07-local-lever").await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_consoles_error_paths_keep_what_was_typed_and_every_page_fits_a_phone() {
+    let h = start().await;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    let base = &h.stack.functions_url;
+    let link = invitation(&h, demo::TENANT).await;
+    client.goto(&link).await.unwrap();
+    submit(&client, link["http://".len()..].split_once('/').unwrap().1).await;
+    let xref = format!("{base}/console/tenants/demo/vendors/xref");
+    client.goto(&xref).await.unwrap();
+
+    // A wrong API base: the problem under its field, the address bar on the form's address.
+    fill(&client, "#api-base", "ftp://xref.example").await;
+    submit(&client, "/settings").await;
+    let page = text(&client).await;
+    assert!(page.contains("Saving the settings failed."), "{page}");
+    let error = client.find(Locator::Css("#api-base-error")).await.unwrap();
+    assert!(error
+        .text()
+        .await
+        .unwrap()
+        .contains("must start with https://"));
+    let input = client.find(Locator::Css("#api-base")).await.unwrap();
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some("ftp://xref.example")
+    );
+    assert_eq!(
+        input.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert!(
+        client.find(Locator::LinkText("Status")).await.is_ok(),
+        "the navigation"
+    );
+    screenshot(&client, "06-field-error").await;
+    // Opening that address (Enter in the address bar) leads to the page, not a 404.
+    let address = client.current_url().await.unwrap();
+    assert!(address.path().ends_with("/settings"), "{address}");
+    client.goto(address.as_str()).await.unwrap();
+    assert_eq!(client.current_url().await.unwrap().as_str(), xref);
+
+    // Fixed and saved: POST/redirect/GET, so a reload shows the page and posts nothing.
+    fill(&client, "#api-base", &h.stack.xref_url).await;
+    submit(&client, "/settings").await;
+    let saved = client.current_url().await.unwrap();
+    assert_eq!(
+        saved.path(),
+        "/console/tenants/demo/vendors/xref",
+        "{saved}"
+    );
+    let before = h.tenant_config(demo::TENANT).await;
+    navigate(&client, client.refresh()).await;
+    assert!(text(&client).await.contains("Settings saved."));
+    assert_eq!(h.tenant_config(demo::TENANT).await, before);
+
+    // An order, then every page at 360 px: nothing scrolls sideways.
+    h.move_into_reference_check().await;
+    client.set_window_size(360, 800).await.unwrap();
+    for page in ["", "/vendors/xref", "/vendors/sterling", "/status"] {
+        client
+            .goto(&format!("{base}/console/tenants/demo{page}"))
+            .await
+            .unwrap();
+        assert!(
+            !scrolls_sideways(&client).await,
+            "{page} scrolls sideways at 360 px"
+        );
+    }
+    assert!(text(&client).await.contains("Ada Lovelace"));
+    screenshot(&client, "08-status-phone").await;
+    client.close().await.unwrap();
 }

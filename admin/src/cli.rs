@@ -160,6 +160,10 @@ pub struct ConnectArgs {
     /// Print the OAuth authorize link instead.
     #[arg(long)]
     pub oauth: bool,
+    /// Store the key without trying it on Lever first (a key Lever will accept only later).
+    /// Without it, a key Lever refuses is not stored and the credential in use stays.
+    #[arg(long, requires = "api_key")]
+    pub replace_anyway: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -681,13 +681,14 @@ async fn connect(app: &App, args: ConnectArgs) -> Result<Answer, AdminError> {
             json!({ "link": link }),
         ));
     };
+    let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
     let integrations = admin::connect_api_key(
-        app.tenants(),
-        app.store().as_ref(),
+        &worker,
         app.secrets(),
-        tenant.id(),
+        &tenant,
         vendor,
         key,
+        args.replace_anyway,
     )
     .await?;
     let users = match integrations.as_slice() {

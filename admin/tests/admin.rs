@@ -781,6 +781,7 @@ async fn connecting_says_which_integrations_use_the_key_in_good_grammar() {
         answer.trim_end().ends_with(" now use it") && answer.contains(", "),
         "{answer}"
     );
+    stack.lever.add_api_key("a-demo-wide-key");
     let answer = admin(&stack, "tenant connect demo --api-key a-demo-wide-key")
         .await
         .unwrap();
@@ -788,6 +789,47 @@ async fn connecting_says_which_integrations_use_the_key_in_good_grammar() {
         answer.contains("no integration uses it (each has its own Lever credential)"),
         "{answer}"
     );
+}
+
+#[tokio::test]
+async fn a_lever_key_lever_refuses_is_not_stored_unless_replaced_anyway() {
+    let stack = stack().await;
+    let error = admin(
+        &stack,
+        "tenant connect demo --vendor xref --api-key mistyped-key",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.exit_code(), 1, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("Lever refused this API key (HTTP 401)"),
+        "{error}"
+    );
+    assert_eq!(
+        xref_lever_key(&stack).await,
+        demo::XREF_LEVER_KEY,
+        "the working key stays"
+    );
+    let answer = admin(
+        &stack,
+        "tenant connect demo --vendor xref --api-key not-yet-active-key --replace-anyway",
+    )
+    .await
+    .unwrap();
+    assert!(answer.ends_with("xref now uses it\n"), "{answer}");
+    assert_eq!(xref_lever_key(&stack).await, "not-yet-active-key");
+}
+
+/// The Lever API key the demo tenant's Xref integration uses, as stored now.
+async fn xref_lever_key(stack: &Stack) -> String {
+    use secrecy::ExposeSecret;
+    let demo = TenantId::parse(demo::TENANT).unwrap();
+    stack.app.tenants().invalidate(&demo);
+    let tenant = stack.app.tenants().tenant(&demo).await.unwrap();
+    let (_, xref) = tenant.secrets.lever_credential(VendorId::Xref).unwrap();
+    xref.api_key.as_ref().unwrap().expose_secret().to_owned()
 }
 
 /// The exit code a command's outcome gives (0 done).

@@ -82,9 +82,9 @@ impl AppError {
     /// whatever [`retry`](Self::retry) says may pass, 500 otherwise.
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::BadRequest(_) | AppError::Store(StoreError::Invalid(_)) => {
-                StatusCode::BAD_REQUEST
-            }
+            AppError::BadRequest(_)
+            | AppError::Store(StoreError::Invalid(_))
+            | AppError::Secrets(SecretsError::TooLarge { .. }) => StatusCode::BAD_REQUEST,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

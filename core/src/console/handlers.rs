@@ -830,14 +830,14 @@ impl Page<'_, '_> {
             .text("api_key")
             .ok_or_else(|| field("lever-key", "Paste the API key Lever generated."))?;
         self.ensure_secret().await?;
-        let app = self.console.app;
+        let replace_anyway = form.get("replace_anyway") == Some("yes");
         admin::connect_api_key(
-            app.tenants(),
-            app.store().as_ref(),
-            app.secrets(),
-            tenant.id(),
+            &self.worker(),
+            self.console.app.secrets(),
+            &tenant,
             Some(vendor),
             key,
+            replace_anyway,
         )
         .await
         .map_err(|error| match error {
@@ -916,6 +916,24 @@ impl Page<'_, '_> {
             return Err(Refusal::Form(
                 "Nothing to save: fill in the fields to change.".into(),
             ));
+        }
+        // The account's credentials (not the callback secret, which only we check) are tried
+        // on the vendor before they replace what is stored.
+        let account: Vec<(&str, &str)> = given
+            .iter()
+            .filter(|(name, _)| *name != "callback_secret")
+            .map(|(name, value)| (*name, *value))
+            .collect();
+        if let Some((first, _)) = account.first() {
+            admin::verify_vendor_credentials(&self.worker(), &tenant, vendor, &account)
+                .await
+                .map_err(|error| match error {
+                    AppError::BadRequest(detail) => Refusal::Field {
+                        field: credential_input(first),
+                        message: super::sentence(&detail),
+                    },
+                    other => other.into(),
+                })?;
         }
         self.ensure_secret().await?;
         let source = self.console.app.secrets().source();
@@ -1167,11 +1185,23 @@ fn package_rules(form: &Form) -> Result<PackageSettings, Refusal> {
     })
 }
 
+/// The `id` of a credential's input (`cred-{name}`).
+fn credential_input(name: &str) -> &'static str {
+    match name {
+        "api_key" => "cred-api_key",
+        "client_id" => "cred-client_id",
+        "client_secret" => "cred-client_secret",
+        "username" => "cred-username",
+        "password" => "cred-password",
+        _ => "cred-callback_secret",
+    }
+}
+
 /// A refusal about one input of the form (its `id`).
 fn field(input: &'static str, message: &str) -> Refusal {
     Refusal::Field {
         field: input,
-        message: message.to_owned(),
+        message: super::sentence(message),
     }
 }
 

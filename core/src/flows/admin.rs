@@ -8,16 +8,16 @@ use super::webhook_health;
 use super::worker::Worker;
 use super::Ack;
 use crate::clock::now_millis;
-use crate::directory::{Tenant, TenantDirectory};
+use crate::directory::Tenant;
 use crate::error::AppError;
 use crate::ids::{OpportunityId, OrderId, TenantId};
 use crate::lever::webhook::WebhookKind;
 use crate::lever::{LeverApi, LeverError};
+use crate::retry::Outbound;
 use crate::secrets::cache::CachedSecrets;
 use crate::secrets::{CredentialPath, RotatingSecret};
-use crate::store::TenantStore;
 use crate::tenant::WebhookHealth;
-use crate::vendors::VendorId;
+use crate::vendors::{VendorAccount, VendorError, VendorId};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -67,39 +67,209 @@ pub async fn order(
     Ok(Outcome::ack(&outcome))
 }
 
-/// Stores the Lever API key an integration's toggle generated (with `vendor`; without, the
-/// tenant-wide key) in the tenant's secret, and clears the revocation of every integration
-/// that now uses it, as reconnecting does. Returns those integrations; a key that cannot be
-/// Lever's ([`api_key_problem`](crate::lever::api_key_problem)) is a `BadRequest`, stored nowhere.
+/// Stores a Lever API key for `vendor`'s integration (or, without one, the tenant-wide
+/// credential), and makes it the credential in use there: an OAuth grant stored at the same
+/// place is removed (a key pasted after a refused sign-in must not lose to that grant), and
+/// every integration sharing it is no longer marked refused. Returns those integrations.
+///
+/// The key is first tried on Lever (one read of the account's stages): a key Lever refuses,
+/// or one that cannot be tried because Lever is unreachable, is not stored, so a mistyped
+/// key never replaces a working one. `replace_anyway` stores it untried, for a key Lever
+/// will accept only later.
 pub async fn connect_api_key(
-    tenants: &dyn TenantDirectory,
-    tenant_store: &dyn TenantStore,
+    worker: &Worker<'_>,
     secrets: &CachedSecrets,
-    tenant: &TenantId,
+    tenant: &Tenant,
     vendor: Option<VendorId>,
     api_key: &str,
+    replace_anyway: bool,
 ) -> Result<Vec<VendorId>, AppError> {
     if let Some(problem) = crate::lever::api_key_problem(api_key) {
         return Err(AppError::BadRequest(format!("the Lever API key {problem}")));
     }
     let path = vendor.map_or(CredentialPath::Tenant, CredentialPath::Vendor);
+    if !replace_anyway {
+        try_lever_key(worker, tenant, vendor, api_key).await?;
+    }
     let mut keys = path.keys();
     keys.push("api_key");
-    secrets
-        .source()
-        .set_field_creating(tenant.as_str(), &keys, serde_json::json!(api_key))
+    let source = secrets.source();
+    source
+        .set_field_creating(tenant.id().as_str(), &keys, serde_json::json!(api_key))
         .await?;
-    tenants.invalidate(tenant);
-    let reloaded = tenants.tenant(tenant).await?;
+    keys.pop();
+    if path_has_oauth(tenant, path) {
+        keys.push("oauth");
+        source
+            .set_field_creating(tenant.id().as_str(), &keys, serde_json::Value::Null)
+            .await?;
+    }
+    let tenants = worker.tenants;
+    tenants.invalidate(tenant.id());
+    let reloaded = tenants.tenant(tenant.id()).await?;
     let integrations = reloaded
         .secrets
         .sharing(path, reloaded.config.vendors.keys().copied());
-    tenant_store
-        .set_lever_access(tenant, &integrations, None)
+    worker
+        .tenant_store
+        .set_lever_access(tenant.id(), &integrations, None)
         .await?;
-    tenants.invalidate(tenant);
-    tracing::info!(%tenant, credential = %path.name(), ?integrations, "Lever API key stored");
+    tenants.invalidate(tenant.id());
+    tracing::info!(tenant = %tenant.id(), credential = %path.name(), ?integrations, replace_anyway, "Lever API key stored");
     Ok(integrations)
+}
+
+fn path_has_oauth(tenant: &Tenant, path: CredentialPath) -> bool {
+    match path {
+        CredentialPath::Tenant => tenant.secrets.lever.oauth.is_some(),
+        CredentialPath::Vendor(vendor) => tenant
+            .secrets
+            .vendor(vendor)
+            .and_then(|s| s.lever.as_ref())
+            .is_some_and(|lever| lever.oauth.is_some()),
+    }
+}
+
+/// One read of Lever's stages with `api_key` in the place it would be stored: Lever's
+/// refusal, or its being unreachable, is the admin's answer, and nothing is stored.
+async fn try_lever_key(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: Option<VendorId>,
+    api_key: &str,
+) -> Result<(), AppError> {
+    let mut trial = (*tenant.secrets).clone();
+    let key = crate::secrets::LeverCredentials {
+        api_key: Some(api_key.to_owned().into()),
+        oauth: None,
+    };
+    // The integration acting: the one given, else any (with no credential of its own, so
+    // the tenant-wide key is the one tried).
+    let acting = match vendor {
+        Some(vendor) => {
+            trial.vendors.entry(vendor).or_default().lever = Some(key);
+            vendor
+        }
+        None => {
+            trial.lever = key;
+            trial.vendors.clear();
+            VendorId::Xref
+        }
+    };
+    let trial = Tenant {
+        config: std::sync::Arc::clone(&tenant.config),
+        secrets: std::sync::Arc::new(trial),
+    };
+    let lever = worker
+        .lever
+        .connect(&trial, acting, worker.deadline)
+        .await?;
+    match lever.stages().await {
+        Ok(_) => Ok(()),
+        Err(LeverError::Unauthorized { status } | LeverError::Rejected { status, .. })
+            if matches!(status, 401 | 403) =>
+        {
+            Err(AppError::BadRequest(format!(
+                "Lever refused this API key (HTTP {status}), so it was not saved and the \
+                 credential in use is unchanged: copy the key again from Lever (Settings › \
+                 Integrations and API). A key Lever will accept only later can be saved with \
+                 \"replace anyway\""
+            )))
+        }
+        Err(error @ (LeverError::Unavailable(_) | LeverError::Ambiguous(_))) => {
+            tracing::warn!(%error, "Lever could not be asked about a new API key");
+            Err(AppError::Lever(LeverError::Unavailable(
+                "Lever could not be reached to try this API key, so it was not saved; try \
+                 again, or save it with \"replace anyway\""
+                    .into(),
+            )))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The longest vendor credential accepted (API keys, client secrets and passwords are far
+/// shorter).
+pub const CREDENTIAL_MAX_BYTES: usize = 4096;
+
+/// Tries `vendor`'s account credentials as they would be once `given` (`field → value`,
+/// e.g. `api_key`) replaced the stored ones, with one live, read-only call to the vendor
+/// (its `verify credentials` operation): what the vendor refuses, or what cannot be tried,
+/// is the admin's answer and is not stored. A missing companion field (a client id without
+/// its secret) is named.
+pub async fn verify_vendor_credentials(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: VendorId,
+    given: &[(&str, &str)],
+) -> Result<(), AppError> {
+    let integration = tenant
+        .config
+        .integration(vendor)
+        .ok_or(AppError::NotFound("integration"))?;
+    let name = worker.vendor(vendor)?.description.name;
+    // No vendor issues credentials this long; a paste of something else is refused here
+    // rather than sent to the vendor in a header.
+    if let Some((field, _)) = given
+        .iter()
+        .find(|(_, value)| value.len() > CREDENTIAL_MAX_BYTES)
+    {
+        return Err(AppError::BadRequest(format!(
+            "`{field}` is longer than any {name} credential ({CREDENTIAL_MAX_BYTES} characters \
+             at most): paste the credential alone"
+        )));
+    }
+    let mut secrets = tenant.secrets.vendor(vendor).cloned().unwrap_or_default();
+    for (field, value) in given {
+        let value = Some(secrecy::SecretString::from((*value).to_owned()));
+        match *field {
+            "api_key" => secrets.api_key = value,
+            "client_id" => secrets.client_id = value,
+            "client_secret" => secrets.client_secret = value,
+            "username" => secrets.username = value,
+            "password" => secrets.password = value,
+            _ => {}
+        }
+    }
+    let account = VendorAccount {
+        http: worker.http.get(),
+        outbound: Outbound::new(
+            vendor.as_str(),
+            worker.settings.retry.clone(),
+            worker.deadline,
+        ),
+        base_url: &integration.api_base,
+        secrets: &secrets,
+    };
+    match worker
+        .vendor(vendor)?
+        .api
+        .verify_credentials(&account)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(VendorError::MissingCredential(field)) => Err(AppError::BadRequest(format!(
+            "{name} needs `{field}` too to check these credentials: fill it in as well"
+        ))),
+        Err(VendorError::Rejected { status, message }) if matches!(status, 401 | 403) => {
+            Err(AppError::BadRequest(format!(
+                "{name} refused these credentials (HTTP {status}: {message}), so they were \
+                 not saved and the stored ones are unchanged: check them with {name}"
+            )))
+        }
+        Err(VendorError::Rejected { status, message }) => Err(AppError::BadRequest(format!(
+            "{name} answered HTTP {status} to the credential check ({message}), so nothing \
+             was saved: check the API base URL under Settings ({})",
+            integration.api_base
+        ))),
+        Err(error) => {
+            tracing::warn!(%vendor, %error, "vendor credentials could not be checked");
+            Err(AppError::Vendor(VendorError::Unavailable(format!(
+                "{name} could not be reached to check these credentials, so nothing was \
+                 saved; try again shortly"
+            ))))
+        }
+    }
 }
 
 /// What registering did for one webhook.

@@ -1,6 +1,8 @@
 //! Tenant secrets from AWS Secrets Manager: one secret per tenant, named `{prefix}{tenant}`.
 
-use super::{describe_json_error, with_field, SecretsError, SecretsSource, TenantSecrets};
+use super::{
+    describe_json_error, with_field, within_limit, SecretsError, SecretsSource, TenantSecrets,
+};
 use crate::ids::TenantId;
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
@@ -51,6 +53,7 @@ impl SecretsSource for SecretsManagerSource {
         let current: serde_json::Value = serde_json::from_str(&current)
             .map_err(|e| SecretsError::Malformed(describe_json_error(&e)))?;
         let updated = with_field(current, path, value)?;
+        within_limit(&updated)?;
         self.client
             .put_secret_value()
             .secret_id(&name)
@@ -66,6 +69,7 @@ impl SecretsSource for SecretsManagerSource {
         tenant_id: &str,
         document: &serde_json::Value,
     ) -> Result<(), SecretsError> {
+        within_limit(document)?;
         let name = format!("{}{tenant_id}", self.prefix);
         let text = document.to_string();
         let created = self

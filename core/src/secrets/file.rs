@@ -1,7 +1,9 @@
 //! Tenant secrets from a local JSON file, for the local server and tests:
 //! `{"tenants": {"<tenant>": <TenantSecrets document>}, "named": {"<name>": <document>}}`.
 
-use super::{describe_json_error, with_field, SecretsError, SecretsSource, TenantSecrets};
+use super::{
+    describe_json_error, with_field, within_limit, SecretsError, SecretsSource, TenantSecrets,
+};
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -80,7 +82,10 @@ impl SecretsSource for FileSource {
                 .get_mut("tenants")
                 .and_then(|tenants| tenants.get_mut(tenant_id))
                 .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
-            *tenant = with_field(tenant.take(), path, value)?;
+            // A refusal leaves the file unwritten (`update` writes only on success).
+            let updated = with_field(tenant.take(), path, value)?;
+            within_limit(&updated)?;
+            *tenant = updated;
             Ok(())
         })
         .await
@@ -91,6 +96,7 @@ impl SecretsSource for FileSource {
         tenant_id: &str,
         document: &serde_json::Value,
     ) -> Result<(), SecretsError> {
+        within_limit(document)?;
         self.update(|file| {
             *file = with_field(file.take(), &["tenants", tenant_id], document.clone())?;
             Ok(())

@@ -1,7 +1,9 @@
 //! Tenant secrets held in memory, for the fast tests and the local server's embedded mode:
 //! the same documents as Secrets Manager, written with the same field updates.
 
-use super::{describe_json_error, with_field, SecretsError, SecretsSource, TenantSecrets};
+use super::{
+    describe_json_error, with_field, within_limit, SecretsError, SecretsSource, TenantSecrets,
+};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -61,7 +63,9 @@ impl SecretsSource for MemorySource {
             .get_mut(tenant_id)
             .ok_or_else(|| SecretsError::NotFound(tenant_id.to_owned()))?;
         // On a copy: a refused change leaves the document as it was.
-        *document = with_field(document.clone(), path, value)?;
+        let updated = with_field(document.clone(), path, value)?;
+        within_limit(&updated)?;
+        *document = updated;
         Ok(())
     }
 
@@ -70,6 +74,7 @@ impl SecretsSource for MemorySource {
         tenant_id: &str,
         document: &serde_json::Value,
     ) -> Result<(), SecretsError> {
+        within_limit(document)?;
         self.put(tenant_id, document.clone());
         Ok(())
     }

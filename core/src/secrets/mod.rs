@@ -29,6 +29,30 @@ pub enum SecretsError {
     /// write): retried later.
     #[error("secrets backend unavailable: {0}")]
     Unavailable(String),
+    /// The document would be larger than a secret can be: refused before any write.
+    #[error(
+        "the tenant's secret would be {bytes} bytes, over the {SECRET_MAX_BYTES} bytes \
+         Secrets Manager keeps in one secret: nothing was saved (a credential is a few \
+         hundred characters at most)"
+    )]
+    TooLarge {
+        /// The document's size, as JSON.
+        bytes: usize,
+    },
+}
+
+/// The largest secret value Secrets Manager stores: 65,536 bytes
+/// (`SecretString`, AWS Secrets Manager quotas).
+pub const SECRET_MAX_BYTES: usize = 65_536;
+
+/// Refuses a tenant document larger than a secret can be, before it is written (every
+/// source, so the local file refuses what AWS would).
+pub(crate) fn within_limit(document: &serde_json::Value) -> Result<(), SecretsError> {
+    let bytes = document.to_string().len();
+    if bytes > SECRET_MAX_BYTES {
+        return Err(SecretsError::TooLarge { bytes });
+    }
+    Ok(())
 }
 
 /// Where tenant secrets come from (no caching here; see [`cache::CachedSecrets`]).
@@ -399,5 +423,48 @@ mod tests {
             panic!("a rotating secret without `current` is malformed");
         };
         assert!(message.contains("missing field `current`"), "{message}");
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::memory::MemorySource;
+    use super::*;
+    use crate::error::AppError;
+
+    #[tokio::test]
+    async fn a_document_larger_than_a_secret_is_refused_before_any_write() {
+        let source = MemorySource::new();
+        source.put("acme", serde_json::json!({ "vendors": {} }));
+        let near = "k".repeat(SECRET_MAX_BYTES - 200);
+        source
+            .set_field(
+                "acme",
+                &["vendors", "xref", "api_key"],
+                serde_json::json!(near),
+            )
+            .await
+            .unwrap();
+        let over = source
+            .set_field(
+                "acme",
+                &["vendors", "esr", "api_key"],
+                serde_json::json!("k".repeat(500)),
+            )
+            .await;
+        assert!(
+            matches!(over, Err(SecretsError::TooLarge { bytes }) if bytes > SECRET_MAX_BYTES),
+            "{over:?}"
+        );
+        let kept = source.load("acme").await.unwrap();
+        assert!(kept.vendor(VendorId::Esr).is_none(), "nothing written");
+        let whole = serde_json::json!({ "lever": { "api_key": "k".repeat(SECRET_MAX_BYTES) } });
+        assert!(matches!(
+            source.put_document("globex", &whole).await,
+            Err(SecretsError::TooLarge { .. })
+        ));
+        assert!(AppError::from(SecretsError::TooLarge { bytes: 70_000 })
+            .status()
+            .is_client_error());
     }
 }

@@ -106,6 +106,14 @@ impl<C: Contract> VendorApi for C {
         C::update(order)
     }
 
+    /// The contract's `GET /account` (operation `verifyCredentials`).
+    async fn verify_credentials(&self, account: &VendorAccount<'_>) -> Result<(), VendorError> {
+        let _: serde_json::Value = account
+            .call(Method::GET, &["account"], &C::credentials(account)?)
+            .await?;
+        Ok(())
+    }
+
     async fn cancel(
         &self,
         account: &VendorAccount<'_>,

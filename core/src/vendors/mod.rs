@@ -192,6 +192,11 @@ pub trait VendorApi: Send + Sync {
         vendor_order_id: &str,
     ) -> Result<Cancellation, VendorError>;
 
+    /// Checks `account`'s credentials with one live, read-only call, before they replace
+    /// the stored ones: a mistyped key is refused when it is typed, not when the first
+    /// order fails. The vendor's refusal is [`VendorError::Rejected`] (401/403).
+    async fn verify_credentials(&self, account: &VendorAccount<'_>) -> Result<(), VendorError>;
+
     /// The steps a new order for the same candidate starts from, taken from her last
     /// order: vendor-side records that outlive an order (Sterling's candidate, which its
     /// API can neither create twice nor look up by anything but its id).

@@ -1282,3 +1282,120 @@ async fn the_status_page_names_the_candidate_links_to_lever_and_uses_lever_notes
     );
     assert!(script.text().await.unwrap().contains("toLocaleString"));
 }
+
+/// The demo tenant's stored Xref API key.
+fn stored_xref_key(h: &Harness) -> String {
+    h.stored_secret(demo::TENANT)["vendors"]["xref"]["api_key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn vendor_credentials_are_tried_on_the_vendor_before_they_replace_the_stored_ones() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let xref = "/console/tenants/demo/vendors/xref";
+    let huge = "k".repeat(200 * 1024);
+    for (wrong, says) in [
+        (
+            "<your Xref API key>",
+            "Xref refused these credentials (HTTP 401",
+        ),
+        (
+            "<script>alert(1)</script>",
+            "Xref refused these credentials (HTTP 401",
+        ),
+        (
+            "not-the-xref-key",
+            "Xref refused these credentials (HTTP 401",
+        ),
+        (huge.as_str(), "longer than any Xref credential"),
+    ] {
+        let refused = visitor
+            .submit(xref, &format!("{xref}/credentials"), &[("api_key", wrong)])
+            .await;
+        assert_eq!(refused.status, 400, "{}", refused.page);
+        assert!(
+            refused.page.contains(r#"id="cred-api_key-error">"#) && refused.page.contains(says),
+            "{}",
+            refused.page
+        );
+        assert!(!refused.page.contains("alert(1)"), "never echoed");
+        assert_eq!(stored_xref_key(&h), demo::XREF_API_KEY, "unchanged");
+    }
+    // The stored key still orders.
+    h.move_into_reference_check().await;
+    assert_eq!(h.stack.xref.orders().len(), 1);
+
+    // The right key (Xref's check answers 200) is saved.
+    let saved = visitor
+        .submit(
+            xref,
+            &format!("{xref}/credentials"),
+            &[("api_key", demo::XREF_API_KEY)],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.page);
+
+    // Sterling's client credentials are tried on its token endpoint.
+    let sterling = "/console/tenants/demo/vendors/sterling";
+    let refused = visitor
+        .submit(
+            sterling,
+            &format!("{sterling}/credentials"),
+            &[("client_secret", "not-the-client-secret")],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(
+        refused.page.contains(
+            r#"id="cred-client_secret-error">Sterling Backcheck refused these credentials"#
+        ),
+        "{}",
+        refused.page
+    );
+    assert_eq!(
+        h.stored_secret(demo::TENANT)["vendors"]["sterling"]["client_secret"],
+        demo::STERLING_CLIENT_SECRET
+    );
+}
+
+#[tokio::test]
+async fn a_lever_key_lever_refuses_never_replaces_the_one_in_use_unless_replaced_anyway() {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let xref = "/console/tenants/demo/vendors/xref";
+    let stored = || h.stored_secret(demo::TENANT)["vendors"]["xref"]["lever"]["api_key"].clone();
+    let refused = visitor
+        .submit(
+            xref,
+            &format!("{xref}/lever-key"),
+            &[("api_key", "mistyped-lever-key")],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(
+        refused
+            .page
+            .contains(r#"id="lever-key-error">Lever refused this API key (HTTP 401)"#),
+        "{}",
+        refused.page
+    );
+    assert_eq!(stored(), demo::XREF_LEVER_KEY, "the working key stays");
+    let page = visitor.get(xref).await.page;
+    assert!(page.contains("Lever accepts it"), "{page}");
+
+    // "Replace anyway": for a key Lever will accept only later.
+    let replaced = visitor
+        .submit(
+            xref,
+            &format!("{xref}/lever-key"),
+            &[("api_key", "not-yet-active-key"), ("replace_anyway", "yes")],
+        )
+        .await;
+    assert_eq!(replaced.status, 303, "{}", replaced.page);
+    assert_eq!(stored(), "not-yet-active-key");
+}

@@ -98,6 +98,13 @@ impl<'a> Client<'a> {
                 return Ok(token.clone());
             }
         }
+        self.fresh_token().await
+    }
+
+    /// A new token from `POST /v2/oauth`, whatever is cached: also the check that Sterling
+    /// accepts the client credentials.
+    pub(super) async fn fresh_token(&self) -> Result<SecretString, VendorError> {
+        let key = self.cache_key();
         let url = self.account.url(&["v2", "oauth"])?;
         let sent = self
             .account

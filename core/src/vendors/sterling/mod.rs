@@ -361,6 +361,15 @@ const SCREENINGS_BEFORE: &str = "screenings-before";
 
 #[async_trait]
 impl VendorApi for Sterling {
+    /// Sterling's token endpoint (`POST /v2/oauth`) with the client credentials: read-only
+    /// for the account.
+    async fn verify_credentials(&self, account: &VendorAccount<'_>) -> Result<(), VendorError> {
+        Client::new(account, &self.tokens)?
+            .fresh_token()
+            .await
+            .map(drop)
+    }
+
     async fn place(
         &self,
         account: &VendorAccount<'_>,

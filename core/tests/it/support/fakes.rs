@@ -566,6 +566,11 @@ impl FakeVendor {
 
 #[async_trait]
 impl VendorApi for FakeVendor {
+    /// Answers as its next scripted call does (a queued failure is the vendor's refusal).
+    async fn verify_credentials(&self, _account: &VendorAccount<'_>) -> Result<(), VendorError> {
+        self.call().map(drop)
+    }
+
     async fn place(
         &self,
         _account: &VendorAccount<'_>,

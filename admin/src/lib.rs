@@ -75,13 +75,27 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
             let deleted =
                 admin::delete_integration(&worker, app.secrets(), &tenant, vendor).await?;
+            let mut sentence = format!(
+                "{vendor} removed from {}; webhooks deleted in Lever: {}",
+                tenant.id(),
+                list_or_none(&deleted.webhooks_deleted)
+            );
+            if let Some(problem) = &deleted.lever_problem {
+                sentence.push_str(&format!(
+                    "\nLever could not be asked to delete {} ({problem}): delete {} by hand in \
+                     Lever, Settings › Integrations and API › Webhooks (those pointing at {})",
+                    list_or_none(&deleted.webhooks_left),
+                    if deleted.webhooks_left.len() == 1 {
+                        "it"
+                    } else {
+                        "them"
+                    },
+                    public_base(app).unwrap_or_default(),
+                ));
+            }
             Answer::sentence(
-                format!(
-                    "{vendor} removed from {}; webhooks deleted in Lever: {}",
-                    tenant.id(),
-                    list_or_none(&deleted)
-                ),
-                json!({ "tenant": tenant.id(), "vendor": vendor, "webhooks_deleted": deleted }),
+                sentence,
+                json!({ "tenant": tenant.id(), "vendor": vendor, "webhooks_deleted": deleted.webhooks_deleted, "webhooks_left": deleted.webhooks_left, "lever_problem": deleted.lever_problem }),
             )
         }
         Command::Order {

@@ -832,6 +832,25 @@ async fn xref_lever_key(stack: &Stack) -> String {
     xref.api_key.as_ref().unwrap().expose_secret().to_owned()
 }
 
+#[tokio::test]
+async fn an_integration_lever_refuses_is_deleted_naming_the_webhooks_to_remove_by_hand() {
+    let stack = stack().await;
+    admin(&stack, "integration delete demo sterling")
+        .await
+        .unwrap();
+    stack.lever.disable_api_key(demo::XREF_LEVER_KEY);
+    let answer = admin(&stack, "integration delete demo xref").await.unwrap();
+    assert!(answer.starts_with("xref removed from demo"), "{answer}");
+    assert!(
+        answer.contains("Lever could not be asked to delete")
+            && answer.contains("candidateStageChange")
+            && answer.contains("by hand in Lever"),
+        "{answer}"
+    );
+    let list = admin(&stack, "tenant show demo --json").await.unwrap();
+    assert!(!list.contains("\"xref\""), "{list}");
+}
+
 /// The exit code a command's outcome gives (0 done).
 fn exit_code(outcome: &Result<String, AdminError>) -> u8 {
     outcome.as_ref().map_or_else(AdminError::exit_code, |_| 0)

@@ -1086,8 +1086,17 @@ impl Page<'_, '_> {
         let tenant = self.tenant().await?;
         integration(&tenant, vendor)?;
         let worker = self.worker();
-        admin::delete_integration(&worker, self.console.app.secrets(), &tenant, vendor).await?;
-        self.redirect(&format!("{}?notice=deleted", self.overview))
+        let deleted =
+            admin::delete_integration(&worker, self.console.app.secrets(), &tenant, vendor).await?;
+        if deleted.webhooks_left.is_empty() {
+            return self.redirect(&format!("{}?notice=deleted", self.overview));
+        }
+        // Only event names, checked again when the notice is shown: nothing else is echoed.
+        self.redirect(&format!(
+            "{}?notice=deleted-left&left={}",
+            self.overview,
+            deleted.webhooks_left.join(",")
+        ))
     }
 
     async fn check_webhooks(&self) -> Result<Response<Body>, Refusal> {
@@ -1472,6 +1481,22 @@ fn notice(
         ),
         "rotated" => "New signature token stored; the old one works for 24 more hours.".into(),
         "deleted" => "Integration deleted.".into(),
+        "deleted-left" => {
+            let left: Vec<&str> = query
+                .first("left")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(WebhookKind::from_event_name)
+                .map(WebhookKind::display_name)
+                .collect();
+            format!(
+                "Integration deleted: its settings and credentials are gone. Lever refused \
+                 its credential (or could not be reached), so these webhooks are still in \
+                 Lever: {}. Delete them by hand in Lever, Settings › Integrations and API › \
+                 Webhooks.",
+                left.join(", ")
+            )
+        }
         "checked" => "Lever's webhooks checked just now.".into(),
         "retried" => "Sent back to the work queue: it is retried shortly.".into(),
         _ => return None,

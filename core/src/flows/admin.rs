@@ -400,44 +400,94 @@ async fn create_and_store(
     Ok(created.id)
 }
 
-/// Removes one integration: its settings and credentials, and the Lever webhooks it needed
-/// that no other enabled integration of the tenant needs. Returns the webhooks deleted.
+/// What deleting an integration did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deleted {
+    /// The webhooks deleted in Lever (event names).
+    pub webhooks_deleted: Vec<&'static str>,
+    /// The webhooks only this integration needed that could not be deleted, because Lever
+    /// refused or could not be reached: the admin removes them by hand.
+    pub webhooks_left: Vec<&'static str>,
+    /// Why they were left: Lever's answer.
+    pub lever_problem: Option<String>,
+}
+
+/// Removes one integration: its settings and credentials, always, and the Lever webhooks it
+/// needed that no other enabled integration of the tenant needs, where Lever lets it. A
+/// Lever that refuses the integration's credential (the usual reason to delete it) or
+/// cannot be reached does not keep the integration: the webhooks it could not delete are
+/// returned, for the admin to remove in Lever's settings.
 pub async fn delete_integration(
     worker: &Worker<'_>,
     secrets: &CachedSecrets,
     tenant: &Tenant,
     vendor: VendorId,
-) -> Result<Vec<&'static str>, AppError> {
+) -> Result<Deleted, AppError> {
     let mut remaining = (*tenant.config).clone();
     let Some(removed) = remaining.vendors.remove(&vendor) else {
         return Err(AppError::NotFound("integration"));
     };
     let its_own = webhook_health::needed([(&vendor, &removed)], worker.vendors);
     let still_needed = webhook_health::needed(&remaining.vendors, worker.vendors);
-    let lever = worker.lever_for(tenant, vendor).await?;
-    let mut deleted = Vec::new();
-    for webhook in lever.webhooks().await? {
-        let Some(kind) = WebhookKind::from_event_name(&webhook.event) else {
-            continue;
-        };
-        let only_its = its_own.contains(&kind) && !still_needed.contains(&kind);
-        if only_its && webhook_health::is_ours(&webhook, tenant, kind) {
-            lever.delete_webhook(&webhook.id).await?;
-            deleted.push(kind.event_name());
-        }
+    let only_its: Vec<WebhookKind> = its_own
+        .into_iter()
+        .filter(|kind| !still_needed.contains(kind))
+        .collect();
+    let mut deleted = Deleted {
+        webhooks_deleted: Vec::new(),
+        webhooks_left: Vec::new(),
+        lever_problem: None,
+    };
+    if let Err(error) = delete_its_webhooks(worker, tenant, vendor, &only_its, &mut deleted).await {
+        tracing::warn!(tenant = %tenant.id(), %vendor, %error, "Lever webhooks not deleted with the integration");
+        deleted.webhooks_left = only_its
+            .iter()
+            .map(|kind| kind.event_name())
+            .filter(|event| !deleted.webhooks_deleted.contains(event))
+            .collect();
+        deleted.lever_problem = Some(error.to_string());
     }
     worker.tenant_store.put_tenant(&remaining).await?;
-    secrets
+    let cleared = secrets
         .source()
         .set_field(
             tenant.id().as_str(),
             &["vendors", vendor.as_str()],
             serde_json::Value::Null,
         )
-        .await?;
+        .await;
+    match cleared {
+        // A tenant without a secret has no credentials to remove.
+        Ok(()) | Err(crate::secrets::SecretsError::NotFound(_)) => {}
+        Err(other) => return Err(other.into()),
+    }
     worker.tenants.invalidate(tenant.id());
-    tracing::info!(tenant = %tenant.id(), %vendor, webhooks = ?deleted, "integration deleted");
+    tracing::info!(tenant = %tenant.id(), %vendor, webhooks = ?deleted.webhooks_deleted, left = ?deleted.webhooks_left, "integration deleted");
     Ok(deleted)
+}
+
+/// Deletes in Lever the webhooks of `kinds` that point at this deployment, as `vendor`.
+async fn delete_its_webhooks(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: VendorId,
+    kinds: &[WebhookKind],
+    deleted: &mut Deleted,
+) -> Result<(), AppError> {
+    if kinds.is_empty() {
+        return Ok(());
+    }
+    let lever = worker.lever_for(tenant, vendor).await?;
+    for webhook in lever.webhooks().await? {
+        let Some(kind) = WebhookKind::from_event_name(&webhook.event) else {
+            continue;
+        };
+        if kinds.contains(&kind) && webhook_health::is_ours(&webhook, tenant, kind) {
+            lever.delete_webhook(&webhook.id).await?;
+            deleted.webhooks_deleted.push(kind.event_name());
+        }
+    }
+    Ok(())
 }
 
 /// The integration whose credential acts for the tenant: `vendor`'s, else the first active

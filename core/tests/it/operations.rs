@@ -96,10 +96,11 @@ async fn deleting_one_integration_keeps_the_webhooks_others_need() {
     .await
     .unwrap();
     assert_eq!(
-        deleted,
+        deleted.webhooks_deleted,
         ["applicationCreated"],
         "Xref and Sterling still need stage changes"
     );
+    assert!(deleted.webhooks_left.is_empty());
     let events: Vec<_> = world
         .lever
         .webhooks()

@@ -1399,3 +1399,42 @@ async fn a_lever_key_lever_refuses_never_replaces_the_one_in_use_unless_replaced
     assert_eq!(replaced.status, 303, "{}", replaced.page);
     assert_eq!(stored(), "not-yet-active-key");
 }
+
+#[tokio::test]
+async fn an_integration_whose_lever_credential_is_refused_is_still_deleted_and_the_admin_told_what_is_left(
+) {
+    let h = start().await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let overview = "/console/tenants/demo";
+    let sterling = format!("{overview}/vendors/sterling");
+    let deleted = visitor
+        .submit(
+            &sterling,
+            &format!("{sterling}/delete"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(
+        deleted.location.as_deref(),
+        Some("/console/tenants/demo?notice=deleted")
+    );
+
+    // Lever now refuses Xref's key: deleting Xref still works.
+    h.stack.lever.disable_api_key(demo::XREF_LEVER_KEY);
+    let xref = format!("{overview}/vendors/xref");
+    let deleted = visitor
+        .submit(&xref, &format!("{xref}/delete"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(deleted.status, 303, "{}", deleted.page);
+    let page = visitor.get(deleted.location.as_deref().unwrap()).await.page;
+    assert!(
+        page.contains("Integration deleted: its settings and credentials are gone"),
+        "{page}"
+    );
+    assert!(page.contains("Candidate Stage Change"), "{page}");
+    assert!(page.contains("Delete them by hand in Lever"), "{page}");
+    let config = h.tenant_config(demo::TENANT).await;
+    assert!(config.vendors.is_empty(), "{config:?}");
+    assert!(h.stored_secret(demo::TENANT)["vendors"]["xref"].is_null());
+}

@@ -2,7 +2,6 @@
 //! Each command calls the library's flows with the deployment's [`App`] and answers a
 //! readable table, or JSON with `--json`; a failure is a clear message and a non-zero exit.
 
-mod checks;
 pub mod cli;
 pub mod conformance;
 mod output;
@@ -21,6 +20,7 @@ use lever_screening::ids::{OpportunityId, TenantId};
 use lever_screening::lever::webhook::WebhookKind;
 use lever_screening::lever::Stage;
 use lever_screening::secrets::{SecretsError, TenantSecrets};
+use lever_screening::setup as checks;
 use lever_screening::tenant::{Integration, StageRef, TenantConfig};
 use lever_screening::vendors::{Trigger, VendorId};
 use lever_screening::{App, AppError};
@@ -465,7 +465,6 @@ async fn tenant(app: &App, action: TenantAction) -> Result<Answer, AdminError> {
 /// the secret and the configuration.
 async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
     let mut config: TenantConfig = read_json(&args.config)?;
-    let config_problems = checks::config_problems(&config, app.vendors());
     let secret = match &args.secret {
         Some(path) => {
             let document: serde_json::Value = read_json(path)?;
@@ -476,13 +475,6 @@ async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
         }
         None => None,
     };
-    let secret_problems = secret
-        .as_ref()
-        .map(|(_, secrets)| checks::secret_problems(secrets, app.vendors()))
-        .unwrap_or_default();
-    if !config_problems.is_empty() || !secret_problems.is_empty() {
-        return Err(not_saved(&config, &config_problems, &secret_problems));
-    }
     let secrets = match &secret {
         Some((_, secrets)) => Ok(Arc::clone(secrets)),
         None => match app.secrets().get(config.tenant_id.as_str()).await {
@@ -490,6 +482,20 @@ async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
             other => other,
         },
     };
+    // The settings as a whole, with the secret they will be used with (when it can be read):
+    // the same rules as the console's.
+    let config_problems: Vec<String> =
+        checks::settings_problems(&config, app.vendors(), secrets.as_deref().ok())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    let secret_problems = secret
+        .as_ref()
+        .map(|(_, secrets)| checks::secret_problems(secrets, app.vendors()))
+        .unwrap_or_default();
+    if !config_problems.is_empty() || !secret_problems.is_empty() {
+        return Err(not_saved(&config, &config_problems, &secret_problems));
+    }
     let (missing, unchecked) = match secrets {
         Ok(secrets) => check_stages(app, &mut config, secrets).await,
         Err(e) => (Vec::new(), vec![format!("the tenant's secret: {e}")]),

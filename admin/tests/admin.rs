@@ -590,12 +590,9 @@ async fn tenant_put_saves_with_a_warning_when_lever_cannot_be_asked_for_stages()
     let stack = stack().await;
     let mut config = initech(&stack);
     config["vendors"]["xref"]["trigger_stage"] = serde_json::json!({ "name": "Reference Chek" });
-    // No Lever credential yet: Lever cannot be asked.
-    let mut secret = initech_secret();
-    secret["vendors"]["xref"]
-        .as_object_mut()
-        .unwrap()
-        .remove("lever");
+    // Lever cannot be reached (nothing listens on port 9).
+    config["lever_api_base"] = serde_json::json!("http://127.0.0.1:9/v1");
+    let secret = initech_secret();
     let answer = put(&stack, &config, Some(&secret)).await.unwrap();
     assert!(answer.starts_with("saved tenant initech"), "{answer}");
     assert!(
@@ -608,6 +605,61 @@ async fn tenant_put_saves_with_a_warning_when_lever_cannot_be_asked_for_stages()
         json["config"]["vendors"]["xref"]["trigger_stage"],
         serde_json::json!({ "name": "Reference Chek" }),
         "left by name"
+    );
+}
+
+#[tokio::test]
+async fn an_enabled_integration_without_a_lever_credential_is_refused_as_in_the_console() {
+    let stack = stack().await;
+    let mut secret = initech_secret();
+    secret["vendors"]["xref"]
+        .as_object_mut()
+        .unwrap()
+        .remove("lever");
+    let error = put(&stack, &initech(&stack), Some(&secret))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("vendors.xref.lever: no Lever credential: connect Lever"),
+        "{error}"
+    );
+    // Switched off, it may wait for its credential.
+    let mut config = initech(&stack);
+    config["vendors"]["xref"]["enabled"] = serde_json::json!(false);
+    put(&stack, &config, Some(&secret)).await.unwrap();
+}
+
+#[tokio::test]
+async fn two_background_checks_on_one_trigger_stage_need_the_confirmation_that_both_are_ordered() {
+    let stack = stack().await;
+    let mut config = initech(&stack);
+    let background = serde_json::json!({
+        "enabled": true,
+        "api_base": stack.esr_url,
+        "trigger_stage": { "name": "Background Check" },
+    });
+    config["vendors"]["esr"] = background.clone();
+    config["vendors"]["justifacts"] = background;
+    config["vendors"]["justifacts"]["api_base"] = serde_json::json!(stack.justifacts_url);
+    let mut secret = initech_secret();
+    secret["lever"] = serde_json::json!({ "api_key": demo::XREF_LEVER_KEY });
+    let error = put(&stack, &config, Some(&secret)).await.unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "vendors.esr.shares_trigger_stage: Justifacts is also ordered by a move into \
+             Background Check: one move would order both background checks"
+        ),
+        "{error}"
+    );
+    config["vendors"]["esr"]["shares_trigger_stage"] = serde_json::json!(true);
+    let saved = put(&stack, &config, Some(&secret)).await;
+    assert!(
+        saved
+            .as_ref()
+            .is_ok_and(|s| s.starts_with("saved tenant initech")),
+        "{saved:?}"
     );
 }
 

@@ -16,6 +16,8 @@
 //! - [`flows`]: the use cases — intake (no outbound calls), the worker, the scheduled
 //!   checks, OAuth and operator actions.
 //! - [`http`], [`lambda`], [`app`]: API Gateway in and out, Lambda entry points, wiring.
+//! - [`setup`]: the setup rules the console and the operator command both apply before
+//!   they store a tenant's settings or secrets.
 //! - [`console`]: the setup console, server-rendered pages a tenant's Lever admin signs in
 //!   to by an invitation link.
 #![warn(missing_docs)]
@@ -38,6 +40,7 @@ pub mod pacing;
 pub mod queue;
 pub mod retry;
 pub mod secrets;
+pub mod setup;
 pub mod store;
 pub mod telemetry;
 pub mod tenant;

@@ -65,6 +65,11 @@ pub struct Integration {
     /// Optionally move the candidate on to a stage when the screening completes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_completion: Option<OnCompletion>,
+    /// The admin confirmed that this integration shares its trigger stage with another of
+    /// the same kind (one move orders both); without it such settings are refused
+    /// ([`crate::setup`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shares_trigger_stage: bool,
 }
 
 impl Integration {

@@ -337,6 +337,7 @@ pub async fn seed_tenants(
         package,
         lever_access_revoked: None,
         on_completion: None,
+        shares_trigger_stage: false,
     };
     let sterling_package = PackageSettings {
         tag_prefix: Some(demo::STERLING_PACKAGE_TAG_PREFIX.to_owned()),

@@ -20,6 +20,7 @@ use crate::lever::webhook::WebhookKind;
 use crate::lever::Stage;
 use crate::order::{Order, OrderPhase};
 use crate::secrets::{CredentialPath, VendorSecrets};
+use crate::setup;
 use crate::telemetry::metrics;
 use crate::tenant::{Integration, Package, PackageSettings, StageRef, WebhookStatus};
 use crate::vendors::{PackageRule, Trigger, VendorDescription, VendorId};
@@ -439,7 +440,7 @@ impl Page<'_, '_> {
                 trigger: trigger_text(
                     app.vendors().get(*vendor).map(|v| v.description),
                     integration,
-                ),
+                ) + &shared_with(&tenant, *vendor, integration),
                 webhook: states
                     .iter()
                     .find(|s| s.vendor == *vendor)
@@ -583,6 +584,15 @@ impl Page<'_, '_> {
             ),
             None => (integration.enabled, integration.api_base.clone()),
         };
+        let shares = match typed {
+            Some(form) => form.get("shares_trigger_stage") == Some("yes"),
+            None => integration.shares_trigger_stage,
+        };
+        let asked = shown
+            .problem
+            .as_ref()
+            .is_some_and(|p| p.field == Some("shares-trigger-stage"));
+        let shares_trigger_stage = (shares || asked).then_some(shares);
         let page = VendorPage {
             layout: self.frame_of(vendor_name(vendor), &tenant, vendor.as_str(), &mut shown),
             csrf: self.session.csrf_token(),
@@ -617,6 +627,7 @@ impl Page<'_, '_> {
                 .collect(),
             callback_url,
             stage,
+            shares_trigger_stage,
             package,
             webhooks,
         };
@@ -812,6 +823,7 @@ impl Page<'_, '_> {
                 package: PackageSettings::default(),
                 lever_access_revoked: None,
                 on_completion: None,
+                shares_trigger_stage: false,
             },
         );
         store.put_tenant(&config).await?;
@@ -1014,8 +1026,22 @@ impl Page<'_, '_> {
         stored.enabled = form.get("enabled") == Some("yes");
         stored.api_base = api_base;
         stored.trigger_stage = trigger_stage;
+        stored.shares_trigger_stage = form.get("shares_trigger_stage") == Some("yes");
         if let Some(package) = package {
             stored.package = package;
+        }
+        // The settings as a whole, by the rules the command applies: this integration's
+        // problems refuse the save (another's are its own page's business).
+        let problems =
+            setup::settings_problems(&config, self.console.app.vendors(), Some(&tenant.secrets));
+        if let Some(problem) = problems.iter().find(|p| p.vendor == Some(vendor)) {
+            let input = match problem.field {
+                setup::Field::ApiBase => "api-base",
+                setup::Field::TriggerStage => "stage",
+                setup::Field::SharesTriggerStage => "shares-trigger-stage",
+                _ => "enabled",
+            };
+            return Err(field(input, &problem.message));
         }
         store.put_tenant(&config).await?;
         self.console.app.tenants().invalidate(tenant.id());
@@ -1130,24 +1156,14 @@ impl Page<'_, '_> {
         self.redirect(&format!("{}?notice=retried", self.status_href()))
     }
 
-    /// A vendor API base from the form (its input's id is `input`): https (http only for a
-    /// local deployment).
+    /// A vendor API base from the form (its input's id is `input`), by the setup rule the
+    /// command applies too: https, or http to a loopback host (the local simulators).
     fn api_base(&self, form: &Form, input: &'static str) -> Result<String, Refusal> {
         let value = form
             .text("api_base")
             .ok_or_else(|| field(input, "Give the vendor's API base URL."))?;
-        let url = reqwest::Url::parse(value)
-            .ok()
-            .filter(|url| url.host_str().is_some())
-            .ok_or_else(|| {
-                field(
-                    input,
-                    "The API base URL is not a URL: write it as https://host/path.",
-                )
-            })?;
-        let allowed = url.scheme() == "https" || (!self.console.secure && url.scheme() == "http");
-        if !allowed {
-            return Err(field(input, "The API base URL must start with https://."));
+        if let Some(problem) = setup::api_base_problem(value) {
+            return Err(field(input, &format!("The API base URL {problem}")));
         }
         Ok(value.trim_end_matches('/').to_owned())
     }
@@ -1396,6 +1412,31 @@ fn trigger_text(description: Option<&VendorDescription>, integration: &Integrati
             _ => "no stage chosen".into(),
         },
     }
+}
+
+/// ", also ordering Justifacts (confirmed)" when another enabled integration has the same
+/// trigger stage and the admin confirmed one move orders both; else nothing.
+fn shared_with(tenant: &Tenant, vendor: VendorId, integration: &Integration) -> String {
+    let others: Vec<&str> = tenant
+        .config
+        .vendors
+        .iter()
+        .filter(|(other, o)| {
+            **other != vendor
+                && o.enabled
+                && integration.enabled
+                && (o.shares_trigger_stage || integration.shares_trigger_stage)
+                && setup::same_stage(&o.trigger_stage, &integration.trigger_stage)
+        })
+        .map(|(other, _)| vendor_name(*other))
+        .collect();
+    if others.is_empty() {
+        return String::new();
+    }
+    format!(
+        ", also ordering {} (confirmed: one move orders both)",
+        others.join(" and ")
+    )
 }
 
 /// Lever's stages, read with the integration's own credential: also the live check that

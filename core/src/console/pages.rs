@@ -129,6 +129,9 @@ pub(super) struct VendorPage {
     pub credentials: Vec<CredentialInput>,
     pub callback_url: String,
     pub stage: Option<StageSection>,
+    /// The "Order both" box: shown (with its state) when the trigger stage is shared with
+    /// another integration of the same kind, or was confirmed so.
+    pub shares_trigger_stage: Option<bool>,
     pub package: Option<PackageSection>,
     pub webhooks: Vec<WebhookRow>,
 }

@@ -16,6 +16,9 @@ pub struct VendorDescription {
     /// What recruiters call the screening; the title of its notes: "Sterling Backcheck
     /// background check".
     pub service: &'static str,
+    /// What kind of screening it sells: two integrations of one kind ordered by the same
+    /// move would screen the candidate twice.
+    pub kind: ScreeningKind,
     /// The Lever event that orders from it.
     pub trigger: Trigger,
     /// Whether an order needs a package.
@@ -81,6 +84,28 @@ pub const MOVE_AGAIN: &str =
 const ASK_ADMIN_THEN_MOVE_AGAIN: &str = "Ask your Lever admin to fix this, then move the \
      candidate into the trigger stage again to order it.";
 const ASK_ADMIN_TO_SEND_AGAIN: &str = "Ask your Lever admin to fix this and send it again.";
+
+/// The kinds of screening, as Lever's integrations page groups them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreeningKind {
+    /// Sterling Backcheck, Justifacts, ESR.
+    BackgroundCheck,
+    /// Xref.
+    ReferenceCheck,
+    /// HRLogics' Work Opportunity Tax Credit survey.
+    Wotc,
+}
+
+impl ScreeningKind {
+    /// In a sentence: "background checks".
+    pub fn plural(self) -> &'static str {
+        match self {
+            ScreeningKind::BackgroundCheck => "background checks",
+            ScreeningKind::ReferenceCheck => "reference checks",
+            ScreeningKind::Wotc => "WOTC surveys",
+        }
+    }
+}
 
 /// Which Lever event orders from a vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,6 +24,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::Esr,
     name: "ESR",
     service: "ESR background check",
+    kind: super::ScreeningKind::BackgroundCheck,
     trigger: Trigger::StageChange,
     package: PackageRule::Required,
     package_tag: None,

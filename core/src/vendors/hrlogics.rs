@@ -23,6 +23,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::HrLogics,
     name: "HRLogics",
     service: "HRLogics WOTC survey",
+    kind: super::ScreeningKind::Wotc,
     trigger: Trigger::ApplicationCreated,
     package: PackageRule::None,
     package_tag: None,

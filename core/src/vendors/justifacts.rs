@@ -20,6 +20,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::Justifacts,
     name: "Justifacts",
     service: "Justifacts background check",
+    kind: super::ScreeningKind::BackgroundCheck,
     trigger: Trigger::StageChange,
     package: PackageRule::Required,
     // Lever's Justifacts article fixes the posting tag: "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]".

@@ -18,8 +18,8 @@ mod wire;
 pub mod xref;
 
 pub use description::{
-    CallbackAuth, Fix, LeverDisplay, Outcome, PackageRule, ReportNote, ServicesNote, Status,
-    StatusNotes, Trigger, VendorDescription, VendorId,
+    CallbackAuth, Fix, LeverDisplay, Outcome, PackageRule, ReportNote, ScreeningKind, ServicesNote,
+    Status, StatusNotes, Trigger, VendorDescription, VendorId,
 };
 pub use lever_view::{lever_view, LeverWrite, NoteWrite};
 pub use wire::{split_name, VendorAccount};

@@ -19,6 +19,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::Xref,
     name: "Xref",
     service: "Xref reference check",
+    kind: super::ScreeningKind::ReferenceCheck,
     trigger: Trigger::StageChange,
     package: PackageRule::None,
     package_tag: None,

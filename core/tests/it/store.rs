@@ -71,6 +71,7 @@ fn integration(api_base: &str) -> Integration {
         package: PackageSettings::default(),
         lever_access_revoked: None,
         on_completion: None,
+        shares_trigger_stage: false,
     }
 }
 
@@ -119,6 +120,7 @@ async fn tenants_round_trip(store: Arc<dyn Store>) {
                         move_to_stage: StageRef::by_id("stage-offer"),
                         when_results: vec!["Clear".into()],
                     }),
+                    shares_trigger_stage: true,
                 },
             ),
             (

@@ -1112,7 +1112,7 @@ async fn a_refused_form_comes_back_as_typed_with_the_problem_under_its_field() {
     assert!(
         refused
             .page
-            .contains(r#"id="api-base-error">The API base URL must start with https://."#),
+            .contains(r#"id="api-base-error">The API base URL must be an https:// URL"#),
         "{}",
         refused.page
     );
@@ -1164,7 +1164,7 @@ async fn a_refused_add_keeps_the_choice_and_a_forms_address_leads_back_to_its_pa
         .submit(
             overview,
             &format!("{overview}/vendors"),
-            &[("vendor", choice), ("api_base", "not a url")],
+            &[("vendor", choice), ("api_base", "not-a-url")],
         )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.page);
@@ -1176,7 +1176,7 @@ async fn a_refused_add_keeps_the_choice_and_a_forms_address_leads_back_to_its_pa
     assert!(
         refused
             .page
-            .contains(r#"id="add-api-base-error">The API base URL is not a URL"#),
+            .contains(r#"id="add-api-base-error">The API base URL is not an absolute URL"#),
         "{}",
         refused.page
     );
@@ -1188,7 +1188,7 @@ async fn a_refused_add_keeps_the_choice_and_a_forms_address_leads_back_to_its_pa
         refused.page
     );
     assert!(
-        refused.page.contains(r#"value="not a url""#),
+        refused.page.contains(r#"value="not-a-url""#),
         "{}",
         refused.page
     );
@@ -1437,4 +1437,116 @@ async fn an_integration_whose_lever_credential_is_refused_is_still_deleted_and_t
     let config = h.tenant_config(demo::TENANT).await;
     assert!(config.vendors.is_empty(), "{config:?}");
     assert!(h.stored_secret(demo::TENANT)["vendors"]["xref"].is_null());
+}
+
+#[tokio::test]
+async fn settings_are_checked_as_a_whole_by_the_rules_the_command_applies() {
+    let h = crate::support::start_connected().await;
+    let mut visitor = Visitor::new(&h);
+    visitor
+        .sign_in(&invitation(&h, demo::OAUTH_TENANT).await)
+        .await;
+    let esr = "/console/tenants/globex/vendors/esr";
+    let save = |stage: &'static str, extra: Option<(&'static str, &'static str)>| {
+        let mut fields = vec![
+            ("enabled", "yes"),
+            ("api_base", h.stack.esr_url.as_str()),
+            ("trigger_stage", stage),
+            ("catalog", "101, Standard"),
+        ];
+        fields.extend(extra);
+        fields
+    };
+    // Justifacts already orders on a move into Background Check.
+    let refused = visitor
+        .submit(
+            esr,
+            &format!("{esr}/settings"),
+            &save(demo::BACKGROUND_CHECK_STAGE_ID, None),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(
+        refused.page.contains(r#"id="shares-trigger-stage-error">Justifacts is also ordered by a move into Background Check: one move would order both background checks"#),
+        "{}",
+        refused.page
+    );
+    assert!(
+        refused.page.contains(r#"<input id="shares-trigger-stage""#),
+        "the box is offered"
+    );
+    let confirmed = visitor
+        .submit(
+            esr,
+            &format!("{esr}/settings"),
+            &save(
+                demo::BACKGROUND_CHECK_STAGE_ID,
+                Some(("shares_trigger_stage", "yes")),
+            ),
+        )
+        .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.page);
+    let overview = visitor.get("/console/tenants/globex").await.page;
+    assert!(
+        overview.contains("also ordering Justifacts (confirmed: one move orders both)"),
+        "{overview}"
+    );
+
+    // Enabled without a trigger stage: refused under the stage.
+    let refused = visitor
+        .submit(esr, &format!("{esr}/settings"), &save("", None))
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(
+        refused.page.contains(
+            r#"id="stage-error">Missing; esr orders when a candidate moves into this stage"#
+        ),
+        "{}",
+        refused.page
+    );
+}
+
+#[tokio::test]
+async fn an_integration_without_a_lever_credential_cannot_be_enabled() {
+    let h = start().await;
+    new_tenant(&h, "acme").await;
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, "acme").await).await;
+    let added = visitor
+        .submit(
+            "/console/tenants/acme",
+            "/console/tenants/acme/vendors",
+            &[("vendor", "xref"), ("api_base", &h.stack.xref_url)],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.page);
+    // Its stage chosen (as the command could), but Lever not connected yet.
+    let mut config = h.tenant_config("acme").await;
+    config
+        .vendors
+        .get_mut(&lever_screening::vendors::VendorId::Xref)
+        .unwrap()
+        .trigger_stage = Some(lever_screening::tenant::StageRef::by_id(
+        demo::REFERENCE_CHECK_STAGE_ID,
+    ));
+    h.store.put_tenant(&config).await.unwrap();
+    let xref = "/console/tenants/acme/vendors/xref";
+    let refused = visitor
+        .submit(
+            xref,
+            &format!("{xref}/settings"),
+            &[("enabled", "yes"), ("api_base", &h.stack.xref_url)],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(
+        refused
+            .page
+            .contains(r#"id="enabled-error">No Lever credential: connect Lever"#),
+        "{}",
+        refused.page
+    );
+    assert!(
+        !h.tenant_config("acme").await.vendors[&lever_screening::vendors::VendorId::Xref].enabled
+    );
 }

@@ -38,6 +38,7 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     id: VendorId::Sterling,
     name: "Sterling Backcheck",
     service: "Sterling Backcheck background check",
+    kind: crate::vendors::ScreeningKind::BackgroundCheck,
     trigger: Trigger::StageChange,
     package: PackageRule::Required,
     package_tag: None,

@@ -69,6 +69,7 @@ fn integration(stage: Option<StageRef>, package: PackageSettings) -> Integration
         package,
         lever_access_revoked: None,
         on_completion: None,
+        shares_trigger_stage: false,
     }
 }
 

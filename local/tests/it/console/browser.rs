@@ -456,7 +456,7 @@ async fn the_consoles_error_paths_keep_what_was_typed_and_every_page_fits_a_phon
         .text()
         .await
         .unwrap()
-        .contains("must start with https://"));
+        .contains("must be an https:// URL"));
     let input = client.find(Locator::Css("#api-base")).await.unwrap();
     assert_eq!(
         input.prop("value").await.unwrap().as_deref(),

@@ -46,6 +46,18 @@ pub enum Command {
     },
     /// What was ordered for an opportunity: vendors, statuses, what Lever was shown.
     Orders { tenant: String, opportunity: String },
+    /// Place the orders held because a vendor refused the tenant's account ("needs
+    /// attention"), once its credentials are fixed; lists them with `--list`. Never orders
+    /// twice.
+    Resume {
+        tenant: String,
+        /// One vendor's held orders only.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// List the held orders and why, without placing them.
+        #[arg(long)]
+        list: bool,
+    },
     /// Work that failed for good, kept in the dead-letter queue.
     Dlq {
         #[command(subcommand)]

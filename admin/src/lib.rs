@@ -149,7 +149,10 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                     order.vendor.to_string(),
                     order.order_id.to_string(),
                     order.vendor_order_id.clone().unwrap_or_default(),
-                    format!("{:?}", order.phase).to_lowercase(),
+                    match &order.attention {
+                        Some(_) => "needs attention".to_owned(),
+                        None => format!("{:?}", order.phase).to_lowercase(),
+                    },
                     order.status.clone().unwrap_or_default(),
                     order
                         .lever_written
@@ -157,7 +160,10 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                         .cloned()
                         .collect::<Vec<_>>()
                         .join(", "),
-                    order.problem.clone().unwrap_or_default(),
+                    match &order.attention {
+                        Some(attention) => format!("{} — {}", attention.cause, attention.fix),
+                        None => order.problem.clone().unwrap_or_default(),
+                    },
                 ]);
             }
             Answer::table(
@@ -165,6 +171,50 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                 table,
                 serde_json::to_value(&orders).unwrap_or_default(),
             )
+        }
+        Command::Resume {
+            tenant,
+            vendor,
+            list,
+        } => {
+            let vendor = vendor.as_deref().map(vendor_id).transpose()?;
+            let tenant = load(app, &tenant).await?;
+            if let Some(vendor) = vendor {
+                integration(&tenant, vendor)?;
+            }
+            let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
+            if list {
+                let held = admin::held_orders(&worker, &tenant, vendor).await?;
+                let mut table = Table::new(["vendor", "opportunity", "order", "cause", "fix"]);
+                for order in &held {
+                    let attention = order.attention.as_ref();
+                    table.row([
+                        order.vendor.to_string(),
+                        order.opportunity_id.to_string(),
+                        order.order_id.to_string(),
+                        attention.map(|a| a.cause.clone()).unwrap_or_default(),
+                        attention.map(|a| a.fix.clone()).unwrap_or_default(),
+                    ]);
+                }
+                Answer::table(
+                    format!("{} held order(s) of {}", held.len(), tenant.id()),
+                    table,
+                    serde_json::to_value(&held).unwrap_or_default(),
+                )
+            } else {
+                let resumed =
+                    admin::resume_held(&worker, &tenant, vendor, &public_base(app)?).await?;
+                Answer::sentence(
+                    format!(
+                        "held orders of {}: {} placed, {} still refused by the vendor, {} not placed now",
+                        tenant.id(),
+                        resumed.placed,
+                        resumed.still_held,
+                        resumed.left
+                    ),
+                    serde_json::to_value(&resumed).unwrap_or_default(),
+                )
+            }
         }
         Command::Dlq { action } => dlq(app, action).await?,
         Command::Console {

@@ -161,6 +161,17 @@ pub struct Progress {
     pub flags: usize,
 }
 
+/// Why an order waits for the tenant's admin, in the admin's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    /// What the vendor said: "Xref refused this account's credentials (HTTP 401: …)".
+    pub cause: String,
+    /// What the admin does: "Save working Xref credentials in the setup console".
+    pub fix: String,
+    /// When it was first held.
+    pub since: EpochMillis,
+}
+
 /// One screening ordered for one opportunity from one vendor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
@@ -210,6 +221,10 @@ pub struct Order {
     /// reconciliation job re-reads orders whose callbacks stopped.
     #[serde(default)]
     pub vendor_updated_at: Option<EpochMillis>,
+    /// Set while the order is held because the vendor refused this tenant's configuration
+    /// (its credentials): not retried, shown to the admin, resumed once they fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention: Option<Attention>,
     /// Set when Lever deleted the candidate and this order's results were purged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purged_at: Option<EpochMillis>,
@@ -248,6 +263,7 @@ impl Order {
             notices: BTreeMap::new(),
             lever_written: BTreeMap::new(),
             vendor_updated_at: None,
+            attention: None,
             purged_at: None,
             created_at: now,
             updated_at: now,

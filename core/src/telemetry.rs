@@ -129,6 +129,11 @@ pub mod metrics {
         counter!("SafetyNetFound", "kind" => kind).increment(u64::from(found));
     }
 
+    /// An order was held because the vendor refused the tenant's account (needs attention).
+    pub fn order_needs_attention(vendor: VendorId) {
+        counter!("OrderNeedsAttention", "vendor" => vendor.as_str()).increment(1);
+    }
+
     /// Lever refused an integration's credential a candidate (403), as it does for a
     /// confidential posting's candidate without access to confidential data: nothing ordered.
     pub fn lever_confidential_refused(vendor: VendorId) {

@@ -228,6 +228,12 @@ impl Page<'_, '_> {
                 FormPage::Status,
                 self.retry(&form).await,
             ),
+            ["status", "resume"] => (
+                "resume_held",
+                "Resuming the held orders",
+                FormPage::Status,
+                self.resume().await,
+            ),
             _ => return Err(AppError::NotFound("page").into()),
         };
         match result {
@@ -463,6 +469,7 @@ impl Page<'_, '_> {
             })
             .collect();
         let add_api_base = typed("api_base").to_owned();
+        let attention = attention_banner(&admin::held_orders(&worker, &tenant, None).await?);
         let page = OverviewPage {
             layout: self.frame_of("Overview", &tenant, "overview", &mut shown),
             tenant: tenant.id().to_string(),
@@ -471,6 +478,7 @@ impl Page<'_, '_> {
             addable,
             add_action: format!("{}/vendors", self.overview),
             add_api_base,
+            attention,
         };
         Ok(self.console.page(shown.status, &page))
     }
@@ -699,6 +707,14 @@ impl Page<'_, '_> {
             tenant: tenant.id().to_string(),
             csrf: self.session.csrf_token(),
             health_checked_at: health.as_ref().map(|h| Moment::at(h.checked_at)),
+            attention: attention_banner(
+                &open
+                    .iter()
+                    .filter(|o| o.attention.is_some())
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ),
+            resume_action: format!("{}/resume", self.status_href()),
             safety_net: admin::safety_net_summary(safety_net.as_ref()),
             safety_net_ok: safety_net.is_none_or(|run| run.found() == 0),
             safety_net_ran: safety_net.is_some(),
@@ -782,6 +798,7 @@ impl Page<'_, '_> {
                 .clone()
                 .unwrap_or_else(|| "not placed yet".into()),
             phase: match order.phase {
+                OrderPhase::Pending if order.attention.is_some() => "needs attention",
                 OrderPhase::Pending => "placing",
                 OrderPhase::Open => "open",
                 OrderPhase::Closed => "closed",
@@ -790,7 +807,10 @@ impl Page<'_, '_> {
             status,
             created: Moment::at(order.created_at),
             vendor_updated: order.vendor_updated_at.map(Moment::at),
-            problem: order.problem.clone().unwrap_or_default(),
+            problem: match &order.attention {
+                Some(attention) => format!("needs attention: {}", attention.cause),
+                None => order.problem.clone().unwrap_or_default(),
+            },
         }
     }
 
@@ -978,7 +998,16 @@ impl Page<'_, '_> {
                 .map_err(AppError::from)?;
         }
         self.console.app.tenants().invalidate(tenant.id());
-        self.redirect(&format!("{}?notice=credentials", self.vendor_href(vendor)))
+        // Orders held because the vendor refused the old credentials go now.
+        let tenant = self.tenant().await?;
+        let resumed =
+            admin::resume_held(&self.worker(), &tenant, Some(vendor), self.console.base).await?;
+        self.redirect(&format!(
+            "{}?notice=credentials&placed={}&held={}",
+            self.vendor_href(vendor),
+            resumed.placed,
+            resumed.still_held
+        ))
     }
 
     async fn save_settings(
@@ -1122,6 +1151,19 @@ impl Page<'_, '_> {
             "{}?notice=deleted-left&left={}",
             self.overview,
             deleted.webhooks_left.join(",")
+        ))
+    }
+
+    /// Places the held orders again (after the admin fixed what the vendor refused).
+    async fn resume(&self) -> Result<Response<Body>, Refusal> {
+        let tenant = self.tenant().await?;
+        let resumed = admin::resume_held(&self.worker(), &tenant, None, self.console.base).await?;
+        self.redirect(&format!(
+            "{}?notice=resumed&placed={}&held={}&left={}",
+            self.status_href(),
+            resumed.placed,
+            resumed.still_held,
+            resumed.left
         ))
     }
 
@@ -1486,6 +1528,30 @@ fn lever_candidate_url(api_base: &str, opportunity: &str) -> Option<String> {
     Some(format!("https://{app}/candidates/{opportunity}"))
 }
 
+/// One sentence per vendor with held orders: how many, why, and what to do.
+fn attention_banner(held: &[Order]) -> Vec<String> {
+    let mut by_vendor: std::collections::BTreeMap<VendorId, Vec<&Order>> = Default::default();
+    for order in held {
+        by_vendor.entry(order.vendor).or_default().push(order);
+    }
+    by_vendor
+        .into_iter()
+        .filter_map(|(vendor, orders)| {
+            let latest = orders
+                .iter()
+                .filter_map(|o| o.attention.as_ref())
+                .max_by_key(|a| a.since)?;
+            Some(format!(
+                "{} {} order(s) need attention: {}. {}.",
+                orders.len(),
+                vendor_name(vendor),
+                latest.cause,
+                latest.fix
+            ))
+        })
+        .collect()
+}
+
 /// What a piece of work is about, by ids only.
 fn work_about(work: &Work) -> String {
     match work {
@@ -1513,7 +1579,19 @@ fn notice(
     Some(match code? {
         "added" => "Vendor added, switched off: connect Lever, fill in the account and the settings, then enable it.".into(),
         "lever-key" => "Lever API key saved. The check below is Lever's answer to it.".into(),
-        "credentials" => "Credentials saved.".into(),
+        "credentials" => match (count("placed"), count("held")) {
+            (0, 0) => "Credentials saved.".into(),
+            (placed, 0) => format!("Credentials saved; {placed} held order(s) placed now."),
+            (placed, held) => format!(
+                "Credentials saved; {placed} held order(s) placed, {held} still refused by the vendor."
+            ),
+        },
+        "resumed" => format!(
+            "Held orders: {} placed, {} still refused by the vendor, {} not placed now (see each order).",
+            count("placed"),
+            count("held"),
+            count("left")
+        ),
         "settings" => "Settings saved.".into(),
         "webhooks" => format!(
             "Webhooks registered in Lever: {} created, {} already there. Their signature tokens are stored.",

@@ -96,6 +96,8 @@ pub(super) struct OverviewPage {
     pub integrations: Vec<IntegrationRow>,
     pub addable: Vec<Choice>,
     pub add_action: String,
+    /// Held orders, a sentence per vendor with the cause and the fix.
+    pub attention: Vec<String>,
     /// What a refused "Add" form held.
     pub add_api_base: String,
 }
@@ -200,6 +202,9 @@ pub(super) struct StatusPage {
     pub tenant: String,
     pub csrf: String,
     pub health_checked_at: Option<Moment>,
+    /// Held orders, a sentence per vendor with the cause and the fix.
+    pub attention: Vec<String>,
+    pub resume_action: String,
     pub health: Vec<HealthRow>,
     /// The safety net's last run, in a sentence; `safety_net_ok` when it found nothing.
     pub safety_net: String,

@@ -67,6 +67,88 @@ pub async fn order(
     Ok(Outcome::ack(&outcome))
 }
 
+/// Held orders at most resumed by one request (the console's 20 s); the rest wait for the
+/// next "Resume" or credential save.
+pub const RESUME_AT_ONCE: usize = 20;
+/// Open orders scanned for held ones (the open-orders index, quietest first).
+const HELD_SCANNED: usize = 1000;
+
+/// The tenant's orders held because a vendor refused its account (needs attention), oldest
+/// first; with `vendor`, that vendor's only.
+pub async fn held_orders(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: Option<VendorId>,
+) -> Result<Vec<crate::order::Order>, AppError> {
+    let mut held: Vec<_> = worker
+        .orders
+        .quiet_open_orders(now_millis() + 1, HELD_SCANNED)
+        .await?
+        .into_iter()
+        .filter(|o| {
+            o.tenant_id == *tenant.id()
+                && o.attention.is_some()
+                && vendor.is_none_or(|v| o.vendor == v)
+        })
+        .collect();
+    held.sort_by_key(|o| o.created_at);
+    Ok(held)
+}
+
+/// What resuming held orders came to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Resumed {
+    /// Placed with the vendor now.
+    pub placed: usize,
+    /// Still held: the vendor still refuses.
+    pub still_held: usize,
+    /// Not placed now: beyond [`RESUME_AT_ONCE`] (for the next resume), the integration
+    /// switched off, or the order ended otherwise (the candidate archived or deleted,
+    /// another order open, the vendor refusing the order itself: its Lever note says why).
+    pub left: usize,
+}
+
+/// Places the tenant's held orders again (of `vendor`, or all), once the admin has fixed
+/// what the vendor refused, through the same idempotent path (never ordered twice). Called
+/// after credentials are saved, and by the console's and the command's "resume".
+pub async fn resume_held(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: Option<VendorId>,
+    callback_base: &str,
+) -> Result<Resumed, AppError> {
+    let held = held_orders(worker, tenant, vendor).await?;
+    let mut resumed = Resumed {
+        left: held.len().saturating_sub(RESUME_AT_ONCE),
+        ..Resumed::default()
+    };
+    for order in held.into_iter().take(RESUME_AT_ONCE) {
+        let vendor = order.vendor;
+        if !tenant
+            .config
+            .integration(vendor)
+            .is_some_and(|i| i.is_active())
+        {
+            resumed.left += 1;
+            continue;
+        }
+        let lever = worker.lever_for(tenant, vendor).await?;
+        let request = Request {
+            tenant,
+            lever: lever.as_ref(),
+            description: worker.vendor(vendor)?.description,
+            callback_base,
+        };
+        match ordering::resume(worker, &request, order).await? {
+            Outcome::Ordered(_) => resumed.placed += 1,
+            Outcome::Held(_) => resumed.still_held += 1,
+            Outcome::AlreadyOpen(_) | Outcome::NotOrdered(_) => resumed.left += 1,
+        }
+    }
+    tracing::info!(tenant = %tenant.id(), ?resumed, "held orders resumed");
+    Ok(resumed)
+}
+
 /// Stores a Lever API key for `vendor`'s integration (or, without one, the tenant-wide
 /// credential), and makes it the credential in use there: an OAuth grant stored at the same
 /// place is removed (a key pasted after a refused sign-in must not lose to that grant), and

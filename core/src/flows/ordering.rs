@@ -19,13 +19,13 @@ use crate::error::AppError;
 use crate::ids::{OpportunityId, OrderId};
 use crate::lever::webhook::Event;
 use crate::lever::{LeverApi, LeverError, Opportunity};
-use crate::order::{Order, OrderPhase};
+use crate::order::{Attention, Order, OrderPhase};
 use crate::store::{modify_order, CreateOrder};
 use crate::telemetry::metrics;
 use crate::tenant::{ConfidentialRefusal, Package};
 use crate::vendors::{
     packages, CallbackAuth, CandidateOrder, Fix, PackageRule, PlacedOrder, Placement, Trigger,
-    VendorDescription, VendorId,
+    VendorDescription, VendorError, VendorId,
 };
 use secrecy::ExposeSecret;
 use tracing::instrument;
@@ -242,20 +242,26 @@ pub enum Outcome {
     /// The candidate lacks data the vendor needs, or the vendor refused: a Lever note says
     /// what to fix, and the order is closed so that ordering again is possible.
     NotOrdered(Order),
+    /// The vendor refused the tenant's account: the order is held (needs attention), the
+    /// admin told, the recruiter noted once, until the admin fixes it and it resumes.
+    Held(Order),
 }
 
 impl Outcome {
     /// The order the outcome is about, whichever it is.
     pub fn order(&self) -> &Order {
         match self {
-            Outcome::Ordered(o) | Outcome::AlreadyOpen(o) | Outcome::NotOrdered(o) => o,
+            Outcome::Ordered(o)
+            | Outcome::AlreadyOpen(o)
+            | Outcome::NotOrdered(o)
+            | Outcome::Held(o) => o,
         }
     }
 
     /// What the operator's command answers.
     pub fn ack(&self) -> Ack {
         let mut ack = Ack::new(match self {
-            Outcome::NotOrdered(_) => AckStatus::NotOrdered,
+            Outcome::NotOrdered(_) | Outcome::Held(_) => AckStatus::NotOrdered,
             _ => AckStatus::Ordered,
         });
         ack.orders.push(self.order().into());
@@ -383,6 +389,9 @@ pub async fn place(
                 .await?
                 .ok_or(AppError::NotFound("order"))?
                 .into_order();
+            }
+            Err(refused) if refused.needs_attention() => {
+                return hold(worker, request, order, &refused).await;
             }
             Err(refused) if refused.refusal().is_some() => {
                 let message = refused.refusal().unwrap_or_default();
@@ -530,6 +539,91 @@ async fn not_ordered(
     .into_order();
     lever_sync::sync(worker, request.lever, &closed.order_id, None).await?;
     Ok(Outcome::NotOrdered(closed))
+}
+
+/// Holds the order: the vendor refused this tenant's account, which only the admin can fix.
+/// Not retried (the message is done); the order keeps its intent, says why to the admin
+/// (console, command, metric and alarm) and, once, to the recruiter in a Lever note; it is
+/// placed when the admin fixes it ([`resume`]).
+async fn hold(
+    worker: &Worker<'_>,
+    request: &Request<'_>,
+    order: Order,
+    error: &VendorError,
+) -> Result<Outcome, AppError> {
+    let name = request.description.name;
+    let cause = match error {
+        VendorError::MissingCredential(field) => {
+            format!("{name}'s `{field}` is not set for this tenant")
+        }
+        VendorError::Rejected { status, message } => {
+            format!("{name} refused this account's credentials (HTTP {status}: {message})")
+        }
+        other => other.to_string(),
+    };
+    let fix = format!(
+        "Save working {name} credentials in the setup console ({name}'s page, \"Your {name} \
+         account\"): held orders are then placed"
+    );
+    tracing::warn!(vendor = %request.description.id, "order held: the vendor refused the tenant's account");
+    metrics::order_needs_attention(request.description.id);
+    let note = format!(
+        "{} not ordered yet: {name} did not accept this company's account. Your Lever \
+         admin has been told; it will be ordered automatically once they fix it.",
+        request.description.service
+    );
+    let now = now_millis();
+    let held = modify_order(worker.orders, &order.order_id, |next| {
+        if next.attention.is_none() {
+            next.attention = Some(Attention {
+                cause: cause.clone(),
+                fix: fix.clone(),
+                since: now,
+            });
+        }
+        next.notices
+            .entry(HELD_NOTICE.to_owned())
+            .or_insert_with(|| note.clone());
+        true
+    })
+    .await?
+    .ok_or(AppError::NotFound("order"))?
+    .into_order();
+    lever_sync::sync(worker, request.lever, &held.order_id, None).await?;
+    Ok(Outcome::Held(held))
+}
+
+/// The key of the Lever note a held order adds (once).
+const HELD_NOTICE: &str = "held";
+
+/// Places a held order again (the admin fixed what the vendor refused): the candidate is
+/// read afresh from Lever; an order no longer pending, or a candidate Lever no longer has or
+/// has archived, is left as it is. Safe to repeat: the order id is the vendor's idempotency
+/// key, so it is never placed twice.
+pub async fn resume(
+    worker: &Worker<'_>,
+    request: &Request<'_>,
+    order: Order,
+) -> Result<Outcome, AppError> {
+    if order.phase != OrderPhase::Pending || order.attention.is_none() {
+        return Ok(Outcome::AlreadyOpen(order));
+    }
+    let opportunity = match request.lever.opportunity(&order.opportunity_id).await {
+        Ok(opportunity) => opportunity,
+        Err(LeverError::NotFound { .. }) => return Ok(Outcome::AlreadyOpen(order)),
+        Err(error) => return Err(error.into()),
+    };
+    if opportunity.archived.is_some() {
+        return Ok(Outcome::AlreadyOpen(order));
+    }
+    let cleared = modify_order(worker.orders, &order.order_id, |next| {
+        next.attention = None;
+        true
+    })
+    .await?
+    .ok_or(AppError::NotFound("order"))?
+    .into_order();
+    place(worker, request, cleared, &opportunity).await
 }
 
 /// The package for this vendor: from a tag on the opportunity or its posting, else the

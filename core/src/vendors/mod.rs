@@ -60,14 +60,30 @@ pub enum VendorError {
 }
 
 impl VendorError {
-    /// Only a refusal of the request itself is final (dead-lettered); everything else,
-    /// a 401 or 403 included, is retried later.
+    /// Only a refusal of the request itself is final (dead-lettered); everything else is
+    /// retried later. (Placing an order holds it instead on a refused account, see
+    /// [`VendorError::needs_attention`]; other calls — a re-read, a cancel — keep their work
+    /// meanwhile.)
     pub fn retry(&self) -> Retry {
         match self {
             VendorError::Rejected { status, .. } if !matches!(status, 401 | 403) => Retry::Never,
             // A credential the vendor refuses is the operator's to fix: keep the work meanwhile.
             _ => Retry::Later,
         }
+    }
+
+    /// The vendor refused this tenant's account (its credentials, 401/403) or a credential
+    /// is not configured: no retry can help until the admin fixes it, so the order is held
+    /// and the admin told at once instead of retried for a day and a half.
+    pub fn needs_attention(&self) -> bool {
+        matches!(
+            self,
+            VendorError::MissingCredential(_)
+                | VendorError::Rejected {
+                    status: 401 | 403,
+                    ..
+                }
+        )
     }
 
     /// The vendor said the request is wrong (and it is not our credential): the order is

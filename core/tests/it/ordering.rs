@@ -345,19 +345,36 @@ async fn a_confidential_candidate_lever_refuses_orders_nothing_and_tells_the_adm
 }
 
 #[tokio::test]
-async fn a_vendor_refusing_our_credential_is_retried_not_closed() {
+async fn a_vendor_refusing_our_credential_holds_the_order_at_once_instead_of_retrying() {
     let world = World::new().await;
     world.xref.fail_next(VendorError::Rejected {
         status: 401,
         message: "bad key".into(),
     });
     world.stage_change(ADA, REFCHECK).await.unwrap();
-    assert!(matches!(
-        world.run_worker().await.as_slice(),
-        [Outcome::RetryLater(_)]
-    ));
-    assert_eq!(world.orders()[0].phase, OrderPhase::Pending);
-    assert!(world.note_texts(ADA).is_empty());
+    assert_eq!(
+        world.run_worker().await,
+        [Outcome::Done],
+        "held: no retry can help until the admin fixes the credentials"
+    );
+    let order = &world.orders()[0];
+    assert_eq!(order.phase, OrderPhase::Pending, "not closed: it resumes");
+    let attention = order.attention.as_ref().expect("needs attention");
+    assert!(
+        attention.cause.contains("HTTP 401: bad key"),
+        "{attention:?}"
+    );
+    let notes = world.note_texts(ADA);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("not ordered yet"), "{notes:?}");
+    // The same delivery again (Lever's retry) holds nothing twice and notes nothing twice.
+    world.xref.fail_next(VendorError::Rejected {
+        status: 401,
+        message: "bad key".into(),
+    });
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    assert_eq!(world.note_texts(ADA).len(), 1);
 }
 
 #[tokio::test]

@@ -1550,3 +1550,98 @@ async fn an_integration_without_a_lever_credential_cannot_be_enabled() {
         !h.tenant_config("acme").await.vendors[&lever_screening::vendors::VendorId::Xref].enabled
     );
 }
+
+#[tokio::test]
+async fn a_vendor_key_that_goes_bad_holds_the_order_at_once_and_saving_a_working_one_places_it() {
+    let h = start().await;
+    // Xref stops accepting the stored key (rotated on Xref's side).
+    h.stack
+        .app
+        .secrets()
+        .source()
+        .set_field(
+            demo::TENANT,
+            &["vendors", "xref", "api_key"],
+            serde_json::json!("a-key-xref-revoked"),
+        )
+        .await
+        .unwrap();
+    h.stack.app.secrets().invalidate(demo::TENANT);
+    h.move_into_reference_check().await;
+
+    // One worker attempt: held, not retried for a day and a half.
+    assert!(h.stack.xref.orders().is_empty());
+    let orders = h.store.orders();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    let attention = orders[0].attention.as_ref().expect("needs attention");
+    assert!(
+        attention
+            .cause
+            .starts_with("Xref refused this account's credentials (HTTP 401"),
+        "{attention:?}"
+    );
+    assert!(
+        h.stack
+            .app
+            .queue()
+            .dead_letters(10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing waits to be retried or dead-lettered"
+    );
+    // The recruiter reads one note, in their words.
+    let notes = h.notes(demo::OPPORTUNITY_ID);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with(
+            "Xref reference check not ordered yet: Xref did not accept this company's account."
+        ),
+        "{notes:?}"
+    );
+
+    // The admin sees it at once, with the cause and the fix.
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    for page in ["/console/tenants/demo", "/console/tenants/demo/status"] {
+        let shown = visitor.get(page).await.page;
+        assert!(
+            shown.contains("<strong>Needs attention.</strong> 1 Xref order(s) need attention: Xref refused this account&#39;s credentials"),
+            "{page}: {shown}"
+        );
+        assert!(
+            shown.contains("Save working Xref credentials in the setup console"),
+            "{shown}"
+        );
+    }
+    // A wrong key is still refused at save; the working one places the held order.
+    let xref = "/console/tenants/demo/vendors/xref";
+    let saved = visitor
+        .submit(
+            xref,
+            &format!("{xref}/credentials"),
+            &[("api_key", demo::XREF_API_KEY)],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.page);
+    let page = visitor.get(saved.location.as_deref().unwrap()).await.page;
+    assert!(
+        page.contains("Credentials saved; 1 held order(s) placed now."),
+        "{page}"
+    );
+    assert_eq!(h.stack.xref.orders().len(), 1);
+    assert!(h.tags().contains(&"Xref - Candidate submitted".to_owned()));
+    assert!(h.store.orders()[0].attention.is_none());
+    // Resuming again, or the original delivery retried, orders nothing more.
+    let resumed = visitor
+        .submit(
+            "/console/tenants/demo/status",
+            "/console/tenants/demo/status/resume",
+            &[],
+        )
+        .await;
+    assert_eq!(resumed.status, 303, "{}", resumed.page);
+    h.settle().await;
+    assert_eq!(h.stack.xref.orders().len(), 1, "never ordered twice");
+    assert_eq!(h.notes(demo::OPPORTUNITY_ID).len(), 1, "the note once");
+}

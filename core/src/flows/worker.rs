@@ -248,8 +248,51 @@ impl Worker<'_> {
         if let Outcome::DeadLetter(error) = &outcome {
             tracing::error!(work = work.kind(), tenant = %work.tenant(),
                 attempts = message.receive_count, %error, "work dead-lettered");
+            if let Err(error) = self.note_dead_letter(&work).await {
+                tracing::warn!(%error, "the dead-lettered order's Lever note was not written");
+            }
         }
         outcome
+    }
+
+    /// A trigger's work that failed for good leaves its order intent pending (a redrive
+    /// resumes it): the recruiter is told once, in a Lever note on the candidate, that it was
+    /// not ordered and that the admin can retry it (the console lists the dead letter). Best
+    /// effort: when Lever itself is what failed, the note waits for the redrive.
+    async fn note_dead_letter(&self, work: &Work) -> Result<(), AppError> {
+        let Work::LeverEvent { event, .. } = work else {
+            return Ok(());
+        };
+        if !matches!(
+            event,
+            Event::StageChange { .. } | Event::ApplicationCreated { .. }
+        ) {
+            return Ok(());
+        }
+        let tenant = self.tenants.tenant(work.tenant()).await?;
+        let pending = self
+            .orders
+            .orders_for_opportunity(tenant.id(), event.opportunity())
+            .await?
+            .into_iter()
+            .filter(|o| o.phase == crate::order::OrderPhase::Pending && o.attention.is_none());
+        for order in pending {
+            let service = self.vendor(order.vendor)?.description.service;
+            let note = format!(
+                "{service} not ordered: ordering it kept failing for a day and a half. Your \
+                 Lever admin has been told and can retry it from the setup console (Status, \
+                 Work that failed)."
+            );
+            crate::store::modify_order(self.orders, &order.order_id, |next| {
+                next.notices
+                    .entry(DEAD_LETTER_NOTICE.to_owned())
+                    .or_insert_with(|| note.clone());
+                true
+            })
+            .await?;
+            show_in_lever(self, &tenant, order.vendor, &order.order_id).await?;
+        }
+        Ok(())
     }
 
     /// Processes a batch of messages together and settles each: what is returned are the
@@ -324,6 +367,9 @@ async fn read_vendor_order(
 
 /// Writes what the order should show in Lever, then moves the candidate on if the order
 /// just completed and its integration says so.
+/// The key of the Lever note a dead-lettered order adds (once).
+const DEAD_LETTER_NOTICE: &str = "dead-letter";
+
 async fn show_in_lever(
     worker: &Worker<'_>,
     tenant: &Tenant,

@@ -40,11 +40,39 @@ async fn failing_work_backs_off_then_is_dead_lettered_with_its_last_error() {
         .contains("Lever unavailable"));
     assert_eq!(dead[0].attempts, Some(3));
     assert_eq!(world.queue.depth().await.unwrap().dead, 1);
+    // Lever was what failed, before any order existed: nothing to note on.
+    assert!(world.note_texts(ADA).is_empty());
     assert!(world.queue.depth().await.unwrap().is_idle());
     // Redriven once Lever is back, it orders.
     assert_eq!(world.queue.redrive(None).await.unwrap(), 1);
     world.run_worker().await;
     assert_eq!(world.xref.orders().len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_dead_lettered_after_a_vendor_outage_is_noted_once_and_a_redrive_places_it() {
+    let mut settings = Settings::default();
+    settings.work.max_attempts = 3;
+    let world = World::with_settings(settings).await;
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    for _ in 0..3 {
+        world
+            .xref
+            .fail_next(VendorError::Unavailable("HTTP 503".into()));
+        world.run_worker().await;
+        world.queue.expire_delays();
+    }
+    assert_eq!(world.queue.dead_letters(10).await.unwrap().len(), 1);
+    let notes = world.note_texts(ADA);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with("Xref reference check not ordered: ordering it kept failing"),
+        "{notes:?}"
+    );
+    assert_eq!(world.queue.redrive(None).await.unwrap(), 1);
+    world.run_worker().await;
+    assert_eq!(world.xref.orders().len(), 1, "placed once on the redrive");
+    assert_eq!(world.note_texts(ADA).len(), 1, "noted once");
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@
 //! README shows those), so an ordinary test run leaves the tracked pictures alone.
 
 use super::{invitation, new_tenant};
-use crate::support::start;
+use crate::support::{start, Harness};
 use fantoccini::{Client, ClientBuilder, Locator};
 use lever_screening_local::demo_tenant as demo;
 use std::os::unix::process::CommandExt;
@@ -313,6 +313,18 @@ async fn a_lever_admin_sets_up_xref_in_the_browser_and_sees_the_first_order() {
     eprintln!("browser happy path in {:?}", started.elapsed());
 }
 
+/// A browser signed in to `tenant`'s console with its invitation link; the driver and the
+/// profile folder last as long as the values returned.
+async fn signed_in(h: &Harness, tenant: &str) -> (Driver, tempfile::TempDir, Client) {
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    let link = invitation(h, tenant).await;
+    client.goto(&link).await.unwrap();
+    submit(&client, link["http://".len()..].split_once('/').unwrap().1).await;
+    (driver, profile, client)
+}
+
 /// Whether the page scrolls sideways at the window's width.
 async fn scrolls_sideways(client: &Client) -> bool {
     client
@@ -345,13 +357,8 @@ async fn candidate_id(client: &Client, name: &str) -> String {
 #[tokio::test]
 async fn a_newcomer_moves_a_candidate_in_the_local_lever_and_sees_the_order_and_xrefs_result() {
     let h = start().await;
-    let driver = Driver::start();
-    let profile = tempfile::tempdir().unwrap();
-    let client = browser(&driver, profile.path()).await;
+    let (_driver, _profile, client) = signed_in(&h, demo::TENANT).await;
     let base = &h.stack.functions_url;
-    let link = invitation(&h, demo::TENANT).await;
-    client.goto(&link).await.unwrap();
-    submit(&client, link["http://".len()..].split_once('/').unwrap().1).await;
 
     // From the console to the tenant's local Lever; a new candidate applies to the posting.
     let lever = client
@@ -436,13 +443,8 @@ async fn a_newcomer_moves_a_candidate_in_the_local_lever_and_sees_the_order_and_
 #[tokio::test]
 async fn the_consoles_error_paths_keep_what_was_typed_and_every_page_fits_a_phone() {
     let h = start().await;
-    let driver = Driver::start();
-    let profile = tempfile::tempdir().unwrap();
-    let client = browser(&driver, profile.path()).await;
+    let (_driver, _profile, client) = signed_in(&h, demo::TENANT).await;
     let base = &h.stack.functions_url;
-    let link = invitation(&h, demo::TENANT).await;
-    client.goto(&link).await.unwrap();
-    submit(&client, link["http://".len()..].split_once('/').unwrap().1).await;
     let xref = format!("{base}/console/tenants/demo/vendors/xref");
     client.goto(&xref).await.unwrap();
 

@@ -6,7 +6,7 @@
 //! changed note is updated in place, and a write that succeeded is never made twice. One
 //! sync per order at a time (a short lease), so two concurrent syncs cannot both post a
 //! note. A note POST is never re-sent blindly: before it is sent, the note is marked in
-//! doubt with the creation time it is posted with ([`note_created_at`]) and its text's
+//! doubt with the creation time it is posted with ([`note_time`]) and its text's
 //! digest; a note in doubt is first looked for among the opportunity's notes, by that
 //! time and text, and adopted if it is there. Notes carry no marker a recruiter would see.
 
@@ -19,7 +19,7 @@ use crate::order::{Order, WrittenToLever};
 use crate::store::modify_order;
 use crate::vendors::{lever_view, LeverWrite, NoteWrite, VendorDescription};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// How long one sync holds an order: longer than a sync's calls can take in one invocation.
@@ -62,6 +62,23 @@ pub fn note_created_at(order: &OrderId, key: &str, event: EpochMillis) -> EpochM
     let own = EpochMillis::from(u16::from_be_bytes([digest[0], digest[1]]) % 1000);
     let at = event.min(now_millis() - CLOCK_MARGIN_MS);
     at - (at - own).rem_euclid(1000)
+}
+
+/// [`note_created_at`], moved a millisecond earlier while it is one of `taken` (the times
+/// of the order's other notes): two keys whose own milliseconds collide (one pair in a
+/// thousand), written in the same second, would otherwise show two notes at one instant,
+/// and the order of its notes in Lever would be left to chance.
+pub fn note_time(
+    order: &OrderId,
+    key: &str,
+    event: EpochMillis,
+    taken: &BTreeSet<EpochMillis>,
+) -> EpochMillis {
+    let mut at = note_created_at(order, key, event);
+    while taken.contains(&at) {
+        at -= 1;
+    }
+    at
 }
 
 fn digest(content: &str) -> String {
@@ -179,11 +196,18 @@ async fn mark_new_notes_in_doubt(
     let event = order.updated_at;
     let marked = modify_order(worker.orders, &order.order_id, |next| {
         for (note, sent) in &unposted {
+            // The times the order's other notes were posted with: no two may share one.
+            let taken: BTreeSet<EpochMillis> = next
+                .lever_written
+                .iter()
+                .filter(|(key, _)| **key != note.key)
+                .filter_map(|(_, written)| written.created_at)
+                .collect();
             let entry = next.lever_written.entry(note.key.clone()).or_default();
             entry.in_doubt = true;
             entry.created_at = entry
                 .created_at
-                .or_else(|| Some(note_created_at(&order.order_id, &note.key, event)));
+                .or_else(|| Some(note_time(&order.order_id, &note.key, event, &taken)));
             if !entry.sent.contains(sent) {
                 entry.sent.push(sent.clone());
             }
@@ -323,4 +347,30 @@ async fn record(
     })
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_notes_of_one_order_never_share_a_creation_time() {
+        let order = OrderId::parse("ord-1").unwrap();
+        let event = 1_700_000_000_500;
+        let services = note_created_at(&order, "services", event);
+        // A key whose own millisecond collides with the services note's.
+        let colliding = (0..100_000)
+            .map(|n| format!("status:{n}"))
+            .find(|key| note_created_at(&order, key, event) == services)
+            .expect("a colliding key among 100,000");
+        let taken = BTreeSet::from([services]);
+        let at = note_time(&order, &colliding, event, &taken);
+        assert_ne!(at, services);
+        assert!(at < services && services - at < 1000, "{at} vs {services}");
+        assert_eq!(
+            note_time(&order, "services", event, &BTreeSet::new()),
+            services,
+            "without a collision, the note's own time"
+        );
+    }
 }

@@ -698,14 +698,9 @@ async fn check(app: &App, tenant: &str) -> Result<Answer, AdminError> {
     }
     let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
     for (vendor, _) in tenant.config.vendors.iter().filter(|(_, i)| i.enabled) {
-        let result = match worker.lever_for(&tenant, *vendor).await {
-            Ok(lever) => lever
-                .stages()
-                .await
-                .map(|_| "Lever accepts the credential".to_owned())
-                .map_err(AppError::from),
-            Err(e) => Err(e),
-        };
+        let result = admin::lever_stages(&worker, &tenant, *vendor)
+            .await
+            .map(|_| "Lever accepts the credential".to_owned());
         let text = result.unwrap_or_else(|e| {
             let text = format!("FAILED: {e}");
             problems.push(format!("{vendor}: {e}"));

@@ -1494,14 +1494,12 @@ async fn lever_stages(
             text: "not connected".into(),
         });
     }
-    let stages = match worker.lever_for(tenant, vendor).await {
-        Ok(lever) => lever.stages().await.map_err(AppError::from),
-        Err(error) => Err(error),
-    };
-    stages.map_err(|error| {
-        let (_, text) = Refusal::App(error).explain();
-        Check { ok: false, text }
-    })
+    admin::lever_stages(worker, tenant, vendor)
+        .await
+        .map_err(|error| {
+            let (_, text) = Refusal::App(error).explain();
+            Check { ok: false, text }
+        })
 }
 
 fn check_of(stages: &Result<Vec<Stage>, Check>) -> Check {

@@ -67,6 +67,32 @@ pub async fn order(
     Ok(Outcome::ack(&outcome))
 }
 
+/// Lever's stages, read with `vendor`'s own credential: also the live check that Lever
+/// accepts it (the console's pages, `tenant check`). A credential Lever refuses is recorded
+/// at once, as the worker would on its next call: the integrations sharing it are disabled
+/// until reconnected, so every view says so instead of "connected".
+pub async fn lever_stages(
+    worker: &Worker<'_>,
+    tenant: &Tenant,
+    vendor: VendorId,
+) -> Result<Vec<crate::lever::Stage>, AppError> {
+    let read = async {
+        let lever = worker.lever_for(tenant, vendor).await?;
+        Ok::<_, AppError>(lever.stages().await?)
+    }
+    .await;
+    if let Err(error) = &read {
+        let recorded = tenant
+            .config
+            .integration(vendor)
+            .is_some_and(|i| i.lever_access_revoked.is_some());
+        if error.retry() == crate::work::Retry::Disabled && !recorded {
+            worker.revoke(tenant, vendor, error).await?;
+        }
+    }
+    read
+}
+
 /// Held orders at most resumed by one request (the console's 20 s); the rest wait for the
 /// next "Resume" or credential save.
 pub const RESUME_AT_ONCE: usize = 20;

@@ -141,7 +141,9 @@ impl Worker<'_> {
         }
     }
 
-    async fn revoke(
+    /// Records that Lever refused `vendor`'s credential (`error`): every integration
+    /// sharing it is disabled until reconnected, counted and logged.
+    pub(crate) async fn revoke(
         &self,
         tenant: &Tenant,
         vendor: VendorId,

@@ -1645,3 +1645,29 @@ async fn a_vendor_key_that_goes_bad_holds_the_order_at_once_and_saving_a_working
     assert_eq!(h.stack.xref.orders().len(), 1, "never ordered twice");
     assert_eq!(h.notes(demo::OPPORTUNITY_ID).len(), 1, "the note once");
 }
+
+#[tokio::test]
+async fn a_lever_key_lever_refuses_is_recorded_as_soon_as_the_console_sees_it() {
+    let h = start().await;
+    h.stack.lever.disable_api_key(demo::XREF_LEVER_KEY);
+    let mut visitor = Visitor::new(&h);
+    visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let overview = visitor.get("/console/tenants/demo").await.page;
+    assert!(
+        overview.contains("Lever refused this integration&#39;s credential: connect Lever again."),
+        "{overview}"
+    );
+    // Recorded at once: every view (the command's `tenant list` too) says so, and
+    // deliveries for Xref order nothing until it is reconnected.
+    let config = h.tenant_config(demo::TENANT).await;
+    let xref = &config.vendors[&lever_screening::vendors::VendorId::Xref];
+    assert!(xref.lever_access_revoked.is_some(), "{xref:?}");
+    assert!(
+        config.vendors[&lever_screening::vendors::VendorId::Sterling]
+            .lever_access_revoked
+            .is_none(),
+        "Sterling has a key of its own"
+    );
+    let page = visitor.get("/console/tenants/demo/vendors/xref").await.page;
+    assert!(page.contains("refused by Lever"), "{page}");
+}

@@ -258,6 +258,7 @@ async fn dead_letters_are_listed_with_their_error_and_redriven() {
         tenant: TenantId::parse(demo::TENANT).unwrap(),
         vendor: VendorId::Xref,
         vendor_order_id: "xref_404".into(),
+        delivery: None,
     };
     stack.app.queue().send(&doomed).await.unwrap();
     assert!(stack.settle(Duration::from_secs(10)).await);

@@ -111,6 +111,8 @@ impl App {
         Intake {
             tenants: &self.directory,
             deliveries: self.store.as_ref(),
+            log: self.store.as_ref(),
+            limiter: self.store.as_ref(),
             orders: self.store.as_ref(),
             queue: self.queue.as_ref(),
             vendors: &self.vendors,
@@ -125,6 +127,7 @@ impl App {
             tenant_store: self.store.as_ref(),
             orders: self.store.as_ref(),
             claims: self.store.as_ref(),
+            log: self.store.as_ref(),
             queue: self.queue.as_ref(),
             lever: self.lever.as_ref(),
             stages: &self.stages,

@@ -39,6 +39,8 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     /// Name of the secret holding this deployment's Lever OAuth app.
     pub lever_oauth_app_secret: Option<String>,
+    /// How long the delivery log keeps an entry (default 30 days; DynamoDB TTL).
+    pub delivery_log_retention: Duration,
     /// Locally only: the page acting as a recruiter in each tenant's simulated Lever
     /// (`{this}/{tenant}`), linked from the console's navigation. `None` in AWS.
     pub local_lever_page: Option<String>,
@@ -102,6 +104,7 @@ impl Default for Settings {
             reconcile_quiet_after: Duration::from_secs(12 * 3600),
             public_base_url: None,
             lever_oauth_app_secret: None,
+            delivery_log_retention: Duration::from_secs(30 * 86_400),
             local_lever_page: None,
         }
     }
@@ -126,7 +129,8 @@ pub enum ConfigError {
 impl Settings {
     /// Defaults, overridden by `LEVER_WEBHOOK_MAX_AGE_SECS`, `SECRETS_TTL_SECS`,
     /// `TENANT_TTL_SECS`, `LEVER_REQUESTS_PER_SECOND`, `WORK_MAX_ATTEMPTS`,
-    /// `RECONCILE_QUIET_AFTER_SECS`, `PUBLIC_BASE_URL` and `LEVER_OAUTH_APP_SECRET`.
+    /// `RECONCILE_QUIET_AFTER_SECS`, `DELIVERY_LOG_DAYS`, `PUBLIC_BASE_URL` and
+    /// `LEVER_OAUTH_APP_SECRET`.
     /// `LEVER_REQUESTS_PER_SECOND` is clamped to 1–10 and `WORK_MAX_ATTEMPTS` to at least 1;
     /// a number that does not parse is [`ConfigError::Invalid`].
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -149,9 +153,17 @@ impl Settings {
         if let Some(secs) = env_number("RECONCILE_QUIET_AFTER_SECS")? {
             settings.reconcile_quiet_after = Duration::from_secs(secs);
         }
+        if let Some(days) = env_number("DELIVERY_LOG_DAYS")? {
+            settings.delivery_log_retention = Duration::from_secs(days.clamp(1, 3650) * 86_400);
+        }
         settings.public_base_url = env_optional("PUBLIC_BASE_URL");
         settings.lever_oauth_app_secret = env_optional("LEVER_OAUTH_APP_SECRET");
         Ok(settings)
+    }
+
+    /// Until when a delivery-log entry written at `now` is kept, ms.
+    pub fn log_keep_until(&self, now: crate::clock::EpochMillis) -> crate::clock::EpochMillis {
+        now.saturating_add(crate::clock::millis(self.delivery_log_retention))
     }
 
     /// How long a delivery token is remembered: at least the freshness window, so a

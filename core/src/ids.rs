@@ -104,6 +104,34 @@ id_type!(
     64
 );
 
+id_type!(
+    /// One entry of a tenant's delivery log: `<received at, ms, 15 digits>-<8 hex>`, so the
+    /// ids sort in arrival order ([`crate::delivery_log`]).
+    DeliveryId,
+    "delivery id",
+    32
+);
+
+impl DeliveryId {
+    /// A fresh id for a delivery received at `received_at` (ms since the epoch).
+    pub fn new(received_at: i64) -> DeliveryId {
+        DeliveryId(format!(
+            "{:015}-{:08x}",
+            received_at.max(0),
+            fastrand::u32(..)
+        ))
+    }
+
+    /// When the delivery was received, ms since the epoch (0 for an id not made by
+    /// [`DeliveryId::new`]).
+    pub fn received_at(&self) -> i64 {
+        self.0
+            .split_once('-')
+            .and_then(|(millis, _)| millis.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
 fn is_safe(value: &str, max: usize) -> bool {
     (1..=max).contains(&value.len())
         && value

@@ -28,6 +28,7 @@ pub mod clock;
 pub mod config;
 pub mod connect;
 pub mod console;
+pub mod delivery_log;
 pub mod directory;
 pub mod error;
 pub mod flows;

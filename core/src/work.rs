@@ -1,7 +1,7 @@
 //! The work the worker does, as queue messages: what intake stored but did not do on the
 //! sender's request (every Lever and vendor call), and what becomes of work that fails.
 
-use crate::ids::{OrderId, TenantId};
+use crate::ids::{DeliveryId, OrderId, TenantId};
 use crate::lever::webhook::Event;
 use crate::vendors::VendorId;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,10 @@ pub enum Work {
         /// Where this deployment is reachable (the domain the delivery came to), from which
         /// vendor callback URLs are made.
         callback_base: String,
+        /// The delivery-log entry that records what this work came to (none for work the
+        /// safety net found, or queued before the log existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery: Option<DeliveryId>,
     },
     /// Show an order's current state in Lever.
     SyncLever {
@@ -43,6 +47,9 @@ pub enum Work {
         vendor: VendorId,
         /// The vendor's id of the order (its API's path parameter).
         vendor_order_id: String,
+        /// The callback's delivery-log entry, if a callback asked for it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery: Option<DeliveryId>,
     },
 }
 
@@ -53,6 +60,16 @@ impl Work {
             Work::LeverEvent { tenant, .. }
             | Work::SyncLever { tenant, .. }
             | Work::ReadVendorOrder { tenant, .. } => tenant,
+        }
+    }
+
+    /// The delivery-log entry this work reports to, if any.
+    pub fn delivery(&self) -> Option<&DeliveryId> {
+        match self {
+            Work::LeverEvent { delivery, .. } | Work::ReadVendorOrder { delivery, .. } => {
+                delivery.as_ref()
+            }
+            Work::SyncLever { .. } => None,
         }
     }
 

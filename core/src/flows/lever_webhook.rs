@@ -5,13 +5,15 @@
 //! the delivery token → queue. Nothing is written before the signature is verified, and
 //! every verified token is claimed (connection tests included), so a captured signature
 //! cannot be replayed with other `data`. `data` is not signed: the worker confirms it
-//! through Lever's API before ordering anything.
+//! through Lever's API before ordering anything. Each delivery of a configured tenant is
+//! recorded in its delivery log with the answer it got and the work it queued.
 
 use super::{Ack, AckStatus, Intake};
 use crate::clock::now_millis;
+use crate::delivery_log::{LoggedDelivery, Source};
 use crate::directory::Tenant;
 use crate::error::AppError;
-use crate::ids::TenantId;
+use crate::ids::{DeliveryId, TenantId};
 use crate::lever::webhook::{self, Delivery, Event, WebhookKind};
 use crate::telemetry::metrics;
 use crate::vendors::{Trigger, VendorId};
@@ -31,19 +33,27 @@ pub async fn handle(
     body: &[u8],
     callback_base: &str,
 ) -> Result<Ack, AppError> {
-    let outcome = accept(intake, kind, tenant_id, body, callback_base).await;
+    let mut logged = LoggedDelivery::new(
+        DeliveryId::new(now_millis()),
+        Source::Lever(kind.event_name().to_owned()),
+    );
+    let outcome = accept(intake, kind, tenant_id, body, callback_base, &mut logged).await;
     if let Err(error) = &outcome {
         metrics::webhook_rejected(error.code());
     }
+    intake.log(tenant_id, logged, &outcome).await;
     outcome
 }
 
+/// Judges the delivery; what it learns on the way (the opportunity, the work) goes into
+/// `logged`.
 async fn accept(
     intake: &Intake<'_>,
     kind: WebhookKind,
     tenant_id: &TenantId,
     body: &[u8],
     callback_base: &str,
+    logged: &mut LoggedDelivery,
 ) -> Result<Ack, AppError> {
     let delivery = Delivery::parse(body)
         .map_err(|e| AppError::BadRequest(format!("malformed webhook JSON: {e}")))?;
@@ -69,6 +79,7 @@ async fn accept(
     }
     let event = Event::parse(kind, &delivery.data)
         .map_err(|e| AppError::BadRequest(format!("{} {e}", kind.event_name())))?;
+    logged.opportunity = Some(event.opportunity().clone());
     let (mut active, mut disabled) = concerned(intake, &tenant, &event);
     if active.is_empty() && !disabled.is_empty() {
         // Reconnecting (the OAuth callback, the operator command) happens in another
@@ -104,7 +115,9 @@ async fn accept(
         triggered_at: delivery.triggered_at,
         event,
         callback_base: callback_base.to_owned(),
+        delivery: Some(logged.id.clone()),
     };
+    logged.work = Some(work.clone());
     intake
         .once_per_delivery(&key, async {
             intake.queue.send(&work).await?;

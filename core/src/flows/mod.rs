@@ -11,8 +11,10 @@
 //! - [`reconcile`], [`webhook_health`], [`safety_net`]: the scheduled checks (the last asks
 //!   Lever for stage entries and archives no webhook delivered).
 //! - [`oauth`], [`admin`]: connecting Lever, and what an operator does.
+//! - [`deliveries`]: the delivery log, listed and replayed.
 
 pub mod admin;
+pub mod deliveries;
 pub mod lever_sync;
 pub mod lever_webhook;
 pub mod lifecycle;
@@ -29,13 +31,15 @@ pub mod worker;
 pub use worker::Worker;
 
 use crate::config::Settings;
+use crate::delivery_log::{LoggedDelivery, Received};
 use crate::directory::{Tenant, TenantDirectory};
 use crate::error::AppError;
 use crate::ids::OrderId;
+use crate::ids::TenantId;
 use crate::order::Order;
 use crate::queue::WorkQueue;
 use crate::secrets::TenantSecrets;
-use crate::store::{Delivery, DeliveryStore, OrderStore};
+use crate::store::{Delivery, DeliveryLog, DeliveryStore, OrderStore, RateLimiter};
 use crate::vendors::{VendorId, Vendors};
 use serde::Serialize;
 
@@ -46,6 +50,10 @@ pub struct Intake<'a> {
     pub tenants: &'a dyn TenantDirectory,
     /// Delivery and callback ids already seen or in progress (the dedupe).
     pub deliveries: &'a dyn DeliveryStore,
+    /// Each tenant's delivery log: every delivery is recorded with what became of it.
+    pub log: &'a dyn DeliveryLog,
+    /// Budgets the log's records of refused deliveries (a flood must not fill the table).
+    pub limiter: &'a dyn RateLimiter,
     /// Vendor callbacks apply their status to the order before answering.
     pub orders: &'a dyn OrderStore,
     /// Where the work intake does not do itself goes.
@@ -144,7 +152,78 @@ impl From<&Order> for OrderRef {
     }
 }
 
+/// Refused (or failed) deliveries recorded per tenant and minute; the rest are only counted
+/// (`WebhookRejected`, `Callback` metrics), so forged requests cannot fill the table.
+pub const REFUSALS_LOGGED_PER_MINUTE: u32 = 30;
+
 impl Intake<'_> {
+    /// Records in `tenant`'s delivery log what intake made of `delivery` (`outcome`, the
+    /// sender's answer). Not recorded: a tenant nobody configured, a copy another invocation
+    /// is processing (its first copy's entry tells), refusals over the per-minute budget.
+    /// Best effort: the sender's answer stands whatever the log does.
+    pub(crate) async fn log(
+        &self,
+        tenant: &TenantId,
+        mut delivery: LoggedDelivery,
+        outcome: &Result<Ack, AppError>,
+    ) {
+        match outcome {
+            Ok(ack) => {
+                delivery.received = match ack.status {
+                    AckStatus::Test => Received::Test,
+                    AckStatus::Ignored => Received::Ignored,
+                    AckStatus::Disabled => Received::Disabled,
+                    AckStatus::Duplicate => Received::Duplicate,
+                    AckStatus::Applied => Received::Applied,
+                    AckStatus::Unchanged => Received::Unchanged,
+                    AckStatus::Queued
+                    | AckStatus::Received
+                    | AckStatus::Ordered
+                    | AckStatus::NotOrdered => Received::Queued,
+                };
+                delivery.why.clone_from(&ack.detail);
+                for order in &ack.orders {
+                    if !delivery.orders.contains(&order.order_id) {
+                        delivery.orders.push(order.order_id.clone());
+                    }
+                }
+            }
+            Err(AppError::NotFound("tenant") | AppError::InProgress) => return,
+            Err(error) => {
+                delivery.received = if error.status().is_client_error() {
+                    Received::Rejected
+                } else {
+                    Received::Failed
+                };
+                delivery.why = Some(error.to_string());
+            }
+        }
+        if delivery.received != Received::Queued {
+            delivery.work = None;
+        }
+        let now = crate::clock::now_millis();
+        if matches!(delivery.received, Received::Rejected | Received::Failed) {
+            let minute = now - now.rem_euclid(60_000);
+            let budget = format!("log-refused:{tenant}");
+            match self
+                .limiter
+                .try_take(&budget, minute, REFUSALS_LOGGED_PER_MINUTE)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "the delivery log's budget could not be read: not recorded");
+                    return;
+                }
+            }
+        }
+        let keep_until = self.settings.log_keep_until(now);
+        if let Err(error) = self.log.log_delivery(tenant, &delivery, keep_until).await {
+            tracing::warn!(%error, delivery = %delivery.id, "the delivery was not recorded in the delivery log");
+        }
+    }
+
     /// Runs `work` once per delivery `key` (a Lever delivery token or a vendor's callback
     /// id): a delivery already processed is acknowledged as a duplicate, one being processed
     /// by another invocation is answered 409 (the sender retries), and a failed one is

@@ -14,6 +14,7 @@
 use super::worker::Worker;
 use super::{lever_sync, Ack, AckStatus};
 use crate::clock::{millis, now_millis};
+use crate::delivery_log::{Effect, EffectResult};
 use crate::directory::Tenant;
 use crate::error::AppError;
 use crate::ids::{OpportunityId, OrderId};
@@ -39,14 +40,15 @@ pub async fn on_trigger(
     triggered_at: i64,
     event: &Event,
     callback_base: &str,
-) -> Result<(), AppError> {
+) -> Result<Vec<Effect>, AppError> {
     let mut confirmed: Option<Confirmed> = None;
+    let mut effects = Vec::new();
     for (vendor, integration) in tenant.config.active() {
         let description = worker.vendor(vendor)?.description;
         let Some(trigger) = trigger(description, integration, event) else {
             continue;
         };
-        let ordered = worker
+        let effect = worker
             .with_access(tenant, vendor, async {
                 let lever = worker.lever_for(tenant, vendor).await?;
                 if let Triggered::IfStageNamed(name, to_stage_id) = trigger {
@@ -55,9 +57,11 @@ pub async fn on_trigger(
                         .iter()
                         .any(|s| s.id == to_stage_id && s.text.eq_ignore_ascii_case(name));
                     if !entered {
-                        return Ok(());
+                        return Ok(None);
                     }
                 }
+                // Lever's refusal of a confidential candidate is per credential: only
+                // what it confirmed is reused for the next integration.
                 let found = match &confirmed {
                     Some(found) => found.clone(),
                     None => match confirm(
@@ -69,8 +73,8 @@ pub async fn on_trigger(
                     )
                     .await?
                     {
-                        Some(found) => confirmed.insert(found).clone(),
-                        None => return Ok(()),
+                        Ok(found) => confirmed.insert(found).clone(),
+                        Err(why) => return Ok(Some(Effect::unconfirmed(vendor, why))),
                     },
                 };
                 let order_id = found.order_id(tenant, vendor, event.opportunity());
@@ -81,16 +85,20 @@ pub async fn on_trigger(
                     description,
                     callback_base,
                 };
-                start(worker, &request, order_id, &opportunity)
-                    .await
-                    .map(drop)
+                let outcome = start(worker, &request, order_id, &opportunity).await?;
+                Ok(Some(outcome.effect()))
             })
             .await?;
-        if ordered.is_none() {
-            tracing::warn!(%vendor, "integration disabled: not ordered");
+        match effect {
+            Some(Some(effect)) => effects.push(effect),
+            Some(None) => {}
+            None => {
+                tracing::warn!(%vendor, "integration disabled: not ordered");
+                effects.push(Effect::disabled(vendor));
+            }
         }
     }
-    Ok(())
+    Ok(effects)
 }
 
 /// How an event triggers an integration.
@@ -160,7 +168,7 @@ async fn confirm(
     (tenant, vendor): (&Tenant, VendorId),
     event: &Event,
     triggered_at: i64,
-) -> Result<Option<Confirmed>, AppError> {
+) -> Result<Result<Confirmed, &'static str>, AppError> {
     let opportunity = match lever.opportunity(event.opportunity()).await {
         Ok(opportunity) => opportunity,
         Err(LeverError::NotFound { .. }) => {
@@ -170,7 +178,7 @@ async fn confirm(
                 "the opportunity does not exist in Lever: nothing ordered"
             );
             metrics::unconfirmed("no_such_opportunity");
-            return Ok(None);
+            return Ok(Err("the opportunity does not exist in Lever"));
         }
         Err(LeverError::Rejected {
             status: 403,
@@ -191,7 +199,10 @@ async fn confirm(
                 .tenant_store
                 .put_confidential_refusal(tenant.id(), &refusal)
                 .await?;
-            return Ok(None);
+            return Ok(Err(
+                "Lever refused the candidate: a confidential posting's, and the integration \
+                 has no access to confidential data",
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -214,9 +225,11 @@ async fn confirm(
             "Lever's API does not confirm what the signed delivery's data says: nothing ordered"
         );
         metrics::unconfirmed("data_not_confirmed");
-        return Ok(None);
+        return Ok(Err(
+            "Lever's API does not show the move or application the delivery describes",
+        ));
     };
-    Ok(Some(Confirmed { opportunity, entry }))
+    Ok(Ok(Confirmed { opportunity, entry }))
 }
 
 /// One order request: the tenant, its Lever client for the integration, the vendor.
@@ -255,6 +268,27 @@ impl Outcome {
             | Outcome::AlreadyOpen(o)
             | Outcome::NotOrdered(o)
             | Outcome::Held(o) => o,
+        }
+    }
+
+    /// What it came to, for the delivery log.
+    pub fn effect(&self) -> Effect {
+        let order = self.order();
+        let (result, why) = match self {
+            Outcome::Ordered(_) => (EffectResult::Ordered, None),
+            Outcome::AlreadyOpen(_) => (EffectResult::AlreadyOpen, None),
+            Outcome::NotOrdered(o) => (EffectResult::NotOrdered, o.problem.clone()),
+            Outcome::Held(o) => (
+                EffectResult::Held,
+                o.attention.as_ref().map(|a| a.cause.clone()),
+            ),
+        };
+        Effect {
+            vendor: order.vendor,
+            result,
+            order: Some(order.order_id.clone()),
+            candidate: order.candidate_name.clone(),
+            why,
         }
     }
 

@@ -41,6 +41,7 @@ pub async fn run(
                         tenant: order.tenant_id.clone(),
                         vendor: order.vendor,
                         vendor_order_id: vendor_order_id.clone(),
+                        delivery: None,
                     })
                     .await?;
                 report.queued += 1;

@@ -262,6 +262,8 @@ async fn queue(
         triggered_at,
         event,
         callback_base,
+        // Found by asking Lever, not delivered: no delivery-log entry.
+        delivery: None,
     };
     worker.queue.send(&work).await?;
     Ok(())

@@ -6,9 +6,10 @@
 use super::{lever_sync, Ack, AckStatus, Intake, OrderRef};
 use crate::callback_auth::{self, CallbackAuthError};
 use crate::clock::now_millis;
+use crate::delivery_log::{LoggedDelivery, Source};
 use crate::directory::Tenant;
 use crate::error::AppError;
-use crate::ids::TenantId;
+use crate::ids::{DeliveryId, TenantId};
 use crate::order::Order;
 use crate::store::{modify_order, Modified, OrderStore};
 use crate::telemetry::metrics;
@@ -42,7 +43,8 @@ pub async fn handle(
         .get(vendor)
         .ok_or(AppError::NotFound("vendor"))?;
     let tenant = intake.tenants.tenant(tenant_id).await?;
-    let outcome = accept(intake, known, &tenant, callback).await;
+    let mut logged = LoggedDelivery::new(DeliveryId::new(now_millis()), Source::Vendor(vendor));
+    let outcome = accept(intake, known, &tenant, callback, &mut logged).await;
     metrics::callback(
         vendor,
         match &outcome {
@@ -50,6 +52,7 @@ pub async fn handle(
             Err(error) => error.code(),
         },
     );
+    intake.log(tenant_id, logged, &outcome).await;
     outcome
 }
 
@@ -67,6 +70,7 @@ async fn accept(
     known: &Vendor,
     tenant: &Tenant,
     callback: &Callback<'_>,
+    logged: &mut LoggedDelivery,
 ) -> Result<Ack, AppError> {
     let description = known.description;
     // A vendor the tenant does not use has no callbacks to make: as unknown as a tenant
@@ -81,6 +85,8 @@ async fn accept(
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let order = find_order(intake.orders, tenant, description.id, &update).await?;
     tracing::Span::current().record("order", tracing::field::display(&order.order_id));
+    logged.opportunity = Some(order.opportunity_id.clone());
+    logged.orders.push(order.order_id.clone());
     let key = format!("callback:{}:{}:{delivery_id}", description.id, tenant.id());
     match description.callback_auth {
         CallbackAuth::UrlSecret => {
@@ -88,7 +94,9 @@ async fn accept(
                 tenant: tenant.id().clone(),
                 vendor: description.id,
                 vendor_order_id: update.vendor_order_id,
+                delivery: Some(logged.id.clone()),
             };
+            logged.work = Some(work.clone());
             intake
                 .once_per_delivery(&key, async {
                     intake.queue.send(&work).await?;

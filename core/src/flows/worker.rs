@@ -8,6 +8,7 @@ use super::{lever_sync, lifecycle, on_completion, ordering, vendor_callback};
 use crate::clock::Deadline;
 use crate::config::Settings;
 use crate::connect::{LeverConnector, StageCache};
+use crate::delivery_log::{Effect, WorkEnd, WorkState};
 use crate::directory::{Tenant, TenantDirectory};
 use crate::error::AppError;
 use crate::ids::OrderId;
@@ -15,7 +16,7 @@ use crate::lever::webhook::Event;
 use crate::lever::LeverApi;
 use crate::queue::{Queue, QueueError, Received, Retries, WorkQueue};
 use crate::retry::Outbound;
-use crate::store::{ClaimStore, OrderStore, TenantStore};
+use crate::store::{ClaimStore, DeliveryLog, OrderStore, TenantStore};
 use crate::telemetry::metrics;
 use crate::tenant::Revoked;
 use crate::vendors::{Vendor, VendorAccount, VendorId, Vendors};
@@ -36,6 +37,8 @@ pub struct Worker<'a> {
     pub orders: &'a dyn OrderStore,
     /// Short leases (one Lever sync per order at a time).
     pub claims: &'a dyn ClaimStore,
+    /// Where what a delivery's work came to is recorded.
+    pub log: &'a dyn DeliveryLog,
     /// For follow-up work.
     pub queue: &'a dyn WorkQueue,
     /// A Lever client per integration.
@@ -171,9 +174,9 @@ impl Worker<'_> {
         Ok(())
     }
 
-    /// Does one piece of work.
+    /// Does one piece of work; what it did per integration, when it ordered.
     #[instrument(skip_all, fields(work = work.kind(), tenant = %work.tenant()))]
-    pub async fn run(&self, work: &Work) -> Result<(), AppError> {
+    pub async fn run(&self, work: &Work) -> Result<Vec<Effect>, AppError> {
         let mut tenant = self.tenants.tenant(work.tenant()).await?;
         if tenant
             .config
@@ -198,26 +201,54 @@ impl Worker<'_> {
                 Event::ArchiveChange {
                     opportunity,
                     archived: true,
-                } => lifecycle::on_archived(self, &tenant, opportunity, *triggered_at).await,
-                Event::Deleted { opportunity } => {
-                    lifecycle::on_deleted(self, &tenant, opportunity).await
-                }
+                } => lifecycle::on_archived(self, &tenant, opportunity, *triggered_at)
+                    .await
+                    .map(|()| Vec::new()),
+                Event::Deleted { opportunity } => lifecycle::on_deleted(self, &tenant, opportunity)
+                    .await
+                    .map(|()| Vec::new()),
                 Event::ArchiveChange {
                     archived: false, ..
                 }
-                | Event::Hired { .. } => Ok(()),
+                | Event::Hired { .. } => Ok(Vec::new()),
             },
             Work::SyncLever { order, .. } => {
                 let Some(found) = self.orders.get_order(order).await? else {
-                    return Ok(());
+                    return Ok(Vec::new());
                 };
-                show_in_lever(self, &tenant, found.vendor, order).await
+                show_in_lever(self, &tenant, found.vendor, order)
+                    .await
+                    .map(|()| Vec::new())
             }
             Work::ReadVendorOrder {
                 vendor,
                 vendor_order_id,
                 ..
-            } => read_vendor_order(self, &tenant, *vendor, vendor_order_id).await,
+            } => read_vendor_order(self, &tenant, *vendor, vendor_order_id)
+                .await
+                .map(|()| Vec::new()),
+        }
+    }
+
+    /// Records in the delivery log what `work` came to, if a delivery queued it. Best
+    /// effort: the work's own outcome stands whatever the log does.
+    async fn log_end(&self, work: &Work, state: WorkState, effects: Vec<Effect>) {
+        let Some(delivery) = work.delivery() else {
+            return;
+        };
+        let now = crate::clock::now_millis();
+        let end = WorkEnd {
+            at: now,
+            state,
+            effects,
+        };
+        let keep_until = self.settings.log_keep_until(now);
+        if let Err(error) = self
+            .log
+            .log_work_end(work.tenant(), delivery, &end, keep_until)
+            .await
+        {
+            tracing::warn!(%error, %delivery, "the work's end was not recorded in the delivery log");
         }
     }
 
@@ -227,25 +258,32 @@ impl Worker<'_> {
             Ok(work) => work,
             Err(error) => return Outcome::DeadLetter(error.to_string()),
         };
-        let outcome = match self.run(&work).await {
-            Ok(()) => Outcome::Done,
-            Err(error) => match error.retry() {
-                Retry::Disabled => Outcome::Dropped,
-                Retry::Never => Outcome::DeadLetter(error.to_string()),
-                Retry::Later if message.receive_count >= self.settings.work.max_attempts => {
-                    Outcome::DeadLetter(error.to_string())
-                }
-                Retry::Later => {
-                    tracing::warn!(work = work.kind(), tenant = %work.tenant(),
-                        attempt = message.receive_count, %error, "work failed; retrying later");
-                    Outcome::RetryLater(
-                        self.settings
-                            .work
-                            .backoff(message.receive_count, fastrand::f64()),
-                    )
-                }
-            },
+        let attempts = message.receive_count;
+        let (outcome, state, effects) = match self.run(&work).await {
+            Ok(effects) => (Outcome::Done, WorkState::Done, effects),
+            Err(error) => {
+                let outcome = match error.retry() {
+                    Retry::Disabled => Outcome::Dropped,
+                    Retry::Never => Outcome::DeadLetter(error.to_string()),
+                    Retry::Later if attempts >= self.settings.work.max_attempts => {
+                        Outcome::DeadLetter(error.to_string())
+                    }
+                    Retry::Later => {
+                        tracing::warn!(work = work.kind(), tenant = %work.tenant(),
+                            attempt = attempts, %error, "work failed; retrying later");
+                        Outcome::RetryLater(self.settings.work.backoff(attempts, fastrand::f64()))
+                    }
+                };
+                let error = error.to_string();
+                let state = match outcome {
+                    Outcome::Dropped => WorkState::Dropped,
+                    Outcome::RetryLater(_) => WorkState::Retrying { attempts, error },
+                    _ => WorkState::DeadLettered { attempts, error },
+                };
+                (outcome, state, Vec::new())
+            }
         };
+        self.log_end(&work, state, effects).await;
         metrics::work(work.kind(), outcome.name());
         if let Outcome::DeadLetter(error) = &outcome {
             tracing::error!(work = work.kind(), tenant = %work.tenant(),

@@ -12,6 +12,7 @@
 //! | delivery        | `DELIVERY#<key>`                       | `DELIVERY`    | `expires_at` (TTL)         |
 //! | claim           | `CLAIM#<key>`                          | `CLAIM`       | `expires_at` (TTL)         |
 //! | request budget  | `RATE#<key>`                           | `<second>`    | `expires_at` (TTL)         |
+//! | delivery log    | `LOG#<tenant>`                         | `<delivery id>` | `expires_at` (TTL)       |
 //!
 //! - The lock, holding the open order's `order_id`, makes "one open order per tenant, vendor
 //!   and opportunity" a conditional write: an order is created together with its lock and
@@ -26,15 +27,19 @@
 //! - `expires_at` is in epoch seconds, as TTL wants. TTL deletes expired items lazily, so a
 //!   claim checks `expires_at` itself.
 //! - A request budget is one item per key and second, counted with a conditional `ADD`.
+//! - A delivery-log entry has two halves written by two functions in either order, each
+//!   with its own `SET` (`delivery` by intake, `work_end` by the worker); a tenant's log is
+//!   one partition, read newest first (its sort keys sort by arrival).
 
 use super::memory::last_activity;
 use super::{
-    ClaimStore, CreateOrder, Delivery, DeliveryStore, OrderStore, RateLimiter, StoreError,
-    TenantStore,
+    ClaimStore, CreateOrder, Delivery, DeliveryLog, DeliveryStore, OrderStore, RateLimiter,
+    StoreError, TenantStore,
 };
 use crate::clock::{millis, EpochMillis};
+use crate::delivery_log::{LogEntry, LoggedDelivery, WorkEnd};
 use crate::ids::VendorId;
-use crate::ids::{OpportunityId, OrderId, TenantId};
+use crate::ids::{DeliveryId, OpportunityId, OrderId, TenantId};
 use crate::order::{Order, OrderPhase};
 use crate::tenant::{ConfidentialRefusal, Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
@@ -852,5 +857,136 @@ impl RateLimiter for DynamoStore {
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+fn log_key(tenant: &TenantId, delivery: &DeliveryId) -> Item {
+    key(format!("LOG#{tenant}"), delivery.as_str())
+}
+
+/// A delivery-log item: either half may be missing (written first by the other function).
+#[derive(Deserialize)]
+struct LogItem {
+    delivery: Option<LoggedDelivery>,
+    work_end: Option<WorkEnd>,
+    expires_at: Option<i64>,
+}
+
+impl LogItem {
+    /// The entry, if its delivery is recorded and TTL (which deletes lazily) has not
+    /// expired it at `now`.
+    fn entry(self, now: EpochMillis) -> Option<LogEntry> {
+        if self.expires_at.is_some_and(|at| at * 1000 <= now) {
+            return None;
+        }
+        Some(LogEntry {
+            delivery: self.delivery?,
+            end: self.work_end,
+        })
+    }
+}
+
+impl DynamoStore {
+    /// Sets one half of a log entry (`attribute` = `value`) and its expiry.
+    async fn log_half<T: Serialize>(
+        &self,
+        tenant: &TenantId,
+        delivery: &DeliveryId,
+        (attribute, value): (&str, &T),
+        expires: &str,
+        keep_until: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let value = serde_dynamo::to_attribute_value(value)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(log_key(tenant, delivery)))
+            .update_expression(format!("SET #half = :half, expires_at = {expires}"))
+            .expression_attribute_names("#half", attribute)
+            .expression_attribute_values(":half", value)
+            .expression_attribute_values(":expires", number(ttl_seconds(keep_until)))
+            .send()
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeliveryLog for DynamoStore {
+    async fn log_delivery(
+        &self,
+        tenant: &TenantId,
+        delivery: &LoggedDelivery,
+        keep_until: EpochMillis,
+    ) -> Result<(), StoreError> {
+        self.log_half(
+            tenant,
+            &delivery.id,
+            ("delivery", delivery),
+            ":expires",
+            keep_until,
+        )
+        .await
+    }
+
+    async fn log_work_end(
+        &self,
+        tenant: &TenantId,
+        delivery: &DeliveryId,
+        end: &WorkEnd,
+        keep_until: EpochMillis,
+    ) -> Result<(), StoreError> {
+        // The delivery's own expiry stands once written.
+        let expires = "if_not_exists(expires_at, :expires)";
+        self.log_half(tenant, delivery, ("work_end", end), expires, keep_until)
+            .await
+    }
+
+    async fn delivery_log(
+        &self,
+        tenant: &TenantId,
+        before: Option<&DeliveryId>,
+        limit: usize,
+        now: EpochMillis,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .scan_index_forward(false)
+            // A page a little larger than asked: a few items may be expired or half-written.
+            .limit(i32::try_from(limit.saturating_add(5).min(1000)).unwrap_or(1000))
+            .expression_attribute_values(":pk", string(format!("LOG#{tenant}")));
+        query = match before {
+            Some(before) => query
+                .key_condition_expression("pk = :pk AND sk < :before")
+                .expression_attribute_values(":before", string(before.as_str())),
+            None => query.key_condition_expression("pk = :pk"),
+        };
+        let mut entries = Vec::new();
+        let mut pages = query.into_paginator().items().send();
+        while entries.len() < limit {
+            let Some(item) = pages.try_next().await.map_err(store_error)? else {
+                break;
+            };
+            if let Some(entry) = decode::<LogItem>(item)?.entry(now) {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn log_entry(
+        &self,
+        tenant: &TenantId,
+        delivery: &DeliveryId,
+        now: EpochMillis,
+    ) -> Result<Option<LogEntry>, StoreError> {
+        Ok(self
+            .get::<LogItem>(log_key(tenant, delivery))
+            .await?
+            .and_then(|item| item.entry(now)))
     }
 }

@@ -2,12 +2,13 @@
 //! the conditional writes included, under one mutex.
 
 use super::{
-    ClaimStore, CreateOrder, Delivery, DeliveryStore, OrderStore, RateLimiter, StoreError,
-    TenantStore,
+    ClaimStore, CreateOrder, Delivery, DeliveryLog, DeliveryStore, OrderStore, RateLimiter,
+    StoreError, TenantStore,
 };
 use crate::clock::{millis, EpochMillis};
+use crate::delivery_log::{LogEntry, LoggedDelivery, WorkEnd};
 use crate::ids::VendorId;
-use crate::ids::{OpportunityId, OrderId, TenantId};
+use crate::ids::{DeliveryId, OpportunityId, OrderId, TenantId};
 use crate::order::{Order, OrderPhase};
 use crate::tenant::{ConfidentialRefusal, Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
@@ -35,6 +36,20 @@ struct Inner {
     claims: HashMap<String, (String, EpochMillis)>,
     /// (key, second) → requests taken
     rates: HashMap<(String, EpochMillis), u32>,
+    /// (tenant, id) → the delivery's halves, kept until the last field (ms)
+    log: BTreeMap<(TenantId, DeliveryId), (Option<LoggedDelivery>, Option<WorkEnd>, EpochMillis)>,
+}
+
+/// The entry, if its delivery is recorded and it has not expired at `now`.
+fn log_entry(
+    (delivery, end, keep_until): &(Option<LoggedDelivery>, Option<WorkEnd>, EpochMillis),
+    now: EpochMillis,
+) -> Option<LogEntry> {
+    (*keep_until > now).then_some(())?;
+    Some(LogEntry {
+        delivery: delivery.clone()?,
+        end: end.clone(),
+    })
 }
 
 struct DeliveryRecord {
@@ -358,5 +373,71 @@ impl RateLimiter for MemoryStore {
         }
         *taken += 1;
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl DeliveryLog for MemoryStore {
+    async fn log_delivery(
+        &self,
+        tenant: &TenantId,
+        delivery: &LoggedDelivery,
+        keep_until: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let entry = inner
+            .log
+            .entry((tenant.clone(), delivery.id.clone()))
+            .or_insert((None, None, keep_until));
+        entry.0 = Some(delivery.clone());
+        entry.2 = keep_until;
+        Ok(())
+    }
+
+    async fn log_work_end(
+        &self,
+        tenant: &TenantId,
+        delivery: &DeliveryId,
+        end: &WorkEnd,
+        keep_until: EpochMillis,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        let entry = inner
+            .log
+            .entry((tenant.clone(), delivery.clone()))
+            .or_insert((None, None, keep_until));
+        entry.1 = Some(end.clone());
+        Ok(())
+    }
+
+    async fn delivery_log(
+        &self,
+        tenant: &TenantId,
+        before: Option<&DeliveryId>,
+        limit: usize,
+        now: EpochMillis,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .log
+            .iter()
+            .rev()
+            .filter(|((t, id), _)| t == tenant && before.is_none_or(|before| id < before))
+            .filter_map(|(_, entry)| log_entry(entry, now))
+            .take(limit)
+            .collect())
+    }
+
+    async fn log_entry(
+        &self,
+        tenant: &TenantId,
+        delivery: &DeliveryId,
+        now: EpochMillis,
+    ) -> Result<Option<LogEntry>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .log
+            .get(&(tenant.clone(), delivery.clone()))
+            .and_then(|entry| log_entry(entry, now)))
     }
 }

@@ -1,5 +1,5 @@
-//! Storage behind narrow traits — tenants, orders, delivery claims, short-lived claims and
-//! request budgets — each flow taking only the ones it uses.
+//! Storage behind narrow traits — tenants, orders, delivery claims, the delivery log,
+//! short-lived claims and request budgets — each flow taking only the ones it uses.
 //! [`dynamodb::DynamoStore`] is what the Lambdas use; [`memory::MemoryStore`] backs the
 //! local server and the fast tests. Both pass the same suite (`core/tests/it/store.rs`).
 
@@ -7,8 +7,9 @@ pub mod dynamodb;
 pub mod memory;
 
 use crate::clock::EpochMillis;
+use crate::delivery_log::{LogEntry, LoggedDelivery, WorkEnd};
 use crate::ids::VendorId;
-use crate::ids::{OpportunityId, OrderId, TenantId};
+use crate::ids::{DeliveryId, OpportunityId, OrderId, TenantId};
 use crate::order::Order;
 use crate::tenant::{ConfidentialRefusal, Revoked, SafetyNetRun, TenantConfig, WebhookHealth};
 use async_trait::async_trait;
@@ -163,6 +164,46 @@ pub trait DeliveryStore: Send + Sync {
     async fn abandon_delivery(&self, key: &str) -> Result<(), StoreError>;
 }
 
+/// Each tenant's delivery log ([`crate::delivery_log`]): what intake made of a delivery and
+/// what its work came to, written separately (by intake and by the worker, in either order)
+/// into one entry, kept until `keep_until` (DynamoDB TTL).
+#[async_trait]
+pub trait DeliveryLog: Send + Sync {
+    /// Records a delivery as intake judged it (replacing an earlier record of the same id,
+    /// keeping its work's end).
+    async fn log_delivery(
+        &self,
+        tenant: &TenantId,
+        delivery: &LoggedDelivery,
+        keep_until: EpochMillis,
+    ) -> Result<(), StoreError>;
+    /// Records what the delivery's work came to (the latest word wins), even before the
+    /// delivery's own record is written.
+    async fn log_work_end(
+        &self,
+        tenant: &TenantId,
+        delivery: &DeliveryId,
+        end: &WorkEnd,
+        keep_until: EpochMillis,
+    ) -> Result<(), StoreError>;
+    /// Up to `limit` entries received before `before` (all when `None`), newest first,
+    /// leaving out the expired and those whose delivery record is missing.
+    async fn delivery_log(
+        &self,
+        tenant: &TenantId,
+        before: Option<&DeliveryId>,
+        limit: usize,
+        now: EpochMillis,
+    ) -> Result<Vec<LogEntry>, StoreError>;
+    /// One entry, if it exists and has not expired.
+    async fn log_entry(
+        &self,
+        tenant: &TenantId,
+        delivery: &DeliveryId,
+        now: EpochMillis,
+    ) -> Result<Option<LogEntry>, StoreError>;
+}
+
 /// Short-lived entries that one caller claims: OAuth `state` values and console invitation
 /// links (single use, expiring), and leases (one token refresh at a time per credential,
 /// one Lever write-back at a time per order).
@@ -194,8 +235,14 @@ pub trait RateLimiter: Send + Sync {
 }
 
 /// Everything the functions need from storage, as one object to share.
-pub trait Store: TenantStore + OrderStore + DeliveryStore + ClaimStore + RateLimiter {}
-impl<T: TenantStore + OrderStore + DeliveryStore + ClaimStore + RateLimiter> Store for T {}
+pub trait Store:
+    TenantStore + OrderStore + DeliveryStore + DeliveryLog + ClaimStore + RateLimiter
+{
+}
+impl<T: TenantStore + OrderStore + DeliveryStore + DeliveryLog + ClaimStore + RateLimiter> Store
+    for T
+{
+}
 
 /// What [`modify_order`] did.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,7 +5,8 @@
 use crate::support::aws::{local_aws_config, unique_table_name};
 use async_trait::async_trait;
 use lever_screening::clock::EpochMillis;
-use lever_screening::ids::{OpportunityId, OrderId, TenantId};
+use lever_screening::delivery_log::{LoggedDelivery, Received, Source, WorkEnd, WorkState};
+use lever_screening::ids::{DeliveryId, OpportunityId, OrderId, TenantId};
 use lever_screening::order::{Order, OrderPhase, StatusChange};
 use lever_screening::store::dynamodb::{create_table, DynamoStore};
 use lever_screening::store::memory::MemoryStore;
@@ -1025,6 +1026,142 @@ async fn modify_order_writes_nothing_without_a_change(store: Arc<dyn Store>) {
     assert_eq!(unknown, None);
 }
 
+fn logged(id: &DeliveryId, received: Received) -> LoggedDelivery {
+    let mut delivery =
+        LoggedDelivery::new(id.clone(), Source::Lever("candidateStageChange".into()));
+    delivery.received = received;
+    delivery.opportunity = Some(opportunity("opp-1"));
+    delivery
+}
+
+fn ended(state: WorkState) -> WorkEnd {
+    WorkEnd {
+        at: NOW,
+        state,
+        effects: Vec::new(),
+    }
+}
+
+async fn a_log_entry_joins_its_halves_in_either_order(store: Arc<dyn Store>) {
+    let acme = tenant_id("acme");
+    let keep = NOW + ms(KEEP_FOR);
+    // Intake first, then the worker.
+    let first = DeliveryId::new(NOW);
+    store
+        .log_delivery(&acme, &logged(&first, Received::Queued), keep)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .log_entry(&acme, &first, NOW)
+            .await
+            .unwrap()
+            .unwrap()
+            .end,
+        None
+    );
+    store
+        .log_work_end(&acme, &first, &ended(WorkState::Done), keep)
+        .await
+        .unwrap();
+    // The worker first (its message ran before intake's write landed), then intake.
+    let second = DeliveryId::new(NOW + 1);
+    store
+        .log_work_end(&acme, &second, &ended(WorkState::Done), keep)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.log_entry(&acme, &second, NOW).await.unwrap(),
+        None,
+        "an end without its delivery is not an entry"
+    );
+    store
+        .log_delivery(&acme, &logged(&second, Received::Queued), keep)
+        .await
+        .unwrap();
+    for id in [&first, &second] {
+        let entry = store.log_entry(&acme, id, NOW).await.unwrap().unwrap();
+        assert_eq!(entry.delivery, logged(id, Received::Queued));
+        assert_eq!(entry.end, Some(ended(WorkState::Done)));
+    }
+    // The latest word wins.
+    store
+        .log_work_end(&acme, &first, &ended(WorkState::Replayed), keep)
+        .await
+        .unwrap();
+    let entry = store.log_entry(&acme, &first, NOW).await.unwrap().unwrap();
+    assert_eq!(entry.end, Some(ended(WorkState::Replayed)));
+}
+
+async fn the_delivery_log_is_newest_first_per_tenant_and_paged(store: Arc<dyn Store>) {
+    let (acme, globex) = (tenant_id("acme"), tenant_id("globex"));
+    let keep = NOW + ms(KEEP_FOR);
+    let ids: Vec<DeliveryId> = (0..7).map(|n| DeliveryId::new(NOW + n * 1000)).collect();
+    for id in &ids {
+        store
+            .log_delivery(&acme, &logged(id, Received::Ignored), keep)
+            .await
+            .unwrap();
+    }
+    store
+        .log_delivery(
+            &globex,
+            &logged(&DeliveryId::new(NOW + 500), Received::Queued),
+            keep,
+        )
+        .await
+        .unwrap();
+    let page = store.delivery_log(&acme, None, 3, NOW).await.unwrap();
+    let shown: Vec<_> = page.iter().map(|e| e.delivery.id.clone()).collect();
+    assert_eq!(shown, vec![ids[6].clone(), ids[5].clone(), ids[4].clone()]);
+    let older = store
+        .delivery_log(&acme, Some(&ids[4]), 10, NOW)
+        .await
+        .unwrap();
+    let shown: Vec<_> = older.iter().map(|e| e.delivery.id.clone()).collect();
+    assert_eq!(shown, ids[..4].iter().rev().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        store
+            .delivery_log(&globex, None, 10, NOW)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .log_entry(&globex, &ids[0], NOW)
+            .await
+            .unwrap()
+            .is_none(),
+        "another tenant's entry is not found"
+    );
+}
+
+async fn expired_log_entries_are_not_shown(store: Arc<dyn Store>) {
+    let acme = tenant_id("acme");
+    let old = DeliveryId::new(NOW);
+    store
+        .log_delivery(&acme, &logged(&old, Received::Rejected), NOW + 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .delivery_log(&acme, None, 10, NOW)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let later = NOW + 61_000;
+    assert!(store
+        .delivery_log(&acme, None, 10, later)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.log_entry(&acme, &old, later).await.unwrap().is_none());
+}
+
 fn memory_store() -> Arc<dyn Store> {
     Arc::new(MemoryStore::new())
 }
@@ -1090,4 +1227,7 @@ store_suite!(
     modify_order_starts_again_after_a_conflict,
     concurrent_modifications_all_land,
     modify_order_writes_nothing_without_a_change,
+    a_log_entry_joins_its_halves_in_either_order,
+    the_delivery_log_is_newest_first_per_tenant_and_paged,
+    expired_log_entries_are_not_shown,
 );

@@ -84,6 +84,7 @@ async fn work_that_cannot_succeed_is_dead_lettered_at_once() {
             tenant: crate::support::tenant_id(),
             vendor: VendorId::Xref,
             vendor_order_id: "v-404".into(),
+            delivery: None,
         })
         .await
         .unwrap();

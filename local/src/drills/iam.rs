@@ -325,6 +325,7 @@ async fn dead_letter_one(
         tenant: TenantId::parse(demo::TENANT)?,
         vendor: VendorId::Xref,
         vendor_order_id: order.id,
+        delivery: None,
     };
     operator.queue(config).send(&work).await?;
     let queue = stack.apps.function(server::WORKER).queue();

@@ -144,6 +144,11 @@ impl App {
         &self.store
     }
 
+    /// The deployment's tunables.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The work queue (and its dead-letter queue).
     pub fn queue(&self) -> &Arc<dyn Queue> {
         &self.queue

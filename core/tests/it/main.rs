@@ -6,6 +6,7 @@ mod support;
 
 mod callbacks;
 mod completion;
+mod deliveries;
 mod intake;
 mod lever_client;
 mod lifecycle;

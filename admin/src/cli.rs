@@ -58,6 +58,30 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// A tenant's delivery log: each Lever delivery and vendor callback, newest first, with
+    /// what it was answered and what its work came to (kept DELIVERY_LOG_DAYS, default 30).
+    Deliveries {
+        tenant: String,
+        /// Only this outcome: queued, test, ignored, disabled, duplicate, applied, unchanged,
+        /// rejected, failed (failed also finds work that failed for good), retrying, done.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// Only deliveries from `lever` or from this vendor (`xref`, ...).
+        #[arg(long)]
+        from: Option<String>,
+        /// Only this candidate: Lever's opportunity id, or part of the name Lever shows.
+        #[arg(long)]
+        candidate: Option<String>,
+        /// Only deliveries older than this delivery id (the next page).
+        #[arg(long)]
+        before: Option<String>,
+        /// How many to show (at most 100).
+        #[arg(long, default_value_t = 25)]
+        limit: usize,
+    },
+    /// Run a delivery's work again (one that failed, or any that queued work), through the
+    /// same confirmed path: it cannot order twice.
+    Replay { tenant: String, delivery: String },
     /// Work that failed for good, kept in the dead-letter queue.
     Dlq {
         #[command(subcommand)]

@@ -14,9 +14,11 @@ use cli::{
     TenantAction, VendorAction, WebhooksAction,
 };
 use lever_screening::clock::Deadline;
+use lever_screening::delivery_log::{LogFilter, Source};
 use lever_screening::directory::Tenant;
+use lever_screening::flows::deliveries::{self, Replayed};
 use lever_screening::flows::{admin, oauth, webhook_health};
-use lever_screening::ids::{OpportunityId, TenantId};
+use lever_screening::ids::{DeliveryId, OpportunityId, TenantId};
 use lever_screening::lever::webhook::WebhookKind;
 use lever_screening::lever::Stage;
 use lever_screening::secrets::{SecretsError, TenantSecrets};
@@ -215,6 +217,109 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                     serde_json::to_value(&resumed).unwrap_or_default(),
                 )
             }
+        }
+        Command::Deliveries {
+            tenant,
+            outcome,
+            from,
+            candidate,
+            before,
+            limit,
+        } => {
+            let tenant = load(app, &tenant).await?;
+            let filter = LogFilter {
+                outcome,
+                sender: from,
+                candidate,
+            };
+            let before = before
+                .map(DeliveryId::parse)
+                .transpose()
+                .map_err(|e| AdminError::Usage(e.to_string()))?;
+            let page = deliveries::list(
+                app.store().as_ref(),
+                tenant.id(),
+                &filter,
+                before.as_ref(),
+                limit,
+            )
+            .await?;
+            let mut table = Table::new([
+                "received (UTC)",
+                "delivery",
+                "from",
+                "outcome",
+                "candidate",
+                "work",
+            ]);
+            for entry in &page.entries {
+                let delivery = &entry.delivery;
+                let mut outcome = delivery.received.as_str().to_owned();
+                if let Some(why) = &delivery.why {
+                    outcome.push_str(&format!(": {why}"));
+                }
+                table.row([
+                    lever_screening::clock::utc_timestamp(delivery.received_at()),
+                    delivery.id.to_string(),
+                    match &delivery.source {
+                        Source::Lever(event) => format!("lever {event}"),
+                        Source::Vendor(vendor) => vendor.to_string(),
+                    },
+                    outcome,
+                    delivery
+                        .opportunity
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    entry.work_words(|vendor| vendor.to_string()),
+                ]);
+            }
+            let more = match &page.older {
+                Some(older) => format!("; older: --before {older}"),
+                None => String::new(),
+            };
+            Answer::table(
+                format!(
+                    "deliveries of {}, newest first: {} shown{more}",
+                    tenant.id(),
+                    page.entries.len()
+                ),
+                table,
+                serde_json::to_value(&page).unwrap_or_default(),
+            )
+        }
+        Command::Replay { tenant, delivery } => {
+            let tenant = load(app, &tenant).await?;
+            let id = DeliveryId::parse(delivery).map_err(|e| AdminError::Usage(e.to_string()))?;
+            let keep_until = app
+                .settings()
+                .log_keep_until(lever_screening::clock::now_millis());
+            let replayed = deliveries::replay(
+                app.store().as_ref(),
+                app.queue().as_ref(),
+                tenant.id(),
+                &id,
+                keep_until,
+            )
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound(_) => {
+                    AdminError::Failed(format!("no delivery {id} in the log of {}", tenant.id()))
+                }
+                AppError::Unprocessable(why) => AdminError::Failed(why),
+                other => other.into(),
+            })?;
+            Answer::sentence(
+                format!(
+                    "delivery {id} replayed ({}): `deliveries {}` shows what it comes to",
+                    match replayed {
+                        Replayed::Redriven => "moved back from the dead-letter queue",
+                        Replayed::Queued => "its work queued again",
+                    },
+                    tenant.id()
+                ),
+                serde_json::json!({ "replayed": replayed, "delivery": id }),
+            )
         }
         Command::Dlq { action } => dlq(app, action).await?,
         Command::Console {

@@ -1042,3 +1042,46 @@ fn missing_aws_credentials_are_explained_in_one_line_with_the_fix() {
     assert!(stderr.starts_with("error: no AWS credentials"), "{stderr}");
     assert!(stderr.contains("AWS_PROFILE"), "{stderr}");
 }
+
+#[tokio::test]
+async fn deliveries_are_listed_with_what_they_did_and_a_delivery_is_replayed() {
+    let stack = stack().await;
+    stack
+        .lever
+        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    assert!(stack.settle(Duration::from_secs(10)).await);
+    let table = admin(&stack, "deliveries demo").await.unwrap();
+    assert!(
+        table.contains("lever candidateStageChange")
+            && table.contains("queued")
+            && table.contains("xref: ordered"),
+        "{table}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&admin(&stack, "deliveries demo --json").await.unwrap()).unwrap();
+    let id = json["entries"][0]["delivery"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let none = admin(&stack, "deliveries demo --outcome rejected")
+        .await
+        .unwrap();
+    assert!(none.contains("0 shown"), "{none}");
+
+    let replayed = admin(&stack, &format!("replay demo {id}")).await.unwrap();
+    assert!(replayed.contains("its work queued again"), "{replayed}");
+    assert!(stack.settle(Duration::from_secs(10)).await);
+    assert_eq!(stack.xref.orders().len(), 1, "a replay never orders twice");
+    let after = admin(&stack, "deliveries demo").await.unwrap();
+    assert!(after.contains("xref: ordered"), "{after}");
+
+    let error = admin(&stack, "replay demo 000000000000001-00000000")
+        .await
+        .unwrap_err();
+    assert_eq!(error.exit_code(), 1);
+    assert!(error.to_string().starts_with("no delivery"), "{error}");
+    let error = admin(&stack, "replay demo not#an#id").await.unwrap_err();
+    assert_eq!(error.exit_code(), 2, "{error}");
+}

@@ -183,6 +183,21 @@ impl WorkState {
         }
     }
 
+    /// Where it stands, in a sentence.
+    pub fn sentence(&self) -> String {
+        match self {
+            WorkState::Done => "done".into(),
+            WorkState::Retrying { attempts, error } => {
+                format!("failed (attempt {attempts}), trying again later: {error}")
+            }
+            WorkState::DeadLettered { attempts, error } => {
+                format!("failed for good after {attempts} attempt(s): {error}")
+            }
+            WorkState::Dropped => "dropped: the integration's Lever access is revoked".into(),
+            WorkState::Replayed => "replayed: waiting for the worker".into(),
+        }
+    }
+
     /// Whether a person should replay it: it failed for good, or was dropped.
     pub fn failed(&self) -> bool {
         matches!(self, WorkState::DeadLettered { .. } | WorkState::Dropped)
@@ -274,6 +289,29 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
+    /// What its work came to, in sentences, integrations named by `name`: what the console
+    /// and the command show.
+    pub fn work_words(&self, name: impl Fn(VendorId) -> String) -> String {
+        if self.delivery.work.is_none() {
+            return "-".into();
+        }
+        let Some(end) = &self.end else {
+            return "queued: waiting for the worker".into();
+        };
+        let effects = end.effects.iter().map(|effect| {
+            let mut words = format!("{}: {}", name(effect.vendor), effect.result.words());
+            if let Some(why) = &effect.why {
+                words.push_str(&format!(" ({why})"));
+            }
+            words
+        });
+        match (&end.state, end.effects.is_empty()) {
+            (WorkState::Done, true) => "done".into(),
+            (WorkState::Done, false) => effects.collect::<Vec<_>>().join("; "),
+            (state, _) => state.sentence(),
+        }
+    }
+
     /// Whether it can be replayed: it holds verified work.
     pub fn replayable(&self) -> bool {
         self.delivery.work.is_some()

@@ -31,6 +31,8 @@ use secrecy::ExposeSecret;
 use std::time::Duration;
 
 /// How long one page or action may spend on Lever (inside the function's 28 s).
+mod deliveries;
+
 const LEVER_BUDGET: Duration = Duration::from_secs(20);
 /// How long the previous callback secret keeps working after a new one is saved.
 const CALLBACK_SECRET_GRACE_MS: i64 = 24 * 3600 * 1000;
@@ -101,6 +103,7 @@ enum FormPage {
     Overview,
     Vendor(VendorId),
     Status,
+    Deliveries,
 }
 
 /// One request of a signed-in tenant.
@@ -124,6 +127,10 @@ impl Page<'_, '_> {
                 href: self.status_href(),
                 text: "Back to the status".into(),
             }),
+            ["deliveries", _action] => Some(Link {
+                href: self.deliveries_href(),
+                text: "Back to the deliveries".into(),
+            }),
             _ => None,
         }
     }
@@ -138,12 +145,14 @@ impl Page<'_, '_> {
                 [] => self.overview_page(shown).await,
                 ["vendors", vendor] => self.vendor_page(vendor_id(vendor)?, shown).await,
                 ["status"] => self.status_page(shown, query.first("opportunity")).await,
+                ["deliveries"] => self.deliveries_page(shown, &query).await,
                 // A form's address opened (a reload after a refused post, a bookmark): its page.
                 ["vendors"] => self.redirect(&self.overview),
                 ["vendors", vendor, _action] => {
                     self.redirect(&self.vendor_href(vendor_id(vendor)?))
                 }
                 ["status", _action] => self.redirect(&self.status_href()),
+                ["deliveries", _action] => self.redirect(&self.deliveries_href()),
                 _ => Err(AppError::NotFound("page").into()),
             };
         }
@@ -234,6 +243,12 @@ impl Page<'_, '_> {
                 FormPage::Status,
                 self.resume().await,
             ),
+            ["deliveries", "replay"] => (
+                "replay_delivery",
+                "Replaying the delivery",
+                FormPage::Deliveries,
+                self.replay(&form).await,
+            ),
             _ => return Err(AppError::NotFound("page").into()),
         };
         match result {
@@ -285,6 +300,7 @@ impl Page<'_, '_> {
             FormPage::Overview => self.overview_page(shown).await,
             FormPage::Vendor(vendor) => self.vendor_page(vendor, shown).await,
             FormPage::Status => self.status_page(shown, None).await,
+            FormPage::Deliveries => self.deliveries_page(shown, &Default::default()).await,
         };
         match page {
             Ok(page) => page,
@@ -300,6 +316,7 @@ impl Page<'_, '_> {
             FormPage::Overview => self.overview.clone(),
             FormPage::Vendor(vendor) => self.vendor_href(vendor),
             FormPage::Status => self.status_href(),
+            FormPage::Deliveries => self.deliveries_href(),
         }
     }
 
@@ -363,6 +380,11 @@ impl Page<'_, '_> {
             href: self.status_href(),
             text: "Status".into(),
             current: current == "status",
+        });
+        nav.push(NavLink {
+            href: self.deliveries_href(),
+            text: "Deliveries".into(),
+            current: current == "deliveries",
         });
         if let Some(page) = &self.console.app.settings.local_lever_page {
             nav.push(NavLink {
@@ -758,8 +780,18 @@ impl Page<'_, '_> {
             dead,
             dead_problem,
             retry_action: format!("{}/retry", self.status_href()),
+            recent: self.recent_deliveries(&tenant).await?,
+            deliveries_href: self.deliveries_href(),
         };
         Ok(self.console.page(shown.status, &page))
+    }
+
+    /// The candidate of `opportunity` in Lever (locally, on the local Lever page).
+    fn lever_href(&self, tenant: &Tenant, opportunity: &str) -> Option<String> {
+        match &self.console.app.settings.local_lever_page {
+            Some(page) => Some(format!("{page}/{}#c-{opportunity}", tenant.id())),
+            None => lever_candidate_url(&tenant.config.lever_api_base, opportunity),
+        }
     }
 
     /// An order as the status page lists it: the candidate by name with a link to them in
@@ -781,10 +813,7 @@ impl Page<'_, '_> {
             },
         );
         let opportunity = order.opportunity_id.as_str();
-        let lever_href = match &self.console.app.settings.local_lever_page {
-            Some(page) => Some(format!("{page}/{}#c-{opportunity}", tenant.id())),
-            None => lever_candidate_url(&tenant.config.lever_api_base, opportunity),
-        };
+        let lever_href = self.lever_href(tenant, opportunity);
         OrderRow {
             vendor: vendor_name(order.vendor).into(),
             candidate: order
@@ -1615,6 +1644,8 @@ fn notice(
             )
         }
         "checked" => "Lever's webhooks checked just now.".into(),
+        "replayed" => "Replayed: its work is queued again. What it comes to shows here once the worker is done (reload).".into(),
+        "replayed-dead" => "Replayed: its work left the dead-letter queue and is queued again. What it comes to shows here once the worker is done (reload).".into(),
         "retried" => "Sent back to the work queue: it is retried shortly.".into(),
         _ => return None,
     })

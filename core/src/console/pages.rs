@@ -221,6 +221,9 @@ pub(super) struct StatusPage {
     pub dead: Vec<DeadRow>,
     pub dead_problem: Option<String>,
     pub retry_action: String,
+    /// The newest deliveries, and the link to the log.
+    pub recent: Vec<DeliveryRow>,
+    pub deliveries_href: String,
 }
 
 /// One webhook as the last check found it.
@@ -274,4 +277,49 @@ pub(super) struct DeadRow {
     pub about: String,
     pub attempts: String,
     pub last_error: String,
+}
+
+/// A tenant's delivery log, filtered and paged.
+#[derive(Template)]
+#[template(path = "console/deliveries.html")]
+pub(super) struct DeliveriesPage {
+    pub layout: Layout,
+    pub tenant: String,
+    pub csrf: String,
+    /// How long entries are kept, in days.
+    pub retention_days: u64,
+    /// The refused deliveries recorded per minute at most.
+    pub refusals_per_minute: u32,
+    pub action: String,
+    pub replay_action: String,
+    pub outcomes: Vec<Choice>,
+    pub senders: Vec<Choice>,
+    pub candidate: String,
+    /// Whether a filter is applied (the empty page says so).
+    pub filtered: bool,
+    pub rows: Vec<DeliveryRow>,
+    /// The next (older) page, with the same filter.
+    pub older: Option<String>,
+    /// The newest page, when this is an older one.
+    pub newest: Option<String>,
+}
+
+/// One delivery as the log shows it.
+pub(super) struct DeliveryRow {
+    pub id: String,
+    pub received: Moment,
+    /// "Lever: Candidate Stage Change" or the vendor's name.
+    pub from: String,
+    /// The outcome word; `bad` for a refusal or a failure.
+    pub outcome: String,
+    pub bad: bool,
+    pub why: String,
+    /// The candidate's name (from the order) or Lever's opportunity id; `-` if unknown.
+    pub candidate: String,
+    pub opportunity: String,
+    pub lever_href: Option<String>,
+    /// What its work came to.
+    pub work: String,
+    pub work_failed: bool,
+    pub replayable: bool,
 }

@@ -1671,3 +1671,111 @@ async fn a_lever_key_lever_refuses_is_recorded_as_soon_as_the_console_sees_it() 
     let page = visitor.get("/console/tenants/demo/vendors/xref").await.page;
     assert!(page.contains("refused by Lever"), "{page}");
 }
+
+#[tokio::test]
+async fn the_deliveries_page_shows_each_delivery_with_what_it_did_and_replays_one() {
+    let h = start().await;
+    h.move_into_reference_check().await;
+    let mut forged = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
+    forged["signature"] = serde_json::json!("0".repeat(64));
+    let (status, _) = h.send_delivery(&forged).await;
+    assert_eq!(status, 401);
+
+    let mut visitor = Visitor::new(&h);
+    let overview = visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
+    let page = visitor.get(&overview).await.page;
+    let log = link_to(&page, "Deliveries");
+    let page = visitor.get(&log).await.page;
+    for expected in [
+        "Lever: Candidate Stage Change",
+        "queued",
+        "Xref: ordered",
+        "Ada Lovelace",
+        "rejected",
+        "signature",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    assert_eq!(
+        page.matches(">Replay</button>").count(),
+        1,
+        "only the verified delivery can be replayed: {page}"
+    );
+    let rejected = visitor.get(&format!("{log}?outcome=rejected")).await.page;
+    assert!(
+        rejected.contains("rejected") && !rejected.contains("Xref: ordered"),
+        "{rejected}"
+    );
+    let named = visitor.get(&format!("{log}?candidate=nobody")).await.page;
+    assert!(named.contains("No delivery matches."), "{named}");
+    let status_page = visitor.get(&format!("{overview}/status")).await.page;
+    assert!(
+        status_page.contains("Latest deliveries") && status_page.contains("Xref: ordered"),
+        "{status_page}"
+    );
+
+    // Replaying the rejected one is refused on the page, in the console's voice.
+    let entries = lever_screening::flows::deliveries::list(
+        h.stack.app.store().as_ref(),
+        &tenant(demo::TENANT),
+        &Default::default(),
+        None,
+        10,
+    )
+    .await
+    .unwrap()
+    .entries;
+    let id_of = |received: &str| {
+        entries
+            .iter()
+            .find(|e| e.delivery.received.as_str() == received)
+            .unwrap()
+            .delivery
+            .id
+            .to_string()
+    };
+    let refused = visitor
+        .submit(
+            &log,
+            &format!("{log}/replay"),
+            &[("delivery", &id_of("rejected"))],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.page);
+    assert!(
+        refused.page.contains("Replaying the delivery failed.")
+            && refused.page.contains("nothing in it was verified"),
+        "{}",
+        refused.page
+    );
+    let replayed = visitor
+        .submit(
+            &log,
+            &format!("{log}/replay"),
+            &[("delivery", &id_of("queued"))],
+        )
+        .await;
+    assert_eq!(replayed.status, 303, "{}", replayed.page);
+    let shown = visitor.get(&replayed.location.unwrap()).await.page;
+    assert!(
+        shown.contains("Replayed: its work is queued again."),
+        "{shown}"
+    );
+    h.settle().await;
+    assert_eq!(
+        h.stack.xref.orders().len(),
+        1,
+        "a replay never orders twice"
+    );
+    let page = visitor.get(&log).await.page;
+    assert!(page.contains("Xref: ordered"), "{page}");
+    // Another tenant's delivery is as unknown as none.
+    let unknown = visitor
+        .submit(
+            &log,
+            &format!("{log}/replay"),
+            &[("delivery", "000000000000001-00000000")],
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "{}", unknown.page);
+}

@@ -152,6 +152,30 @@ impl From<&Order> for OrderRef {
     }
 }
 
+/// Why a delivery was refused or failed, for the tenant's admin: what happened and, where
+/// there is one, what to do.
+fn refusal_words(error: &AppError) -> String {
+    use crate::callback_auth::CallbackAuthError;
+    use crate::lever::webhook::SignatureError;
+    match error {
+        AppError::LeverSignature(SignatureError::Mismatch | SignatureError::Missing) => {
+            "the signature does not match this webhook's stored token: not sent by Lever, or \
+             the webhook was re-created in Lever (register the webhooks again)"
+                .into()
+        }
+        AppError::LeverSignature(SignatureError::Stale | SignatureError::Future) => {
+            "triggeredAt is outside the accepted window: a late retry, or a replayed delivery"
+                .into()
+        }
+        AppError::CallbackAuth(CallbackAuthError::Mismatch) => {
+            "the signature does not match the stored callback secret: not sent by the vendor, \
+             or the secret changed on the vendor's side (save the new one on the vendor page)"
+                .into()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Refused (or failed) deliveries recorded per tenant and minute; the rest are only counted
 /// (`WebhookRejected`, `Callback` metrics), so forged requests cannot fill the table.
 pub const REFUSALS_LOGGED_PER_MINUTE: u32 = 30;
@@ -195,7 +219,7 @@ impl Intake<'_> {
                 } else {
                     Received::Failed
                 };
-                delivery.why = Some(error.to_string());
+                delivery.why = Some(refusal_words(error));
             }
         }
         if delivery.received != Received::Queued {

@@ -1692,7 +1692,8 @@ async fn the_deliveries_page_shows_each_delivery_with_what_it_did_and_replays_on
         "Xref: ordered",
         "Ada Lovelace",
         "rejected",
-        "signature",
+        "stored token: not sent by Lever",
+        "register the webhooks again",
     ] {
         assert!(page.contains(expected), "{expected} in {page}");
     }

@@ -3,13 +3,15 @@
 //! Lever admin signs in by link, adds Xref, connects Lever with its API key, fills in the Xref
 //! account, picks the trigger stage, registers the webhooks against the Lever simulator, and
 //! sees the first delivery's order arrive; a newcomer drives the local Lever page from the
-//! console; the error paths keep what was typed, and every page fits 360 px. Each page is saved as a screenshot in
+//! console; the error paths keep what was typed, and every page fits 360 px; the delivery
+//! log shows a failed and a forged delivery, and the failed one is replayed to an order. Each page is saved as a screenshot in
 //! `target/console-screenshots/`, or with `CONSOLE_SCREENSHOTS=docs` in `docs/console/` (the
 //! README shows those), so an ordinary test run leaves the tracked pictures alone.
 
 use super::{invitation, new_tenant};
-use crate::support::{start, Harness};
+use crate::support::{fast_settings, start, start_with, Harness};
 use fantoccini::{Client, ClientBuilder, Locator};
+use lever_screening::clock::now_millis;
 use lever_screening_local::demo_tenant as demo;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -496,7 +498,13 @@ async fn the_consoles_error_paths_keep_what_was_typed_and_every_page_fits_a_phon
     // An order, then every page at 360 px: nothing scrolls sideways.
     h.move_into_reference_check().await;
     client.set_window_size(360, 800).await.unwrap();
-    for page in ["", "/vendors/xref", "/vendors/sterling", "/status"] {
+    for page in [
+        "",
+        "/vendors/xref",
+        "/vendors/sterling",
+        "/status",
+        "/deliveries",
+    ] {
         client
             .goto(&format!("{base}/console/tenants/demo{page}"))
             .await
@@ -508,5 +516,72 @@ async fn the_consoles_error_paths_keep_what_was_typed_and_every_page_fits_a_phon
     }
     assert!(text(&client).await.contains("Ada Lovelace"));
     screenshot(&client, "08-status-phone").await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_delivery_log_shows_why_and_a_failed_delivery_is_replayed_to_an_order() {
+    // One attempt, so work that fails is dead-lettered at once.
+    let mut settings = fast_settings();
+    settings.work.max_attempts = 1;
+    let h = start_with(settings).await;
+    let (_driver, _profile, client) = signed_in(&h, demo::TENANT).await;
+
+    // Xref is down when Ada is moved: her order fails for good. Then a forged delivery.
+    h.stack.xref.fail_next(1000, 503);
+    h.move_into_reference_check().await;
+    assert!(h.stack.xref.orders().is_empty());
+    let mut forged = h.delivery(demo::REFERENCE_CHECK_STAGE_ID, now_millis());
+    forged["signature"] = serde_json::json!("0".repeat(64));
+    assert_eq!(h.send_delivery(&forged).await.0, 401);
+    h.stack.xref.fail_next(0, 503);
+
+    let log = client.find(Locator::LinkText("Deliveries")).await.unwrap();
+    navigate(&client, log.click()).await;
+    let page = text(&client).await;
+    for expected in [
+        "Lever: Candidate Stage Change",
+        "failed for good after 1 attempt(s)",
+        "rejected",
+        "signature",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    screenshot(&client, "09-deliveries").await;
+
+    // Only the rejected ones.
+    client
+        .find(Locator::Css("#outcome"))
+        .await
+        .unwrap()
+        .select_by_value("rejected")
+        .await
+        .unwrap();
+    submit(&client, "/deliveries").await;
+    let page = text(&client).await;
+    assert!(
+        page.contains("rejected") && !page.contains("failed for good"),
+        "{page}"
+    );
+    let every = client.find(Locator::Css("#outcome")).await.unwrap();
+    every.select_by_value("").await.unwrap();
+    submit(&client, "/deliveries").await;
+
+    // Replayed: out of the dead-letter queue, through the worker, ordered at Xref.
+    submit(&client, "/deliveries/replay").await;
+    assert!(text(&client)
+        .await
+        .contains("Replayed: its work left the dead-letter queue"));
+    h.settle().await;
+    navigate(&client, client.refresh()).await;
+    let page = text(&client).await;
+    assert!(page.contains("Xref: ordered"), "{page}");
+    assert_eq!(h.stack.xref.orders().len(), 1);
+    let ada = client
+        .find(Locator::LinkText("Ada Lovelace"))
+        .await
+        .unwrap();
+    navigate(&client, ada.click()).await;
+    assert!(text(&client).await.contains("Xref - Candidate submitted"));
     client.close().await.unwrap();
 }

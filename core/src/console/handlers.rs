@@ -1103,7 +1103,24 @@ impl Page<'_, '_> {
         }
         store.put_tenant(&config).await?;
         self.console.app.tenants().invalidate(tenant.id());
-        self.redirect(&format!("{}?notice=settings", self.vendor_href(vendor)))
+        // Orders held because the vendor refused a setting (the package) go now.
+        let tenant = self.tenant().await?;
+        let resumed = match tenant
+            .config
+            .integration(vendor)
+            .is_some_and(|i| i.is_active())
+        {
+            true => {
+                admin::resume_held(&self.worker(), &tenant, Some(vendor), self.console.base).await?
+            }
+            false => admin::Resumed::default(),
+        };
+        self.redirect(&format!(
+            "{}?notice=settings&placed={}&held={}",
+            self.vendor_href(vendor),
+            resumed.placed,
+            resumed.still_held
+        ))
     }
 
     async fn register_webhooks(&self, vendor: VendorId) -> Result<Response<Body>, Refusal> {
@@ -1593,6 +1610,17 @@ fn work_about(work: &Work) -> String {
 }
 
 /// The sentence for `?notice=…` after an action: fixed texts, nothing echoed but counts.
+/// "{what} saved", and what became of the held orders it resumed.
+fn saved_and_resumed(what: &str, placed: u32, held: u32) -> String {
+    match (placed, held) {
+        (0, 0) => format!("{what} saved."),
+        (placed, 0) => format!("{what} saved; {placed} held order(s) placed now."),
+        (placed, held) => format!(
+            "{what} saved; {placed} held order(s) placed, {held} still refused by the vendor."
+        ),
+    }
+}
+
 fn notice(
     code: Option<&str>,
     query: &lambda_http::aws_lambda_events::query_map::QueryMap,
@@ -1606,20 +1634,14 @@ fn notice(
     Some(match code? {
         "added" => "Vendor added, switched off: connect Lever, fill in the account and the settings, then enable it.".into(),
         "lever-key" => "Lever API key saved. The check below is Lever's answer to it.".into(),
-        "credentials" => match (count("placed"), count("held")) {
-            (0, 0) => "Credentials saved.".into(),
-            (placed, 0) => format!("Credentials saved; {placed} held order(s) placed now."),
-            (placed, held) => format!(
-                "Credentials saved; {placed} held order(s) placed, {held} still refused by the vendor."
-            ),
-        },
+        "credentials" => saved_and_resumed("Credentials", count("placed"), count("held")),
         "resumed" => format!(
             "Held orders: {} placed, {} still refused by the vendor, {} not placed now (see each order).",
             count("placed"),
             count("held"),
             count("left")
         ),
-        "settings" => "Settings saved.".into(),
+        "settings" => saved_and_resumed("Settings", count("placed"), count("held")),
         "webhooks" => format!(
             "Webhooks registered in Lever: {} created, {} already there. Their signature tokens are stored.",
             count("created"),

@@ -25,8 +25,8 @@ use crate::store::{modify_order, CreateOrder};
 use crate::telemetry::metrics;
 use crate::tenant::{ConfidentialRefusal, Package};
 use crate::vendors::{
-    packages, CallbackAuth, CandidateOrder, Fix, PackageRule, PlacedOrder, Placement, Trigger,
-    VendorDescription, VendorError, VendorId,
+    packages, CallbackAuth, CandidateOrder, Fix, PackageRule, PlacedOrder, Placement,
+    RefusedSetting, Trigger, VendorDescription, VendorError, VendorId,
 };
 use secrecy::ExposeSecret;
 use tracing::instrument;
@@ -332,6 +332,14 @@ pub async fn start(
         }
         // This event's order, from an earlier attempt: resume it.
         CreateOrder::Exists(order) => order,
+        // A held order (the vendor refused the account or a setting): a new trigger, after
+        // a fix (a package tag corrected), places it rather than ordering beside it.
+        CreateOrder::AlreadyOpen(held)
+            if held.phase == OrderPhase::Pending && held.attention.is_some() =>
+        {
+            tracing::info!(order = %held.order_id, %vendor, "a held order is triggered again: resuming it");
+            return resume(worker, request, held).await;
+        }
         CreateOrder::AlreadyOpen(open) => {
             tracing::info!(order = %open.order_id, %vendor, "an order is already open; not ordering again");
             metrics::not_ordered("already_open");
@@ -586,26 +594,49 @@ async fn hold(
     error: &VendorError,
 ) -> Result<Outcome, AppError> {
     let name = request.description.name;
-    let cause = match error {
-        VendorError::MissingCredential(field) => {
-            format!("{name}'s `{field}` is not set for this tenant")
-        }
-        VendorError::Rejected { status, message } => {
-            format!("{name} refused this account's credentials (HTTP {status}: {message})")
-        }
-        other => other.to_string(),
+    let service = request.description.service;
+    let (cause, fix, note) = match (error.refused_setting(), error) {
+        (Some(RefusedSetting::Package), VendorError::Rejected { status, message }) => (
+            format!("{name} refused the package ordered (HTTP {status}: {message})"),
+            format!(
+                "Check the package in {name}'s settings in the setup console (or the \
+                 posting's package tag in Lever) and save: held orders are then placed"
+            ),
+            format!(
+                "{service} not ordered yet: {name} did not accept the screening package chosen \
+                 for this candidate (a package tag on the candidate or the job, else the \
+                 default package). Correct the tag and move the candidate into the stage \
+                 again, or ask your Lever admin to fix the default: it is then ordered."
+            ),
+        ),
+        (Some(RefusedSetting::CallbackUrl), VendorError::Rejected { status, message }) => (
+            format!("{name} refused this deployment's callback URL (HTTP {status}: {message})"),
+            "Ask your operator to set PUBLIC_BASE_URL to the deployment's public https \
+             address, then resume the held orders (Status page)"
+                .to_owned(),
+            format!(
+                "{service} not ordered yet: {name} did not accept this connector's address. \
+                 Your Lever admin has been told; it will be ordered once it is fixed."
+            ),
+        ),
+        (_, VendorError::MissingCredential(field)) => (
+            format!("{name}'s `{field}` is not set for this tenant"),
+            credentials_fix(name),
+            account_note(service, name),
+        ),
+        (_, VendorError::Rejected { status, message }) => (
+            format!("{name} refused this account's credentials (HTTP {status}: {message})"),
+            credentials_fix(name),
+            account_note(service, name),
+        ),
+        (_, other) => (
+            other.to_string(),
+            credentials_fix(name),
+            account_note(service, name),
+        ),
     };
-    let fix = format!(
-        "Save working {name} credentials in the setup console ({name}'s page, \"Your {name} \
-         account\"): held orders are then placed"
-    );
-    tracing::warn!(vendor = %request.description.id, "order held: the vendor refused the tenant's account");
+    tracing::warn!(vendor = %request.description.id, %cause, "order held: needs the admin");
     metrics::order_needs_attention(request.description.id);
-    let note = format!(
-        "{} not ordered yet: {name} did not accept this company's account. Your Lever \
-         admin has been told; it will be ordered automatically once they fix it.",
-        request.description.service
-    );
     let now = now_millis();
     let held = modify_order(worker.orders, &order.order_id, |next| {
         if next.attention.is_none() {
@@ -625,6 +656,20 @@ async fn hold(
     .into_order();
     lever_sync::sync(worker, request.lever, &held.order_id, None).await?;
     Ok(Outcome::Held(held))
+}
+
+fn credentials_fix(name: &str) -> String {
+    format!(
+        "Save working {name} credentials in the setup console ({name}'s page, \"Your {name} \
+         account\"): held orders are then placed"
+    )
+}
+
+fn account_note(service: &str, name: &str) -> String {
+    format!(
+        "{service} not ordered yet: {name} did not accept this company's account. Your Lever \
+         admin has been told; it will be ordered automatically once they fix it."
+    )
 }
 
 /// The key of the Lever note a held order adds (once).

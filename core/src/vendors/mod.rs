@@ -72,9 +72,10 @@ impl VendorError {
         }
     }
 
-    /// The vendor refused this tenant's account (its credentials, 401/403) or a credential
-    /// is not configured: no retry can help until the admin fixes it, so the order is held
-    /// and the admin told at once instead of retried for a day and a half.
+    /// The vendor refused this tenant's account (its credentials, 401/403), a credential
+    /// is not configured, or the vendor refused one of the tenant's settings (see
+    /// [`VendorError::refused_setting`]): no retry can help until the admin fixes it, so the
+    /// order is held and the admin told at once instead of retried for a day and a half.
     pub fn needs_attention(&self) -> bool {
         matches!(
             self,
@@ -83,7 +84,28 @@ impl VendorError {
                     status: 401 | 403,
                     ..
                 }
-        )
+        ) || self.refused_setting().is_some()
+    }
+
+    /// The setting of the tenant's that a vendor's 4xx refused, if it names one: the vendor
+    /// contract's 422 names the first field refused (`package_id`, `callback_url`), as
+    /// Sterling's 400 does (`packageId`, `callback.uri`). A refused candidate field (an
+    /// email, a date of birth) is the order's own problem, not a setting.
+    pub fn refused_setting(&self) -> Option<RefusedSetting> {
+        let VendorError::Rejected { status, message } = self else {
+            return None;
+        };
+        if matches!(status, 401 | 403) || !(400..500).contains(status) {
+            return None;
+        }
+        let message = message.to_ascii_lowercase();
+        if message.contains("package") {
+            Some(RefusedSetting::Package)
+        } else if message.contains("callback") {
+            Some(RefusedSetting::CallbackUrl)
+        } else {
+            None
+        }
     }
 
     /// The vendor said the request is wrong (and it is not our credential): the order is
@@ -96,6 +118,15 @@ impl VendorError {
             _ => None,
         }
     }
+}
+
+/// A setting of the tenant's a vendor refused when ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedSetting {
+    /// The package ordered (the integration's default, catalog or posting tag).
+    Package,
+    /// The callback URL made from this deployment's public address.
+    CallbackUrl,
 }
 
 /// What the vendor needs to start a screening. Borrowed from the Lever opportunity at

@@ -480,3 +480,103 @@ async fn a_new_justifacts_integration_reads_the_seeds_posting_tag_without_any_se
     assert_eq!(orders.len(), 1, "{:?}", world.note_texts(ADA));
     assert_eq!(orders[0].package.as_deref(), Some("13558"));
 }
+
+#[tokio::test]
+async fn a_package_the_vendor_refuses_holds_the_order_until_the_admin_fixes_it() {
+    use lever_screening::clock::Deadline;
+    use lever_screening::flows::admin;
+    let world = World::new().await;
+    // The contract's 422 names the field refused.
+    world.xref.fail_next(VendorError::Rejected {
+        status: 422,
+        message: "package_id: no package \"pkg-gone\" on this account".into(),
+    });
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    assert_eq!(
+        world.run_worker().await,
+        [Outcome::Done],
+        "held, not retried"
+    );
+    let order = &world.orders()[0];
+    assert_eq!(order.phase, OrderPhase::Pending, "not closed: it resumes");
+    let attention = order.attention.as_ref().expect("needs attention");
+    assert!(
+        attention
+            .cause
+            .starts_with("Xref refused the package ordered (HTTP 422"),
+        "{attention:?}"
+    );
+    assert!(attention.fix.contains("package"), "{attention:?}");
+    let notes = world.note_texts(ADA);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("did not accept the screening package chosen for this candidate"),
+        "{notes:?}"
+    );
+
+    // Fixed (the package saved again): the held order is placed, once.
+    let worker = world
+        .app
+        .worker(Deadline::after(std::time::Duration::from_secs(30)));
+    let tenant = world.app.tenants().tenant(&tenant_id()).await.unwrap();
+    let resumed = admin::resume_held(&worker, &tenant, Some(VendorId::Xref), "https://x.example")
+        .await
+        .unwrap();
+    assert_eq!(resumed.placed, 1, "{resumed:?}");
+    assert_eq!(world.xref.orders().len(), 1);
+    assert!(world.orders()[0].attention.is_none());
+}
+
+#[tokio::test]
+async fn a_refused_callback_url_is_the_operators_to_fix_and_a_refused_candidate_field_is_not_held()
+{
+    let world = World::new().await;
+    world.xref.fail_next(VendorError::Rejected {
+        status: 422,
+        message: "callback_url must be an absolute http(s) URL".into(),
+    });
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    let attention = world.orders()[0]
+        .attention
+        .clone()
+        .expect("needs attention");
+    assert!(attention.cause.contains("callback URL"), "{attention:?}");
+    assert!(attention.fix.contains("PUBLIC_BASE_URL"), "{attention:?}");
+
+    // The candidate's own data refused: closed with a note, as before (not a setting).
+    let world = World::new().await;
+    world.xref.fail_next(VendorError::Rejected {
+        status: 422,
+        message: "candidate.email must be an email address".into(),
+    });
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    world.run_worker().await;
+    let order = &world.orders()[0];
+    assert_eq!(order.phase, OrderPhase::Closed);
+    assert!(order.attention.is_none());
+}
+
+#[tokio::test]
+async fn an_order_that_fails_for_good_is_noted_on_the_candidate_once() {
+    // The last attempt (here the first) of an outage that outlasts the retries.
+    let mut settings = lever_screening::Settings::default();
+    settings.work.max_attempts = 1;
+    let world = World::with_settings(settings).await;
+    world
+        .xref
+        .fail_next(VendorError::Unavailable("Xref is down".into()));
+    world.stage_change(ADA, REFCHECK).await.unwrap();
+    let outcomes = world.run_worker().await;
+    assert!(
+        matches!(outcomes.as_slice(), [Outcome::DeadLetter(_)]),
+        "{outcomes:?}"
+    );
+    let notes = world.note_texts(ADA);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("not ordered: ordering it kept failing")
+            && notes[0].contains("Work that failed"),
+        "{notes:?}"
+    );
+}

@@ -511,7 +511,7 @@ async fn the_sterling_token_is_fetched_once_and_renewed_once_when_refused() {
 }
 
 #[tokio::test]
-async fn a_reorder_after_a_refused_order_orders_with_documented_calls_only() {
+async fn a_package_sterling_refuses_holds_the_order_and_a_corrected_tag_places_it() {
     let h = start().await;
     let lever = &h.stack.lever;
     let alan = lever.opportunity(ALAN).unwrap();
@@ -524,13 +524,25 @@ async fn a_reorder_after_a_refused_order_orders_with_documented_calls_only() {
     move_into_background_check(&h).await;
     assert!(h.stack.sterling.screenings().is_empty());
     assert_eq!(h.stack.sterling.candidates().len(), 1, "Sterling keeps her");
+    let held = &h.store.orders()[0];
+    let attention = held.attention.as_ref().expect("held: needs attention");
+    assert!(
+        attention
+            .cause
+            .starts_with("Sterling Backcheck refused the package ordered (HTTP 400: packageId 999"),
+        "{attention:?}"
+    );
     let refused = h.notes(ALAN);
     assert!(
-        refused[0].starts_with("Sterling Backcheck background check was not ordered: Sterling Backcheck refused the order"),
+        refused[0].starts_with(
+            "Sterling Backcheck background check not ordered yet: Sterling Backcheck did not \
+             accept the screening package chosen for this candidate"
+        ),
         "{refused:?}"
     );
 
-    // The recruiter removes the wrong tag and moves her into 'Background Check' again.
+    // The recruiter removes the wrong tag and moves her into 'Background Check' again: the
+    // held order is placed, with documented calls only, and no second order.
     lever.add_opportunity(alan);
     move_back_then_into_background_check(&h).await;
     let candidates = h.stack.sterling.candidates();
@@ -538,5 +550,8 @@ async fn a_reorder_after_a_refused_order_orders_with_documented_calls_only() {
     let screenings = h.stack.sterling.screenings();
     assert_eq!(screenings.len(), 1, "ordered: {:?}", h.notes(ALAN));
     assert_eq!(screenings[0].candidate_id, candidates[0].id);
-    assert_eq!(h.store.orders()[1].phase, OrderPhase::Open);
+    let orders = h.store.orders();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0].phase, OrderPhase::Open);
+    assert!(orders[0].attention.is_none());
 }

@@ -178,9 +178,15 @@ pub enum TenantAction {
 pub struct PutArgs {
     /// The configuration: `{"tenant_id", "lever_api_base", "vendors": {…}}`.
     pub config: PathBuf,
-    /// The secret document (credentials, tokens), stored in Secrets Manager.
+    /// The secret document (credentials, tokens), stored in Secrets Manager. Each vendor
+    /// credential in it is first tried on the vendor (a read-only call); credentials a
+    /// vendor refuses, or that cannot be tried, are not stored.
     #[arg(long)]
     pub secret: Option<PathBuf>,
+    /// Store the secret's vendor credentials without trying them (a vendor not reachable
+    /// from here, or credentials it will accept only later).
+    #[arg(long, requires = "secret")]
+    pub replace_anyway: bool,
 }
 
 #[derive(Debug, Args)]

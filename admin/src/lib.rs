@@ -658,6 +658,12 @@ async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
     if !missing.is_empty() {
         return Err(not_saved(&config, &missing, &[]));
     }
+    if let (Some((_, secrets)), false) = (&secret, args.replace_anyway) {
+        let refused = check_vendor_credentials(app, &config, secrets).await;
+        if !refused.is_empty() {
+            return Err(not_saved(&config, &[], &refused));
+        }
+    }
     if let Some((document, _)) = &secret {
         app.secrets()
             .source()
@@ -683,6 +689,38 @@ async fn put(app: &App, args: PutArgs) -> Result<Answer, AdminError> {
         sentence,
         json!({ "tenant": config.tenant_id, "unresolved_stages": unchecked }),
     ))
+}
+
+/// Tries each vendor credential of `secrets` on its vendor (the integration's read-only
+/// check, as the console does before storing): the problems, each naming its vendor.
+async fn check_vendor_credentials(
+    app: &App,
+    config: &TenantConfig,
+    secrets: &Arc<TenantSecrets>,
+) -> Vec<String> {
+    let candidate = Tenant {
+        config: Arc::new(config.clone()),
+        secrets: Arc::clone(secrets),
+    };
+    let worker = app.worker(Deadline::after(COMMAND_TIMEOUT));
+    let mut problems = Vec::new();
+    for vendor in config.vendors.keys() {
+        if secrets.vendor(*vendor).is_none() {
+            continue;
+        }
+        if let Err(error) =
+            admin::verify_vendor_credentials(&worker, &candidate, *vendor, &[]).await
+        {
+            let why = match error {
+                AppError::BadRequest(why) => why,
+                other => other.to_string(),
+            };
+            problems.push(format!(
+                "vendors.{vendor}: {why} (--replace-anyway stores them untried)"
+            ));
+        }
+    }
+    problems
 }
 
 /// The refusal of `tenant put`, each problem under the document it is in.

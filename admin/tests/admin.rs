@@ -320,15 +320,38 @@ async fn tenant_put_refuses_an_unusable_secret_and_resolves_stage_names() {
         1,
         "refused, as every unusable configuration"
     );
-    let good = dir.path().join("secret.json");
-    std::fs::write(
-        &good,
-        format!(
-            r#"{{"vendors":{{"xref":{{"lever":{{"api_key":"demo-xref-lever-key"}},"api_key":"k","callback_secret":{{"current":"{}"}}}}}}}}"#,
-            demo::XREF_CALLBACK_SECRET
-        ),
-    )
-    .unwrap();
+    let secret_with = |name: &str, xref_key: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"vendors":{{"xref":{{"lever":{{"api_key":"demo-xref-lever-key"}},"api_key":"{xref_key}","callback_secret":{{"current":"{}"}}}}}}}}"#,
+                demo::XREF_CALLBACK_SECRET
+            ),
+        )
+        .unwrap();
+        path
+    };
+    // A key Xref refuses is tried first and not stored.
+    let wrong = secret_with("wrong.json", "not-the-xref-key");
+    let put_wrong = format!(
+        "tenant put {} --secret {}",
+        config.display(),
+        wrong.display()
+    );
+    let error = admin(&stack, &put_wrong).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("vendors.xref: Xref refused these credentials (HTTP 401"),
+        "{error}"
+    );
+    assert_eq!(error.exit_code(), 1);
+    assert!(
+        admin(&stack, "tenant show initech").await.is_err(),
+        "nothing stored"
+    );
+    let good = secret_with("secret.json", demo::XREF_API_KEY);
     let answer = admin(
         &stack,
         &format!(
@@ -506,7 +529,7 @@ fn initech(stack: &Stack) -> serde_json::Value {
 fn initech_secret() -> serde_json::Value {
     serde_json::json!({ "vendors": { "xref": {
         "lever": { "api_key": demo::XREF_LEVER_KEY },
-        "api_key": "k",
+        "api_key": demo::XREF_API_KEY,
         "callback_secret": { "current": demo::XREF_CALLBACK_SECRET }
     } } })
 }
@@ -1084,4 +1107,34 @@ async fn deliveries_are_listed_with_what_they_did_and_a_delivery_is_replayed() {
     assert!(error.to_string().starts_with("no delivery"), "{error}");
     let error = admin(&stack, "replay demo not#an#id").await.unwrap_err();
     assert_eq!(error.exit_code(), 2, "{error}");
+}
+
+#[tokio::test]
+async fn tenant_put_stores_untried_vendor_credentials_only_when_told_to() {
+    let stack = stack().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tenant.json");
+    std::fs::write(&config, initech(&stack).to_string()).unwrap();
+    let mut secret = initech_secret();
+    secret["vendors"]["xref"]["api_key"] = "a-key-xref-activates-tomorrow".into();
+    let path = dir.path().join("secret.json");
+    std::fs::write(&path, secret.to_string()).unwrap();
+    let put = format!(
+        "tenant put {} --secret {}",
+        config.display(),
+        path.display()
+    );
+    let error = admin(&stack, &put).await.unwrap_err();
+    assert!(error.to_string().contains("--replace-anyway"), "{error}");
+    let saved = admin(&stack, &format!("{put} --replace-anyway"))
+        .await
+        .unwrap();
+    assert_eq!(saved.trim(), "saved tenant initech");
+    let error = admin(
+        &stack,
+        &format!("tenant put {} --replace-anyway", config.display()),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.exit_code(), 2, "only with a secret: {error}");
 }

@@ -804,7 +804,10 @@ impl Page<'_, '_> {
             .get(order.vendor)
             .map(|v| v.description);
         let status = order.status.as_deref().map_or_else(
-            || "-".to_owned(),
+            || match order.attention {
+                Some(_) => "needs attention".to_owned(),
+                None => "-".to_owned(),
+            },
             |word| {
                 description
                     .and_then(|d| d.status(word))

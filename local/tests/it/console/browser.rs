@@ -585,3 +585,83 @@ async fn the_delivery_log_shows_why_and_a_failed_delivery_is_replayed_to_an_orde
     assert!(text(&client).await.contains("Xref - Candidate submitted"));
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_wrong_xref_key_is_refused_at_save_and_one_that_goes_bad_shows_needs_attention_at_once() {
+    let h = start().await;
+    let (_driver, _profile, client) = signed_in(&h, demo::TENANT).await;
+    let base = &h.stack.functions_url;
+    client
+        .goto(&format!("{base}/console/tenants/demo/vendors/xref"))
+        .await
+        .unwrap();
+
+    // The example file's placeholder pasted as the key: tried on Xref, refused, not stored.
+    fill(&client, "#cred-api_key", "<your Xref API key>").await;
+    submit(&client, "/credentials").await;
+    let page = text(&client).await;
+    assert!(page.contains("Saving the credentials failed."), "{page}");
+    let error = client
+        .find(Locator::Css("#cred-api_key-error"))
+        .await
+        .unwrap();
+    assert!(error
+        .text()
+        .await
+        .unwrap()
+        .contains("Xref refused these credentials (HTTP 401"));
+    let input = client.find(Locator::Css("#cred-api_key")).await.unwrap();
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some(""),
+        "a secret is never shown again"
+    );
+
+    // Later Xref stops accepting the stored key: Ada's order is held after one attempt.
+    h.stack
+        .app
+        .secrets()
+        .source()
+        .set_field(
+            demo::TENANT,
+            &["vendors", "xref", "api_key"],
+            serde_json::json!("a-key-xref-revoked"),
+        )
+        .await
+        .unwrap();
+    h.stack.app.secrets().invalidate(demo::TENANT);
+    h.move_into_reference_check().await;
+    client
+        .goto(&format!("{base}/console/tenants/demo/status"))
+        .await
+        .unwrap();
+    let page = text(&client).await;
+    assert!(
+        page.contains("Needs attention.")
+            && page.contains("Xref refused this account's credentials"),
+        "{page}"
+    );
+    assert!(
+        page.contains("needs attention"),
+        "the order's phase: {page}"
+    );
+    screenshot(&client, "10-needs-attention").await;
+
+    // The working key saved: the held order is placed, and the banner is gone.
+    client
+        .goto(&format!("{base}/console/tenants/demo/vendors/xref"))
+        .await
+        .unwrap();
+    fill(&client, "#cred-api_key", demo::XREF_API_KEY).await;
+    submit(&client, "/credentials").await;
+    assert!(text(&client)
+        .await
+        .contains("Credentials saved; 1 held order(s) placed now."));
+    assert_eq!(h.stack.xref.orders().len(), 1);
+    client
+        .goto(&format!("{base}/console/tenants/demo/status"))
+        .await
+        .unwrap();
+    assert!(!text(&client).await.contains("Needs attention."));
+    client.close().await.unwrap();
+}

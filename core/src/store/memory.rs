@@ -37,14 +37,14 @@ struct Inner {
     /// (key, second) → requests taken
     rates: HashMap<(String, EpochMillis), u32>,
     /// (tenant, id) → the delivery's halves, kept until the last field (ms)
-    log: BTreeMap<(TenantId, DeliveryId), (Option<LoggedDelivery>, Option<WorkEnd>, EpochMillis)>,
+    log: BTreeMap<(TenantId, DeliveryId), LogHalves>,
 }
 
+/// A delivery-log entry's two halves (either may come first) and until when it is kept.
+type LogHalves = (Option<LoggedDelivery>, Option<WorkEnd>, EpochMillis);
+
 /// The entry, if its delivery is recorded and it has not expired at `now`.
-fn log_entry(
-    (delivery, end, keep_until): &(Option<LoggedDelivery>, Option<WorkEnd>, EpochMillis),
-    now: EpochMillis,
-) -> Option<LogEntry> {
+fn log_entry((delivery, end, keep_until): &LogHalves, now: EpochMillis) -> Option<LogEntry> {
     (*keep_until > now).then_some(())?;
     Some(LogEntry {
         delivery: delivery.clone()?,

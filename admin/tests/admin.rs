@@ -17,6 +17,16 @@ async fn stack() -> Stack {
     Stack::start(StackOptions::embedded()).await.unwrap()
 }
 
+/// A recruiter moves the demo candidate into 'Reference Check'; the stack's worker settles.
+async fn move_ada_into_reference_check(stack: &Stack) {
+    stack
+        .lever
+        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
+        .await
+        .unwrap();
+    assert!(stack.settle(Duration::from_secs(10)).await);
+}
+
 /// Runs `lever-screening-admin <args>` against the stack; its output, or its error.
 async fn admin(stack: &Stack, args: &str) -> Result<String, AdminError> {
     let args: Vec<&str> = args.split_whitespace().collect();
@@ -198,12 +208,7 @@ async fn deleting_one_integration_leaves_the_shared_webhook_to_the_others() {
 async fn a_revoked_key_is_replaced_and_the_integration_works_again() {
     let stack = stack().await;
     stack.lever.disable_api_key(demo::XREF_LEVER_KEY);
-    stack
-        .lever
-        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    assert!(stack.settle(Duration::from_secs(10)).await);
+    move_ada_into_reference_check(&stack).await;
     let list = admin(&stack, "tenant list").await.unwrap();
     assert!(list.contains("revoked"), "{list}");
     stack.lever.add_api_key("a-fresh-xref-key");
@@ -223,24 +228,14 @@ async fn a_revoked_key_is_replaced_and_the_integration_works_again() {
         .move_to_stage(demo::OPPORTUNITY_ID, demo::PHONE_SCREEN_STAGE_ID)
         .await
         .unwrap();
-    stack
-        .lever
-        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    assert!(stack.settle(Duration::from_secs(10)).await);
+    move_ada_into_reference_check(&stack).await;
     assert_eq!(stack.xref.orders().len(), 1);
 }
 
 #[tokio::test]
 async fn orders_of_an_opportunity_show_status_and_what_lever_was_shown() {
     let stack = stack().await;
-    stack
-        .lever
-        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    assert!(stack.settle(Duration::from_secs(10)).await);
+    move_ada_into_reference_check(&stack).await;
     let table = admin(&stack, &format!("orders demo {}", demo::OPPORTUNITY_ID))
         .await
         .unwrap();
@@ -1069,12 +1064,7 @@ fn missing_aws_credentials_are_explained_in_one_line_with_the_fix() {
 #[tokio::test]
 async fn deliveries_are_listed_with_what_they_did_and_a_delivery_is_replayed() {
     let stack = stack().await;
-    stack
-        .lever
-        .move_to_stage(demo::OPPORTUNITY_ID, demo::REFERENCE_CHECK_STAGE_ID)
-        .await
-        .unwrap();
-    assert!(stack.settle(Duration::from_secs(10)).await);
+    move_ada_into_reference_check(&stack).await;
     let table = admin(&stack, "deliveries demo").await.unwrap();
     assert!(
         table.contains("lever candidateStageChange")

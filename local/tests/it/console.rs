@@ -1555,18 +1555,7 @@ async fn an_integration_without_a_lever_credential_cannot_be_enabled() {
 async fn a_vendor_key_that_goes_bad_holds_the_order_at_once_and_saving_a_working_one_places_it() {
     let h = start().await;
     // Xref stops accepting the stored key (rotated on Xref's side).
-    h.stack
-        .app
-        .secrets()
-        .source()
-        .set_field(
-            demo::TENANT,
-            &["vendors", "xref", "api_key"],
-            serde_json::json!("a-key-xref-revoked"),
-        )
-        .await
-        .unwrap();
-    h.stack.app.secrets().invalidate(demo::TENANT);
+    h.xref_key_goes_bad().await;
     h.move_into_reference_check().await;
 
     // One worker attempt: held, not retried for a day and a half.

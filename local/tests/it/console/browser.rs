@@ -618,18 +618,7 @@ async fn a_wrong_xref_key_is_refused_at_save_and_one_that_goes_bad_shows_needs_a
     );
 
     // Later Xref stops accepting the stored key: Ada's order is held after one attempt.
-    h.stack
-        .app
-        .secrets()
-        .source()
-        .set_field(
-            demo::TENANT,
-            &["vendors", "xref", "api_key"],
-            serde_json::json!("a-key-xref-revoked"),
-        )
-        .await
-        .unwrap();
-    h.stack.app.secrets().invalidate(demo::TENANT);
+    h.xref_key_goes_bad().await;
     h.move_into_reference_check().await;
     client
         .goto(&format!("{base}/console/tenants/demo/status"))

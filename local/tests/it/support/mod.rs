@@ -232,6 +232,22 @@ impl Harness {
         orders[0].id.clone()
     }
 
+    /// Xref stops accepting the demo tenant's stored key (rotated on Xref's side).
+    pub async fn xref_key_goes_bad(&self) {
+        self.stack
+            .app
+            .secrets()
+            .source()
+            .set_field(
+                demo::TENANT,
+                &["vendors", "xref", "api_key"],
+                json!("a-key-xref-revoked"),
+            )
+            .await
+            .unwrap();
+        self.stack.app.secrets().invalidate(demo::TENANT);
+    }
+
     /// Moves the demo candidate into 'Reference Check' (the delivery queued) and waits for
     /// the worker.
     pub async fn move_into_reference_check(&self) {

@@ -142,30 +142,25 @@ async fn aws_clients_refuse_a_certificate_from_an_untrusted_root() {
     );
 }
 
+/// A GET to `port` with the HTTP client the flows use for Lever and the vendors.
+async fn outbound_get(port: u16) -> reqwest::Result<reqwest::Response> {
+    trusted_root();
+    let http = lever_screening::retry::HttpClient::default();
+    let url = format!("https://localhost:{port}/");
+    http.get().get(url).send().await
+}
+
 #[tokio::test]
 async fn outbound_http_calls_a_server_whose_certificate_chains_to_a_trusted_root() {
     let port = serve(trusted_root(), r#"{"ok":true}"#).await;
-    let http = lever_screening::retry::HttpClient::default();
-    let response = http
-        .get()
-        .get(format!("https://localhost:{port}/"))
-        .send()
-        .await
-        .unwrap();
+    let response = outbound_get(port).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), r#"{"ok":true}"#);
 }
 
 #[tokio::test]
 async fn outbound_http_refuses_a_certificate_from_an_untrusted_root() {
-    trusted_root();
     let port = serve(&untrusted_root(), r#"{"ok":true}"#).await;
-    let http = lever_screening::retry::HttpClient::default();
-    let error = http
-        .get()
-        .get(format!("https://localhost:{port}/"))
-        .send()
-        .await
-        .unwrap_err();
+    let error = outbound_get(port).await.unwrap_err();
     assert!(error.is_connect(), "{error:?}");
 }

@@ -94,7 +94,7 @@ impl App {
         let queue_url = env_required("WORK_QUEUE_URL")?;
         let dead_letter_url = env_required("DEAD_LETTER_QUEUE_URL")?;
         let settings = Settings::from_env()?;
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = crate::tls::aws_config().await;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
         let secrets = SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(&aws), prefix);
         let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url, dead_letter_url);

@@ -10,8 +10,8 @@
 //!   [`lever::LeverApi`], OAuth.
 //! - [`store`], [`secrets`], [`queue`]: storage, secrets and the work queue behind narrow
 //!   traits, each with an AWS and an in-memory implementation.
-//! - [`retry`], [`pacing`], [`callback_auth`]: the one retry helper, Lever's request
-//!   budget, vendor callback authentication.
+//! - [`retry`], [`pacing`], [`callback_auth`], [`tls`]: the one retry helper, Lever's request
+//!   budget, vendor callback authentication, TLS for every outbound call.
 //! - [`directory`], [`connect`]: tenants as flows read them; a Lever client per integration.
 //! - [`flows`]: the use cases — intake (no outbound calls), the worker, the scheduled
 //!   checks, OAuth and operator actions.
@@ -45,6 +45,7 @@ pub mod setup;
 pub mod store;
 pub mod telemetry;
 pub mod tenant;
+pub mod tls;
 pub mod vendors;
 pub mod work;
 

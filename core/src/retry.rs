@@ -104,7 +104,7 @@ pub struct HttpClient(std::sync::Arc<std::sync::OnceLock<reqwest::Client>>);
 impl HttpClient {
     /// The client, built by the first caller; clones of this handle share it.
     pub fn get(&self) -> &reqwest::Client {
-        self.0.get_or_init(reqwest::Client::new)
+        self.0.get_or_init(crate::tls::http_client)
     }
 }
 

@@ -43,7 +43,7 @@ fn outbound(policy: RetryPolicy, budget: Duration) -> Outbound {
 
 fn client_with(server: &MockServer, auth: LeverAuth, outbound: Outbound) -> LeverClient {
     LeverClient::new(
-        reqwest::Client::new(),
+        lever_screening::tls::http_client(),
         &format!("{}/v1/", server.uri()),
         auth,
         outbound,

@@ -19,6 +19,7 @@ use crate::lever::oauth::OAuthApps;
 use crate::lever::webhook::WebhookKind;
 use crate::lever::Stage;
 use crate::order::{Order, OrderPhase};
+use crate::queue::DEAD_LETTERS_READ;
 use crate::secrets::{CredentialPath, VendorSecrets};
 use crate::setup;
 use crate::telemetry::metrics;
@@ -38,8 +39,6 @@ const LEVER_BUDGET: Duration = Duration::from_secs(20);
 const CALLBACK_SECRET_GRACE_MS: i64 = 24 * 3600 * 1000;
 /// Open orders listed (the deployment's quietest first; the tenant's are shown).
 const OPEN_ORDERS_SCANNED: usize = 1000;
-/// Dead letters read.
-const DEAD_LETTERS_SCANNED: usize = 100;
 
 /// Everything under `/console/tenants/{tenant}`: the session's tenant only.
 pub(super) async fn tenant(
@@ -697,12 +696,12 @@ impl Page<'_, '_> {
                 Err(_) => Some(Vec::new()),
             },
         };
-        let (dead, dead_problem) = match app.queue().dead_letters(DEAD_LETTERS_SCANNED).await {
+        let (dead, dead_problem) = match app.queue().dead_letters(DEAD_LETTERS_READ).await {
             Ok(letters) => (
                 letters
                     .into_iter()
                     .filter_map(|letter| {
-                        let work: Work = serde_json::from_str(&letter.body).ok()?;
+                        let work = letter.work()?;
                         (work.tenant() == tenant.id()).then(|| DeadRow {
                             message_id: letter.message_id.clone(),
                             kind: work.kind().into(),
@@ -1228,14 +1227,15 @@ impl Page<'_, '_> {
             .ok_or_else(|| Refusal::Form("Choose the work to retry.".into()))?;
         let queue = self.console.app.queue();
         let letters = queue
-            .dead_letters(DEAD_LETTERS_SCANNED)
+            .dead_letters(DEAD_LETTERS_READ)
             .await
             .map_err(AppError::from)?;
         // Only this tenant's work: anything else is indistinguishable from none.
         let ours = letters.iter().any(|letter| {
             letter.message_id == id
-                && serde_json::from_str::<Work>(&letter.body)
-                    .is_ok_and(|work| work.tenant() == &self.session.tenant)
+                && letter
+                    .work()
+                    .is_some_and(|work| work.tenant() == &self.session.tenant)
         });
         if !ours {
             return Err(AppError::NotFound("dead letter").into());

@@ -10,7 +10,7 @@ use crate::clock::now_millis;
 use crate::delivery_log::{LogEntry, LogFilter, Received, WorkEnd, WorkState};
 use crate::error::AppError;
 use crate::ids::{DeliveryId, TenantId};
-use crate::queue::Queue;
+use crate::queue::{Queue, DEAD_LETTERS_READ};
 use crate::store::DeliveryLog;
 use serde::Serialize;
 
@@ -19,8 +19,6 @@ const BATCH: usize = 100;
 /// Entries read at most for one page, so a filter that matches little cannot read the
 /// whole log in one request: the page then ends early with a link to go on.
 const SCANNED_PER_PAGE: usize = 2_000;
-/// Dead letters looked through for a replayed delivery's.
-const DEAD_LETTERS_SCANNED: usize = 100;
 
 /// One page of a tenant's delivery log.
 #[derive(Debug, Clone, Serialize)]
@@ -56,26 +54,23 @@ pub async fn list(
             if filter.admits(&entry) {
                 entries.push(entry);
                 if entries.len() == limit {
-                    return Ok(LogPage {
-                        entries,
-                        older: cursor,
-                    });
+                    break;
                 }
             }
         }
-        if exhausted {
-            return Ok(LogPage {
-                entries,
-                older: None,
-            });
+        if entries.len() == limit || scanned >= SCANNED_PER_PAGE {
+            break;
         }
-        if scanned >= SCANNED_PER_PAGE {
-            return Ok(LogPage {
-                entries,
-                older: cursor,
-            });
+        if exhausted {
+            // The end of the log: no older page.
+            cursor = None;
+            break;
         }
     }
+    Ok(LogPage {
+        entries,
+        older: cursor,
+    })
 }
 
 /// How a replay was done.
@@ -113,10 +108,11 @@ pub async fn replay(
             .into(),
         ));
     };
-    let dead = queue.dead_letters(DEAD_LETTERS_SCANNED).await?;
+    let dead = queue.dead_letters(DEAD_LETTERS_READ).await?;
     let letter = dead.iter().find(|letter| {
-        serde_json::from_str::<crate::work::Work>(&letter.body)
-            .is_ok_and(|dead| dead.delivery() == Some(id) && dead.tenant() == tenant)
+        letter
+            .work()
+            .is_some_and(|dead| dead.delivery() == Some(id) && dead.tenant() == tenant)
     });
     let replayed = match letter {
         Some(letter) if queue.redrive(Some(&letter.message_id)).await? > 0 => Replayed::Redriven,

@@ -65,6 +65,10 @@ pub trait Retries: Send + Sync {
     async fn dead_letter(&self, message: &Received, last_error: &str) -> Result<(), QueueError>;
 }
 
+/// How many dead letters a person's listing or lookup reads: the dead-letter queue is the
+/// deployment's, and what a tenant sees of it is among these.
+pub const DEAD_LETTERS_READ: usize = 100;
+
 /// A message in the dead-letter queue.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeadLetter {
@@ -78,6 +82,14 @@ pub struct DeadLetter {
     /// How many times it was received before it was dead-lettered; `None` when the queue
     /// moved it.
     pub attempts: Option<u32>,
+}
+
+impl DeadLetter {
+    /// The body as [`Work`]; `None` for a body that never was (what the worker
+    /// dead-lettered as unreadable).
+    pub fn work(&self) -> Option<Work> {
+        serde_json::from_str(&self.body).ok()
+    }
 }
 
 /// What an operator does with dead letters.

@@ -139,11 +139,12 @@ fn profile(vendor: VendorId) -> Option<Profile> {
             email: "/candidate/email",
             cancelled: Some("Canceled"),
         },
-        VendorId::Sterling => return None,
+        // Their own published APIs, not the contract.
+        VendorId::Sterling | VendorId::Checkr => return None,
     })
 }
 
-/// The vendors the contract covers (Sterling publishes its own API).
+/// The vendors the contract covers (Sterling and Checkr publish their own APIs).
 pub fn contract_vendors() -> Vec<VendorId> {
     VendorId::ALL
         .iter()

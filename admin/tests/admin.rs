@@ -111,13 +111,13 @@ async fn an_unknown_tenant_fails_and_an_unknown_vendor_is_a_usage_error() {
     let error = admin(&stack, "tenant show nobody").await.unwrap_err();
     assert_eq!(error.to_string(), "no tenant nobody");
     assert_eq!(error.exit_code(), 1, "failed, not wrong usage");
-    let error = admin(&stack, "integration delete demo checkr")
+    let error = admin(&stack, "integration delete demo clearstar")
         .await
         .unwrap_err();
     assert!(
         error
             .to_string()
-            .starts_with("unknown vendor checkr (one of xref, sterling"),
+            .starts_with("unknown vendor clearstar (one of xref, sterling"),
         "{error}"
     );
     assert_eq!(error.exit_code(), 2);
@@ -906,9 +906,11 @@ async fn xref_lever_key(stack: &Stack) -> String {
 #[tokio::test]
 async fn an_integration_lever_refuses_is_deleted_naming_the_webhooks_to_remove_by_hand() {
     let stack = stack().await;
-    admin(&stack, "integration delete demo sterling")
-        .await
-        .unwrap();
+    for other in ["sterling", "checkr"] {
+        admin(&stack, &format!("integration delete demo {other}"))
+            .await
+            .unwrap();
+    }
     stack.lever.disable_api_key(demo::XREF_LEVER_KEY);
     let answer = admin(&stack, "integration delete demo xref").await.unwrap();
     assert!(answer.starts_with("xref removed from demo"), "{answer}");

@@ -81,6 +81,12 @@ pub fn check_secret(scheme: CallbackAuth, secret: &str) -> Result<(), String> {
                 ));
             }
         }
+        // The account's API key, which the vendor issued: only its presence matters here.
+        CallbackAuth::ApiKeyHmac { .. } => {
+            if secret.is_empty() {
+                return Err("is empty".into());
+            }
+        }
         CallbackAuth::UrlSecret => {
             let url_safe = secret
                 .bytes()
@@ -258,6 +264,25 @@ pub fn verify_url_secret(secret: &RotatingSecret, given: &str) -> Result<(), Cal
     } else {
         Err(CallbackAuthError::Mismatch)
     }
+}
+
+/// For vendors that sign with their API key (Checkr): `signature` is the lowercase hex
+/// HMAC-SHA256 of `body` keyed with `api_key`, compared in constant time.
+pub fn verify_hex_hmac(
+    api_key: &secrecy::SecretString,
+    signature: Option<&http::HeaderValue>,
+    body: &[u8],
+) -> Result<(), CallbackAuthError> {
+    use hmac::Mac;
+    let signature = signature
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| hex::decode(v.trim()).ok())
+        .ok_or(CallbackAuthError::MissingHeaders)?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(api_key.expose_secret().as_bytes())
+        .map_err(|_| CallbackAuthError::NotConfigured)?;
+    mac.update(body);
+    mac.verify_slice(&signature)
+        .map_err(|_| CallbackAuthError::Mismatch)
 }
 
 /// Signs a callback the way a vendor does (simulators, tests and `resign-event`):

@@ -252,9 +252,24 @@ mod tests {
 }
 
 /// The vendors this product speaks to. The string form appears in URLs
-/// (`/callbacks/{vendor}/{tenant}`), secrets and store keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// (`/callbacks/{vendor}/{tenant}`), secrets and store keys. [`VendorId::ALL`] is derived
+/// from the variants, so a new vendor is in every list made from it without a second edit.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::VariantArray,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum VendorId {
     /// Xref reference checks (`xref`).
     Xref,
@@ -263,36 +278,25 @@ pub enum VendorId {
     /// Justifacts background checks (`justifacts`).
     Justifacts,
     /// HRLogics WOTC surveys (`hrlogics`).
-    #[serde(rename = "hrlogics")]
     HrLogics,
     /// ESR (Employment Screening Resources) background checks (`esr`).
     Esr,
+    /// Checkr background checks (`checkr`).
+    Checkr,
 }
 
 impl VendorId {
-    /// Every vendor.
-    pub const ALL: [VendorId; 5] = [
-        VendorId::Xref,
-        VendorId::Sterling,
-        VendorId::Justifacts,
-        VendorId::HrLogics,
-        VendorId::Esr,
-    ];
+    /// Every vendor, in declaration order.
+    pub const ALL: &'static [VendorId] = <VendorId as strum::VariantArray>::VARIANTS;
 
     /// The lowercase id used in URLs, secrets, store keys and metrics.
     pub fn as_str(self) -> &'static str {
-        match self {
-            VendorId::Xref => "xref",
-            VendorId::Sterling => "sterling",
-            VendorId::Justifacts => "justifacts",
-            VendorId::HrLogics => "hrlogics",
-            VendorId::Esr => "esr",
-        }
+        self.into()
     }
 
     /// The vendor whose [`as_str`](Self::as_str) is `value`, exactly.
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == value)
+        Self::ALL.iter().copied().find(|v| v.as_str() == value)
     }
 }
 

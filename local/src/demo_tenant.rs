@@ -105,6 +105,15 @@ pub const STAGES: [(&str, &str); 5] = [
 pub const POSTING_ID: &str = "f2f3b4a5-6c7d-4e8f-9a0b-1c2d3e4f5a6b";
 pub const OPPORTUNITY_ID: &str = "3410c8b9-5c31-4bab-b7e9-9f710206d647";
 pub const NO_EMAIL_OPPORTUNITY_ID: &str = "0b9c8d7e-6f5a-4b3c-2d1e-0f9a8b7c6d5e";
+/// The key Lever generated with the Checkr toggle.
+pub const CHECKR_LEVER_KEY: &str = "demo-checkr-lever-key";
+/// The Checkr account's secret API key: it also signs Checkr's webhooks.
+pub const CHECKR_API_KEY: &str = "demo-checkr-api-key";
+/// The Checkr package the demo tenant orders (Checkr's example slug).
+pub const CHECKR_PACKAGE: &str = "tasker_standard";
+pub const CHECKR_POSTING_ID: &str = "b7c8d9e0-f1a2-4b3c-9d4e-5f6a7b8c9d0e";
+/// The candidate the Checkr demo and tests order a background check for.
+pub const CHECKR_OPPORTUNITY_ID: &str = "5d6e7f80-91a2-4b3c-8d4e-2f1a0b9c8d7e";
 /// The candidate the Sterling demo and tests order a background check for.
 pub const STERLING_OPPORTUNITY_ID: &str = "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3921";
 

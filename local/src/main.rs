@@ -193,6 +193,7 @@ fn print_exports(stack: &Stack) {
         ("JUSTIFACTS_URL", &stack.justifacts_url),
         ("HRLOGICS_URL", &stack.hrlogics_url),
         ("ESR_URL", &stack.esr_url),
+        ("CHECKR_URL", &stack.checkr_url),
     ];
     for (name, url) in urls {
         println!("export {name}={url}");
@@ -211,11 +212,12 @@ fn print_simulators(stack: &Stack) {
     let page = format!("{}{}", stack.functions_url, lever_page::PATH);
     let lines = [
         format!(
-            "Lever of {}: {}/v1  API keys {} (Xref), {} (Sterling)",
+            "Lever of {}: {}/v1  API keys {} (Xref), {} (Sterling), {} (Checkr)",
             d::TENANT,
             stack.lever_url,
             d::XREF_LEVER_KEY,
-            d::STERLING_LEVER_KEY
+            d::STERLING_LEVER_KEY,
+            d::CHECKR_LEVER_KEY
         ),
         format!("  act as a recruiter: {page}/{}", d::TENANT),
         format!(
@@ -261,6 +263,12 @@ fn print_simulators(stack: &Stack) {
             d::ESR_ACCOUNT_ID,
             d::ESR_API_KEY,
             d::ESR_CALLBACK_SECRET
+        ),
+        format!(
+            "Checkr      {}  API key {}  package {}",
+            stack.checkr_url,
+            d::CHECKR_API_KEY,
+            d::CHECKR_PACKAGE
         ),
     ];
     for line in lines {

@@ -65,8 +65,8 @@ pub fn functions() -> Vec<String> {
         .map(|kind| function_of(Route::LeverWebhook(kind)))
         .chain(
             VendorId::ALL
-                .into_iter()
-                .map(|vendor| function_of(Route::VendorCallback(vendor))),
+                .iter()
+                .map(|vendor| function_of(Route::VendorCallback(*vendor))),
         )
         .collect();
     all.extend(

@@ -17,7 +17,8 @@ use lever_screening::tenant::{Integration, Package, PackageSettings, StageRef, T
 use lever_screening::vendors::VendorId;
 use lever_screening::{App, Settings};
 use lever_screening_simulators::{
-    EsrSim, HrLogicsSim, JustifactsSim, LeverSim, SimOpportunity, SimPosting, SterlingSim, XrefSim,
+    CheckrSim, EsrSim, HrLogicsSim, JustifactsSim, LeverSim, SimOpportunity, SimPosting,
+    SterlingSim, XrefSim,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -81,6 +82,7 @@ pub struct Stack {
     pub justifacts: JustifactsSim,
     pub hrlogics: HrLogicsSim,
     pub esr: EsrSim,
+    pub checkr: CheckrSim,
     /// Base URL of the functions (what API Gateway would be).
     pub functions_url: String,
     pub lever_url: String,
@@ -90,6 +92,7 @@ pub struct Stack {
     pub justifacts_url: String,
     pub hrlogics_url: String,
     pub esr_url: String,
+    pub checkr_url: String,
     /// The secrets file, when the stack wrote one.
     pub secrets_file: Option<PathBuf>,
     _secrets_dir: Option<tempfile::TempDir>,
@@ -105,6 +108,19 @@ impl Drop for Stack {
 }
 
 impl Stack {
+    /// Where the simulator of `vendor` listens: every vendor has one here (a match, so a
+    /// new vendor does not compile until the stack serves its simulator).
+    pub fn vendor_url(&self, vendor: VendorId) -> &str {
+        match vendor {
+            VendorId::Xref => &self.xref_url,
+            VendorId::Sterling => &self.sterling_url,
+            VendorId::Justifacts => &self.justifacts_url,
+            VendorId::HrLogics => &self.hrlogics_url,
+            VendorId::Esr => &self.esr_url,
+            VendorId::Checkr => &self.checkr_url,
+        }
+    }
+
     /// Waits until the worker has done everything queued (up to `timeout`); false if work
     /// is still waiting then (a retry's delay, say).
     pub async fn settle(&self, timeout: Duration) -> bool {
@@ -125,6 +141,7 @@ impl Stack {
     pub async fn start(options: StackOptions) -> std::io::Result<Stack> {
         let lever = LeverSim::new(demo::XREF_LEVER_KEY);
         lever.add_api_key(demo::STERLING_LEVER_KEY);
+        lever.add_api_key(demo::CHECKR_LEVER_KEY);
         let oauth_lever = LeverSim::new(demo::OAUTH_TENANT_UNUSED_API_KEY);
         let xref = XrefSim::new(demo::XREF_API_KEY, demo::XREF_CALLBACK_SECRET);
         let sterling = SterlingSim::new(demo::STERLING_CLIENT_ID, demo::STERLING_CLIENT_SECRET);
@@ -147,6 +164,8 @@ impl Stack {
         for (id, name) in demo::ESR_PACKAGES {
             esr.add_package(id, name);
         }
+        let checkr = CheckrSim::new(demo::CHECKR_API_KEY);
+        checkr.add_package(demo::CHECKR_PACKAGE, "Tasker Standard");
         let mut servers = Vec::new();
         let lever_url = serve_simulator(lever.router(), &mut servers).await?;
         let oauth_lever_url = serve_simulator(oauth_lever.router(), &mut servers).await?;
@@ -155,6 +174,7 @@ impl Stack {
         let justifacts_url = serve_simulator(justifacts.router(), &mut servers).await?;
         let hrlogics_url = serve_simulator(hrlogics.router(), &mut servers).await?;
         let esr_url = serve_simulator(esr.router(), &mut servers).await?;
+        let checkr_url = serve_simulator(checkr.router(), &mut servers).await?;
 
         let (secrets_dir, secrets_file, secrets) = match options.secrets {
             Some(source) => (None, None, source),
@@ -201,6 +221,7 @@ impl Stack {
             justifacts: &justifacts_url,
             hrlogics: &hrlogics_url,
             esr: &esr_url,
+            checkr: &checkr_url,
         };
         seed_tenants(&app, &urls)
             .await
@@ -238,6 +259,13 @@ impl Stack {
 
         seed_lever(&lever);
         seed_lever(&oauth_lever);
+        // Checkr's Dashboard, Developer Settings: the webhook URL, objects included.
+        checkr
+            .add_webhook_url(&format!(
+                "{functions_url}/callbacks/checkr/{}",
+                demo::TENANT
+            ))
+            .map_err(std::io::Error::other)?;
         for (sim, tenant, tokens) in [
             (&lever, demo::TENANT, demo::WEBHOOK_TOKENS),
             (
@@ -271,6 +299,7 @@ impl Stack {
             justifacts,
             hrlogics,
             esr,
+            checkr,
             functions_url,
             lever_url,
             oauth_lever_url,
@@ -279,6 +308,7 @@ impl Stack {
             justifacts_url,
             hrlogics_url,
             esr_url,
+            checkr_url,
             secrets_file,
             _secrets_dir: secrets_dir,
             servers,
@@ -295,6 +325,7 @@ pub struct Urls<'a> {
     pub justifacts: &'a str,
     pub hrlogics: &'a str,
     pub esr: &'a str,
+    pub checkr: &'a str,
 }
 
 /// Serves a simulator on a free port; returns its base URL.
@@ -371,6 +402,24 @@ pub async fn seed_tenants(
                         demo::BACKGROUND_CHECK_STAGE_NAME,
                     )),
                     sterling_package,
+                ),
+            ),
+            (
+                VendorId::Checkr,
+                integration(
+                    urls.checkr,
+                    Some(stage(
+                        demo::PRE_HIRE_SCREENING_STAGE_ID,
+                        demo::PRE_HIRE_SCREENING_STAGE_NAME,
+                    )),
+                    PackageSettings {
+                        tag_prefix: None,
+                        default: Some(Package {
+                            name: Some("Tasker Standard".into()),
+                            id: demo::CHECKR_PACKAGE.into(),
+                        }),
+                        catalog: Vec::new(),
+                    },
                 ),
             ),
         ]
@@ -484,6 +533,22 @@ pub fn seed_lever(lever: &LeverSim) {
         stage: demo::PHONE_SCREEN_STAGE_ID.into(),
         posting_id: Some(demo::POSTING_ID.into()),
         location: Some("London".into()),
+    });
+    lever.add_posting(SimPosting {
+        id: demo::CHECKR_POSTING_ID.into(),
+        text: "Flight Software Engineer".into(),
+        tags: vec![],
+        location: Some("Boston, MA".into()),
+    });
+    lever.add_opportunity(SimOpportunity {
+        id: demo::CHECKR_OPPORTUNITY_ID.into(),
+        name: "Margaret Hamilton".into(),
+        emails: vec!["margaret@example.com".into()],
+        phones: vec![],
+        tags: vec![],
+        stage: demo::PHONE_SCREEN_STAGE_ID.into(),
+        posting_id: Some(demo::CHECKR_POSTING_ID.into()),
+        location: Some("Boston, MA".into()),
     });
     lever.add_opportunity(SimOpportunity {
         id: demo::NO_EMAIL_OPPORTUNITY_ID.into(),

@@ -20,11 +20,11 @@ use crate::lever::webhook::WebhookKind;
 use crate::lever::Stage;
 use crate::order::{Order, OrderPhase};
 use crate::queue::DEAD_LETTERS_READ;
-use crate::secrets::{CredentialPath, VendorSecrets};
+use crate::secrets::CredentialPath;
 use crate::setup;
 use crate::telemetry::metrics;
 use crate::tenant::{Integration, Package, PackageSettings, StageRef, WebhookStatus};
-use crate::vendors::{PackageRule, Trigger, VendorDescription, VendorId};
+use crate::vendors::{LeverAccess, PackageRule, Trigger, VendorDescription, VendorId};
 use crate::work::Work;
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -481,7 +481,8 @@ impl Page<'_, '_> {
                 .unwrap_or_default()
         };
         let addable = VendorId::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|v| !tenant.config.vendors.contains_key(v) && app.vendors().get(*v).is_some())
             .map(|v| Choice {
                 value: v.to_string(),
@@ -642,19 +643,21 @@ impl Page<'_, '_> {
             lever: LeverSection {
                 credential: credential_text(&tenant, vendor, integration),
                 check: check_of(&stages),
-                oauth_first: oauth_first(vendor),
+                oauth_first: description.lever_access == LeverAccess::AuthorizedApp,
             },
-            credentials: credential_fields(vendor)
+            credentials: description
+                .credentials
                 .iter()
                 .map(|field| CredentialInput {
                     id: format!("cred-{}", field.name),
                     name: field.name,
                     label: field.label,
                     help: field.help,
-                    stored: own.is_some_and(|s| is_stored(s, field.name)),
+                    stored: own.is_some_and(|s| s.is_set(field.name)),
                 })
                 .collect(),
             callback_url,
+            callback_setup: description.callback_setup,
             stage,
             shares_trigger_stage,
             package,
@@ -961,7 +964,7 @@ impl Page<'_, '_> {
         integration(&tenant, vendor)?;
         let description = description(self.console, vendor)?;
         let mut given = Vec::new();
-        for field in credential_fields(vendor) {
+        for field in description.credentials {
             let Some(value) = form.text(field.name) else {
                 continue;
             };
@@ -1346,112 +1349,7 @@ fn description(
 
 /// What recruiters call the vendor.
 fn vendor_name(vendor: VendorId) -> &'static str {
-    match vendor {
-        VendorId::Xref => "Xref",
-        VendorId::Sterling => "Sterling Backcheck",
-        VendorId::Justifacts => "Justifacts",
-        VendorId::HrLogics => "HRLogics",
-        VendorId::Esr => "ESR",
-    }
-}
-
-/// Whether the vendor's own Lever integration connects as an authorized app (else with the
-/// API key of its toggle).
-fn oauth_first(vendor: VendorId) -> bool {
-    matches!(
-        vendor,
-        VendorId::Justifacts | VendorId::HrLogics | VendorId::Esr
-    )
-}
-
-/// One write-only credential of a vendor account.
-struct CredentialField {
-    name: &'static str,
-    label: &'static str,
-    help: &'static str,
-}
-
-const CALLBACK_WHSEC: CredentialField = CredentialField {
-    name: "callback_secret",
-    label: "Callback secret",
-    help: "The whsec_… secret the vendor signs its status callbacks with (Standard Webhooks). The previous one keeps working for a day.",
-};
-
-/// The credentials each vendor's account has (`vendors.<vendor>.*` in the tenant's secret).
-fn credential_fields(vendor: VendorId) -> &'static [CredentialField] {
-    match vendor {
-        VendorId::Xref => &[
-            CredentialField {
-                name: "api_key",
-                label: "Xref API key",
-                help: "From your Xref Customer Success Manager.",
-            },
-            CALLBACK_WHSEC,
-        ],
-        VendorId::Sterling => &[
-            CredentialField {
-                name: "client_id",
-                label: "API client id",
-                help: "Sterling's API client credentials, from your Sterling Account Manager.",
-            },
-            CredentialField {
-                name: "client_secret",
-                label: "API client secret",
-                help: "Goes with the client id.",
-            },
-            CredentialField {
-                name: "callback_secret",
-                label: "Callback URL secret",
-                help: "At least 16 of A-Z a-z 0-9 - _: it ends the callback URL you give Sterling.",
-            },
-        ],
-        VendorId::Justifacts => &[
-            CredentialField {
-                name: "username",
-                label: "JWeb user name",
-                help: "Your Justifacts JWeb account.",
-            },
-            CredentialField {
-                name: "password",
-                label: "JWeb password",
-                help: "Goes with the user name.",
-            },
-            CALLBACK_WHSEC,
-        ],
-        VendorId::HrLogics => &[
-            CredentialField {
-                name: "api_key",
-                label: "HRLogics API key",
-                help: "From your HRLogics Company Admin.",
-            },
-            CALLBACK_WHSEC,
-        ],
-        VendorId::Esr => &[
-            CredentialField {
-                name: "username",
-                label: "ESR account id",
-                help: "From your ESR client services representative.",
-            },
-            CredentialField {
-                name: "api_key",
-                label: "ESR API key",
-                help: "Goes with the account id.",
-            },
-            CALLBACK_WHSEC,
-        ],
-    }
-}
-
-fn is_stored(secrets: &VendorSecrets, field: &str) -> bool {
-    match field {
-        "api_key" => secrets.api_key.is_some(),
-        "client_id" => secrets.client_id.is_some(),
-        "client_secret" => secrets.client_secret.is_some(),
-        "username" => secrets.username.is_some(),
-        "password" => secrets.password.is_some(),
-        "callback_secret" => secrets.callback_secret.is_some(),
-        _ => false,
-    }
+    crate::vendors::description(vendor).name
 }
 
 /// What revoking the app in Lever stops: the vendor alone when it has its own app, or every

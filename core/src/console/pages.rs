@@ -130,6 +130,8 @@ pub(super) struct VendorPage {
     pub lever: LeverSection,
     pub credentials: Vec<CredentialInput>,
     pub callback_url: String,
+    /// Where the admin gives the vendor the callback URL, if the vendor says.
+    pub callback_setup: Option<&'static str>,
     pub stage: Option<StageSection>,
     /// The "Order both" box: shown (with its state) when the trigger stage is shared with
     /// another integration of the same kind, or was confirmed so.

@@ -1,7 +1,7 @@
 //! A vendor's status callback at intake: authenticate, dedupe, apply the status to the
 //! order (forward only) and queue its write-back to Lever. No outbound call: a vendor whose
-//! callbacks are unsigned (Sterling) only hints, and the worker re-reads the order from the
-//! vendor's API before anything is applied.
+//! callbacks are unsigned (Sterling) or come out of order (Checkr) only hints, and the
+//! worker re-reads the order from the vendor's API before anything is applied.
 
 use super::{lever_sync, Ack, AckStatus, Intake, OrderRef};
 use crate::callback_auth::{self, CallbackAuthError};
@@ -79,45 +79,51 @@ async fn accept(
         return Err(AppError::NotFound("tenant"));
     }
     let delivery_id = authenticate(intake, tenant, description, callback).await?;
-    let update = known
+    let parsed = known
         .api
         .parse_callback(callback.body)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let order = find_order(intake.orders, tenant, description.id, &update).await?;
+    let Some(update) = parsed else {
+        return Ok(Ack::new(AckStatus::Ignored).with_detail("an event about no order"));
+    };
+    let rereads = description.callback_auth.rereads();
+    let order = find_order(intake.orders, tenant, description.id, &update, rereads).await?;
     tracing::Span::current().record("order", tracing::field::display(&order.order_id));
     logged.opportunity = Some(order.opportunity_id.clone());
     logged.orders.push(order.order_id.clone());
     let key = format!("callback:{}:{}:{delivery_id}", description.id, tenant.id());
-    match description.callback_auth {
-        CallbackAuth::UrlSecret => {
-            let work = Work::ReadVendorOrder {
-                tenant: tenant.id().clone(),
-                vendor: description.id,
-                vendor_order_id: update.vendor_order_id,
-                delivery: Some(logged.id.clone()),
-            };
-            logged.work = Some(work.clone());
-            intake
-                .once_per_delivery(&key, async {
-                    intake.queue.send(&work).await?;
-                    // Sterling retries a callback until it gets HTTP 200, not 202.
-                    Ok(Ack::new(AckStatus::Received))
-                })
-                .await
-        }
-        CallbackAuth::StandardWebhooks => {
-            // A status the vendor never uses is refused before anything is claimed.
-            status_of(description, &update)?;
-            intake
-                .once_per_delivery(&key, apply(intake, description, &order, update))
-                .await
-        }
+    if rereads {
+        // Re-read the order the callback names (by the order's own vendor id: a report
+        // event names its order by our reference).
+        let vendor_order_id = order
+            .vendor_order_id
+            .clone()
+            .ok_or(AppError::NotFound("order"))?;
+        let work = Work::ReadVendorOrder {
+            tenant: tenant.id().clone(),
+            vendor: description.id,
+            vendor_order_id,
+            delivery: Some(logged.id.clone()),
+        };
+        logged.work = Some(work.clone());
+        return intake
+            .once_per_delivery(&key, async {
+                intake.queue.send(&work).await?;
+                // Sterling retries a callback until it gets HTTP 200, not 202.
+                Ok(Ack::new(AckStatus::Received))
+            })
+            .await;
     }
+    // A status the vendor never uses is refused before anything is claimed.
+    status_of(description, &update)?;
+    intake
+        .once_per_delivery(&key, apply(intake, description, &order, update))
+        .await
 }
 
 /// Checks the callback came from the tenant's vendor account and returns the id that
-/// identifies this delivery (the `webhook-id`, or for unsigned callbacks a digest of the
-/// body, so the same post twice is recognised). A secret that cannot be used is a
+/// identifies this delivery (the `webhook-id`, else a digest of the body, so the same post
+/// twice is recognised). A secret that cannot be used is a
 /// configuration error naming its field, never a weak key in use.
 async fn authenticate(
     intake: &Intake<'_>,
@@ -127,9 +133,16 @@ async fn authenticate(
 ) -> Result<String, AppError> {
     let vendor = description.id;
     let check = |secrets: &crate::secrets::TenantSecrets| {
+        let own = secrets.vendor(vendor);
+        if let CallbackAuth::ApiKeyHmac { header } = description.callback_auth {
+            let key = own.and_then(|v| v.api_key.as_ref()).ok_or_else(|| {
+                AppError::Misconfigured(format!("vendors.{vendor}.api_key: not set"))
+            })?;
+            callback_auth::verify_hex_hmac(key, callback.headers.get(header), callback.body)?;
+            return Ok(hex::encode(sha2::Sha256::digest(callback.body)));
+        }
         let field = format!("vendors.{vendor}.callback_secret");
-        let secret = secrets
-            .vendor(vendor)
+        let secret = own
             .and_then(|v| v.callback_secret.as_ref())
             .ok_or_else(|| AppError::Misconfigured(format!("{field}: not set")))?;
         if let Some(problem) =
@@ -137,19 +150,15 @@ async fn authenticate(
         {
             return Err(AppError::Misconfigured(problem));
         }
-        match description.callback_auth {
-            CallbackAuth::StandardWebhooks => {
-                callback_auth::verify(secret, callback.headers, callback.body)
-                    .map_err(AppError::from)
-            }
-            CallbackAuth::UrlSecret => {
-                let given = callback
-                    .url_secret
-                    .ok_or(CallbackAuthError::MissingHeaders)?;
-                callback_auth::verify_url_secret(secret, given)?;
-                Ok(hex::encode(sha2::Sha256::digest(callback.body)))
-            }
+        if description.callback_auth == CallbackAuth::StandardWebhooks {
+            return callback_auth::verify(secret, callback.headers, callback.body)
+                .map_err(AppError::from);
         }
+        let given = callback
+            .url_secret
+            .ok_or(CallbackAuthError::MissingHeaders)?;
+        callback_auth::verify_url_secret(secret, given)?;
+        Ok(hex::encode(sha2::Sha256::digest(callback.body)))
     };
     intake.check_with_fresh_secrets(tenant, check).await
 }
@@ -239,12 +248,15 @@ const VENDOR_HEARD_EVERY_MS: i64 = 3_600_000;
 /// indistinguishable from none. The index on the vendor's order id is eventually
 /// consistent, so a callback right after the order falls back to the client reference (our
 /// order id, a strongly consistent read), if the vendor echoes it and it names the same
-/// vendor order.
+/// vendor order — or, for a callback that is only a hint to re-read (`hint`), if it names
+/// an order of this vendor at all: Checkr's report events name the invitation's order by
+/// our reference alone, and a hint changes nothing but what is re-read.
 pub(crate) async fn find_order(
     orders: &dyn OrderStore,
     tenant: &Tenant,
     vendor: VendorId,
     update: &StatusUpdate,
+    hint: bool,
 ) -> Result<Order, AppError> {
     let mut found = orders
         .find_by_vendor_order(vendor, &update.vendor_order_id)
@@ -257,7 +269,9 @@ pub(crate) async fn find_order(
         {
             found = orders.get_order(&order_id).await?.filter(|order| {
                 order.vendor == vendor
-                    && order.vendor_order_id.as_deref() == Some(update.vendor_order_id.as_str())
+                    && (hint
+                        || order.vendor_order_id.as_deref()
+                            == Some(update.vendor_order_id.as_str()))
             });
         }
     }

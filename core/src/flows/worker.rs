@@ -399,7 +399,7 @@ async fn read_vendor_order(
             "the vendor's API describes another order".into(),
         ));
     }
-    let order = vendor_callback::find_order(worker.orders, tenant, vendor, &update).await?;
+    let order = vendor_callback::find_order(worker.orders, tenant, vendor, &update, false).await?;
     let modified =
         vendor_callback::apply_update(worker.orders, known.description, &order, update).await?;
     show_in_lever(worker, tenant, vendor, &modified.order().order_id).await

@@ -296,6 +296,22 @@ pub struct VendorSecrets {
     pub password: Option<SecretString>,
 }
 
+impl VendorSecrets {
+    /// Whether the field named `name` (a [`crate::vendors::CredentialField`]'s) holds a
+    /// value; `false` for a name that is no field.
+    pub fn is_set(&self, name: &str) -> bool {
+        match name {
+            "api_key" => self.api_key.is_some(),
+            "client_id" => self.client_id.is_some(),
+            "client_secret" => self.client_secret.is_some(),
+            "username" => self.username.is_some(),
+            "password" => self.password.is_some(),
+            "callback_secret" => self.callback_secret.is_some(),
+            _ => false,
+        }
+    }
+}
+
 /// The JSON document stored per tenant (Secrets Manager secret `{prefix}{tenant}`).
 ///
 /// ```json

@@ -84,10 +84,10 @@ impl<C: Contract> VendorApi for C {
         }))
     }
 
-    fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
+    fn parse_callback(&self, body: &[u8]) -> Result<Option<StatusUpdate>, VendorError> {
         let order: C::Order =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
-        C::callback(order)
+        C::callback(order).map(Some)
     }
 
     async fn read_order(

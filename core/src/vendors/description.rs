@@ -29,6 +29,15 @@ pub struct VendorDescription {
     pub package_tag: Option<&'static str>,
     /// How its callbacks are authenticated.
     pub callback_auth: CallbackAuth,
+    /// How its own Lever integration reaches Lever, and so which way the console offers
+    /// first.
+    pub lever_access: LeverAccess,
+    /// Where the admin gives the vendor its callback URL, when it is not simply handed to
+    /// the vendor: Checkr's own webhook settings.
+    pub callback_setup: Option<&'static str>,
+    /// The credentials of an account with it, as the console and `tenant put` take them
+    /// (`vendors.<vendor>.<name>` in the tenant's secret).
+    pub credentials: &'static [CredentialField],
     /// Every status the vendor reports, in no particular order; `rank` orders them.
     pub statuses: &'static [Status],
     /// The status a freshly placed order has when the vendor's answer names none.
@@ -134,6 +143,58 @@ pub enum CallbackAuth {
     /// Unsigned: the callback URL carries the tenant's callback secret, and a callback is only
     /// a hint to re-read the order from the vendor's API.
     UrlSecret,
+    /// The lowercase hex HMAC-SHA256 of the raw body, keyed with the tenant's API key, in
+    /// `header` (Checkr's `X-Checkr-Signature`). The vendor sends events out of order and
+    /// sometimes twice, so a callback is only a hint to re-read the order.
+    ApiKeyHmac {
+        /// The header carrying the signature.
+        header: &'static str,
+    },
+}
+
+impl CallbackAuth {
+    /// Whether a callback only names the order, which the worker then re-reads from the
+    /// vendor's API (nothing in the callback itself is applied).
+    pub fn rereads(self) -> bool {
+        !matches!(self, CallbackAuth::StandardWebhooks)
+    }
+
+    /// Whether the tenant's secret holds a `callback_secret` of its own for it (else the
+    /// callbacks are signed with the account's API key).
+    pub fn has_own_secret(self) -> bool {
+        !matches!(self, CallbackAuth::ApiKeyHmac { .. })
+    }
+}
+
+/// How a vendor's own Lever integration reaches Lever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeverAccess {
+    /// With the API key of the vendor's toggle in Lever's integrations page (Xref, Sterling,
+    /// Checkr).
+    ApiKey,
+    /// As an authorized app a Lever Super Admin consents to (Justifacts, HRLogics, ESR).
+    AuthorizedApp,
+}
+
+/// One write-only credential of an account with a vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CredentialField {
+    /// The field of the tenant's vendor secret: `api_key`, `client_id`, `client_secret`,
+    /// `username`, `password` or `callback_secret`.
+    pub name: &'static str,
+    /// What the vendor calls it: "Xref API key".
+    pub label: &'static str,
+    /// Where the admin finds it.
+    pub help: &'static str,
+}
+
+impl CredentialField {
+    /// The Standard Webhooks callback secret, as every vendor signing that way asks for it.
+    pub const CALLBACK_WHSEC: CredentialField = CredentialField {
+        name: "callback_secret",
+        label: "Callback secret",
+        help: "The whsec_… secret the vendor signs its status callbacks with (Standard Webhooks). The previous one keeps working for a day.",
+    };
 }
 
 /// How an order in a status ended, if it did.

@@ -10,13 +10,19 @@
 
 use super::contract::Contract;
 use super::description::{
-    CallbackAuth, LeverDisplay, Outcome, PackageRule, ReportNote, Status, StatusNotes, Trigger,
-    VendorDescription, MOVE_AGAIN,
+    CallbackAuth, CredentialField, LeverAccess, LeverDisplay, Outcome, PackageRule, ReportNote,
+    Status, StatusNotes, Trigger, VendorDescription, MOVE_AGAIN,
 };
 use super::wire::{required, to_json, Credentials};
 use super::{CandidateOrder, PlacedOrder, StatusUpdate, VendorAccount, VendorError, VendorId};
 use crate::order::{Flag, VendorResults};
 use serde::{Deserialize, Serialize};
+
+/// This vendor in the registry.
+pub(crate) const MODULE: super::Module = super::Module {
+    description: &DESCRIPTION,
+    adapter: || std::sync::Arc::new(Esr),
+};
 
 /// ESR as data: notes per status, per flag and for the report; a package from the
 /// catalog; cancelled on archive.
@@ -29,6 +35,21 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     package: PackageRule::Required,
     package_tag: None,
     callback_auth: CallbackAuth::StandardWebhooks,
+    lever_access: LeverAccess::AuthorizedApp,
+    callback_setup: None,
+    credentials: &[
+        CredentialField {
+            name: "username",
+            label: "ESR account id",
+            help: "From your ESR client services representative.",
+        },
+        CredentialField {
+            name: "api_key",
+            label: "ESR API key",
+            help: "Goes with the account id.",
+        },
+        CredentialField::CALLBACK_WHSEC,
+    ],
     statuses: &[
         Status::step("Draft", 1),
         Status::step("In-Progress", 2),

@@ -7,7 +7,8 @@
 
 use super::contract::Contract;
 use super::description::{
-    CallbackAuth, LeverDisplay, Outcome, PackageRule, Status, Trigger, VendorDescription,
+    CallbackAuth, CredentialField, LeverAccess, LeverDisplay, Outcome, PackageRule, Status,
+    Trigger, VendorDescription,
 };
 use super::wire::{required, to_json, Credentials};
 use super::{CandidateOrder, PlacedOrder, StatusUpdate, VendorAccount, VendorError, VendorId};
@@ -16,6 +17,12 @@ use serde::{Deserialize, Serialize};
 
 /// The applicant was sent the survey; Lever shows nothing until HRLogics evaluates it.
 const SURVEY_SENT: &str = "Survey sent";
+
+/// This vendor in the registry.
+pub(crate) const MODULE: super::Module = super::Module {
+    description: &DESCRIPTION,
+    adapter: || std::sync::Arc::new(HrLogics),
+};
 
 /// HRLogics as data: ordered on Application Created, a replaceable eligibility tag, never
 /// cancelled on archive.
@@ -28,6 +35,16 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     package: PackageRule::None,
     package_tag: None,
     callback_auth: CallbackAuth::StandardWebhooks,
+    lever_access: LeverAccess::AuthorizedApp,
+    callback_setup: None,
+    credentials: &[
+        CredentialField {
+            name: "api_key",
+            label: "HRLogics API key",
+            help: "From your HRLogics Company Admin.",
+        },
+        CredentialField::CALLBACK_WHSEC,
+    ],
     statuses: &[
         Status::step(SURVEY_SENT, 1),
         // A result completes the order (so it leaves reconciliation and frees the
@@ -176,6 +193,7 @@ mod tests {
             .is_err());
         let update = HrLogics
             .parse_callback(br#"{"applicant_id":"hrl_1","eligibility":"Pre Qualified"}"#)
+            .unwrap()
             .unwrap();
         assert_eq!(update.status, "Pre Qualified");
     }

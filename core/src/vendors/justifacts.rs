@@ -7,13 +7,19 @@
 
 use super::contract::Contract;
 use super::description::{
-    CallbackAuth, LeverDisplay, PackageRule, ReportNote, Status, Trigger, VendorDescription,
-    MOVE_AGAIN,
+    CallbackAuth, CredentialField, LeverAccess, LeverDisplay, PackageRule, ReportNote, Status,
+    Trigger, VendorDescription, MOVE_AGAIN,
 };
 use super::wire::{required, to_json, Credentials};
 use super::{CandidateOrder, PlacedOrder, StatusUpdate, VendorAccount, VendorError, VendorId};
 use crate::order::VendorResults;
 use serde::{Deserialize, Serialize};
+
+/// This vendor in the registry.
+pub(crate) const MODULE: super::Module = super::Module {
+    description: &DESCRIPTION,
+    adapter: || std::sync::Arc::new(Justifacts),
+};
 
 /// Justifacts as data: one tag per status, a package, a secret result note once complete.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
@@ -26,6 +32,21 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     // Lever's Justifacts article fixes the posting tag: "JUSTIFACTS BGC PKG: EmpCod[ID : 13558]".
     package_tag: Some("JUSTIFACTS BGC PKG:"),
     callback_auth: CallbackAuth::StandardWebhooks,
+    lever_access: LeverAccess::AuthorizedApp,
+    callback_setup: None,
+    credentials: &[
+        CredentialField {
+            name: "username",
+            label: "JWeb user name",
+            help: "Your Justifacts JWeb account.",
+        },
+        CredentialField {
+            name: "password",
+            label: "JWeb password",
+            help: "Goes with the user name.",
+        },
+        CredentialField::CALLBACK_WHSEC,
+    ],
     statuses: &[
         // The request was sent to the applicant.
         Status::step("InProgressCandidate", 1).tagged("(Justifacts)In-Progress : Candidate"),
@@ -226,7 +247,7 @@ mod tests {
     fn results_map_onto_hr_xml_codes() {
         let update = Justifacts
             .parse_callback(br#"{"request_id":"jf_1","status":"Complete","result_status":"Adverse","result_url":"https://r"}"#)
-            .unwrap();
+            .unwrap().unwrap();
         assert_eq!(update.results.result_code.as_deref(), Some("Fail"));
         assert_eq!(update.results.score.as_deref(), Some("Adverse"));
         assert!(DESCRIPTION.status("Completed").is_none());

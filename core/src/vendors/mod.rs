@@ -4,8 +4,9 @@
 //! else). [`Vendors`] is the registry the app holds; tests register fakes in it.
 //!
 //! Adding a vendor: a variant of [`VendorId`], one module here with its description and
-//! adapter, one line in [`Vendors::standard`].
+//! adapter, and its line in [`module`] (which does not compile without it).
 
+pub mod checkr;
 mod contract;
 pub mod description;
 pub mod esr;
@@ -18,8 +19,9 @@ mod wire;
 pub mod xref;
 
 pub use description::{
-    CallbackAuth, Fix, LeverDisplay, Outcome, PackageRule, ReportNote, ScreeningKind, ServicesNote,
-    Status, StatusNotes, Trigger, VendorDescription, VendorId,
+    CallbackAuth, CredentialField, Fix, LeverAccess, LeverDisplay, Outcome, PackageRule,
+    ReportNote, ScreeningKind, ServicesNote, Status, StatusNotes, Trigger, VendorDescription,
+    VendorId,
 };
 pub use lever_view::{lever_view, LeverWrite, NoteWrite};
 pub use wire::{split_name, VendorAccount};
@@ -221,8 +223,9 @@ pub trait VendorApi: Send + Sync {
         steps: &BTreeMap<String, String>,
     ) -> Result<Placement, VendorError>;
 
-    /// Reads a callback body (already authenticated).
-    fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError>;
+    /// Reads a callback body (already authenticated). `None`: an event about nothing this
+    /// product orders (Checkr sends every event of the account to its webhook).
+    fn parse_callback(&self, body: &[u8]) -> Result<Option<StatusUpdate>, VendorError>;
 
     /// The order as the vendor's API has it now: confirms unsigned callbacks, reconciles
     /// orders whose callbacks stopped.
@@ -252,6 +255,33 @@ pub trait VendorApi: Send + Sync {
     }
 }
 
+/// What a vendor's module gives the registry: its description, and how to make its adapter.
+pub struct Module {
+    /// What the vendor is, as data.
+    pub description: &'static VendorDescription,
+    /// Its wire adapter, made once per app.
+    pub adapter: fn() -> Arc<dyn VendorApi>,
+}
+
+/// The registry of vendors: each [`VendorId`]'s module. A match, so a new vendor does not
+/// compile until it has its line here; everything else (the console, the command line,
+/// callback routing, the local stack) is driven from [`VendorId::ALL`] and these.
+pub fn module(vendor: VendorId) -> &'static Module {
+    match vendor {
+        VendorId::Xref => &xref::MODULE,
+        VendorId::Sterling => &sterling::MODULE,
+        VendorId::Justifacts => &justifacts::MODULE,
+        VendorId::HrLogics => &hrlogics::MODULE,
+        VendorId::Esr => &esr::MODULE,
+        VendorId::Checkr => &checkr::MODULE,
+    }
+}
+
+/// The description of `vendor`.
+pub fn description(vendor: VendorId) -> &'static VendorDescription {
+    module(vendor).description
+}
+
 /// A vendor: its description and its wire adapter.
 #[derive(Clone)]
 pub struct Vendor {
@@ -268,16 +298,17 @@ pub struct Vendors {
 }
 
 impl Vendors {
-    /// The five vendors with their real wire adapters.
+    /// Every vendor of [`VendorId::ALL`] with its real wire adapter.
     pub fn standard() -> Self {
-        Vendors {
-            entries: BTreeMap::new(),
-        }
-        .with(&xref::DESCRIPTION, Arc::new(xref::Xref))
-        .with(&sterling::DESCRIPTION, Arc::new(sterling::Sterling::new()))
-        .with(&justifacts::DESCRIPTION, Arc::new(justifacts::Justifacts))
-        .with(&hrlogics::DESCRIPTION, Arc::new(hrlogics::HrLogics))
-        .with(&esr::DESCRIPTION, Arc::new(esr::Esr))
+        VendorId::ALL.iter().fold(
+            Vendors {
+                entries: BTreeMap::new(),
+            },
+            |vendors, vendor| {
+                let module = module(*vendor);
+                vendors.with(module.description, (module.adapter)())
+            },
+        )
     }
 
     /// Adds or replaces a vendor (tests put fakes here).

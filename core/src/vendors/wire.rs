@@ -34,6 +34,8 @@ pub(crate) enum Credentials<'a> {
         user: &'a SecretString,
         password: &'a SecretString,
     },
+    /// HTTP Basic with the key as the user name and no password (Checkr).
+    User(&'a SecretString),
     Bearer(&'a SecretString),
     Header {
         name: &'static str,
@@ -47,6 +49,7 @@ impl Credentials<'_> {
             Credentials::Basic { user, password } => {
                 request.basic_auth(user.expose_secret(), Some(password.expose_secret()))
             }
+            Credentials::User(key) => request.basic_auth(key.expose_secret(), None::<&str>),
             Credentials::Bearer(token) => request.bearer_auth(token.expose_secret()),
             Credentials::Header { name, key } => request.header(*name, key.expose_secret()),
         }

@@ -6,13 +6,19 @@
 
 use super::contract::Contract;
 use super::description::{
-    CallbackAuth, LeverDisplay, Outcome, PackageRule, Status, Trigger, VendorDescription,
-    MOVE_AGAIN,
+    CallbackAuth, CredentialField, LeverAccess, LeverDisplay, Outcome, PackageRule, Status,
+    Trigger, VendorDescription, MOVE_AGAIN,
 };
 use super::wire::{required, to_json, Credentials};
 use super::{CandidateOrder, PlacedOrder, StatusUpdate, VendorAccount, VendorError, VendorId};
 use crate::order::VendorResults;
 use serde::{Deserialize, Serialize};
+
+/// This vendor in the registry.
+pub(crate) const MODULE: super::Module = super::Module {
+    description: &DESCRIPTION,
+    adapter: || std::sync::Arc::new(Xref),
+};
 
 /// Xref as data: one tag per status, no package, cancelled on archive.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
@@ -24,6 +30,16 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     package: PackageRule::None,
     package_tag: None,
     callback_auth: CallbackAuth::StandardWebhooks,
+    lever_access: LeverAccess::ApiKey,
+    callback_setup: None,
+    credentials: &[
+        CredentialField {
+            name: "api_key",
+            label: "Xref API key",
+            help: "From your Xref Customer Success Manager.",
+        },
+        CredentialField::CALLBACK_WHSEC,
+    ],
     // Completed and Cancelled both end a check, so they share the last rank: neither can
     // follow the other.
     statuses: &[
@@ -173,7 +189,7 @@ mod tests {
     fn callback_parses_status_and_report_url() {
         let update = Xref
             .parse_callback(br#"{"id":"x1","client_reference":"o1","status":"Completed","report_url":"https://r"}"#)
-            .unwrap();
+            .unwrap().unwrap();
         assert_eq!(update.vendor_order_id, "x1");
         assert_eq!(update.status, "Completed");
         assert_eq!(update.results.report_url.as_deref(), Some("https://r"));

@@ -869,7 +869,7 @@ fn without_any_lever_credential_there_is_none() {
         "lever": {},
         "vendors": { "xref": { "lever": {} }, "sterling": { "api_key": "s" } }
     }));
-    for vendor in VendorId::ALL {
+    for &vendor in VendorId::ALL {
         assert!(secrets.lever_credential(vendor).is_none(), "{vendor:?}");
     }
     assert!(parse(json!({})).lever_credential(VendorId::Xref).is_none());
@@ -886,20 +886,27 @@ fn sharing_names_the_integrations_a_credential_serves() {
         }
     }));
     assert_eq!(
-        secrets.sharing(CredentialPath::Tenant, VendorId::ALL),
+        secrets.sharing(CredentialPath::Tenant, VendorId::ALL.iter().copied()),
         [
             VendorId::Sterling,
             VendorId::Justifacts,
             VendorId::HrLogics,
-            VendorId::Esr
+            VendorId::Esr,
+            VendorId::Checkr
         ]
     );
     assert_eq!(
-        secrets.sharing(CredentialPath::Vendor(VendorId::Xref), VendorId::ALL),
+        secrets.sharing(
+            CredentialPath::Vendor(VendorId::Xref),
+            VendorId::ALL.iter().copied()
+        ),
         [VendorId::Xref]
     );
     assert_eq!(
-        secrets.sharing(CredentialPath::Vendor(VendorId::Sterling), VendorId::ALL),
+        secrets.sharing(
+            CredentialPath::Vendor(VendorId::Sterling),
+            VendorId::ALL.iter().copied()
+        ),
         [],
         "an empty own credential serves nobody"
     );
@@ -911,7 +918,7 @@ fn sharing_names_the_integrations_a_credential_serves() {
 
     let no_tenant_wide = parse(json!({ "vendors": { "xref": { "lever": { "api_key": "x" } } } }));
     assert_eq!(
-        no_tenant_wide.sharing(CredentialPath::Tenant, VendorId::ALL),
+        no_tenant_wide.sharing(CredentialPath::Tenant, VendorId::ALL.iter().copied()),
         []
     );
 }

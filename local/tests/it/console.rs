@@ -1407,18 +1407,16 @@ async fn an_integration_whose_lever_credential_is_refused_is_still_deleted_and_t
     let mut visitor = Visitor::new(&h);
     visitor.sign_in(&invitation(&h, demo::TENANT).await).await;
     let overview = "/console/tenants/demo";
-    let sterling = format!("{overview}/vendors/sterling");
-    let deleted = visitor
-        .submit(
-            &sterling,
-            &format!("{sterling}/delete"),
-            &[("confirm", "yes")],
-        )
-        .await;
-    assert_eq!(
-        deleted.location.as_deref(),
-        Some("/console/tenants/demo?notice=deleted")
-    );
+    for other in ["sterling", "checkr"] {
+        let page = format!("{overview}/vendors/{other}");
+        let deleted = visitor
+            .submit(&page, &format!("{page}/delete"), &[("confirm", "yes")])
+            .await;
+        assert_eq!(
+            deleted.location.as_deref(),
+            Some("/console/tenants/demo?notice=deleted")
+        );
+    }
 
     // Lever now refuses Xref's key: deleting Xref still works.
     h.stack.lever.disable_api_key(demo::XREF_LEVER_KEY);

@@ -6,6 +6,7 @@
 mod support;
 
 mod bulk_move;
+mod checkr;
 mod console;
 mod drive;
 mod examples;
@@ -14,6 +15,7 @@ mod hrlogics_esr;
 mod http;
 mod lifecycle;
 mod oauth;
+mod registry;
 mod safety_net;
 mod sterling;
 mod xref;

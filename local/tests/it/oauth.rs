@@ -71,7 +71,8 @@ impl Harness {
     async fn revoked(&self, tenant_id: &str) -> Vec<VendorId> {
         let config = self.tenant_config(tenant_id).await;
         VendorId::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|v| {
                 config
                     .integration(*v)

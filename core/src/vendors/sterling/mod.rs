@@ -17,8 +17,8 @@
 mod auth;
 
 use super::description::{
-    CallbackAuth, LeverDisplay, Outcome, PackageRule, ServicesNote, Status, StatusNotes, Trigger,
-    VendorDescription, MOVE_AGAIN,
+    CallbackAuth, CredentialField, LeverAccess, LeverDisplay, Outcome, PackageRule, ServicesNote,
+    Status, StatusNotes, Trigger, VendorDescription, MOVE_AGAIN,
 };
 use super::{
     Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
@@ -32,6 +32,12 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// This vendor in the registry.
+pub(crate) const MODULE: super::Module = super::Module {
+    description: &DESCRIPTION,
+    adapter: || std::sync::Arc::new(Sterling::new()),
+};
+
 /// Sterling Backcheck as data: notes per status and for the services, a package,
 /// unsigned callbacks authenticated by a URL secret, no cancellation.
 pub const DESCRIPTION: VendorDescription = VendorDescription {
@@ -43,6 +49,25 @@ pub const DESCRIPTION: VendorDescription = VendorDescription {
     package: PackageRule::Required,
     package_tag: None,
     callback_auth: CallbackAuth::UrlSecret,
+    lever_access: LeverAccess::ApiKey,
+    callback_setup: None,
+    credentials: &[
+        CredentialField {
+            name: "client_id",
+            label: "API client id",
+            help: "Sterling's API client credentials, from your Sterling Account Manager.",
+        },
+        CredentialField {
+            name: "client_secret",
+            label: "API client secret",
+            help: "Goes with the client id.",
+        },
+        CredentialField {
+            name: "callback_secret",
+            label: "Callback URL secret",
+            help: "At least 16 of A-Z a-z 0-9 - _: it ends the callback URL you give Sterling.",
+        },
+    ],
     // Backcheck's order statuses and what Lever shows for each; Completed, Canceled and
     // Error all end a case.
     statuses: &[
@@ -425,7 +450,7 @@ impl VendorApi for Sterling {
         }))
     }
 
-    fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
+    fn parse_callback(&self, body: &[u8]) -> Result<Option<StatusUpdate>, VendorError> {
         let callback: CallbackBody =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
         if callback.kind != "screening" {
@@ -434,7 +459,7 @@ impl VendorApi for Sterling {
                 callback.kind
             )));
         }
-        Ok(callback.payload.into_update())
+        Ok(Some(callback.payload.into_update()))
     }
 
     async fn read_order(
@@ -637,13 +662,13 @@ mod tests {
     fn callbacks_are_screening_envelopes_in_either_vocabulary() {
         let backcheck = Sterling::new()
             .parse_callback(br#"{"type":"screening","payload":{"id":"scr_1","status":"In Progress","reportItems":[{"type":"Criminal","status":"Complete","score":"Clear"}]}}"#)
-            .unwrap();
+            .unwrap().unwrap();
         assert_eq!(backcheck.vendor_order_id, "scr_1");
         assert_eq!(backcheck.status, IN_PROGRESS);
         assert!(backcheck.results.services[0].complete);
         let v2 = Sterling::new()
             .parse_callback(br#"{"type":"screening","payload":{"id":"1806030372","status":"Complete","result":"Consider","links":{"admin":{"web":"https://int.sterlingcheck.app/s/1"}},"reportItems":[{"id":"1","type":"SSN Trace","status":"complete","result":"clear"}]}}"#)
-            .unwrap();
+            .unwrap().unwrap();
         assert_eq!(v2.status, COMPLETED);
         assert_eq!(
             v2.results.score.as_deref(),
@@ -660,6 +685,7 @@ mod tests {
             .parse_callback(
                 br#"{"type":"screening","payload":{"id":"1","status":"new","result":"n/a"}}"#,
             )
+            .unwrap()
             .unwrap();
         assert_eq!(pending.results.score, None, "n/a is no score");
         for (result, score, code) in [
@@ -673,7 +699,10 @@ mod tests {
             let body = format!(
                 r#"{{"type":"screening","payload":{{"id":"1","status":"complete","result":"{result}"}}}}"#
             );
-            let update = Sterling::new().parse_callback(body.as_bytes()).unwrap();
+            let update = Sterling::new()
+                .parse_callback(body.as_bytes())
+                .unwrap()
+                .unwrap();
             assert_eq!(update.results.score.as_deref(), Some(score), "{result}");
             assert_eq!(update.results.result_code.as_deref(), code, "{result}");
         }

@@ -614,7 +614,7 @@ impl VendorApi for FakeVendor {
         }))
     }
 
-    fn parse_callback(&self, body: &[u8]) -> Result<StatusUpdate, VendorError> {
+    fn parse_callback(&self, body: &[u8]) -> Result<Option<StatusUpdate>, VendorError> {
         #[derive(serde::Deserialize)]
         struct Body {
             id: String,
@@ -628,7 +628,7 @@ impl VendorApi for FakeVendor {
         }
         let body: Body =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
-        Ok(StatusUpdate {
+        Ok(Some(StatusUpdate {
             vendor_order_id: body.id,
             client_reference: body.reference,
             status: body.status,
@@ -637,7 +637,7 @@ impl VendorApi for FakeVendor {
                 result_code: body.result_code,
                 ..VendorResults::default()
             },
-        })
+        }))
     }
 
     async fn read_order(

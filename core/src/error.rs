@@ -145,6 +145,13 @@ impl AppError {
         }
     }
 
+    /// Adds to `headers` the `Allow` header this error's answer must carry, if any.
+    pub fn add_allow(&self, headers: &mut http::HeaderMap) {
+        if let Some(allowed) = self.allow() {
+            headers.insert(http::header::ALLOW, http::HeaderValue::from_static(allowed));
+        }
+    }
+
     /// What the worker does with a message that failed with this error: outages,
     /// conflicts and misconfiguration are retried later, a revoked credential disables the
     /// integration, anything else is dead-lettered at once.

@@ -42,6 +42,7 @@ pub mod queue;
 pub mod retry;
 pub mod secrets;
 pub mod setup;
+pub mod status;
 pub mod store;
 pub mod telemetry;
 pub mod tenant;

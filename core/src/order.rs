@@ -7,8 +7,9 @@
 //! references and report links (purged when Lever deletes the candidate).
 
 use crate::clock::{now_millis, EpochMillis};
+use crate::ids::VendorId;
 use crate::ids::{OpportunityId, OrderId, TenantId};
-use crate::vendors::{Status, VendorId};
+use crate::status::Status;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -405,7 +406,7 @@ mod tests {
     #[test]
     fn a_cancelled_order_is_not_completed_by_a_later_richer_report() {
         const CANCELED: Status = Status {
-            outcome: crate::vendors::Outcome::Canceled,
+            outcome: crate::status::Outcome::Canceled,
             ..Status::last("Canceled", 4)
         };
         let mut order = order();

@@ -56,7 +56,7 @@ pub fn init_logs() {
 /// The metrics, by name. Counters unless said otherwise; labels become CloudWatch
 /// dimensions, so only small sets of values are used (no opportunity or order ids).
 pub mod metrics {
-    use crate::vendors::VendorId;
+    use crate::ids::VendorId;
     use ::metrics::{counter, histogram};
 
     /// A Lever webhook delivery reached its function (`event`: Lever's event name).

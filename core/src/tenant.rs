@@ -4,7 +4,7 @@
 
 use crate::clock::EpochMillis;
 use crate::ids::TenantId;
-use crate::vendors::VendorId;
+use crate::ids::VendorId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

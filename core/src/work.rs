@@ -1,9 +1,7 @@
 //! The work the worker does, as queue messages: what intake stored but did not do on the
 //! sender's request (every Lever and vendor call), and what becomes of work that fails.
 
-use crate::ids::{DeliveryId, OrderId, TenantId};
-use crate::lever::webhook::Event;
-use crate::vendors::VendorId;
+use crate::ids::{DeliveryId, OpportunityId, OrderId, TenantId, VendorId};
 use serde::{Deserialize, Serialize};
 
 /// One message on the work queue. Every kind is safe to do twice (a queue may deliver a
@@ -95,4 +93,43 @@ pub enum Retry {
     /// The work itself cannot succeed (it names nothing that exists, or is malformed):
     /// dead-letter it at once for a person.
     Never,
+}
+
+/// What a Lever delivery says happened, by webhook type, with its ids parsed (read from
+/// the delivery in [`crate::lever::webhook`]). Unsigned: the worker confirms it through
+/// Lever's API before acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The opportunity moved into a stage.
+    StageChange {
+        /// The opportunity (`opportunityId`).
+        opportunity: OpportunityId,
+        /// The stage it moved into (`toStageId`).
+        to_stage_id: String,
+    },
+    /// A new application (opportunity) was created.
+    ApplicationCreated {
+        /// The opportunity (`opportunityId`).
+        opportunity: OpportunityId,
+        /// The application (`applicationId`), when the delivery names it.
+        application_id: Option<String>,
+    },
+    /// Archived (`archived`), or restored from the archive.
+    ArchiveChange {
+        /// The opportunity (`opportunityId`).
+        opportunity: OpportunityId,
+        /// `toArchived` is an object (archived), not `null` (restored).
+        archived: bool,
+    },
+    /// The candidate was deleted from Lever.
+    Deleted {
+        /// The opportunity (`opportunityId`).
+        opportunity: OpportunityId,
+    },
+    /// The candidate was hired.
+    Hired {
+        /// The opportunity (`opportunityId`).
+        opportunity: OpportunityId,
+    },
 }

@@ -364,7 +364,7 @@ impl<'a> Console<'a> {
         };
         let mut response = self.page(status, &page);
         match &refusal {
-            Refusal::App(error) => crate::http::with_allow(&mut response, error),
+            Refusal::App(error) => error.add_allow(response.headers_mut()),
             Refusal::Throttled => {
                 let wait = session::invitation_retry_after_secs(self.now);
                 response

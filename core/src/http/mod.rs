@@ -331,18 +331,9 @@ pub fn respond(result: Result<Ack, AppError>) -> Response<Body> {
                 status,
                 &json!({ "error": { "code": code, "message": error.public_message() } }),
             );
-            with_allow(&mut response, &error);
+            error.add_allow(response.headers_mut());
             response
         }
-    }
-}
-
-/// Adds the `Allow` header a 405 for `error` must carry.
-pub fn with_allow(response: &mut Response<Body>, error: &AppError) {
-    if let Some(allowed) = error.allow() {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allowed));
     }
 }
 

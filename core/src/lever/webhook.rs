@@ -120,43 +120,7 @@ impl Delivery {
     }
 }
 
-/// What a delivery says happened, by webhook type, with its ids parsed. Unsigned (see the
-/// module docs): the worker confirms it through Lever's API before acting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
-    /// The opportunity moved into a stage.
-    StageChange {
-        /// The opportunity (`opportunityId`).
-        opportunity: OpportunityId,
-        /// The stage it moved into (`toStageId`).
-        to_stage_id: String,
-    },
-    /// A new application (opportunity) was created.
-    ApplicationCreated {
-        /// The opportunity (`opportunityId`).
-        opportunity: OpportunityId,
-        /// The application (`applicationId`), when the delivery names it.
-        application_id: Option<String>,
-    },
-    /// Archived (`archived`), or restored from the archive.
-    ArchiveChange {
-        /// The opportunity (`opportunityId`).
-        opportunity: OpportunityId,
-        /// `toArchived` is an object (archived), not `null` (restored).
-        archived: bool,
-    },
-    /// The candidate was deleted from Lever.
-    Deleted {
-        /// The opportunity (`opportunityId`).
-        opportunity: OpportunityId,
-    },
-    /// The candidate was hired.
-    Hired {
-        /// The opportunity (`opportunityId`).
-        opportunity: OpportunityId,
-    },
-}
+pub use crate::work::Event;
 
 /// Why a delivery's `data` cannot be read.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! The demo of the main job, on the embedded stack: Lever's connection test; a candidate
 //! moved into 'Reference Check' ordering one Xref reference check, whose statuses then show
 //! as the one Xref tag she carries; a Sterling Backcheck case from submission to Completed
-//! in Lever's notes; an OAuth connection and a Justifacts check to its secret result note;
+//! in Lever's notes; a Checkr invitation to a clear report, as Lever's Checkr tags; an OAuth connection and a Justifacts check to its secret result note;
 //! HRLogics WOTC on a new application; an ESR check with a flag and its report; archiving a
 //! candidate. Each step prints what the function answered, then what Lever shows once the
 //! worker has done the queued work.
@@ -43,14 +43,16 @@ pub async fn play(stack: Stack) -> Result<Stack, DemoError> {
     let mut demo = Demo { stack, step: 0 };
     demo.xref_case().await?;
     demo.sterling_case().await?;
+    demo.checkr_case().await?;
     demo.justifacts_case().await?;
     demo.hrlogics_and_esr().await?;
     demo.archive_case().await?;
     let stack = &demo.stack;
     println!(
-        "\nDone: {} Xref, {} Sterling, {} Justifacts, {} HRLogics and {} ESR order(s); {} Lever API call(s) in all, {} throttled.",
+        "\nDone: {} Xref, {} Sterling, {} Checkr, {} Justifacts, {} HRLogics and {} ESR order(s); {} Lever API call(s) in all, {} throttled.",
         stack.xref.orders().len(),
         stack.sterling.screenings().len(),
+        stack.checkr.invitations().len(),
         stack.justifacts.invitations().len(),
         stack.hrlogics.applicants().len(),
         stack.esr.orders().len(),
@@ -295,6 +297,92 @@ impl Demo {
         println!("    the worker re-read the screening from Sterling's API and applied it");
         show_new_notes(&self.stack, demo::STERLING_OPPORTUNITY_ID, seen);
         Ok(())
+    }
+
+    /// A Checkr background check from the invitation to a clear report, shown as the one
+    /// tag Lever's Checkr integration shows and a secret note linking the report.
+    async fn checkr_case(&mut self) -> Result<(), DemoError> {
+        let margaret = demo::CHECKR_OPPORTUNITY_ID;
+        let mut seen = Vec::new();
+        self.step(
+            "Margaret Hamilton is moved to 'Pre-hire Screening': Checkr invites her to its form",
+        );
+        let sent = self
+            .stack
+            .lever
+            .move_to_stage(margaret, demo::PRE_HIRE_SCREENING_STAGE_ID)
+            .await?;
+        show_answer("lever-candidate-stage-change", &sent);
+        self.settle().await?;
+        let invitations = self.stack.checkr.invitations();
+        let [invitation] = invitations.as_slice() else {
+            return unexpected(
+                "one Checkr invitation",
+                format!("{} invitations", invitations.len()),
+            );
+        };
+        let id = invitation.id.clone();
+        println!(
+            "    Checkr invitation {id}: package {}, work location {}",
+            invitation.package,
+            invitation
+                .work_locations
+                .iter()
+                .map(|l| format!(
+                    "{}, {}",
+                    l.city.as_deref().unwrap_or("-"),
+                    l.state.as_deref().unwrap_or("-")
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        self.checkr_webhooks(0, 1).await?;
+        self.checkr_tags(margaret);
+
+        self.step("Margaret fills in Checkr's form: the invitation completes and a report starts");
+        let report = self.stack.checkr.complete_invitation(&id).await?;
+        self.checkr_webhooks(1, 3).await?;
+        self.checkr_tags(margaret);
+
+        self.step("Checkr's report comes back clear");
+        self.stack.checkr.complete_report(&report, "clear").await?;
+        self.checkr_webhooks(3, 4).await?;
+        let tags = self.checkr_tags(margaret);
+        show_new_notes(&self.stack, margaret, &mut seen);
+        if tags != ["Report Clear"] {
+            return unexpected("the one tag Report Clear", format!("{tags:?}"));
+        }
+        Ok(())
+    }
+
+    /// Waits until Checkr has sent `count` webhooks and had each answered (it sends them
+    /// after its own answers), shows the answers to those after the first `shown`, then
+    /// waits for the worker's re-reads.
+    async fn checkr_webhooks(&self, shown: usize, count: usize) -> Result<(), DemoError> {
+        let mut sent = self.stack.checkr.webhooks();
+        for _ in 0..1_000 {
+            if sent.len() >= count && sent.iter().all(|w| w.status != 0) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            sent = self.stack.checkr.webhooks();
+        }
+        for webhook in sent.iter().skip(shown) {
+            println!(
+                "    Checkr sent {} (X-Checkr-Signature): checkr-callback answered {}",
+                webhook.event_type, webhook.status
+            );
+        }
+        self.settle().await?;
+        println!("    the worker re-read the invitation and its report from Checkr's API");
+        Ok(())
+    }
+
+    fn checkr_tags(&self, opportunity: &str) -> Vec<String> {
+        let tags = self.stack.lever.opportunity(opportunity).map(|o| o.tags);
+        let tags = tags.unwrap_or_default();
+        println!("    Lever shows tags: {tags:?}");
+        tags
     }
 
     /// The second tenant connects its Lever account as an authorized app, then a

@@ -84,7 +84,7 @@ async fn accept(
         .parse_callback(callback.body)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let Some(update) = parsed else {
-        return Ok(Ack::new(AckStatus::Ignored).with_detail("an event about no order"));
+        return Ok(Ack::new(AckStatus::Ignored).with_detail("an event that changes no order"));
     };
     let rereads = description.callback_auth.rereads();
     let order = find_order(intake.orders, tenant, description.id, &update, rereads).await?;

@@ -380,13 +380,19 @@ impl VendorApi for Checkr {
     }
 
     /// An invitation's or a report's event names its order: the invitation by its id, the
-    /// report by the order tag it carries. Other events (candidates, packages…) concern no
-    /// order. What the object says is not applied: the worker re-reads the invitation.
+    /// report by the order tag it carries. Other events (candidates, packages…), and
+    /// `invitation.created` and `report.created`, change no order. What the object says is not applied: the
+    /// worker re-reads the invitation.
     fn parse_callback(&self, body: &[u8]) -> Result<Option<StatusUpdate>, VendorError> {
         let event: Event =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;
         let object = event.data.object;
         let (vendor_order_id, client_reference) = match object.object.as_str() {
+            // Sent as Checkr answers the create, often before the worker has stored the
+            // invitation's id; it says no more than that answer did.
+            // Likewise a report's creation, sent with `invitation.completed`, which is re-read.
+            "invitation" if event.kind == "invitation.created" => return Ok(None),
+            "report" if event.kind == "report.created" => return Ok(None),
             "invitation" if event.kind.starts_with("invitation.") => (object.id, None),
             "report" if event.kind.starts_with("report.") => {
                 let Some(order) = order_tag(&object.tags) else {
@@ -588,6 +594,10 @@ mod tests {
         assert_eq!(update.client_reference.as_deref(), Some("o1"));
         let candidate = br#"{"id":"e3","object":"event","type":"candidate.created","data":{"object":{"id":"c1","object":"candidate"}}}"#;
         assert!(Checkr.parse_callback(candidate).unwrap().is_none());
+        let created = br#"{"id":"e5","object":"event","type":"invitation.created","data":{"object":{"id":"inv1","object":"invitation","status":"pending"}}}"#;
+        assert!(Checkr.parse_callback(created).unwrap().is_none());
+        let report_created = br#"{"id":"e6","object":"event","type":"report.created","data":{"object":{"id":"rpt1","object":"report","tags":["lever-screening:o1"]}}}"#;
+        assert!(Checkr.parse_callback(report_created).unwrap().is_none());
         let bare_report = br#"{"id":"e4","object":"event","type":"report.completed","data":{"object":{"id":"rpt1","object":"report","uri":"/v1/reports/rpt1"}}}"#;
         assert!(Checkr.parse_callback(bare_report).is_err());
     }

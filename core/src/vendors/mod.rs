@@ -223,8 +223,8 @@ pub trait VendorApi: Send + Sync {
         steps: &BTreeMap<String, String>,
     ) -> Result<Placement, VendorError>;
 
-    /// Reads a callback body (already authenticated). `None`: an event about nothing this
-    /// product orders (Checkr sends every event of the account to its webhook).
+    /// Reads a callback body (already authenticated). `None`: an event that changes no
+    /// order (Checkr sends every event of the account to its webhook).
     fn parse_callback(&self, body: &[u8]) -> Result<Option<StatusUpdate>, VendorError>;
 
     /// The order as the vendor's API has it now: confirms unsigned callbacks, reconciles

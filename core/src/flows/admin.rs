@@ -3,9 +3,9 @@
 //! integrations need (through Lever's API, storing their signature tokens, so no token is
 //! ever copied by hand); delete one integration; see each integration's state.
 
+use super::context::Worker;
 use super::ordering::{self, Outcome, Request};
 use super::webhook_health;
-use super::worker::Worker;
 use super::Ack;
 use crate::clock::now_millis;
 use crate::directory::Tenant;

@@ -10,7 +10,7 @@
 //! digest; a note in doubt is first looked for among the opportunity's notes, by that
 //! time and text, and adopted if it is there. Notes carry no marker a recruiter would see.
 
-use super::worker::Worker;
+use super::context::Worker;
 use crate::clock::{now_millis, EpochMillis};
 use crate::error::AppError;
 use crate::ids::{OpportunityId, OrderId};

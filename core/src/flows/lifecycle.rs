@@ -11,8 +11,8 @@
 //! `triggeredAt`; a delete only while Lever answers 404 for the opportunity. Anything else
 //! is acknowledged, logged as suspicious with its reason, counted, and changes nothing.
 
+use super::context::Worker;
 use super::lever_sync;
-use super::worker::Worker;
 use crate::clock::{millis, now_millis};
 use crate::directory::Tenant;
 use crate::error::AppError;

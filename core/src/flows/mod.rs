@@ -14,6 +14,7 @@
 //! - [`deliveries`]: the delivery log, listed and replayed.
 
 pub mod admin;
+pub mod context;
 pub mod deliveries;
 pub mod lever_sync;
 pub mod lever_webhook;
@@ -28,7 +29,7 @@ pub mod vendor_callback;
 pub mod webhook_health;
 pub mod worker;
 
-pub use worker::Worker;
+pub use context::Worker;
 
 use crate::config::Settings;
 use crate::delivery_log::{LoggedDelivery, Received};

@@ -7,7 +7,7 @@
 //! the stage it is in now in the account's pipeline (`GET /stages` lists stages in pipeline
 //! order), so a recruiter who has already moved the candidate on is not overruled.
 
-use super::worker::Worker;
+use super::context::Worker;
 use crate::directory::Tenant;
 use crate::error::AppError;
 use crate::ids::OrderId;

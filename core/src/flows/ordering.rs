@@ -11,7 +11,7 @@
 //! write, so a second move into the trigger stage while an order is open never orders twice
 //! either.
 
-use super::worker::Worker;
+use super::context::Worker;
 use super::{lever_sync, Ack, AckStatus};
 use crate::clock::{millis, now_millis};
 use crate::delivery_log::{Effect, EffectResult};

@@ -3,7 +3,7 @@
 //! Sterling keeps the candidate it created, answers a second create for her email 409, and
 //! its public API finds a candidate only by its id.
 
-use super::worker::Worker;
+use super::context::Worker;
 use crate::error::AppError;
 use crate::order::Order;
 use crate::store::modify_order;

@@ -8,8 +8,8 @@
 //! ordered again. In normal operation it finds nothing; finding something means webhooks
 //! are failing, so it is counted, alarmed and shown to the admin.
 
+use super::context::Worker;
 use super::webhook_health;
-use super::worker::Worker;
 use crate::clock::{millis, EpochMillis};
 use crate::directory::Tenant;
 use crate::error::AppError;

@@ -2,7 +2,7 @@
 //! those its integrations need but Lever no longer has (HRLogics' article warns that the
 //! integration stops when its webhook is deleted), with the command that re-creates them.
 
-use super::worker::Worker;
+use super::context::Worker;
 use crate::clock::now_millis;
 use crate::directory::Tenant;
 use crate::error::AppError;

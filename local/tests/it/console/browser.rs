@@ -4,7 +4,9 @@
 //! account, picks the trigger stage, registers the webhooks against the Lever simulator, and
 //! sees the first delivery's order arrive; a newcomer drives the local Lever page from the
 //! console; the error paths keep what was typed, and every page fits 360 px; the delivery
-//! log shows a failed and a forged delivery, and the failed one is replayed to an order. Each page is saved as a screenshot in
+//! log shows a failed and a forged delivery, and the failed one is replayed to an order; an
+//! admin sets up Checkr and a recruiter sees its tags and report. Each page is saved as a
+//! screenshot in
 //! `target/console-screenshots/`, or with `CONSOLE_SCREENSHOTS=docs` in `docs/console/` (the
 //! README shows those), so an ordinary test run leaves the tracked pictures alone.
 
@@ -652,5 +654,100 @@ async fn a_wrong_xref_key_is_refused_at_save_and_one_that_goes_bad_shows_needs_a
         .await
         .unwrap();
     assert!(!text(&client).await.contains("Needs attention."));
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_lever_admin_sets_up_checkr_and_a_recruiter_sees_lever_s_checkr_tags_and_the_report() {
+    let h = start().await;
+    let (_driver, _profile, client) = signed_in(&h, demo::TENANT).await;
+    let base = &h.stack.functions_url;
+    client
+        .goto(&format!("{base}/console/tenants/demo/vendors/checkr"))
+        .await
+        .unwrap();
+
+    // The page asks for what Checkr's account has, in Checkr's words: one key, which also
+    // signs the webhooks, and where the webhook URL goes.
+    let page = text(&client).await;
+    assert!(page.contains("Checkr secret API key"), "{page}");
+    assert!(
+        !page.contains("Callback secret"),
+        "Checkr signs with the API key: {page}"
+    );
+    assert!(
+        page.contains("/callbacks/checkr/demo") && page.contains("“Include object” on"),
+        "{page}"
+    );
+    fill(&client, "#cred-api_key", "not-the-checkr-key").await;
+    submit(&client, "/credentials").await;
+    let error = client
+        .find(Locator::Css("#cred-api_key-error"))
+        .await
+        .unwrap();
+    assert!(error
+        .text()
+        .await
+        .unwrap()
+        .contains("Checkr refused these credentials (HTTP 401"));
+    fill(&client, "#cred-api_key", demo::CHECKR_API_KEY).await;
+    submit(&client, "/credentials").await;
+    assert!(text(&client).await.contains("Credentials saved"));
+    screenshot(&client, "11-checkr").await;
+
+    // The recruiter moves Margaret into Pre-hire Screening in the local Lever page.
+    client
+        .goto(&format!("{base}/_local/lever/demo"))
+        .await
+        .unwrap();
+    let margaret = demo::CHECKR_OPPORTUNITY_ID;
+    client
+        .find(Locator::Css(&format!("#stage-{margaret}")))
+        .await
+        .unwrap()
+        .select_by_value(demo::PRE_HIRE_SCREENING_STAGE_ID)
+        .await
+        .unwrap();
+    submit(&client, &format!("{margaret}/stage")).await;
+    h.settle().await;
+    let [invitation] = h.stack.checkr.invitations().try_into().unwrap();
+    client.refresh().await.unwrap();
+    assert!(text(&client).await.contains("Invitation Pending"));
+
+    // She fills in Checkr's form and the report comes back clear: Lever shows the one tag
+    // and the gated link.
+    let report = h
+        .stack
+        .checkr
+        .complete_invitation(&invitation.id)
+        .await
+        .unwrap();
+    h.stack
+        .checkr
+        .complete_report(&report, "clear")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Checkr's four webhooks (two for the invitation, two for the report), each answered.
+    loop {
+        let sent = h.stack.checkr.webhooks();
+        let answered = sent.len() >= 4 && sent.iter().all(|w| w.status != 0);
+        if answered || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    h.settle().await;
+    client.refresh().await.unwrap();
+    let page = text(&client).await;
+    assert!(page.contains("Report Clear"), "{page}");
+    assert!(
+        !page.contains("Invitation Pending"),
+        "one tag at a time: {page}"
+    );
+    assert!(
+        page.contains(&format!("https://dashboard.checkr.com/reports/{report}")),
+        "{page}"
+    );
     client.close().await.unwrap();
 }

@@ -12,6 +12,7 @@ use aws_sdk_eventbridge::error::DisplayErrorContext;
 use aws_sdk_eventbridge::types::RuleState;
 use lever_screening::clock::now_millis;
 use lever_screening::ids::{OrderId, TenantId};
+use lever_screening::vendors::CallbackAuth;
 use lever_screening::work::Work;
 use lever_screening::App;
 use serde_json::json;
@@ -212,11 +213,13 @@ async fn routes(http: &reqwest::Client, base: &str) -> Vec<Check> {
             "not_found",
         ));
     }
-    for vendor in lever_screening::vendors::VendorId::ALL {
-        let path = if vendor.as_str() == "sterling" {
-            format!("/callbacks/sterling/{NO_TENANT}/{}", "0".repeat(32))
-        } else {
-            format!("/callbacks/{vendor}/{NO_TENANT}")
+    for &vendor in lever_screening::vendors::VendorId::ALL {
+        // A vendor whose callbacks are unsigned carries its secret in the URL.
+        let path = match lever_screening::vendors::description(vendor).callback_auth {
+            CallbackAuth::UrlSecret => {
+                format!("/callbacks/{vendor}/{NO_TENANT}/{}", "0".repeat(32))
+            }
+            _ => format!("/callbacks/{vendor}/{NO_TENANT}"),
         };
         let answered = call(http.post(format!("{base}{path}")).json(&json!({}))).await;
         checks.push(expect_error(

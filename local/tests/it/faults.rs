@@ -104,6 +104,8 @@ async fn deliveries_forged_replays_and_permuted_callbacks_hold_under_lever_failu
         ("deliveries", "work dead-lettered"),
         ("forged", "orders created by forged replays"),
         ("forged", "Lever writes on the forged candidates"),
+        ("forged", "of them accepted"),
+        ("forged", "Checkr orders moved by them"),
         (
             "callbacks",
             "status regressions (product or Lever not at the furthest status)",
@@ -127,6 +129,20 @@ async fn deliveries_forged_replays_and_permuted_callbacks_hold_under_lever_failu
             "Lever",
             "note writes made ambiguous (applied, answer dropped)"
         ) >= 1.0,
+        "{report}"
+    );
+    assert_eq!(
+        number(&report, "forged", "Checkr webhooks signed with another key"),
+        2.0,
+        "{report}"
+    );
+    assert_eq!(
+        number(
+            &report,
+            "forged",
+            "Checkr webhooks signed with the account's key, saying a pending invitation's report is clear"
+        ),
+        2.0,
         "{report}"
     );
     assert!(report.passed(), "{report}");

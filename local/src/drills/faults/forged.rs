@@ -11,7 +11,10 @@
 //!
 //! And Sterling callbacks (unsigned: the secret in the URL is all that authenticates them)
 //! with a forged payload saying a case that has just started is Completed: a callback is
-//! only a hint to re-read the screening, so no order may move.
+//! only a hint to re-read the screening, so no order may move. Likewise Checkr webhooks
+//! saying the report of an invitation still pending came back clear: signed with another
+//! key, they are refused; signed with the account's own key (a replay, or a sender that is
+//! wrong), they are only a hint to re-read the invitation, so no order may move either.
 
 use super::deliveries::{Placed, PlacedOrder};
 use super::report::{Report, Value};
@@ -19,6 +22,8 @@ use super::witness::{self, VendorOrders};
 use super::world::{bounded, stage_change, Tally, World};
 use super::{DrillError, Options, Size};
 use crate::demo_tenant as demo;
+use lever_screening::vendors::{checkr, VendorId};
+use secrecy::SecretString;
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
 
@@ -175,6 +180,142 @@ pub async fn run(
         Value::count(hints.sent()),
     );
     report.zero(SCENARIO, "Sterling cases moved by them", advanced);
+    checkr(world, report).await;
     world.dead_letters(report, SCENARIO).await;
     Ok(())
+}
+
+/// Checkr orders placed now (their invitations stay pending), then for each two webhooks
+/// saying its report came back clear: one signed with another key, one with the account's.
+async fn checkr(world: &Arc<World>, report: &mut Report) {
+    let count = match world.size {
+        Size::Small => 2,
+        Size::Full => 8,
+    };
+    let lever = &world.stack.lever;
+    let candidates: Vec<String> = (0..count).map(|i| format!("fk-{i:04}")).collect();
+    for (i, candidate) in candidates.iter().enumerate() {
+        world.add_candidate_on(
+            candidate,
+            i,
+            demo::PHONE_SCREEN_STAGE_ID,
+            demo::CHECKR_POSTING_ID,
+            "Boston, MA",
+        );
+        bounded(lever.move_to_stage(candidate, demo::PRE_HIRE_SCREENING_STAGE_ID)).await;
+    }
+    world.settle(report, SCENARIO).await;
+    let checkr = &world.stack.checkr;
+    let url = format!(
+        "{}/callbacks/checkr/{}",
+        world.stack.functions_url,
+        demo::TENANT
+    );
+    let keys = [
+        SecretString::from("a-key-that-is-not-the-accounts"),
+        SecretString::from(demo::CHECKR_API_KEY),
+    ];
+    let (mut forged, mut accepted, mut hints) = (0, 0, 0);
+    let mut invitations = Vec::new();
+    for candidate in &candidates {
+        let email = super::world::email(candidate);
+        let Some(candidate_id) = checkr
+            .candidates()
+            .into_iter()
+            .find(|c| c.email == email)
+            .map(|c| c.id)
+        else {
+            report.problem(format!("forged: no Checkr candidate for {candidate}"));
+            continue;
+        };
+        let Some(invitation) = checkr
+            .invitations()
+            .into_iter()
+            .find(|i| i.candidate_id == candidate_id)
+        else {
+            report.problem(format!("forged: no Checkr invitation for {candidate}"));
+            continue;
+        };
+        let body = json!({
+            "id": format!("evt_forged_{}", invitation.id),
+            "object": "event",
+            "type": "report.completed",
+            "data": {"object": {
+                "id": format!("rpt_forged_{}", invitation.id),
+                "object": "report",
+                "status": "complete",
+                "result": "clear",
+                "tags": invitation.tags,
+            }},
+        })
+        .to_string();
+        for (n, key) in keys.iter().enumerate() {
+            let sent = bounded(
+                world
+                    .http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header(
+                        checkr::SIGNATURE_HEADER,
+                        checkr::signature(key, body.as_bytes()),
+                    )
+                    .body(body.clone())
+                    .send(),
+            )
+            .await;
+            let status = sent.as_ref().map_or(0, |r| r.status().as_u16());
+            if n == 0 {
+                forged += 1;
+                if status != 401 {
+                    accepted += 1;
+                    report.problem(format!(
+                        "forged: a Checkr webhook signed with another key was answered {status}"
+                    ));
+                }
+            } else {
+                hints += 1;
+                if status != 200 {
+                    report.problem(format!(
+                        "forged: a Checkr webhook signed with the account's key was answered {status}, not 200 (a hint to re-read)"
+                    ));
+                }
+            }
+        }
+        invitations.push((candidate.clone(), invitation.id));
+    }
+    world.settle(report, SCENARIO).await;
+    let mut moved = 0;
+    for (candidate, invitation) in &invitations {
+        let stored = world
+            .stack
+            .app
+            .store()
+            .find_by_vendor_order(VendorId::Checkr, invitation)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|o| o.status);
+        let tags = lever
+            .opportunity(candidate)
+            .map(|o| o.tags)
+            .unwrap_or_default();
+        if stored.as_deref() != Some("Invitation Pending") || tags != ["Invitation Pending"] {
+            moved += 1;
+            report.problem(format!(
+                "forged: a forged Checkr webhook moved {candidate} ({invitation}): product {stored:?}, Lever {tags:?}"
+            ));
+        }
+    }
+    report.info(
+        SCENARIO,
+        "Checkr webhooks signed with another key",
+        Value::count(forged),
+    );
+    report.zero(SCENARIO, "of them accepted", accepted);
+    report.info(
+        SCENARIO,
+        "Checkr webhooks signed with the account's key, saying a pending invitation's report is clear",
+        Value::count(hints),
+    );
+    report.zero(SCENARIO, "Checkr orders moved by them", moved);
 }

@@ -181,6 +181,18 @@ impl World {
 
     /// Adds candidate `id` to Lever in `stage`, created now (its stage history starts there).
     pub fn add_candidate(&self, id: &str, index: usize, stage: &str) {
+        self.add_candidate_on(id, index, stage, demo::POSTING_ID, "Toronto");
+    }
+
+    /// [`World::add_candidate`] on another posting, at its location.
+    pub fn add_candidate_on(
+        &self,
+        id: &str,
+        index: usize,
+        stage: &str,
+        posting: &str,
+        location: &str,
+    ) {
         let first = FIRST_NAMES[index % FIRST_NAMES.len()];
         let last = LAST_NAMES[(index / FIRST_NAMES.len()) % LAST_NAMES.len()];
         self.stack.lever.add_opportunity(SimOpportunity {
@@ -194,8 +206,8 @@ impl World {
             },
             tags: Vec::new(),
             stage: stage.to_owned(),
-            posting_id: Some(demo::POSTING_ID.to_owned()),
-            location: Some("Toronto".to_owned()),
+            posting_id: Some(posting.to_owned()),
+            location: Some(location.to_owned()),
         });
     }
 

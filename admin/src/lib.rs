@@ -155,7 +155,7 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                         Some(_) => "needs attention".to_owned(),
                         None => format!("{:?}", order.phase).to_lowercase(),
                     },
-                    order.status.clone().unwrap_or_default(),
+                    order.status().unwrap_or_default().to_owned(),
                     order
                         .lever_written
                         .keys()

@@ -197,13 +197,14 @@ pub struct Order {
     pub steps: BTreeMap<String, String>,
     /// Where the order is in its life.
     pub phase: OrderPhase,
-    /// The vendor's latest status word, and its rank in that vendor's order of statuses.
-    pub status: Option<String>,
+    /// The vendor's latest status word. Private, with `status_rank` and `history`: they
+    /// change only through [`Order::advance`], so an order cannot move backwards.
+    status: Option<String>,
     /// The rank of `status` (0 before any status).
-    pub status_rank: u32,
+    status_rank: u32,
     /// Every status change applied, oldest first.
     #[serde(default)]
-    pub history: Vec<StatusChange>,
+    history: Vec<StatusChange>,
     /// What the vendor reported, merged across its reports.
     #[serde(default)]
     pub results: VendorResults,
@@ -270,6 +271,36 @@ impl Order {
             updated_at: now,
             version: 0,
         }
+    }
+
+    /// The vendor's latest status word, if it reported one yet.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// The rank of [`Order::status`] in the vendor's order of statuses (0 before any).
+    pub fn status_rank(&self) -> u32 {
+        self.status_rank
+    }
+
+    /// Every status change applied, oldest first.
+    pub fn history(&self) -> &[StatusChange] {
+        &self.history
+    }
+
+    /// The same order as if the vendor had reported `statuses` in turn, at `at`, whatever
+    /// their ranks: for tests of what an order shows.
+    #[cfg(test)]
+    pub(crate) fn with_history(mut self, statuses: &[&str], at: EpochMillis) -> Self {
+        self.history = statuses
+            .iter()
+            .map(|status| StatusChange {
+                status: (*status).to_owned(),
+                at,
+            })
+            .collect();
+        self.status = statuses.last().map(|s| (*s).to_owned());
+        self
     }
 
     /// Where the order stands, to compare a vendor update against.

@@ -805,7 +805,7 @@ impl Page<'_, '_> {
             .vendors()
             .get(order.vendor)
             .map(|v| v.description);
-        let status = order.status.as_deref().map_or_else(
+        let status = order.status().map_or_else(
             || match order.attention {
                 Some(_) => "needs attention".to_owned(),
                 None => "-".to_owned(),

@@ -148,7 +148,7 @@ impl From<&Order> for OrderRef {
             vendor: order.vendor,
             order_id: order.order_id.clone(),
             vendor_order_id: order.vendor_order_id.clone(),
-            status: order.status.clone(),
+            status: order.status().map(str::to_owned),
         }
     }
 }

@@ -84,8 +84,7 @@ fn is_due(worker: &Worker<'_>, rule: &OnCompletion, order: &Order) -> Result<boo
     }
     let description = worker.vendor(order.vendor)?.description;
     let completed = order
-        .status
-        .as_deref()
+        .status()
         .and_then(|word| description.status(word))
         .is_some_and(|status| status.outcome == Outcome::Completed);
     let result_wanted = rule.when_results.is_empty()

@@ -162,7 +162,7 @@ impl Contract for Esr {
 mod tests {
     use super::*;
     use crate::ids::{OpportunityId, OrderId, TenantId};
-    use crate::order::{Order, StatusChange};
+    use crate::order::Order;
     use crate::vendors::{lever_view, LeverWrite};
 
     fn order_with(statuses: &[&str], results: VendorResults) -> Order {
@@ -173,15 +173,8 @@ mod tests {
             OpportunityId::parse("opp").unwrap(),
         );
         order.vendor_order_id = Some("esr_1".into());
-        order.history = statuses
-            .iter()
-            .map(|s| StatusChange {
-                status: (*s).into(),
-                at: 1_795_585_372_000,
-            })
-            .collect();
         order.results = results;
-        order
+        order.with_history(statuses, 1_795_585_372_000)
     }
 
     fn notes(order: &Order) -> Vec<(String, bool)> {

@@ -159,14 +159,13 @@ mod tests {
     use crate::vendors::{lever_view, LeverWrite};
 
     fn order(status: &str) -> Order {
-        let mut order = Order::new_intent(
+        let order = Order::new_intent(
             OrderId::parse("o").unwrap(),
             TenantId::parse("t").unwrap(),
             VendorId::HrLogics,
             OpportunityId::parse("opp").unwrap(),
         );
-        order.status = Some(status.into());
-        order
+        order.with_history(&[status], 0)
     }
 
     #[test]

@@ -76,7 +76,7 @@ fn note(key: String, text: String) -> LeverWrite {
 /// Everything `order` should show in Lever now.
 pub fn lever_view(vendor: &VendorDescription, order: &Order) -> Vec<LeverWrite> {
     let mut writes = Vec::new();
-    let current = order.status.as_deref().and_then(|word| vendor.status(word));
+    let current = order.status().and_then(|word| vendor.status(word));
     // Closed at an open status: ended on Lever's side (cancelled when the candidate was
     // archived), so its in-progress tag would say what is no longer so.
     let ended_open =
@@ -142,7 +142,7 @@ fn status_notes(vendor: &VendorDescription, order: &Order, writes: &mut Vec<Leve
     };
     let results = &order.results;
     let mut shown: Vec<&str> = Vec::new();
-    for change in &order.history {
+    for change in order.history() {
         let Some(status) = vendor.status(&change.status) else {
             continue;
         };
@@ -191,7 +191,7 @@ fn services_note(vendor: &VendorDescription, order: &Order, writes: &mut Vec<Lev
         return;
     };
     let first_rank = vendor.status(vendor.first_status).map_or(0, |s| s.rank);
-    let in_production = order.history.iter().any(|change| {
+    let in_production = order.history().iter().any(|change| {
         vendor.status(&change.status).is_some_and(|status| {
             status.outcome == Outcome::Completed
                 || (status.outcome == Outcome::Open && status.rank > first_rank)

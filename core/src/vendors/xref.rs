@@ -144,14 +144,13 @@ mod tests {
     use crate::vendors::{lever_view, LeverWrite};
 
     fn order_with_status(status: Option<&str>) -> Order {
-        let mut order = Order::new_intent(
+        Order::new_intent(
             OrderId::parse("o").unwrap(),
             TenantId::parse("t").unwrap(),
             VendorId::Xref,
             OpportunityId::parse("opp").unwrap(),
-        );
-        order.status = status.map(str::to_owned);
-        order
+        )
+        .with_history(status.as_slice(), 0)
     }
 
     #[test]

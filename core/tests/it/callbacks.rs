@@ -173,7 +173,7 @@ async fn an_unsigned_callback_is_a_hint_the_worker_confirms_with_the_vendor() {
     world.run_worker().await;
     let order = &world.orders_of(VendorId::Sterling)[0];
     assert_eq!(
-        order.status.as_deref(),
+        order.status(),
         Some("In Progress"),
         "what Sterling's API says"
     );

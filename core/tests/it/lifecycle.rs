@@ -131,7 +131,7 @@ async fn archiving_cancels_an_open_reference_check_as_xref_would_show_it() {
     assert!(world.xref.orders()[0].cancelled);
     let order = &world.orders_of(VendorId::Xref)[0];
     assert_eq!(order.phase, OrderPhase::Closed);
-    assert_eq!(order.status.as_deref(), Some("Cancelled"));
+    assert_eq!(order.status(), Some("Cancelled"));
     assert_eq!(world.lever.tags(ADA), ["Xref - Cancelled"]);
 }
 

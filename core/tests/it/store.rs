@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use lever_screening::clock::EpochMillis;
 use lever_screening::delivery_log::{LoggedDelivery, Received, Source, WorkEnd, WorkState};
 use lever_screening::ids::{DeliveryId, OpportunityId, OrderId, TenantId};
-use lever_screening::order::{Order, OrderPhase, StatusChange};
+use lever_screening::order::{Order, OrderPhase, VendorResults};
+use lever_screening::status::Status;
 use lever_screening::store::dynamodb::{create_table, DynamoStore};
 use lever_screening::store::memory::MemoryStore;
 use lever_screening::store::{
@@ -336,11 +337,9 @@ async fn creating_an_existing_order_id_returns_it(store: Arc<dyn Store>) {
     let first = order("acme", "opp-1");
     store.create_order(&first).await.unwrap();
     // The same event again, even if it now names another opportunity.
-    let again = Order {
-        opportunity_id: opportunity("opp-2"),
-        status: Some("Different".into()),
-        ..first.clone()
-    };
+    let mut again = first.clone();
+    again.opportunity_id = opportunity("opp-2");
+    reported(&mut again, "Different", 1);
     assert_eq!(
         store.create_order(&again).await.unwrap(),
         CreateOrder::Exists(first.clone())
@@ -433,10 +432,7 @@ async fn closing_an_order_frees_its_opportunity(store: Arc<dyn Store>) {
 
 async fn get_order_returns_stored_or_none(store: Arc<dyn Store>) {
     let mut stored = order("acme", "opp-1");
-    stored.history.push(StatusChange {
-        status: "Candidate submitted".into(),
-        at: NOW,
-    });
+    reported(&mut stored, "Candidate submitted", 1);
     stored.steps.insert("candidate".into(), "C-1".into());
     stored
         .notices
@@ -492,15 +488,13 @@ async fn finds_order_by_vendor_order_id(store: Arc<dyn Store>) {
 async fn stale_updates_conflict(store: Arc<dyn Store>) {
     let created = order("acme", "opp-1");
     store.create_order(&created).await.unwrap();
-    let updated = next(&created, |o| o.status = Some("Candidate submitted".into()));
+    let updated = next(&created, |o| reported(o, "Candidate submitted", 1));
     store.update_order(&updated).await.unwrap();
 
-    let stale = next(&created, |o| o.status = Some("Stale".into()));
+    let stale = next(&created, |o| reported(o, "Stale", 1));
     let skipping = next(&updated, |o| o.version += 1);
-    let unversioned = Order {
-        version: 0,
-        ..updated.clone()
-    };
+    let mut unversioned = updated.clone();
+    unversioned.version = 0;
     for rejected in [&stale, &skipping, &unversioned] {
         assert!(
             matches!(
@@ -527,8 +521,8 @@ async fn stale_updates_conflict(store: Arc<dyn Store>) {
 async fn concurrent_updates_one_wins(store: Arc<dyn Store>) {
     let created = order("acme", "opp-1");
     store.create_order(&created).await.unwrap();
-    let rivals = ["In Progress", "Completed"]
-        .map(|status| next(&created, |o| o.status = Some(status.into())));
+    let rivals =
+        ["In Progress", "Completed"].map(|status| next(&created, |o| reported(o, status, 2)));
     let tasks = rivals.clone().map(|rival| {
         let store = store.clone();
         tokio::spawn(async move { store.update_order(&rival).await })
@@ -546,6 +540,11 @@ async fn concurrent_updates_one_wins(store: Arc<dyn Store>) {
         store.get_order(&created.order_id).await.unwrap().as_ref(),
         Some(winners[0])
     );
+}
+
+/// `order` as the vendor moved it to `status` (of rank `rank`).
+fn reported(order: &mut Order, status: &'static str, rank: u32) {
+    assert!(order.advance(&Status::step(status, rank), VendorResults::default()));
 }
 
 /// Orders of one tenant's opportunity, created at the given times.

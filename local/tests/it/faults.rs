@@ -206,7 +206,7 @@ async fn a_status_applied_during_the_first_tag_write_still_leaves_one_xref_tag()
         "the tap saw the tag write"
     );
     let order = &h.store.orders()[0];
-    assert_eq!(order.status.as_deref(), Some("Completed"));
+    assert_eq!(order.status(), Some("Completed"));
     assert_eq!(
         h.tags(),
         ["Xref - Completed"],

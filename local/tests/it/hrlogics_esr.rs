@@ -364,7 +364,7 @@ async fn a_canceled_esr_order_is_noted_and_nothing_moves_it_back() {
         .into_iter()
         .find(|o| o.vendor == VendorId::Esr)
         .unwrap();
-    assert_eq!(order.status.as_deref(), Some("Canceled"));
+    assert_eq!(order.status(), Some("Canceled"));
 }
 
 #[tokio::test]

@@ -328,7 +328,7 @@ async fn a_callback_is_applied_as_sterlings_api_says_not_as_its_body_claims() {
         "{notes:#?}"
     );
     let order = &h.store.orders()[0];
-    assert_eq!(order.status.as_deref(), Some("In Progress"));
+    assert_eq!(order.status(), Some("In Progress"));
     assert_eq!(order.results.score, None);
 }
 
@@ -367,7 +367,7 @@ async fn a_wrong_url_secret_is_401_and_changes_nothing() {
     assert_eq!(status, 404, "{answer}");
     h.settle().await;
     assert_eq!(statuses(&h), ["New"], "nothing changed");
-    assert_eq!(h.store.orders()[0].status.as_deref(), Some("Initiated"));
+    assert_eq!(h.store.orders()[0].status(), Some("Initiated"));
 
     // The right secret.
     let (status, answer) = post(callback_url(

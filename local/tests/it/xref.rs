@@ -199,7 +199,7 @@ async fn late_and_repeated_callbacks_change_nothing() {
         Vec::<String>::new(),
         "no Lever writes"
     );
-    assert_eq!(h.store.orders()[0].status.as_deref(), Some("Completed"));
+    assert_eq!(h.store.orders()[0].status(), Some("Completed"));
 }
 
 #[tokio::test]
@@ -222,10 +222,7 @@ async fn callbacks_are_authenticated_per_tenant() {
     assert_eq!(status, 404, "{body}");
     h.settle().await;
     assert_eq!(h.tags(), [SUBMITTED], "neither moved the order");
-    assert_eq!(
-        h.store.orders()[0].status.as_deref(),
-        Some("Candidate submitted")
-    );
+    assert_eq!(h.store.orders()[0].status(), Some("Candidate submitted"));
 
     // The demo tenant's own secret does.
     let (status, body) = h

@@ -488,7 +488,7 @@ impl VendorApi for Sterling {
 mod tests {
     use super::*;
     use crate::ids::{OpportunityId, OrderId, TenantId};
-    use crate::order::{Order, OrderPhase, StatusChange};
+    use crate::order::{Order, OrderPhase};
     use crate::vendors::{lever_view, LeverWrite};
 
     fn order(history: &[&str], results: VendorResults) -> Order {
@@ -500,16 +500,8 @@ mod tests {
         );
         order.phase = OrderPhase::Open;
         order.vendor_order_id = Some("1806030372".into());
-        order.history = history
-            .iter()
-            .map(|status| StatusChange {
-                status: (*status).into(),
-                at: 1_795_585_372_000,
-            })
-            .collect();
-        order.status = history.last().map(|s| (*s).to_owned());
         order.results = results;
-        order
+        order.with_history(history, 1_795_585_372_000)
     }
 
     fn note_texts(order: &Order) -> Vec<(String, String)> {

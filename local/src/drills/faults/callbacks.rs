@@ -441,7 +441,7 @@ async fn measure(
             .await
             .ok()
             .flatten()
-            .and_then(|o| o.status);
+            .and_then(|o| o.status().map(str::to_owned));
         let notes = world.stack.lever.notes(candidate);
         let tags = world
             .stack

@@ -164,7 +164,7 @@ pub async fn run(
             .await
             .ok()
             .flatten()
-            .and_then(|o| o.status);
+            .and_then(|o| o.status().map(str::to_owned));
         let shown = witness::sterling_statuses(&lever.notes(&case.candidate));
         if stored.as_deref() != Some("Initiated") || shown != ["New"] {
             advanced += 1;
@@ -294,7 +294,7 @@ async fn checkr(world: &Arc<World>, report: &mut Report) {
             .await
             .ok()
             .flatten()
-            .and_then(|o| o.status);
+            .and_then(|o| o.status().map(str::to_owned));
         let tags = lever
             .opportunity(candidate)
             .map(|o| o.tags)

@@ -442,7 +442,9 @@ where
         while let Some(next_event_response) = incoming.next().await {
             trace!("New event arrived (run loop)");
             let event = next_event_response?;
-            process_invocation(&mut service, &config, event, true).await?;
+            // PATCHED (vendor/patched/README.md): `false`, not `true`, so that no
+            // `_X_AMZN_TRACE_ID` is set per invocation (glibc keeps every value setenv replaces).
+            process_invocation(&mut service, &config, event, false).await?;
         }
         Ok(())
     }

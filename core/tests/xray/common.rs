@@ -1,13 +1,15 @@
-//! X-Ray trace propagation without `_X_AMZN_TRACE_ID` (`lever_screening::xray`): the worker
-//! function, run as Lambda runs it ([`lever_screening::lambda::run_worker`] under a mock
-//! Lambda Runtime API), makes its AWS calls with the `X-Amzn-Trace-Id` of the invocation that
-//! made them, and the (patched) runtime never sets the environment variable, whose every value
-//! glibc would keep (docs/performance.md, *Memory*).
+//! What `xray_worker.rs` and `xray_http.rs` share: a Lambda function's entry point, run as
+//! Lambda runs it, under a mock Lambda Runtime API that hands out two invocations with
+//! different X-Ray trace headers, against a mock of every AWS service; then the checks that
+//! each AWS call carried the `X-Amzn-Trace-Id` of the invocation that made it and that the
+//! (patched) runtime never set `_X_AMZN_TRACE_ID`, whose every value glibc would keep
+//! (docs/performance.md, *No `setenv` per invocation*).
 //!
-//! Its own test binary: it sets the process's environment (the Lambda variables, the AWS
-//! endpoint) and installs the process-wide logger and metrics recorder, once.
+//! Each user is its own test binary with one test: it sets the process's environment (the
+//! Lambda variables, the AWS endpoint) and installs the process-wide logger and metrics
+//! recorder, once.
 
-use serde_json::json;
+use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -18,24 +20,8 @@ const TRACES: [&str; 2] = [
     "Root=1-67a0b1c3-fedcba9876543210fedcba98;Parent=fedcba9876543210;Sampled=1",
 ];
 
-/// An SQS event of one `sync_lever` message for an order that does not exist.
-fn sqs_event(order: &str) -> String {
-    let attribute = |value: &str| json!({ "stringValue": value, "dataType": "String" });
-    json!({ "Records": [{
-        "messageId": format!("message-{order}"),
-        "receiptHandle": "AQEBtest",
-        "body": json!({ "work": "sync_lever", "tenant": "acme", "order": order }).to_string(),
-        "attributes": { "ApproximateReceiveCount": "1" },
-        "messageAttributes": { "tenant": attribute("acme"), "work": attribute("sync_lever") },
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:work",
-        "awsRegion": "us-east-1",
-    }]})
-    .to_string()
-}
-
-/// Invocation `n` (request id `request-n`), carrying `TRACES[n]`.
-fn invocation(n: usize) -> ResponseTemplate {
+/// Invocation `n` (request id `request-n`) of `event`, carrying `TRACES[n]`.
+fn invocation(n: usize, function: &str, event: String) -> ResponseTemplate {
     let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(60);
     ResponseTemplate::new(200)
         .insert_header("lambda-runtime-aws-request-id", format!("request-{n}"))
@@ -45,25 +31,33 @@ fn invocation(n: usize) -> ResponseTemplate {
         )
         .insert_header(
             "lambda-runtime-invoked-function-arn",
-            "arn:aws:lambda:us-east-1:000000000000:function:screening-worker",
+            format!("arn:aws:lambda:us-east-1:000000000000:function:{function}"),
         )
         .insert_header("lambda-runtime-trace-id", TRACES[n])
-        .set_body_raw(sqs_event(&format!("order{n}")), "application/json")
+        .set_body_raw(event, "application/json")
 }
 
 fn is_runtime_api(request: &Request) -> bool {
     request.url.path().starts_with("/2018-06-01/")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_aws_call_carries_its_invocations_trace_and_the_environment_is_left_alone() {
+/// Runs `function` (its entry point started by `start`, after the environment is set) for
+/// the two `events`, and checks the trace header of every AWS call it made.
+pub async fn each_aws_call_carries_its_invocations_trace<F, E>(
+    function: &str,
+    events: [String; 2],
+    start: impl FnOnce() -> F,
+) where
+    F: Future<Output = Result<(), E>>,
+    E: std::fmt::Debug,
+{
     // One server plays the Runtime API and every AWS service, so that the order in which it
     // received requests tells which invocation made each AWS call.
     let server = MockServer::start().await;
-    for n in 0..2 {
+    for (n, event) in events.into_iter().enumerate() {
         Mock::given(method("GET"))
             .and(path(NEXT))
-            .respond_with(invocation(n))
+            .respond_with(invocation(n, function, event))
             .up_to_n_times(1)
             .mount(&server)
             .await;
@@ -81,7 +75,7 @@ async fn each_aws_call_carries_its_invocations_trace_and_the_environment_is_left
         .respond_with(ResponseTemplate::new(202))
         .mount(&server)
         .await;
-    // Every AWS call finds nothing (an empty JSON answer), so the worker's orders are unknown.
+    // Every AWS call finds nothing (an empty JSON answer): unknown tenants and orders.
     Mock::given(method("POST"))
         .and(path("/"))
         .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/x-amz-json-1.0"))
@@ -90,12 +84,12 @@ async fn each_aws_call_carries_its_invocations_trace_and_the_environment_is_left
 
     for (name, value) in [
         ("AWS_LAMBDA_RUNTIME_API", server.address().to_string()),
-        ("AWS_LAMBDA_FUNCTION_NAME", "screening-worker".into()),
+        ("AWS_LAMBDA_FUNCTION_NAME", function.into()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
         (
             "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/screening-worker".into(),
+            format!("/aws/lambda/{function}"),
         ),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "test".into()),
         ("AWS_ENDPOINT_URL", server.uri()),
@@ -132,7 +126,7 @@ async fn each_aws_call_carries_its_invocations_trace_and_the_environment_is_left
         }
     };
     let requests = tokio::select! {
-        ended = lever_screening::lambda::run_worker() => panic!("the worker stopped: {ended:?}"),
+        ended = start() => panic!("the function stopped: {ended:?}"),
         _ = tokio::time::sleep(Duration::from_secs(60)) => panic!("not answered in 60 s"),
         requests = answered => requests,
     };

@@ -95,9 +95,21 @@ impl App {
         let dead_letter_url = env_required("DEAD_LETTER_QUEUE_URL")?;
         let settings = Settings::from_env()?;
         let aws = crate::tls::aws_config().await;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
-        let secrets = SecretsManagerSource::new(aws_sdk_secretsmanager::Client::new(&aws), prefix);
-        let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url, dead_letter_url);
+        // Each client puts the invocation's X-Ray trace on its requests (`crate::xray`).
+        let trace = crate::xray::TraceHeader;
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(trace);
+        let secrets = aws_sdk_secretsmanager::config::Builder::from(&aws).interceptor(trace);
+        let sqs = aws_sdk_sqs::config::Builder::from(&aws).interceptor(trace);
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamodb.build()), table);
+        let secrets = SecretsManagerSource::new(
+            aws_sdk_secretsmanager::Client::from_conf(secrets.build()),
+            prefix,
+        );
+        let queue = SqsQueue::new(
+            aws_sdk_sqs::Client::from_conf(sqs.build()),
+            queue_url,
+            dead_letter_url,
+        );
         Ok(App::new(
             Arc::new(store),
             Arc::new(secrets),

@@ -1,13 +1,16 @@
 //! Running as a Lambda function: each function's `main` is one call here. The app is built
 //! once per execution environment (clients only, nothing fetched), logs go to stdout, and
-//! metrics are flushed as CloudWatch Embedded Metric Format after each invocation.
+//! metrics are flushed as CloudWatch Embedded Metric Format after each invocation. Each
+//! invocation runs in its X-Ray trace's [`xray::scope`], so its AWS calls carry the trace.
 
 use crate::app::App;
 use crate::clock::{now_millis, Deadline};
 use crate::flows::{reconcile, safety_net, webhook_health};
 use crate::http::Endpoint;
 use crate::telemetry;
+use crate::xray;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_http::RequestExt;
 use lambda_runtime::LambdaEvent;
 
 type Error = lambda_runtime::Error;
@@ -44,8 +47,13 @@ pub async fn serve_http(endpoint: impl Endpoint) -> Result<(), Error> {
     let app = &app;
     metrics_cloudwatch_embedded::lambda::handler::run_http(
         metrics,
-        move |request: lambda_http::Request| async move {
-            Ok::<_, Error>(endpoint.serve(app, request).await)
+        move |request: lambda_http::Request| {
+            let trace = request
+                .lambda_context_ref()
+                .and_then(|context| context.xray_trace_id.clone());
+            xray::scope(trace, async move {
+                Ok::<_, Error>(endpoint.serve(app, request).await)
+            })
         },
     )
     .await
@@ -58,24 +66,26 @@ pub async fn run_worker() -> Result<(), Error> {
     let app = &app;
     metrics_cloudwatch_embedded::lambda::handler::run(
         metrics,
-        move |event: LambdaEvent<SqsEvent>| async move {
-            let deadline =
-                Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
-            let messages: Vec<_> = event
-                .payload
-                .records
-                .into_iter()
-                .filter_map(crate::queue::sqs::from_event)
-                .collect();
-            let failed = app
-                .worker(deadline)
-                .handle_batch(app.queue().as_ref(), &messages)
-                .await;
-            let mut response = SqsBatchResponse::default();
-            for id in failed {
-                response.add_failure(id);
-            }
-            Ok::<_, Error>(response)
+        move |event: LambdaEvent<SqsEvent>| {
+            xray::scope(event.context.xray_trace_id.clone(), async move {
+                let deadline =
+                    Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
+                let messages: Vec<_> = event
+                    .payload
+                    .records
+                    .into_iter()
+                    .filter_map(crate::queue::sqs::from_event)
+                    .collect();
+                let failed = app
+                    .worker(deadline)
+                    .handle_batch(app.queue().as_ref(), &messages)
+                    .await;
+                let mut response = SqsBatchResponse::default();
+                for id in failed {
+                    response.add_failure(id);
+                }
+                Ok::<_, Error>(response)
+            })
         },
     )
     .await
@@ -98,50 +108,54 @@ pub async fn run_scheduled(job: Job) -> Result<(), Error> {
     let app = &app;
     metrics_cloudwatch_embedded::lambda::handler::run(
         metrics,
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            let deadline =
-                Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
-            let report = match job {
-                Job::ReconcileOrders => serde_json::to_value(
-                    reconcile::run(
-                        app.store().as_ref(),
-                        app.queue().as_ref(),
-                        &app.settings,
-                        now_millis(),
-                    )
-                    .await?,
-                )?,
-                Job::CheckWebhooks | Job::SafetyNet => {
-                    let worker = app.worker(deadline);
-                    let (mut checked, mut failed, mut found) = (0, 0, 0);
-                    // One tenant that cannot be checked (its Lever down, its credential
-                    // revoked) does not keep the others from being checked.
-                    for config in app.store().list_tenants().await? {
-                        let result = async {
-                            let tenant = app.tenants().tenant(&config.tenant_id).await?;
-                            if job == Job::SafetyNet {
-                                let run = safety_net::run(&worker, &tenant, now_millis()).await?;
-                                return Ok::<_, crate::AppError>(run.found());
-                            }
-                            webhook_health::check(&worker, &tenant).await.map(|_| 0)
-                        };
-                        match result.await {
-                            Ok(n) => (checked, found) = (checked + 1, found + n),
-                            Err(error) => {
-                                failed += 1;
-                                tracing::warn!(tenant = %config.tenant_id, ?job, %error,
+        move |event: LambdaEvent<serde_json::Value>| {
+            xray::scope(event.context.xray_trace_id.clone(), async move {
+                let deadline =
+                    Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
+                let report = match job {
+                    Job::ReconcileOrders => serde_json::to_value(
+                        reconcile::run(
+                            app.store().as_ref(),
+                            app.queue().as_ref(),
+                            &app.settings,
+                            now_millis(),
+                        )
+                        .await?,
+                    )?,
+                    Job::CheckWebhooks | Job::SafetyNet => {
+                        let worker = app.worker(deadline);
+                        let (mut checked, mut failed, mut found) = (0, 0, 0);
+                        // One tenant that cannot be checked (its Lever down, its credential
+                        // revoked) does not keep the others from being checked.
+                        for config in app.store().list_tenants().await? {
+                            let result = async {
+                                let tenant = app.tenants().tenant(&config.tenant_id).await?;
+                                if job == Job::SafetyNet {
+                                    let run =
+                                        safety_net::run(&worker, &tenant, now_millis()).await?;
+                                    return Ok::<_, crate::AppError>(run.found());
+                                }
+                                webhook_health::check(&worker, &tenant).await.map(|_| 0)
+                            };
+                            match result.await {
+                                Ok(n) => (checked, found) = (checked + 1, found + n),
+                                Err(error) => {
+                                    failed += 1;
+                                    tracing::warn!(tenant = %config.tenant_id, ?job, %error,
                                     "could not check the tenant");
+                                }
                             }
                         }
+                        let mut report =
+                            serde_json::json!({ "tenants": checked, "failed": failed });
+                        if job == Job::SafetyNet {
+                            report["found"] = found.into();
+                        }
+                        report
                     }
-                    let mut report = serde_json::json!({ "tenants": checked, "failed": failed });
-                    if job == Job::SafetyNet {
-                        report["found"] = found.into();
-                    }
-                    report
-                }
-            };
-            Ok::<_, Error>(report)
+                };
+                Ok::<_, Error>(report)
+            })
         },
     )
     .await

@@ -12,6 +12,7 @@
 //!   traits, each with an AWS and an in-memory implementation.
 //! - [`retry`], [`pacing`], [`callback_auth`], [`tls`]: the one retry helper, Lever's request
 //!   budget, vendor callback authentication, TLS for every outbound call.
+//! - [`telemetry`], [`xray`]: logs; an invocation's X-Ray trace on its AWS calls.
 //! - [`directory`], [`connect`]: tenants as flows read them; a Lever client per integration.
 //! - [`flows`]: the use cases — intake (no outbound calls), the worker, the scheduled
 //!   checks, OAuth and operator actions.
@@ -49,6 +50,7 @@ pub mod tenant;
 pub mod tls;
 pub mod vendors;
 pub mod work;
+pub mod xray;
 
 pub use app::App;
 pub use config::Settings;

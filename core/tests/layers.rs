@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["status", "order", "tenant", "work", "delivery_log"],
     ),
     ("ports", &["store", "queue", "secrets"]),
-    ("mechanisms", &["telemetry", "pacing", "retry"]),
+    ("mechanisms", &["telemetry", "xray", "pacing", "retry"]),
     ("adapters", &["lever", "vendors", "callback_auth"]),
     (
         "what the use cases share",

@@ -17,5 +17,6 @@ mod lifecycle;
 mod oauth;
 mod registry;
 mod safety_net;
+mod setup_rules;
 mod sterling;
 mod xref;

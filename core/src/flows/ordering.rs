@@ -435,6 +435,9 @@ pub async fn place(
             Err(refused) if refused.needs_attention() => {
                 return hold(worker, request, order, &refused).await;
             }
+            Err(VendorError::Unorderable(why)) => {
+                return not_ordered(worker, request, order, &why, "vendor_needs").await;
+            }
             Err(refused) if refused.refusal().is_some() => {
                 let message = refused.refusal().unwrap_or_default();
                 let problem = format!("{} refused the order: {message}", description.name);
@@ -568,7 +571,7 @@ async fn not_ordered(
     );
     metrics::not_ordered(reason);
     let fix = match reason {
-        "no_candidate_data" | "no_package" => Fix::InLever,
+        "no_candidate_data" | "no_package" | "vendor_needs" => Fix::InLever,
         _ => Fix::AskAdmin,
     };
     let note = request.description.not_ordered_note(problem, fix);

@@ -251,13 +251,10 @@ const US_STATES: [&str; 51] = [
 /// for a US work location.
 fn work_location(location: Option<&str>) -> Result<WorkLocation<'_>, VendorError> {
     let unusable = || {
-        VendorError::Rejected {
-        status: 422,
-        message: format!(
-            "Checkr needs the work location's US state, and the posting's location ({}) names none: write it as `City, ST`",
-            location.unwrap_or("none")
-        ),
-    }
+        VendorError::Unorderable(format!(
+            "Checkr needs the job's US state as its work location, and the posting's location ({}) names none: write it as `City, ST` (e.g. `Boston, MA`)",
+            location.unwrap_or("not set")
+        ))
     };
     let mut parts: Vec<&str> = location
         .ok_or_else(unusable)?
@@ -568,7 +565,7 @@ mod tests {
         ] {
             let error = work_location(unusable).unwrap_err();
             assert!(
-                error.refusal().is_some_and(|m| m.contains("City, ST")),
+                matches!(&error, VendorError::Unorderable(why) if why.contains("City, ST")),
                 "{unusable:?}"
             );
         }

@@ -59,6 +59,11 @@ pub enum VendorError {
     /// A body (an answer or a callback) that does not have the vendor's shape.
     #[error("unexpected vendor payload: {0}")]
     Decode(String),
+    /// The order lacks what the vendor needs, found by the adapter before calling it (a
+    /// posting location with no US state, for Checkr): the recruiter fixes it in Lever, and
+    /// retrying the same order cannot help. Says what is missing and how to give it.
+    #[error("{0}")]
+    Unorderable(String),
 }
 
 impl VendorError {
@@ -69,6 +74,7 @@ impl VendorError {
     pub fn retry(&self) -> Retry {
         match self {
             VendorError::Rejected { status, .. } if !matches!(status, 401 | 403) => Retry::Never,
+            VendorError::Unorderable(_) => Retry::Never,
             // A credential the vendor refuses is the operator's to fix: keep the work meanwhile.
             _ => Retry::Later,
         }

@@ -8,6 +8,7 @@ use lever_screening::order::OrderPhase;
 use lever_screening::store::OrderStore;
 use lever_screening::vendors::{checkr, VendorId};
 use lever_screening_local::demo_tenant as demo;
+use lever_screening_simulators::SimOpportunity;
 use std::time::Duration;
 
 const MARGARET: &str = demo::CHECKR_OPPORTUNITY_ID;
@@ -181,4 +182,45 @@ async fn archiving_cancels_a_pending_invitation_and_an_expired_one_says_so() {
     assert!(cancelled.deleted_at.is_some(), "cancelled at Checkr");
     webhooks_answered(&h, 4).await;
     assert_eq!(checkr_tags(&h), ["Canceled"]);
+}
+
+#[tokio::test]
+async fn a_job_without_a_us_state_is_not_sent_to_checkr_and_the_recruiter_is_told_what_to_write() {
+    let h = start().await;
+    let remote = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
+    h.stack.lever.add_opportunity(SimOpportunity {
+        id: remote.into(),
+        name: "Katherine Remote".into(),
+        emails: vec!["remote@example.com".into()],
+        phones: vec![],
+        tags: vec![],
+        stage: demo::PHONE_SCREEN_STAGE_ID.into(),
+        posting_id: None,
+        location: Some("Remote".into()),
+    });
+    let sent = h
+        .stack
+        .lever
+        .move_to_stage(remote, demo::PRE_HIRE_SCREENING_STAGE_ID)
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 202, "{}", sent.response);
+    h.settle().await;
+    assert!(
+        h.stack.checkr.candidates().is_empty(),
+        "nothing sent to Checkr"
+    );
+    let notes = h.notes(remote);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with(
+            "Checkr background check was not ordered: Checkr needs the job's US state"
+        ) && notes[0].contains("(Remote)")
+            && notes[0].contains("`City, ST`")
+            && notes[0].contains(
+                "Fix this in Lever, then move the candidate into the trigger stage again"
+            ),
+        "{}",
+        notes[0]
+    );
 }

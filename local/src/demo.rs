@@ -359,14 +359,11 @@ impl Demo {
     /// after its own answers), shows the answers to those after the first `shown`, then
     /// waits for the worker's re-reads.
     async fn checkr_webhooks(&self, shown: usize, count: usize) -> Result<(), DemoError> {
-        let mut sent = self.stack.checkr.webhooks();
-        for _ in 0..1_000 {
-            if sent.len() >= count && sent.iter().all(|w| w.status != 0) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            sent = self.stack.checkr.webhooks();
-        }
+        let sent = self
+            .stack
+            .checkr
+            .webhooks_answered(count, Duration::from_secs(10))
+            .await;
         for webhook in sent.iter().skip(shown) {
             println!(
                 "    Checkr sent {} (X-Checkr-Signature): checkr-callback answered {}",

@@ -21,8 +21,8 @@ use super::description::{
 };
 use super::wire::{decode, required, unavailable, Credentials};
 use super::{
-    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
-    VendorError, VendorId,
+    Cancellation, CandidateOrder, Placement, StatusUpdate, VendorAccount, VendorApi, VendorError,
+    VendorId,
 };
 use crate::order::VendorResults;
 use crate::retry::Resend;
@@ -368,18 +368,13 @@ impl VendorApi for Checkr {
             tags: [format!("{ORDER_TAG_PREFIX}{}", order.order_id)],
         };
         let invitation: Invitation = post(account, "invitations", order.order_id, &new).await?;
-        let update = status_update(invitation, None);
-        Ok(Placement::Placed(PlacedOrder {
-            vendor_order_id: update.vendor_order_id,
-            status: Some(update.status),
-            results: update.results,
-        }))
+        Ok(Placement::Placed(status_update(invitation, None).into()))
     }
 
     /// An invitation's or a report's event names its order: the invitation by its id, the
     /// report by the order tag it carries. Other events (candidates, packages…), and
-    /// `invitation.created` and `report.created`, change no order. What the object says is not applied: the
-    /// worker re-reads the invitation.
+    /// `invitation.created` and `report.created`, change no order. What the object says is
+    /// not applied: the worker re-reads the invitation.
     fn parse_callback(&self, body: &[u8]) -> Result<Option<StatusUpdate>, VendorError> {
         let event: Event =
             serde_json::from_slice(body).map_err(|e| VendorError::Decode(e.to_string()))?;

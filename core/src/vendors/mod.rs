@@ -178,6 +178,18 @@ pub struct PlacedOrder {
     pub results: VendorResults,
 }
 
+impl From<StatusUpdate> for PlacedOrder {
+    /// An order placed as a read of it describes it (the vendors whose create answers with
+    /// the order itself).
+    fn from(update: StatusUpdate) -> Self {
+        PlacedOrder {
+            vendor_order_id: update.vendor_order_id,
+            status: Some(update.status),
+            results: update.results,
+        }
+    }
+}
+
 /// One step of placing an order ([`VendorApi::place`]).
 // Boxing `Placed` would change this public enum's shape for every adapter; one value lives
 // briefly per call, so its size does not matter.

@@ -32,13 +32,10 @@ fn checkr_tags(h: &Harness) -> Vec<String> {
 /// Waits until Checkr's webhooks (sent after its answers, in the background) have been
 /// answered, and the worker has done what they queued.
 async fn webhooks_answered(h: &Harness, count: usize) {
-    for _ in 0..500 {
-        let sent = h.stack.checkr.webhooks();
-        if sent.len() >= count && sent.iter().all(|w| w.status != 0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    h.stack
+        .checkr
+        .webhooks_answered(count, Duration::from_secs(5))
+        .await;
     h.settle().await;
 }
 

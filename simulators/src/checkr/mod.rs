@@ -297,6 +297,21 @@ impl CheckrSim {
         self.lock().webhooks.clone()
     }
 
+    /// Waits (up to `timeout`) until at least `count` webhook deliveries were attempted and
+    /// every one was answered (Checkr sends its webhooks after its own answers, in the
+    /// background); answers them all.
+    pub async fn webhooks_answered(&self, count: usize, timeout: Duration) -> Vec<CheckrWebhook> {
+        let until = tokio::time::Instant::now() + timeout;
+        loop {
+            let sent = self.webhooks();
+            let answered = sent.len() >= count && sent.iter().all(|w| w.status != 0);
+            if answered || tokio::time::Instant::now() >= until {
+                return sent;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// The candidate completes the invitation's form: the invitation is `completed` and a
     /// `pending` report is created (webhooks `invitation.completed`, `report.created`).
     /// Answers the report's id.

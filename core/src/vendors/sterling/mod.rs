@@ -21,8 +21,8 @@ use super::description::{
     Status, StatusNotes, Trigger, VendorDescription, MOVE_AGAIN,
 };
 use super::{
-    Cancellation, CandidateOrder, PlacedOrder, Placement, StatusUpdate, VendorAccount, VendorApi,
-    VendorError, VendorId,
+    Cancellation, CandidateOrder, Placement, StatusUpdate, VendorAccount, VendorApi, VendorError,
+    VendorId,
 };
 use crate::order::{ServiceResult, VendorResults};
 use crate::retry::Resend;
@@ -442,12 +442,7 @@ impl VendorApi for Sterling {
                     .await?
             }
         };
-        let update = screening.into_update();
-        Ok(Placement::Placed(PlacedOrder {
-            vendor_order_id: update.vendor_order_id,
-            status: Some(update.status),
-            results: update.results,
-        }))
+        Ok(Placement::Placed(screening.into_update().into()))
     }
 
     fn parse_callback(&self, body: &[u8]) -> Result<Option<StatusUpdate>, VendorError> {

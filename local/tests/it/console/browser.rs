@@ -727,16 +727,11 @@ async fn a_lever_admin_sets_up_checkr_and_a_recruiter_sees_lever_s_checkr_tags_a
         .complete_report(&report, "clear")
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
     // Checkr's four webhooks (two for the invitation, two for the report), each answered.
-    loop {
-        let sent = h.stack.checkr.webhooks();
-        let answered = sent.len() >= 4 && sent.iter().all(|w| w.status != 0);
-        if answered || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    h.stack
+        .checkr
+        .webhooks_answered(4, Duration::from_secs(10))
+        .await;
     h.settle().await;
     client.refresh().await.unwrap();
     let page = text(&client).await;

@@ -92,7 +92,12 @@ pub async fn each_aws_call_carries_its_invocations_trace<F, E>(
             format!("/aws/lambda/{function}"),
         ),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "test".into()),
+        // Every service here, whatever the test run points them at (tests/run exports
+        // per-service endpoints for DynamoDB Local and moto, which take precedence).
         ("AWS_ENDPOINT_URL", server.uri()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", server.uri()),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", server.uri()),
+        ("AWS_ENDPOINT_URL_SQS", server.uri()),
         ("AWS_REGION", "us-east-1".into()),
         ("AWS_ACCESS_KEY_ID", "AKIDTEST".into()),
         ("AWS_SECRET_ACCESS_KEY", "test-secret".into()),

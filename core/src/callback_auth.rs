@@ -266,6 +266,16 @@ pub fn verify_url_secret(secret: &RotatingSecret, given: &str) -> Result<(), Cal
     }
 }
 
+/// The HMAC-SHA256 keyed with the vendor account's API key, as vendors that sign with it
+/// (Checkr) compute it. HMAC takes a key of any length, so only an impossible key fails.
+fn api_key_hmac(
+    api_key: &secrecy::SecretString,
+) -> Result<hmac::Hmac<sha2::Sha256>, CallbackAuthError> {
+    use hmac::Mac;
+    hmac::Hmac::new_from_slice(api_key.expose_secret().as_bytes())
+        .map_err(|_| CallbackAuthError::NotConfigured)
+}
+
 /// For vendors that sign with their API key (Checkr): `signature` is the lowercase hex
 /// HMAC-SHA256 of `body` keyed with `api_key`, compared in constant time.
 pub fn verify_hex_hmac(
@@ -278,11 +288,22 @@ pub fn verify_hex_hmac(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| hex::decode(v.trim()).ok())
         .ok_or(CallbackAuthError::MissingHeaders)?;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(api_key.expose_secret().as_bytes())
-        .map_err(|_| CallbackAuthError::NotConfigured)?;
+    let mut mac = api_key_hmac(api_key)?;
     mac.update(body);
     mac.verify_slice(&signature)
         .map_err(|_| CallbackAuthError::Mismatch)
+}
+
+/// Signs a body the way a vendor that signs with its API key does (Checkr's
+/// `X-Checkr-Signature`): the lowercase hex HMAC-SHA256 (`events/`, the drills, tests).
+pub fn sign_hex_hmac(
+    api_key: &secrecy::SecretString,
+    body: &[u8],
+) -> Result<String, CallbackAuthError> {
+    use hmac::Mac;
+    let mut mac = api_key_hmac(api_key)?;
+    mac.update(body);
+    Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Signs a callback the way a vendor does (simulators, tests and `resign-event`):

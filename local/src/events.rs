@@ -6,7 +6,6 @@ use crate::demo_tenant as demo;
 use lever_screening::callback_auth;
 use lever_screening::clock::now_millis;
 use lever_screening::lever::webhook::{self, WebhookKind};
-use lever_screening::vendors::checkr;
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +60,8 @@ pub fn resign(event_json: &str) -> Result<Value, EventError> {
     } else if path.starts_with("/callbacks/checkr/") {
         // Checkr signs the body alone, with the account's API key.
         let key = secrecy::SecretString::from(demo::CHECKR_API_KEY);
-        event["headers"]["x-checkr-signature"] = checkr::signature(&key, body.as_bytes()).into();
+        event["headers"]["x-checkr-signature"] =
+            callback_auth::sign_hex_hmac(&key, body.as_bytes())?.into();
     } else if let Some(secret) = standard_webhooks_secret(&path) {
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         let signed = callback_auth::sign_headers(secret, &id, now / 1000, body.as_bytes())?;

@@ -28,7 +28,6 @@ use crate::order::VendorResults;
 use crate::retry::Resend;
 use async_trait::async_trait;
 use reqwest::Method;
-use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -460,15 +459,6 @@ impl VendorApi for Checkr {
     }
 }
 
-/// Checkr's webhook signature of `body` with `api_key`: the lowercase hex HMAC-SHA256.
-pub fn signature(api_key: &SecretString, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(api_key.expose_secret().as_bytes())
-        .expect("HMAC takes a key of any length");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,9 +586,10 @@ mod tests {
 
     #[test]
     fn the_signature_is_checkrs_published_test_vector() {
-        let key = SecretString::from("test-secret");
+        let key = secrecy::SecretString::from("test-secret");
         assert_eq!(
-            signature(&key, br#"{"monday":"75F","tuesday":"80F"}"#),
+            crate::callback_auth::sign_hex_hmac(&key, br#"{"monday":"75F","tuesday":"80F"}"#)
+                .unwrap(),
             "b7412f05e981a473b5ecbdb5393afaea02a679db6d7c8e56803512ec4ba98151"
         );
     }

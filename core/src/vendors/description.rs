@@ -159,12 +159,6 @@ impl CallbackAuth {
     pub fn rereads(self) -> bool {
         !matches!(self, CallbackAuth::StandardWebhooks)
     }
-
-    /// Whether the tenant's secret holds a `callback_secret` of its own for it (else the
-    /// callbacks are signed with the account's API key).
-    pub fn has_own_secret(self) -> bool {
-        !matches!(self, CallbackAuth::ApiKeyHmac { .. })
-    }
 }
 
 /// How a vendor's own Lever integration reaches Lever.

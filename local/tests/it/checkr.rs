@@ -4,6 +4,7 @@
 //! one tag Lever's Checkr integration shows, and the report's link.
 
 use crate::support::{start, Harness};
+use lever_screening::callback_auth;
 use lever_screening::order::OrderPhase;
 use lever_screening::store::OrderStore;
 use lever_screening::vendors::{checkr, VendorId};
@@ -125,7 +126,10 @@ async fn a_forged_checkr_webhook_is_refused_and_changes_nothing() {
         demo::TENANT
     );
     let forged = secrecy::SecretString::from("not-the-api-key");
-    for signature in [None, Some(checkr::signature(&forged, body.as_bytes()))] {
+    for signature in [
+        None,
+        Some(callback_auth::sign_hex_hmac(&forged, body.as_bytes()).unwrap()),
+    ] {
         let mut request = h
             .http
             .post(&url)

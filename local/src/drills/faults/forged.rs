@@ -22,6 +22,7 @@ use super::witness::{self, VendorOrders};
 use super::world::{bounded, stage_change, Tally, World};
 use super::{DrillError, Options, Size};
 use crate::demo_tenant as demo;
+use lever_screening::callback_auth;
 use lever_screening::vendors::{checkr, VendorId};
 use secrecy::SecretString;
 use serde_json::{json, Value as Json};
@@ -257,7 +258,7 @@ async fn checkr(world: &Arc<World>, report: &mut Report) {
                     .header("content-type", "application/json")
                     .header(
                         checkr::SIGNATURE_HEADER,
-                        checkr::signature(key, body.as_bytes()),
+                        callback_auth::sign_hex_hmac(key, body.as_bytes()).unwrap_or_default(),
                     )
                     .body(body.clone())
                     .send(),

@@ -19,13 +19,12 @@ use super::description::{
     CallbackAuth, CredentialField, LeverAccess, LeverDisplay, Outcome, PackageRule, ReportNote,
     Status, Trigger, VendorDescription, MOVE_AGAIN,
 };
-use super::wire::{decode, required, unavailable, Credentials};
+use super::wire::{required, Credentials};
 use super::{
     Cancellation, CandidateOrder, Placement, StatusUpdate, VendorAccount, VendorApi, VendorError,
     VendorId,
 };
 use crate::order::VendorResults;
-use crate::retry::Resend;
 use async_trait::async_trait;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -306,18 +305,10 @@ async fn post<T: DeserializeOwned>(
     idempotency_key: &str,
     body: &(impl Serialize + Sync),
 ) -> Result<T, VendorError> {
-    let url = account.url(&["v1", resource])?;
     let credentials = credentials(account)?;
-    let sent = account
-        .outbound
-        .send(Resend::Safe, || {
-            credentials
-                .apply(account.http.post(url.clone()))
-                .header("Idempotency-Key", idempotency_key)
-                .json(body)
-        })
-        .await;
-    decode(sent.map_err(unavailable)?).await
+    account
+        .post(&["v1", resource], &credentials, idempotency_key, body)
+        .await
 }
 
 async fn get<T: DeserializeOwned>(
@@ -325,18 +316,10 @@ async fn get<T: DeserializeOwned>(
     segments: &[&str],
     query: &[(&str, &str)],
 ) -> Result<T, VendorError> {
-    let mut url = account.url(segments)?;
-    if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query);
-    }
     let credentials = credentials(account)?;
-    let sent = account
-        .outbound
-        .send(Resend::Safe, || {
-            credentials.apply(account.http.get(url.clone()))
-        })
-        .await;
-    decode(sent.map_err(unavailable)?).await
+    account
+        .call_with(Method::GET, segments, query, &credentials)
+        .await
 }
 
 #[async_trait]
@@ -430,15 +413,15 @@ impl VendorApi for Checkr {
         account: &VendorAccount<'_>,
         vendor_order_id: &str,
     ) -> Result<Cancellation, VendorError> {
-        let url = account.url(&["v1", "invitations", vendor_order_id])?;
         let credentials = credentials(account)?;
-        let sent = account
-            .outbound
-            .send(Resend::Safe, || {
-                credentials.apply(account.http.request(Method::DELETE, url.clone()))
-            })
+        let deleted = account
+            .call::<serde::de::IgnoredAny>(
+                Method::DELETE,
+                &["v1", "invitations", vendor_order_id],
+                &credentials,
+            )
             .await;
-        match decode::<serde::de::IgnoredAny>(sent.map_err(unavailable)?).await {
+        match deleted {
             Ok(_) => Ok(Cancellation::Cancelled),
             Err(VendorError::Rejected {
                 status: 400 | 404, ..

@@ -100,17 +100,9 @@ impl VendorAccount<'_> {
         idempotency_key: &str,
         body: &(impl serde::Serialize + Sync),
     ) -> Result<Result<T, String>, VendorError> {
-        let url = self.url(resource)?;
-        let sent = self
-            .outbound
-            .send(Resend::Safe, || {
-                credentials
-                    .apply(self.http.post(url.clone()))
-                    .header("Idempotency-Key", idempotency_key)
-                    .json(body)
-            })
-            .await;
-        let response = sent.map_err(unavailable)?;
+        let response = self
+            .send_idempotent(resource, credentials, idempotency_key, body)
+            .await?;
         if response.status() == StatusCode::CONFLICT {
             let body = response.bytes().await.unwrap_or_default();
             return match serde_json::from_slice::<Duplicate>(&body) {
@@ -146,6 +138,44 @@ impl VendorAccount<'_> {
         }
     }
 
+    /// POSTs `body` as JSON to `{base}/{resource…}` with `idempotency_key`, so that a
+    /// resend is answered as the first request was (the vendor's own duplicate answers are
+    /// the caller's to read).
+    async fn send_idempotent(
+        &self,
+        resource: &[&str],
+        credentials: &Credentials<'_>,
+        idempotency_key: &str,
+        body: &(impl serde::Serialize + Sync),
+    ) -> Result<reqwest::Response, VendorError> {
+        let url = self.url(resource)?;
+        let sent = self
+            .outbound
+            .send(Resend::Safe, || {
+                credentials
+                    .apply(self.http.post(url.clone()))
+                    .header("Idempotency-Key", idempotency_key)
+                    .json(body)
+            })
+            .await;
+        sent.map_err(unavailable)
+    }
+
+    /// [`VendorAccount::create`] for a vendor whose idempotency key alone makes a resend
+    /// safe (Checkr replays its first answer to a key): the answer decoded, a 409 refused.
+    pub(crate) async fn post<T: DeserializeOwned>(
+        &self,
+        resource: &[&str],
+        credentials: &Credentials<'_>,
+        idempotency_key: &str,
+        body: &(impl serde::Serialize + Sync),
+    ) -> Result<T, VendorError> {
+        let response = self
+            .send_idempotent(resource, credentials, idempotency_key, body)
+            .await?;
+        decode(response).await
+    }
+
     /// A request without a body (`GET` a resource, `POST …/cancel`), decoded.
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
@@ -153,7 +183,21 @@ impl VendorAccount<'_> {
         segments: &[&str],
         credentials: &Credentials<'_>,
     ) -> Result<T, VendorError> {
-        let url = self.url(segments)?;
+        self.call_with(method, segments, &[], credentials).await
+    }
+
+    /// [`VendorAccount::call`] with a query string.
+    pub(crate) async fn call_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        credentials: &Credentials<'_>,
+    ) -> Result<T, VendorError> {
+        let mut url = self.url(segments)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         let sent = self
             .outbound
             .send(Resend::Safe, || {

@@ -145,6 +145,17 @@ pub struct WorkEnd {
     pub effects: Vec<Effect>,
 }
 
+impl WorkEnd {
+    /// The work's end as it stands now.
+    pub fn now(state: WorkState, effects: Vec<Effect>) -> Self {
+        WorkEnd {
+            at: crate::clock::now_millis(),
+            state,
+            effects,
+        }
+    }
+}
+
 /// Where a delivery's work stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]

@@ -121,11 +121,8 @@ pub async fn replay(
             Replayed::Queued
         }
     };
-    let end = WorkEnd {
-        at: now_millis(),
-        state: WorkState::Replayed,
-        effects: entry.end.map(|end| end.effects).unwrap_or_default(),
-    };
+    let effects = entry.end.map(|end| end.effects).unwrap_or_default();
+    let end = WorkEnd::now(WorkState::Replayed, effects);
     log.log_work_end(tenant, id, &end, keep_until).await?;
     tracing::info!(%tenant, delivery = %id, ?replayed, "delivery replayed");
     Ok(replayed)

@@ -108,13 +108,8 @@ impl Worker<'_> {
         let Some(delivery) = work.delivery() else {
             return;
         };
-        let now = crate::clock::now_millis();
-        let end = WorkEnd {
-            at: now,
-            state,
-            effects,
-        };
-        let keep_until = self.settings.log_keep_until(now);
+        let end = WorkEnd::now(state, effects);
+        let keep_until = self.settings.log_keep_until(end.at);
         if let Err(error) = self
             .log
             .log_work_end(work.tenant(), delivery, &end, keep_until)

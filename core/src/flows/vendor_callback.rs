@@ -134,12 +134,15 @@ async fn authenticate(
     let vendor = description.id;
     let check = |secrets: &crate::secrets::TenantSecrets| {
         let own = secrets.vendor(vendor);
+        // Unsigned and API-key-signed callbacks carry no delivery id: the same body twice
+        // is the same delivery.
+        let body_digest = || hex::encode(sha2::Sha256::digest(callback.body));
         if let CallbackAuth::ApiKeyHmac { header } = description.callback_auth {
             let key = own.and_then(|v| v.api_key.as_ref()).ok_or_else(|| {
                 AppError::Misconfigured(format!("vendors.{vendor}.api_key: not set"))
             })?;
             callback_auth::verify_hex_hmac(key, callback.headers.get(header), callback.body)?;
-            return Ok(hex::encode(sha2::Sha256::digest(callback.body)));
+            return Ok(body_digest());
         }
         let field = format!("vendors.{vendor}.callback_secret");
         let secret = own
@@ -158,7 +161,7 @@ async fn authenticate(
             .url_secret
             .ok_or(CallbackAuthError::MissingHeaders)?;
         callback_auth::verify_url_secret(secret, given)?;
-        Ok(hex::encode(sha2::Sha256::digest(callback.body)))
+        Ok(body_digest())
     };
     intake.check_with_fresh_secrets(tenant, check).await
 }

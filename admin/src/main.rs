@@ -2,6 +2,7 @@
 //! "Operating it".
 
 use clap::Parser;
+use lever_screening::vendors::Vendors;
 use lever_screening::App;
 use lever_screening_admin::{environment_problem, run, run_standalone, AdminError, Cli};
 use std::process::ExitCode;
@@ -48,7 +49,7 @@ async fn prepare() -> Result<App, AdminError> {
     if let Some(problem) = credentials_problem(&aws).await {
         return Err(AdminError::Failed(problem));
     }
-    App::from_env()
+    App::from_env(Vendors::standard())
         .await
         .map_err(|e| AdminError::Usage(e.to_string()))
 }

@@ -39,13 +39,15 @@ pub struct App {
 
 impl App {
     /// Wires the given store, secrets source and queue, with secrets and tenants cached for
-    /// the TTLs in `settings`, Lever reached over HTTP and the standard vendors. Nothing is
-    /// read or connected yet.
+    /// the TTLs in `settings`, Lever reached over HTTP, and `vendors`
+    /// ([`Vendors::standard`], or [`Vendors::described`] where no flow calls a vendor).
+    /// Nothing is read or connected yet.
     pub fn new(
         store: Arc<dyn Store>,
         secrets: Arc<dyn SecretsSource>,
         queue: Arc<dyn Queue>,
         settings: Settings,
+        vendors: Vendors,
     ) -> Self {
         let http = HttpClient::default();
         let secrets = Arc::new(CachedSecrets::new(secrets, settings.secrets_ttl));
@@ -67,7 +69,7 @@ impl App {
             queue,
             lever: connections.clone(),
             connections,
-            vendors: Vendors::standard(),
+            vendors,
             http,
         }
     }
@@ -78,17 +80,11 @@ impl App {
         self
     }
 
-    /// Vendors as registered in `vendors` (tests put fakes there).
-    pub fn with_vendors(mut self, vendors: Vendors) -> Self {
-        self.vendors = vendors;
-        self
-    }
-
     /// The Lambda wiring: DynamoDB table `TABLE_NAME`, Secrets Manager secrets named
     /// `SECRETS_PREFIX` + tenant id, SQS queues `WORK_QUEUE_URL` and
-    /// `DEAD_LETTER_QUEUE_URL`. Builds clients only; nothing is fetched yet, so a cold start
-    /// stays short.
-    pub async fn from_env() -> Result<Self, ConfigError> {
+    /// `DEAD_LETTER_QUEUE_URL`; `vendors` as in [`App::new`]. Builds clients only; nothing
+    /// is fetched yet, so a cold start stays short.
+    pub async fn from_env(vendors: Vendors) -> Result<Self, ConfigError> {
         let table = env_required("TABLE_NAME")?;
         let prefix = env_required("SECRETS_PREFIX")?;
         let queue_url = env_required("WORK_QUEUE_URL")?;
@@ -115,6 +111,7 @@ impl App {
             Arc::new(secrets),
             Arc::new(queue),
             settings,
+            vendors,
         ))
     }
 
@@ -177,8 +174,7 @@ impl App {
         &self.directory
     }
 
-    /// The registered vendors (the standard five unless replaced by
-    /// [`with_vendors`](Self::with_vendors)).
+    /// The registered vendors, as given to [`App::new`].
     pub fn vendors(&self) -> &Vendors {
         &self.vendors
     }

@@ -8,6 +8,7 @@ use crate::clock::{now_millis, Deadline};
 use crate::flows::{reconcile, safety_net, webhook_health};
 use crate::http::Endpoint;
 use crate::telemetry;
+use crate::vendors::Vendors;
 use crate::xray;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::RequestExt;
@@ -32,10 +33,13 @@ pub fn install_metrics() -> Result<&'static metrics_cloudwatch_embedded::Collect
         .map_err(|e| format!("metrics: {e}"))?)
 }
 
-async fn start() -> Result<(App, &'static metrics_cloudwatch_embedded::Collector), Error> {
+/// Starts a function whose app holds `vendors`.
+async fn start(
+    vendors: Vendors,
+) -> Result<(App, &'static metrics_cloudwatch_embedded::Collector), Error> {
     telemetry::init_logs();
     let metrics = install_metrics()?;
-    Ok((App::from_env().await?, metrics))
+    Ok((App::from_env(vendors).await?, metrics))
 }
 
 /// Serves one HTTP endpoint (API Gateway HTTP API, payload 2.0): an
@@ -43,7 +47,7 @@ async fn start() -> Result<(App, &'static metrics_cloudwatch_embedded::Collector
 /// [`crate::http::LeverOAuthCallback`] or [`crate::http::Console`] (each function names its
 /// own, so its binary holds only that code).
 pub async fn serve_http(endpoint: impl Endpoint) -> Result<(), Error> {
-    let (app, metrics) = start().await?;
+    let (app, metrics) = start(endpoint.vendors()).await?;
     let app = &app;
     metrics_cloudwatch_embedded::lambda::handler::run_http(
         metrics,
@@ -62,7 +66,7 @@ pub async fn serve_http(endpoint: impl Endpoint) -> Result<(), Error> {
 /// Runs the worker on its SQS event source mapping, answering with a partial batch response
 /// (`ReportBatchItemFailures`): the messages reported stay in the queue for their retry.
 pub async fn run_worker() -> Result<(), Error> {
-    let (app, metrics) = start().await?;
+    let (app, metrics) = start(Vendors::standard()).await?;
     let app = &app;
     metrics_cloudwatch_embedded::lambda::handler::run(
         metrics,
@@ -103,8 +107,10 @@ pub enum Job {
 }
 
 /// Runs a scheduled job (EventBridge) once per invocation.
+/// Each job only reads and queues: the vendors are called by the worker, so the app holds
+/// their descriptions alone.
 pub async fn run_scheduled(job: Job) -> Result<(), Error> {
-    let (app, metrics) = start().await?;
+    let (app, metrics) = start(Vendors::described()).await?;
     let app = &app;
     metrics_cloudwatch_embedded::lambda::handler::run(
         metrics,

@@ -14,7 +14,7 @@ use lever_screening::secrets::SecretsSource;
 use lever_screening::store::memory::MemoryStore;
 use lever_screening::store::Store;
 use lever_screening::tenant::{Integration, Package, PackageSettings, StageRef, TenantConfig};
-use lever_screening::vendors::VendorId;
+use lever_screening::vendors::{VendorId, Vendors};
 use lever_screening::{App, Settings};
 use lever_screening_simulators::{
     CheckrSim, EsrSim, HrLogicsSim, JustifactsSim, LeverSim, SimOpportunity, SimPosting,
@@ -199,7 +199,13 @@ impl Stack {
             .local_lever_page
             .get_or_insert_with(|| format!("{functions_url}{}", lever_page::PATH));
         let apps_settings = settings.clone();
-        let app = Arc::new(App::new(options.store, secrets, options.queue, settings));
+        let app = Arc::new(App::new(
+            options.store,
+            secrets,
+            options.queue,
+            settings,
+            Vendors::standard(),
+        ));
         let apps = match &options.per_function {
             None => server::Apps::one(Arc::clone(&app)),
             Some(make) => server::Apps::per_function(

@@ -523,9 +523,5 @@ async fn the_product_adapters_send_what_the_contract_describes() {
 }
 
 fn adapter(vendor: VendorId) -> Arc<dyn VendorApi> {
-    lever_screening::vendors::Vendors::standard()
-        .get(vendor)
-        .unwrap()
-        .api
-        .clone()
+    (lever_screening::vendors::module(vendor).adapter)()
 }

@@ -350,8 +350,7 @@ pub async fn verify_vendor_credentials(
         secrets: &secrets,
     };
     match worker
-        .vendor(vendor)?
-        .api
+        .vendor_api(vendor)?
         .verify_credentials(&account)
         .await
     {

@@ -14,7 +14,7 @@ use crate::retry::Outbound;
 use crate::store::{ClaimStore, DeliveryLog, OrderStore, TenantStore};
 use crate::telemetry::metrics;
 use crate::tenant::Revoked;
-use crate::vendors::{Vendor, VendorAccount, VendorId, Vendors};
+use crate::vendors::{Vendor, VendorAccount, VendorApi, VendorId, Vendors};
 use crate::work::Retry;
 use std::sync::Arc;
 
@@ -62,6 +62,16 @@ impl Worker<'_> {
         self.vendors
             .get(vendor)
             .ok_or_else(|| AppError::Misconfigured(format!("{vendor} is not a known vendor")))
+    }
+
+    /// How to speak to `vendor`: an error in a function built without its adapter
+    /// ([`crate::vendors::Vendors::described`]), where no flow should call it.
+    pub fn vendor_api(&self, vendor: VendorId) -> Result<&dyn VendorApi, AppError> {
+        self.vendor(vendor)?.api().ok_or_else(|| {
+            AppError::Misconfigured(format!(
+                "this function does not speak to {vendor}: that work belongs to the worker"
+            ))
+        })
     }
 
     /// The tenant's account with `vendor`, for this invocation's calls.

@@ -209,7 +209,7 @@ async fn cancel(
         None => None,
         Some(vendor_order_id) => {
             let account = worker.vendor_account(tenant, order.vendor)?;
-            let api = &worker.vendor(order.vendor)?.api;
+            let api = worker.vendor_api(order.vendor)?;
             Some(api.cancel(&account, vendor_order_id).await?)
         }
     };

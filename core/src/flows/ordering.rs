@@ -416,10 +416,10 @@ pub async fn place(
         package: package.as_ref(),
         callback_url: &callback_url,
     };
-    let vendor = worker.vendor(description.id)?;
+    let api = worker.vendor_api(description.id)?;
     let account = worker.vendor_account(request.tenant, description.id)?;
     let placed = loop {
-        match vendor.api.place(&account, &candidate, &order.steps).await {
+        match api.place(&account, &candidate, &order.steps).await {
             Ok(Placement::Placed(placed)) => break placed,
             Ok(Placement::Steps(steps)) => {
                 order = modify_order(worker.orders, &order_id, |next| {

@@ -11,7 +11,7 @@ use crate::store::modify_order;
 /// `intent` with the carried steps of the newest earlier order of its vendor for its
 /// opportunity, stored before the vendor is called.
 pub async fn carry_steps(worker: &Worker<'_>, intent: Order) -> Result<Order, AppError> {
-    let kept = worker.vendor(intent.vendor)?.api.carried_steps();
+    let kept = worker.vendor_api(intent.vendor)?.carried_steps();
     if kept.is_empty() {
         return Ok(intent);
     }

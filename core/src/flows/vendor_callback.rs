@@ -79,8 +79,13 @@ async fn accept(
         return Err(AppError::NotFound("tenant"));
     }
     let delivery_id = authenticate(intake, tenant, description, callback).await?;
-    let parsed = known
-        .api
+    let api = known.api().ok_or_else(|| {
+        AppError::Misconfigured(format!(
+            "this function does not read {}'s callbacks",
+            description.id
+        ))
+    })?;
+    let parsed = api
         .parse_callback(callback.body)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let Some(update) = parsed else {

@@ -258,9 +258,10 @@ async fn read_vendor_order(
     vendor: VendorId,
     vendor_order_id: &str,
 ) -> Result<(), AppError> {
-    let known = worker.vendor(vendor)?;
+    let description = worker.vendor(vendor)?.description;
+    let api = worker.vendor_api(vendor)?;
     let account = worker.vendor_account(tenant, vendor)?;
-    let update = known.api.read_order(&account, vendor_order_id).await?;
+    let update = api.read_order(&account, vendor_order_id).await?;
     if update.vendor_order_id != vendor_order_id {
         return Err(AppError::Unprocessable(
             "the vendor's API describes another order".into(),
@@ -268,7 +269,7 @@ async fn read_vendor_order(
     }
     let order = vendor_callback::find_order(worker.orders, tenant, vendor, &update, false).await?;
     let modified =
-        vendor_callback::apply_update(worker.orders, known.description, &order, update).await?;
+        vendor_callback::apply_update(worker.orders, description, &order, update).await?;
     show_in_lever(worker, tenant, vendor, &modified.order().order_id).await
 }
 

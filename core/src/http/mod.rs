@@ -8,7 +8,7 @@ use crate::flows::{lever_webhook, oauth, vendor_callback, Ack};
 use crate::ids::TenantId;
 use crate::lever::webhook::WebhookKind;
 use crate::telemetry::metrics;
-use crate::vendors::VendorId;
+use crate::vendors::{self, Module, VendorId, Vendors};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -31,6 +31,10 @@ pub enum Route {
 /// the binary holds that endpoint's code and not every route's (the console's pages, the
 /// OAuth exchange); [`Route`] answers any of them, for the local server.
 pub trait Endpoint: Copy + Send + Sync + 'static {
+    /// The vendors its app holds: adapters only where the endpoint speaks to a vendor or
+    /// reads its callbacks, so a function that does not links no vendor's wire code.
+    fn vendors(self) -> Vendors;
+
     /// Answers one request (without the [`security_headers`], which [`Endpoint::serve`] adds).
     fn answer(
         self,
@@ -85,9 +89,11 @@ pub const SECURITY_HEADERS: [(header::HeaderName, &str); 5] = [
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeverWebhook(pub WebhookKind);
 
-/// `POST /callbacks/{vendor}/{tenant}[/{secret}]`: one vendor's callbacks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VendorCallback(pub VendorId);
+/// `POST /callbacks/{vendor}/{tenant}[/{secret}]`: one vendor's callbacks, named by the
+/// vendor's [`Module`] (`vendors::checkr::MODULE`), so the function links that vendor's
+/// callback reader and no other vendor's.
+#[derive(Clone, Copy)]
+pub struct VendorCallback(pub &'static Module);
 
 /// `GET /lever/oauth/callback`: Lever's OAuth redirect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +104,10 @@ pub struct LeverOAuthCallback;
 pub struct Console;
 
 impl Endpoint for LeverWebhook {
+    fn vendors(self) -> Vendors {
+        Vendors::described()
+    }
+
     async fn answer(self, app: &App, request: Request) -> Response<Body> {
         let LeverWebhook(kind) = self;
         metrics::webhook_received(kind.event_name());
@@ -117,8 +127,12 @@ impl Endpoint for LeverWebhook {
 }
 
 impl Endpoint for VendorCallback {
+    fn vendors(self) -> Vendors {
+        Vendors::described().with_module(self.0)
+    }
+
     async fn answer(self, app: &App, request: Request) -> Response<Body> {
-        let VendorCallback(vendor) = self;
+        let vendor = self.0.description.id;
         let result = match accept(app, &request) {
             Ok(accepted) => {
                 let callback = vendor_callback::Callback {
@@ -140,12 +154,21 @@ impl Endpoint for VendorCallback {
 }
 
 impl Endpoint for LeverOAuthCallback {
+    fn vendors(self) -> Vendors {
+        Vendors::described()
+    }
+
     async fn answer(self, app: &App, request: Request) -> Response<Body> {
         lever_oauth_callback(app, request).await
     }
 }
 
 impl Endpoint for Console {
+    /// The console checks a vendor's credentials with the vendor as they are typed.
+    fn vendors(self) -> Vendors {
+        Vendors::standard()
+    }
+
     async fn answer(self, app: &App, request: Request) -> Response<Body> {
         let base = public_base_url(app, &request);
         crate::console::handle(app, request, &base).await
@@ -153,6 +176,11 @@ impl Endpoint for Console {
 }
 
 impl Endpoint for Route {
+    /// Any route: the local server holds every vendor.
+    fn vendors(self) -> Vendors {
+        Vendors::standard()
+    }
+
     async fn answer(self, app: &App, request: Request) -> Response<Body> {
         answer(app, self, request).await
     }
@@ -167,7 +195,11 @@ pub async fn handle(app: &App, route: Route, request: Request) -> Response<Body>
 async fn answer(app: &App, route: Route, request: Request) -> Response<Body> {
     match route {
         Route::LeverWebhook(kind) => LeverWebhook(kind).answer(app, request).await,
-        Route::VendorCallback(vendor) => VendorCallback(vendor).answer(app, request).await,
+        Route::VendorCallback(vendor) => {
+            VendorCallback(vendors::module(vendor))
+                .answer(app, request)
+                .await
+        }
         Route::LeverOAuthCallback => LeverOAuthCallback.answer(app, request).await,
         Route::Console => Console.answer(app, request).await,
     }

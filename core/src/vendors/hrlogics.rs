@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 const SURVEY_SENT: &str = "Survey sent";
 
 /// This vendor in the registry.
-pub(crate) const MODULE: super::Module = super::Module {
+pub const MODULE: super::Module = super::Module {
     description: &DESCRIPTION,
     adapter: || std::sync::Arc::new(HrLogics),
 };

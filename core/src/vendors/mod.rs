@@ -281,32 +281,53 @@ pub struct Module {
     pub adapter: fn() -> Arc<dyn VendorApi>,
 }
 
-/// The registry of vendors: each [`VendorId`]'s module. A match, so a new vendor does not
-/// compile until it has its line here; everything else (the console, the command line,
-/// callback routing, the local stack) is driven from [`VendorId::ALL`] and these.
-pub fn module(vendor: VendorId) -> &'static Module {
-    match vendor {
-        VendorId::Xref => &xref::MODULE,
-        VendorId::Sterling => &sterling::MODULE,
-        VendorId::Justifacts => &justifacts::MODULE,
-        VendorId::HrLogics => &hrlogics::MODULE,
-        VendorId::Esr => &esr::MODULE,
-        VendorId::Checkr => &checkr::MODULE,
-    }
+/// Declares the registry once, a line per vendor, as two `match`es: [`description`] never
+/// names an adapter, so a function that holds only descriptions (Lever's webhooks, the
+/// scheduled jobs) links no vendor's wire code; [`module`] gives both.
+macro_rules! registry {
+    ($($id:ident => $module:ident),+ $(,)?) => {
+        /// The registry of vendors: each [`VendorId`]'s module. A match, so a new vendor
+        /// does not compile until it has its line here; everything else (the console, the
+        /// command line, callback routing, the local stack) is driven from
+        /// [`VendorId::ALL`] and these.
+        pub fn module(vendor: VendorId) -> &'static Module {
+            match vendor {
+                $(VendorId::$id => &$module::MODULE,)+
+            }
+        }
+
+        /// The description of `vendor`.
+        pub fn description(vendor: VendorId) -> &'static VendorDescription {
+            match vendor {
+                $(VendorId::$id => &$module::DESCRIPTION,)+
+            }
+        }
+    };
 }
 
-/// The description of `vendor`.
-pub fn description(vendor: VendorId) -> &'static VendorDescription {
-    module(vendor).description
+registry! {
+    Xref => xref,
+    Sterling => sterling,
+    Justifacts => justifacts,
+    HrLogics => hrlogics,
+    Esr => esr,
+    Checkr => checkr,
 }
 
-/// A vendor: its description and its wire adapter.
+/// A vendor: its description and, where this process speaks to it, its wire adapter.
 #[derive(Clone)]
 pub struct Vendor {
     /// What the vendor is, as data.
     pub description: &'static VendorDescription,
-    /// How to speak to it.
-    pub api: Arc<dyn VendorApi>,
+    api: Option<Arc<dyn VendorApi>>,
+}
+
+impl Vendor {
+    /// How to speak to it; `None` in a function built from [`Vendors::described`], whose
+    /// flows only read descriptions.
+    pub fn api(&self) -> Option<&dyn VendorApi> {
+        self.api.as_deref()
+    }
 }
 
 /// The registry of vendors the app speaks to.
@@ -316,17 +337,39 @@ pub struct Vendors {
 }
 
 impl Vendors {
-    /// Every vendor of [`VendorId::ALL`] with its real wire adapter.
+    /// Every vendor of [`VendorId::ALL`] with its real wire adapter: the worker, the
+    /// console, the operator command.
     pub fn standard() -> Self {
-        VendorId::ALL.iter().fold(
-            Vendors {
-                entries: BTreeMap::new(),
-            },
-            |vendors, vendor| {
-                let module = module(*vendor);
-                vendors.with(module.description, (module.adapter)())
-            },
-        )
+        VendorId::ALL
+            .iter()
+            .fold(Self::described(), |vendors, vendor| {
+                vendors.with_module(module(*vendor))
+            })
+    }
+
+    /// Every vendor of [`VendorId::ALL`] by its description alone, without adapters: what
+    /// the functions that never call a vendor hold, so that their binaries carry no
+    /// vendor's wire code.
+    pub fn described() -> Self {
+        let entries = VendorId::ALL.iter().map(|vendor| {
+            let description = description(*vendor);
+            (
+                *vendor,
+                Vendor {
+                    description,
+                    api: None,
+                },
+            )
+        });
+        Vendors {
+            entries: entries.collect(),
+        }
+    }
+
+    /// The same, with `module`'s adapter: a vendor's callback function reads its own
+    /// vendor's callbacks and links no other vendor's wire code.
+    pub fn with_module(self, module: &Module) -> Self {
+        self.with(module.description, (module.adapter)())
     }
 
     /// Adds or replaces a vendor (tests put fakes here).
@@ -335,6 +378,7 @@ impl Vendors {
         description: &'static VendorDescription,
         api: Arc<dyn VendorApi>,
     ) -> Self {
+        let api = Some(api);
         self.entries
             .insert(description.id, Vendor { description, api });
         self

@@ -15,7 +15,7 @@ use crate::order::VendorResults;
 use serde::{Deserialize, Serialize};
 
 /// This vendor in the registry.
-pub(crate) const MODULE: super::Module = super::Module {
+pub const MODULE: super::Module = super::Module {
     description: &DESCRIPTION,
     adapter: || std::sync::Arc::new(Xref),
 };

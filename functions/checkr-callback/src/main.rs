@@ -3,9 +3,9 @@
 //! report; the worker re-reads it from Checkr's API.
 
 use lever_screening::http;
-use lever_screening::vendors::VendorId;
+use lever_screening::vendors::checkr;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::Checkr)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(&checkr::MODULE)).await
 }

@@ -1,9 +1,9 @@
 //! ESR's status and flag callbacks: `POST /callbacks/esr/{tenant}` (Standard Webhooks).
 
 use lever_screening::http;
-use lever_screening::vendors::VendorId;
+use lever_screening::vendors::esr;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::Esr)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(&esr::MODULE)).await
 }

@@ -2,9 +2,9 @@
 //! (Standard Webhooks).
 
 use lever_screening::http;
-use lever_screening::vendors::VendorId;
+use lever_screening::vendors::hrlogics;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::HrLogics)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(&hrlogics::MODULE)).await
 }

@@ -1,9 +1,9 @@
 //! Justifacts' status callbacks: `POST /callbacks/justifacts/{tenant}` (Standard Webhooks).
 
 use lever_screening::http;
-use lever_screening::vendors::VendorId;
+use lever_screening::vendors::justifacts;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::Justifacts)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(&justifacts::MODULE)).await
 }

@@ -2,9 +2,9 @@
 //! (unsigned: the URL's secret authenticates them; the worker re-reads the screening).
 
 use lever_screening::http;
-use lever_screening::vendors::VendorId;
+use lever_screening::vendors::sterling;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::Sterling)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(&sterling::MODULE)).await
 }

@@ -1,9 +1,9 @@
 //! Xref's status callbacks: `POST /callbacks/xref/{tenant}` (Standard Webhooks).
 
 use lever_screening::http;
-use lever_screening::vendors::VendorId;
+use lever_screening::vendors::xref;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lever_screening::lambda::serve_http(http::VendorCallback(VendorId::Xref)).await
+    lever_screening::lambda::serve_http(http::VendorCallback(&xref::MODULE)).await
 }

@@ -32,6 +32,7 @@ use lever_screening::queue::sqs::SqsQueue;
 use lever_screening::queue::{Queue, Received, WorkQueue};
 use lever_screening::secrets::aws::SecretsManagerSource;
 use lever_screening::store::dynamodb::DynamoStore;
+use lever_screening::vendors::Vendors;
 use lever_screening::work::Work;
 use lever_screening::{App, Settings};
 use serde::Deserialize;
@@ -202,6 +203,7 @@ impl Clients {
             Arc::new(self.secrets(config)),
             Arc::new(self.queue(config)),
             settings,
+            Vendors::standard(),
         )
     }
 }

@@ -22,9 +22,9 @@ fn every_vendor_has_its_function_template_entry_events_file_and_docs_row() {
         assert_eq!(description.id, vendor, "the registry's line for {vendor}");
         let binary = format!("{vendor}-callback");
         let main = repo_file(&format!("functions/{binary}/src/main.rs"));
-        let variant = format!("{vendor:?}");
+        assert_eq!(vendors::module(vendor).description.id, vendor);
         assert!(
-            main.contains(&format!("VendorCallback(VendorId::{variant})")),
+            main.contains(&format!("VendorCallback(&{vendor}::MODULE)")),
             "functions/{binary} serves {vendor}'s callbacks"
         );
         assert!(

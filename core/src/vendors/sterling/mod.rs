@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// This vendor in the registry.
-pub(crate) const MODULE: super::Module = super::Module {
+pub const MODULE: super::Module = super::Module {
     description: &DESCRIPTION,
     adapter: || std::sync::Arc::new(Sterling::new()),
 };

@@ -193,9 +193,14 @@ impl World {
             .with(&justifacts::DESCRIPTION, Arc::new(justifacts.clone()))
             .with(&hrlogics::DESCRIPTION, Arc::new(hrlogics.clone()))
             .with(&esr::DESCRIPTION, Arc::new(esr.clone()));
-        let app = App::new(store.clone(), secrets.clone(), queue.clone(), settings)
-            .with_lever(Arc::new(lever.clone()))
-            .with_vendors(vendors);
+        let app = App::new(
+            store.clone(),
+            secrets.clone(),
+            queue.clone(),
+            settings,
+            vendors,
+        )
+        .with_lever(Arc::new(lever.clone()));
         store.put_tenant(&acme()).await.unwrap();
         World {
             app,

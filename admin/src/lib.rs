@@ -20,7 +20,6 @@ use lever_screening::flows::deliveries::{self, Replayed};
 use lever_screening::flows::{admin, oauth, webhook_health};
 use lever_screening::ids::{DeliveryId, OpportunityId, TenantId};
 use lever_screening::lever::webhook::WebhookKind;
-use lever_screening::lever::Stage;
 use lever_screening::secrets::{SecretsError, TenantSecrets};
 use lever_screening::setup as checks;
 use lever_screening::tenant::{Integration, StageRef, TenantConfig};
@@ -781,41 +780,12 @@ async fn check_stages(
             }
         };
         for (field, stage) in refs {
-            if let Err(problem) = resolve_stage(stage, &stages) {
+            if let Err(problem) = checks::resolve_stage(stage, &stages) {
                 missing.push(format!("vendors.{vendor}.{field}: {problem}"));
             }
         }
     }
     (missing, unchecked)
-}
-
-/// Finds `stage` in Lever's `stages`: by its id when it has one, else by its name
-/// (case-insensitively), recording the id found.
-fn resolve_stage(stage: &mut StageRef, stages: &[Stage]) -> Result<(), String> {
-    let known = || {
-        let names: Vec<_> = stages.iter().map(|s| format!("{:?}", s.text)).collect();
-        format!(
-            "its stages: {}",
-            list_or_none(&names.iter().map(String::as_str).collect::<Vec<_>>())
-        )
-    };
-    if let Some(id) = stage.id.as_deref().filter(|id| !id.trim().is_empty()) {
-        return match stages.iter().any(|s| s.id == id) {
-            true => Ok(()),
-            false => Err(format!("Lever has no stage with id {id:?} ({})", known())),
-        };
-    }
-    let name = stage.name.as_deref().unwrap_or_default().trim();
-    match stages
-        .iter()
-        .find(|s| s.text.trim().eq_ignore_ascii_case(name))
-    {
-        Some(found) => {
-            stage.id = Some(found.id.clone());
-            Ok(())
-        }
-        None => Err(format!("Lever has no stage named {name:?} ({})", known())),
-    }
 }
 
 /// `tenant check`: the report is printed (on stdout, as a table or JSON) whether or not it

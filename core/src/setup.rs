@@ -5,7 +5,7 @@
 //! secret.
 
 use crate::ids::VendorId;
-use crate::lever;
+use crate::lever::{self, Stage};
 use crate::secrets::{LeverCredentials, TenantSecrets};
 use crate::tenant::{Integration, StageRef, TenantConfig};
 use crate::vendors::{Trigger, VendorDescription, Vendors};
@@ -245,6 +245,35 @@ pub fn same_stage(a: &Option<StageRef>, b: &Option<StageRef>) -> bool {
             _ => false,
         },
     }
+}
+
+/// Finds `stage` in Lever's `stages`: by its id when it has one, else by its name
+/// (case-insensitively), recording the id found, and Lever's name when none was given.
+/// Lever not having it is refused, listing the stages it has.
+pub fn resolve_stage(stage: &mut StageRef, stages: &[Stage]) -> Result<(), String> {
+    let known = || {
+        let names: Vec<_> = stages.iter().map(|s| format!("{:?}", s.text)).collect();
+        match names.is_empty() {
+            true => "its stages: none".to_owned(),
+            false => format!("its stages: {}", names.join(", ")),
+        }
+    };
+    let found = match stage.id.as_deref().filter(|id| !id.trim().is_empty()) {
+        Some(id) => stages
+            .iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| format!("Lever has no stage with id {id:?} ({})", known()))?,
+        None => {
+            let name = stage.name.as_deref().unwrap_or_default().trim();
+            stages
+                .iter()
+                .find(|s| s.text.trim().eq_ignore_ascii_case(name))
+                .ok_or_else(|| format!("Lever has no stage named {name:?} ({})", known()))?
+        }
+    };
+    stage.id = Some(found.id.clone());
+    stage.name.get_or_insert_with(|| found.text.clone());
+    Ok(())
 }
 
 /// Whether `stage` gives a non-blank id or name.

@@ -1053,27 +1053,19 @@ impl Page<'_, '_> {
         integration(&tenant, vendor)?;
         let description = description(self.console, vendor)?;
         let api_base = self.api_base(form, "api-base")?;
-        let trigger_stage = match form.get("trigger_stage").map(str::trim) {
-            _ if description.trigger != Trigger::StageChange => None,
-            None => integration(&tenant, vendor)?.trigger_stage.clone(),
-            Some("") => None,
-            Some(id) => {
-                let stages = lever_stages(&self.worker(), &tenant, vendor)
-                    .await
-                    .map_err(|check| {
-                        field(
-                            "stage",
-                            &format!("Lever's stages could not be read: {}", check.text),
-                        )
-                    })?;
-                let stage = stages.iter().find(|s| s.id == id).ok_or_else(|| {
-                    field("stage", "Lever has no such stage: choose one of the list.")
-                })?;
+        // A stage chosen now is looked up in Lever after the setup rules have passed (one
+        // of them: the Lever credential that reading Lever's stages needs).
+        let (trigger_stage, chosen) = match form.get("trigger_stage").map(str::trim) {
+            _ if description.trigger != Trigger::StageChange => (None, false),
+            None => (integration(&tenant, vendor)?.trigger_stage.clone(), false),
+            Some("") => (None, false),
+            Some(id) => (
                 Some(StageRef {
-                    id: Some(stage.id.clone()),
-                    name: Some(stage.text.clone()),
-                })
-            }
+                    id: Some(id.to_owned()),
+                    name: None,
+                }),
+                true,
+            ),
         };
         let package = (description.package == PackageRule::Required)
             .then(|| package_rules(form))
@@ -1105,6 +1097,22 @@ impl Page<'_, '_> {
                 _ => "enabled",
             };
             return Err(field(input, &problem.message));
+        }
+        let chosen = config
+            .vendors
+            .get_mut(&vendor)
+            .and_then(|stored| stored.trigger_stage.as_mut())
+            .filter(|_| chosen);
+        if let Some(stage) = chosen {
+            let stages = lever_stages(&self.worker(), &tenant, vendor)
+                .await
+                .map_err(|check| {
+                    field(
+                        "stage",
+                        &format!("Lever's stages could not be read: {}", check.text),
+                    )
+                })?;
+            setup::resolve_stage(stage, &stages).map_err(|problem| field("stage", &problem))?;
         }
         store.put_tenant(&config).await?;
         self.console.app.tenants().invalidate(tenant.id());

@@ -1,6 +1,9 @@
 //! Each setup rule through both ways an integration is set up: the console's settings form
-//! and the operator's `tenant put`. Both call `lever_screening::setup`, so one rule can never
-//! be enforced by one and not the other; these tests hold them to it, rule by rule.
+//! (or its credentials form) and the operator's `tenant put`. Both call
+//! `lever_screening::setup`, so one rule can never be enforced by one and not the other;
+//! these tests hold them to it, rule by rule. Two rules have one way only, because the
+//! console has no field for what they check: the tenant's `lever_api_base` and an
+//! integration's completion stage are set with `tenant put` alone.
 
 use crate::console::Visitor;
 use crate::support::{start, tenant, Harness};
@@ -12,7 +15,11 @@ use serde_json::Value;
 
 /// The demo tenant's configuration as `tenant put` takes it, changed by `change`, put with
 /// the command: what it refused, if it did.
-async fn through_the_command(h: &Harness, change: impl FnOnce(&mut Value)) -> Option<String> {
+async fn through_the_command(
+    h: &Harness,
+    change: impl FnOnce(&mut Value),
+    secret: Option<Value>,
+) -> Option<String> {
     let stored = h
         .store
         .get_tenant(&tenant(demo::TENANT))
@@ -24,7 +31,13 @@ async fn through_the_command(h: &Harness, change: impl FnOnce(&mut Value)) -> Op
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), config.to_string()).unwrap();
     let path = file.path().to_str().unwrap();
-    let cli = Cli::try_parse_from(["lever-screening-admin", "tenant", "put", path]).unwrap();
+    let mut args = vec!["lever-screening-admin", "tenant", "put", path];
+    let secret_file = tempfile::NamedTempFile::new().unwrap();
+    if let Some(secret) = secret {
+        std::fs::write(secret_file.path(), secret.to_string()).unwrap();
+        args.extend(["--secret", secret_file.path().to_str().unwrap()]);
+    }
+    let cli = Cli::try_parse_from(args).unwrap();
     let mut out = Vec::new();
     run(cli, &h.stack.app, &mut out)
         .await
@@ -32,16 +45,21 @@ async fn through_the_command(h: &Harness, change: impl FnOnce(&mut Value)) -> Op
         .map(|e| e.to_string())
 }
 
-/// The vendor's settings form in the console, submitted with `fields`: the page, if it
-/// was refused (400, the form shown again with the field's error).
-async fn through_the_console(h: &Harness, vendor: &str, fields: &[(&str, &str)]) -> Option<String> {
+/// One of the vendor's forms in the console (`settings`, `credentials`), submitted with
+/// `fields`: the page, if it was refused (400, the form shown again with the field's error).
+async fn through_the_console(
+    h: &Harness,
+    vendor: &str,
+    form: &str,
+    fields: &[(&str, &str)],
+) -> Option<String> {
     let mut visitor = Visitor::new(h);
     visitor
         .sign_in(&crate::console::invitation(h, demo::TENANT).await)
         .await;
     let page = format!("/console/tenants/demo/vendors/{vendor}");
     let answer = visitor
-        .submit(&page, &format!("{page}/settings"), fields)
+        .submit(&page, &format!("{page}/{form}"), fields)
         .await;
     (answer.status == 400).then_some(answer.page)
 }
@@ -54,13 +72,25 @@ async fn both_refuse(
     fields: &[(&str, &str)],
     words: &str,
 ) {
+    both_refuse_with(h, vendor, (change, None), ("settings", fields), words).await;
+}
+
+/// As [`both_refuse`], the command given a secret document too, the console's form named.
+async fn both_refuse_with(
+    h: &Harness,
+    vendor: &str,
+    (change, secret): (impl FnOnce(&mut Value), Option<Value>),
+    (form, fields): (&str, &[(&str, &str)]),
+    words: &str,
+) {
     let before = h.store.get_tenant(&tenant(demo::TENANT)).await.unwrap();
-    let command = through_the_command(h, change).await;
+    let secrets_before = h.stack.app.secrets().source().load(demo::TENANT).await;
+    let command = through_the_command(h, change, secret).await;
     assert!(
         command.as_deref().is_some_and(|e| e.contains(words)),
         "tenant put: {command:?}"
     );
-    let console = through_the_console(h, vendor, fields).await;
+    let console = through_the_console(h, vendor, form, fields).await;
     assert!(
         console.as_deref().is_some_and(|page| page.contains(words)),
         "the console: {console:?}"
@@ -68,6 +98,12 @@ async fn both_refuse(
     assert_eq!(
         h.store.get_tenant(&tenant(demo::TENANT)).await.unwrap(),
         before
+    );
+    let secrets_after = h.stack.app.secrets().source().load(demo::TENANT).await;
+    assert_eq!(
+        format!("{secrets_after:?}"),
+        format!("{secrets_before:?}"),
+        "the secret is unchanged"
     );
 }
 
@@ -164,4 +200,52 @@ async fn two_background_checks_on_one_stage_need_the_confirmation_that_both_are_
         ("default_name", "Tasker Standard"),
     ];
     both_refuse(&h, "checkr", change, &form, "one move would order both").await;
+}
+
+#[tokio::test]
+async fn an_enabled_integration_needs_its_lever_credential() {
+    let h = start().await;
+    let app = &h.stack.app;
+    // Xref's Lever key removed: nothing it could read Lever's stages or write back with.
+    app.secrets()
+        .source()
+        .set_field(demo::TENANT, &["vendors", "xref", "lever"], Value::Null)
+        .await
+        .unwrap();
+    app.secrets().invalidate(demo::TENANT);
+    app.tenants().invalidate(&tenant(demo::TENANT));
+    let xref = h.stack.xref_url.clone();
+    both_refuse(&h, "xref", |_| {}, &xref_form(&xref), "Lever credential: connect Lever (its API key, or Connect with Lever) before enabling the integration").await;
+}
+
+#[tokio::test]
+async fn a_trigger_stage_is_one_lever_has() {
+    let h = start().await;
+    let xref = h.stack.xref_url.clone();
+    let change = |c: &mut Value| {
+        c["vendors"]["xref"]["trigger_stage"] = serde_json::json!({ "id": "no-such-stage" });
+    };
+    let form = [
+        ("enabled", "yes"),
+        ("api_base", xref.as_str()),
+        ("trigger_stage", "no-such-stage"),
+    ];
+    both_refuse(&h, "xref", change, &form, "Lever has no stage with id").await;
+}
+
+#[tokio::test]
+async fn a_callback_secret_is_not_a_placeholder() {
+    let h = start().await;
+    let placeholder = "whsec_<paste-the-signing-secret>";
+    let secret = serde_json::json!({
+        "vendors": { "xref": { "callback_secret": { "current": placeholder } } }
+    });
+    both_refuse_with(
+        &h,
+        "xref",
+        (|_: &mut Value| {}, Some(secret)),
+        ("credentials", &[("callback_secret", placeholder)]),
+        "is not standard base64 after `whsec_`",
+    )
+    .await;
 }

@@ -9,6 +9,7 @@
 //! between when a request leaves here and when it reaches Lever.
 
 use crate::clock::{now_millis, Deadline};
+use crate::retry::{OutOfBudget, Throttle};
 use crate::store::{RateLimiter, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +68,16 @@ impl Pacer {
             }
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+/// What retrying sees of the budget: a slot, or none before the deadline.
+#[async_trait::async_trait]
+impl Throttle for Pacer {
+    async fn acquire(&self, deadline: &Deadline) -> Result<(), OutOfBudget> {
+        Pacer::acquire(self, deadline)
+            .await
+            .map_err(|_| OutOfBudget)
     }
 }
 

@@ -9,7 +9,6 @@
 //! [`SendError::Ambiguous`] and reconciles by reading back (a Lever note) instead.
 
 use crate::clock::Deadline;
-use crate::pacing::Pacer;
 use crate::telemetry::metrics;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -108,6 +107,20 @@ impl HttpClient {
     }
 }
 
+/// A request budget each attempt first takes a slot in (Lever's per-credential budget is
+/// [`crate::pacing::Pacer`]). Retrying only needs to wait for a slot; how the budget is
+/// counted, and where, is the throttle's business.
+#[async_trait::async_trait]
+pub trait Throttle: Send + Sync {
+    /// Waits for a slot; [`OutOfBudget`] when none is free before `deadline`.
+    async fn acquire(&self, deadline: &Deadline) -> Result<(), OutOfBudget>;
+}
+
+/// No slot of the budget is free before the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no request budget left before the deadline")]
+pub struct OutOfBudget;
+
 /// How the outbound calls of one invocation are retried, paced, and by when they must end.
 #[derive(Clone)]
 pub struct Outbound {
@@ -117,8 +130,9 @@ pub struct Outbound {
     pub policy: RetryPolicy,
     /// When the invocation must be done: no attempt is started that cannot finish by then.
     pub deadline: Deadline,
-    /// Lever's per-credential request budget; `None` for calls no budget applies to.
-    pub pacer: Option<Pacer>,
+    /// The request budget of the credential the calls use; `None` for calls no budget
+    /// applies to.
+    pub throttle: Option<std::sync::Arc<dyn Throttle>>,
 }
 
 impl Outbound {
@@ -128,13 +142,13 @@ impl Outbound {
             target,
             policy,
             deadline,
-            pacer: None,
+            throttle: None,
         }
     }
 
-    /// Each attempt first takes a slot in `pacer`'s budget (calls to Lever).
-    pub fn paced(mut self, pacer: Pacer) -> Self {
-        self.pacer = Some(pacer);
+    /// Each attempt first takes a slot in `throttle`'s budget (calls to Lever).
+    pub fn paced(mut self, throttle: impl Throttle + 'static) -> Self {
+        self.throttle = Some(std::sync::Arc::new(throttle));
         self
     }
 
@@ -153,8 +167,8 @@ impl Outbound {
             if left < self.policy.min_attempt {
                 return Err(SendError::OutOfTime { attempts: attempt });
             }
-            if let Some(pacer) = &self.pacer {
-                if pacer.acquire(&self.deadline).await.is_err() {
+            if let Some(throttle) = &self.throttle {
+                if throttle.acquire(&self.deadline).await.is_err() {
                     return Err(SendError::OutOfTime { attempts: attempt });
                 }
             }

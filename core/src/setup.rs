@@ -211,13 +211,14 @@ fn shared_stage_problems(config: &TenantConfig, vendors: &Vendors) -> Vec<Proble
             continue;
         }
         let names: Vec<&str> = others.iter().map(|(_, _, d)| d.name).collect();
-        let stage = integration.trigger_stage.as_ref().map_or("", |stage| {
-            stage
-                .name
-                .as_deref()
-                .or(stage.id.as_deref())
-                .unwrap_or_default()
-        });
+        // Its name as any of them has it (one just chosen by id in the console has none yet).
+        let sharing = std::iter::once(integration).chain(others.iter().map(|(_, other, _)| other));
+        let stages: Vec<&StageRef> = sharing.filter_map(|i| i.trigger_stage.as_ref()).collect();
+        let stage = stages
+            .iter()
+            .find_map(|stage| stage.name.as_deref())
+            .or_else(|| stages.iter().find_map(|stage| stage.id.as_deref()))
+            .unwrap_or_default();
         problems.push(Problem {
             vendor: Some(*vendor),
             field: Field::SharesTriggerStage,

@@ -147,23 +147,23 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
             ]);
             for order in &orders {
                 table.row([
-                    order.vendor.to_string(),
-                    order.order_id.to_string(),
-                    order.vendor_order_id.clone().unwrap_or_default(),
-                    match &order.attention {
+                    order.vendor().to_string(),
+                    order.order_id().to_string(),
+                    order.vendor_order_id().unwrap_or_default().to_owned(),
+                    match order.attention() {
                         Some(_) => "needs attention".to_owned(),
-                        None => format!("{:?}", order.phase).to_lowercase(),
+                        None => format!("{:?}", order.phase()).to_lowercase(),
                     },
                     order.status().unwrap_or_default().to_owned(),
                     order
-                        .lever_written
+                        .lever_written()
                         .keys()
                         .cloned()
                         .collect::<Vec<_>>()
                         .join(", "),
-                    match &order.attention {
+                    match order.attention() {
                         Some(attention) => format!("{} — {}", attention.cause, attention.fix),
-                        None => order.problem.clone().unwrap_or_default(),
+                        None => order.problem().unwrap_or_default().to_owned(),
                     },
                 ]);
             }
@@ -188,11 +188,11 @@ pub async fn run(cli: Cli, app: &App, out: &mut dyn Write) -> Result<(), AdminEr
                 let held = admin::held_orders(&worker, &tenant, vendor).await?;
                 let mut table = Table::new(["vendor", "opportunity", "order", "cause", "fix"]);
                 for order in &held {
-                    let attention = order.attention.as_ref();
+                    let attention = order.attention();
                     table.row([
-                        order.vendor.to_string(),
-                        order.opportunity_id.to_string(),
-                        order.order_id.to_string(),
+                        order.vendor().to_string(),
+                        order.opportunity_id().to_string(),
+                        order.order_id().to_string(),
                         attention.map(|a| a.cause.clone()).unwrap_or_default(),
                         attention.map(|a| a.fix.clone()).unwrap_or_default(),
                     ]);

@@ -173,32 +173,35 @@ pub struct Attention {
     pub since: EpochMillis,
 }
 
-/// One screening ordered for one opportunity from one vendor.
+/// One screening ordered for one opportunity from one vendor. Its fields are private: its
+/// identity is fixed when the intent is made, and everything else changes only through the
+/// transitions below (placed, advanced, held, closed, purged), so the rules of its life are
+/// the type's, not its callers'.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     /// Ours; also the client reference and idempotency key sent to the vendor.
-    pub order_id: OrderId,
+    order_id: OrderId,
     /// The tenant that ordered.
-    pub tenant_id: TenantId,
+    tenant_id: TenantId,
     /// The vendor ordered from.
-    pub vendor: VendorId,
+    vendor: VendorId,
     /// The Lever opportunity screened.
-    pub opportunity_id: OpportunityId,
+    opportunity_id: OpportunityId,
     /// The candidate's name as Lever showed it when the order was made: the console lists
     /// orders by it. The only candidate data kept; purged with the rest when Lever deletes
     /// the candidate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub candidate_name: Option<String>,
+    candidate_name: Option<String>,
     /// The vendor's id of the order, once placed: how callbacks and reads find it.
-    pub vendor_order_id: Option<String>,
+    vendor_order_id: Option<String>,
     /// The vendor-side ids of the steps of placing the order (Sterling: its candidate, then
     /// its screening), recorded as soon as each exists so a retry reuses them.
     #[serde(default)]
-    pub steps: BTreeMap<String, String>,
+    steps: BTreeMap<String, String>,
     /// Where the order is in its life.
-    pub phase: OrderPhase,
-    /// The vendor's latest status word. Private, with `status_rank` and `history`: they
-    /// change only through [`Order::advance`], so an order cannot move backwards.
+    phase: OrderPhase,
+    /// The vendor's latest status word. With `status_rank` and `history`, it changes only
+    /// through [`Order::advance`], so an order cannot move backwards.
     status: Option<String>,
     /// The rank of `status` (0 before any status).
     status_rank: u32,
@@ -207,35 +210,35 @@ pub struct Order {
     history: Vec<StatusChange>,
     /// What the vendor reported, merged across its reports.
     #[serde(default)]
-    pub results: VendorResults,
+    results: VendorResults,
     /// Why the order was not placed or was closed early (candidate data missing, the vendor
     /// refused, the candidate archived), shown in a Lever note.
     #[serde(default)]
-    pub problem: Option<String>,
+    problem: Option<String>,
     /// Notes the flows add about the order itself, by key (why it was not placed, what
     /// archiving the candidate did to it), shown in Lever as they are.
     #[serde(default)]
-    pub notices: BTreeMap<String, String>,
+    notices: BTreeMap<String, String>,
     /// What is already in Lever, by key (see [`crate::vendors::LeverWrite`]).
     #[serde(default)]
-    pub lever_written: BTreeMap<String, WrittenToLever>,
+    lever_written: BTreeMap<String, WrittenToLever>,
     /// When the vendor last told us something (a callback, or a read of its API); the
     /// reconciliation job re-reads orders whose callbacks stopped.
     #[serde(default)]
-    pub vendor_updated_at: Option<EpochMillis>,
+    vendor_updated_at: Option<EpochMillis>,
     /// Set while the order is held because the vendor refused this tenant's configuration
     /// (its credentials): not retried, shown to the admin, resumed once they fix it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attention: Option<Attention>,
+    attention: Option<Attention>,
     /// Set when Lever deleted the candidate and this order's results were purged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purged_at: Option<EpochMillis>,
+    purged_at: Option<EpochMillis>,
     /// When the intent was written.
-    pub created_at: EpochMillis,
+    created_at: EpochMillis,
     /// When the record was last written.
-    pub updated_at: EpochMillis,
+    updated_at: EpochMillis,
     /// Optimistic lock: every update must name the version it read.
-    pub version: u64,
+    version: u64,
 }
 
 impl Order {
@@ -273,6 +276,201 @@ impl Order {
         }
     }
 
+    /// Ours; also the client reference and idempotency key sent to the vendor.
+    pub fn order_id(&self) -> &OrderId {
+        &self.order_id
+    }
+
+    /// The tenant that ordered.
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant_id
+    }
+
+    /// The vendor ordered from.
+    pub fn vendor(&self) -> VendorId {
+        self.vendor
+    }
+
+    /// The Lever opportunity screened.
+    pub fn opportunity_id(&self) -> &OpportunityId {
+        &self.opportunity_id
+    }
+
+    /// The candidate's name as Lever showed it when the order was made.
+    pub fn candidate_name(&self) -> Option<&str> {
+        self.candidate_name.as_deref()
+    }
+
+    /// The vendor's id of the order, once placed.
+    pub fn vendor_order_id(&self) -> Option<&str> {
+        self.vendor_order_id.as_deref()
+    }
+
+    /// The vendor-side ids of the steps of placing the order, by step.
+    pub fn steps(&self) -> &BTreeMap<String, String> {
+        &self.steps
+    }
+
+    /// Where the order is in its life.
+    pub fn phase(&self) -> OrderPhase {
+        self.phase
+    }
+
+    /// What the vendor reported, merged across its reports.
+    pub fn results(&self) -> &VendorResults {
+        &self.results
+    }
+
+    /// Why the order was not placed or was closed early, if it was.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+
+    /// Notes about the order itself, by key, shown in Lever as they are.
+    pub fn notices(&self) -> &BTreeMap<String, String> {
+        &self.notices
+    }
+
+    /// What is already in Lever, by key.
+    pub fn lever_written(&self) -> &BTreeMap<String, WrittenToLever> {
+        &self.lever_written
+    }
+
+    /// When the vendor last told us something.
+    pub fn vendor_updated_at(&self) -> Option<EpochMillis> {
+        self.vendor_updated_at
+    }
+
+    /// Why the order waits for the tenant's admin, while it does.
+    pub fn attention(&self) -> Option<&Attention> {
+        self.attention.as_ref()
+    }
+
+    /// When Lever deleted the candidate and this order's results were purged.
+    pub fn purged_at(&self) -> Option<EpochMillis> {
+        self.purged_at
+    }
+
+    /// When the intent was written.
+    pub fn created_at(&self) -> EpochMillis {
+        self.created_at
+    }
+
+    /// When the record was last written.
+    pub fn updated_at(&self) -> EpochMillis {
+        self.updated_at
+    }
+
+    /// The version read, which the next update must name (optimistic lock).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The intent with the candidate's name as Lever shows it (blank: none).
+    pub fn for_candidate(mut self, name: Option<&str>) -> Self {
+        self.candidate_name = name
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned);
+        self
+    }
+
+    /// Records the vendor-side id of one step of placing the order, as soon as it exists,
+    /// so that a retry reuses it.
+    pub fn record_step(&mut self, step: &str, id: &str) {
+        self.steps.insert(step.to_owned(), id.to_owned());
+    }
+
+    /// Starts from `steps` carried over from an earlier order of the same candidate.
+    pub fn carry_steps(&mut self, steps: impl IntoIterator<Item = (String, String)>) {
+        self.steps.extend(steps);
+    }
+
+    /// Placed with the vendor as `vendor_order_id`, heard from `at`. False (nothing
+    /// changed) when it was placed already: a vendor order id is never replaced.
+    pub fn placed(&mut self, vendor_order_id: &str, at: EpochMillis) -> bool {
+        if self.vendor_order_id.is_some() {
+            return false;
+        }
+        self.vendor_order_id = Some(vendor_order_id.to_owned());
+        self.phase = OrderPhase::Open;
+        self.vendor_updated_at = Some(at);
+        true
+    }
+
+    /// The vendor told us something about the order at `at`.
+    pub fn heard_from_vendor(&mut self, at: EpochMillis) {
+        self.vendor_updated_at = Some(at);
+    }
+
+    /// Held for the admin because of `cause` (fixed by `fix`), from `since`. False when it
+    /// is held already: the first cause and its time stay.
+    pub fn hold(&mut self, cause: &str, fix: &str, since: EpochMillis) -> bool {
+        if self.attention.is_some() {
+            return false;
+        }
+        self.attention = Some(Attention {
+            cause: cause.to_owned(),
+            fix: fix.to_owned(),
+            since,
+        });
+        true
+    }
+
+    /// No longer held: the admin fixed what held it.
+    pub fn release(&mut self) {
+        self.attention = None;
+    }
+
+    /// Records why the order ended early (for operators) without closing it: its vendor
+    /// still brings the status.
+    pub fn note_problem(&mut self, problem: &str) {
+        self.problem = Some(problem.to_owned());
+    }
+
+    /// A note about the order that Lever shows under `key`.
+    pub fn add_notice(&mut self, key: &str, note: String) {
+        self.notices.insert(key.to_owned(), note);
+    }
+
+    /// The same note under `key`, unless one is there already.
+    pub fn add_notice_once(&mut self, key: &str, note: impl FnOnce() -> String) {
+        self.notices.entry(key.to_owned()).or_insert_with(note);
+    }
+
+    /// Records writes to Lever already done, by key.
+    pub fn record_lever_writes(
+        &mut self,
+        done: impl IntoIterator<Item = (String, WrittenToLever)>,
+    ) {
+        self.lever_written.extend(done);
+    }
+
+    /// Records `written` under `key` unless something is recorded there already.
+    pub fn record_lever_write_once(&mut self, key: &str, written: impl FnOnce() -> WrittenToLever) {
+        self.lever_written
+            .entry(key.to_owned())
+            .or_insert_with(written);
+    }
+
+    /// What Lever already shows under `key`, to record a write in.
+    pub fn written_to_lever(&mut self, key: &str) -> &mut WrittenToLever {
+        self.lever_written.entry(key.to_owned()).or_default()
+    }
+
+    /// Leaves only what proves the order existed and was purged (Lever deleted the
+    /// candidate): its ids (the vendor's too, so its late callbacks are still answered and
+    /// ignored), vendor, statuses and times. Results, report links, notes' texts, the
+    /// candidate's name and the vendor-side ids of intermediate steps go.
+    pub fn purge(&mut self, at: EpochMillis) {
+        self.results = VendorResults::default();
+        self.steps = BTreeMap::new();
+        self.notices = BTreeMap::new();
+        self.problem = None;
+        self.candidate_name = None;
+        self.purged_at = Some(at);
+    }
+
     /// The vendor's latest status word, if it reported one yet.
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
@@ -301,6 +499,21 @@ impl Order {
             .collect();
         self.status = statuses.last().map(|s| (*s).to_owned());
         self
+    }
+
+    /// The same order placed as `vendor_order_id` with `results`, whatever they are: for
+    /// tests of what an order shows.
+    #[cfg(test)]
+    pub(crate) fn placed_with(mut self, vendor_order_id: &str, results: VendorResults) -> Self {
+        self.placed(vendor_order_id, self.created_at);
+        self.results = results;
+        self
+    }
+
+    /// The results, to set by hand in tests of what an order shows.
+    #[cfg(test)]
+    pub(crate) fn results_mut(&mut self) -> &mut VendorResults {
+        &mut self.results
     }
 
     /// Where the order stands, to compare a vendor update against.

@@ -681,9 +681,9 @@ impl Page<'_, '_> {
             .quiet_open_orders(self.console.now + 1, OPEN_ORDERS_SCANNED)
             .await?
             .into_iter()
-            .filter(|o| o.tenant_id == *tenant.id())
+            .filter(|o| o.tenant_id() == tenant.id())
             .collect();
-        open.sort_by_key(|o| std::cmp::Reverse(o.created_at));
+        open.sort_by_key(|o| std::cmp::Reverse(o.created_at()));
         let lookup_value = opportunity.map(str::trim).unwrap_or_default().to_owned();
         let lookup = match opportunity.map(str::trim).filter(|o| !o.is_empty()) {
             None => None,
@@ -734,7 +734,7 @@ impl Page<'_, '_> {
             attention: attention_banner(
                 &open
                     .iter()
-                    .filter(|o| o.attention.is_some())
+                    .filter(|o| o.attention().is_some())
                     .cloned()
                     .collect::<Vec<_>>(),
             ),
@@ -803,10 +803,10 @@ impl Page<'_, '_> {
             .console
             .app
             .vendors()
-            .get(order.vendor)
+            .get(order.vendor())
             .map(|v| v.description);
         let status = order.status().map_or_else(
-            || match order.attention {
+            || match order.attention() {
                 Some(_) => "needs attention".to_owned(),
                 None => "-".to_owned(),
             },
@@ -817,33 +817,33 @@ impl Page<'_, '_> {
                     .to_owned()
             },
         );
-        let opportunity = order.opportunity_id.as_str();
+        let opportunity = order.opportunity_id().as_str();
         let lever_href = self.lever_href(tenant, opportunity);
         OrderRow {
-            vendor: vendor_name(order.vendor).into(),
+            vendor: vendor_name(order.vendor()).into(),
             candidate: order
-                .candidate_name
-                .clone()
-                .unwrap_or_else(|| "(name not recorded)".into()),
+                .candidate_name()
+                .unwrap_or("(name not recorded)")
+                .to_owned(),
             opportunity: opportunity.to_owned(),
             lever_href,
             vendor_order: order
-                .vendor_order_id
-                .clone()
-                .unwrap_or_else(|| "not placed yet".into()),
-            phase: match order.phase {
-                OrderPhase::Pending if order.attention.is_some() => "needs attention",
+                .vendor_order_id()
+                .unwrap_or("not placed yet")
+                .to_owned(),
+            phase: match order.phase() {
+                OrderPhase::Pending if order.attention().is_some() => "needs attention",
                 OrderPhase::Pending => "placing",
                 OrderPhase::Open => "open",
                 OrderPhase::Closed => "closed",
             }
             .into(),
             status,
-            created: Moment::at(order.created_at),
-            vendor_updated: order.vendor_updated_at.map(Moment::at),
-            problem: match &order.attention {
+            created: Moment::at(order.created_at()),
+            vendor_updated: order.vendor_updated_at().map(Moment::at),
+            problem: match order.attention() {
                 Some(attention) => format!("needs attention: {}", attention.cause),
-                None => order.problem.clone().unwrap_or_default(),
+                None => order.problem().unwrap_or_default().to_owned(),
             },
         }
     }
@@ -1485,14 +1485,14 @@ fn lever_candidate_url(api_base: &str, opportunity: &str) -> Option<String> {
 fn attention_banner(held: &[Order]) -> Vec<String> {
     let mut by_vendor: std::collections::BTreeMap<VendorId, Vec<&Order>> = Default::default();
     for order in held {
-        by_vendor.entry(order.vendor).or_default().push(order);
+        by_vendor.entry(order.vendor()).or_default().push(order);
     }
     by_vendor
         .into_iter()
         .filter_map(|(vendor, orders)| {
             let latest = orders
                 .iter()
-                .filter_map(|o| o.attention.as_ref())
+                .filter_map(|o| o.attention())
                 .max_by_key(|a| a.since)?;
             Some(format!(
                 "{} {} order(s) need attention: {}. {}.",

@@ -112,12 +112,12 @@ pub async fn held_orders(
         .await?
         .into_iter()
         .filter(|o| {
-            o.tenant_id == *tenant.id()
-                && o.attention.is_some()
-                && vendor.is_none_or(|v| o.vendor == v)
+            o.tenant_id() == tenant.id()
+                && o.attention().is_some()
+                && vendor.is_none_or(|v| o.vendor() == v)
         })
         .collect();
-    held.sort_by_key(|o| o.created_at);
+    held.sort_by_key(|o| o.created_at());
     Ok(held)
 }
 
@@ -149,7 +149,7 @@ pub async fn resume_held(
         ..Resumed::default()
     };
     for order in held.into_iter().take(RESUME_AT_ONCE) {
-        let vendor = order.vendor;
+        let vendor = order.vendor();
         if !tenant
             .config
             .integration(vendor)

@@ -30,13 +30,13 @@ const ROUNDS: usize = 3;
 /// What the order should show in Lever and is not there yet. Nothing once the candidate
 /// was deleted in Lever and the order purged: there is no one to show it to.
 pub fn pending_writes(description: &VendorDescription, order: &Order) -> Vec<LeverWrite> {
-    if order.purged_at.is_some() {
+    if order.purged_at().is_some() {
         return Vec::new();
     }
     let mut view = lever_view(description, order);
     view.retain(|write| {
         order
-            .lever_written
+            .lever_written()
             .get(write.key())
             .is_none_or(|written| written.digest != digest(write.content()))
     });
@@ -121,7 +121,7 @@ async fn write_pending(
         let Some(order) = worker.orders.get_order(order_id).await? else {
             return Ok(());
         };
-        let description = worker.vendor(order.vendor)?.description;
+        let description = worker.vendor(order.vendor())?.description;
         let pending = pending_writes(description, &order);
         if pending.is_empty() {
             return Ok(());
@@ -170,7 +170,7 @@ async fn mark_new_notes_in_doubt(
         })
         .filter(|(note, _)| {
             order
-                .lever_written
+                .lever_written()
                 .get(&note.key)
                 .is_none_or(|w| w.note_id.is_none())
         })
@@ -179,35 +179,35 @@ async fn mark_new_notes_in_doubt(
         unposted
             .iter()
             .filter_map(|(note, _)| {
-                let written = order.lever_written.get(&note.key)?;
+                let written = order.lever_written().get(&note.key)?;
                 Some((note.key.clone(), written.created_at?))
             })
             .collect()
     };
     let up_to_date = unposted.iter().all(|(note, sent)| {
         order
-            .lever_written
+            .lever_written()
             .get(&note.key)
             .is_some_and(|w| w.in_doubt && w.created_at.is_some() && w.sent.contains(sent))
     });
     if up_to_date {
         return Ok(noted(order));
     }
-    let event = order.updated_at;
-    let marked = modify_order(worker.orders, &order.order_id, |next| {
+    let event = order.updated_at();
+    let marked = modify_order(worker.orders, order.order_id(), |next| {
         for (note, sent) in &unposted {
             // The times the order's other notes were posted with: no two may share one.
             let taken: BTreeSet<EpochMillis> = next
-                .lever_written
+                .lever_written()
                 .iter()
                 .filter(|(key, _)| **key != note.key)
                 .filter_map(|(_, written)| written.created_at)
                 .collect();
-            let entry = next.lever_written.entry(note.key.clone()).or_default();
+            let entry = next.written_to_lever(&note.key);
             entry.in_doubt = true;
             entry.created_at = entry
                 .created_at
-                .or_else(|| Some(note_time(&order.order_id, &note.key, event, &taken)));
+                .or_else(|| Some(note_time(order.order_id(), &note.key, event, &taken)));
             if !entry.sent.contains(sent) {
                 entry.sent.push(sent.clone());
             }
@@ -227,7 +227,7 @@ async fn perform(
     known_tags: Option<&[String]>,
     notes: &mut Option<Vec<Note>>,
 ) -> Result<WrittenToLever, AppError> {
-    let opportunity = &order.opportunity_id;
+    let opportunity = &order.opportunity_id();
     let note_id = match write {
         LeverWrite::Tag { add, remove } => {
             // Remove first: the candidate never shows two statuses of one vendor.
@@ -276,14 +276,14 @@ async fn write_note(
     created_at: Option<EpochMillis>,
     notes: &mut Option<Vec<Note>>,
 ) -> Result<String, AppError> {
-    let opportunity = &order.opportunity_id;
+    let opportunity = &order.opportunity_id();
     let mut body = NewNote {
         value: note.text.clone(),
         secret: note.secret,
         notify_followers: note.notify_followers,
         created_at: None,
     };
-    let written = order.lever_written.get(&note.key);
+    let written = order.lever_written().get(&note.key);
     let mut existing = written.and_then(|w| w.note_id.clone());
     if let Some(written) = written.filter(|w| existing.is_none() && w.in_doubt) {
         existing = find_posted(lever, opportunity, written, &note.text, notes).await?;
@@ -342,7 +342,7 @@ async fn record(
         return Ok(());
     }
     modify_order(worker.orders, order_id, |next| {
-        next.lever_written.extend(done.clone());
+        next.record_lever_writes(done.clone());
         true
     })
     .await?;

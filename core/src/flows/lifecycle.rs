@@ -22,7 +22,6 @@ use crate::order::{Order, OrderPhase, VendorResults};
 use crate::store::modify_order;
 use crate::telemetry::metrics;
 use crate::vendors::{Cancellation, Outcome, VendorDescription, VendorId};
-use std::collections::BTreeMap;
 use tracing::instrument;
 
 /// The candidate was archived in Lever. Each open order is handled on its own: one that
@@ -37,24 +36,24 @@ pub async fn on_archived(
 ) -> Result<(), AppError> {
     let mut cancellable = Vec::new();
     for order in open_orders(worker, tenant, opportunity).await? {
-        if worker.vendor(order.vendor)?.description.archive_cancels {
+        if worker.vendor(order.vendor())?.description.archive_cancels {
             cancellable.push(order);
         }
     }
-    let vendors = cancellable.iter().map(|order| order.vendor);
+    let vendors = cancellable.iter().map(|order| order.vendor());
     let claim = Claim::Archived { triggered_at };
     if cancellable.is_empty() || !confirmed(worker, tenant, opportunity, claim, vendors).await? {
         return Ok(());
     }
     let mut outcome = Ok(());
     for order in cancellable {
-        let description = worker.vendor(order.vendor)?.description;
+        let description = worker.vendor(order.vendor())?.description;
         let ended = async {
             let order = cancel(worker, tenant, description, order, "archived").await?;
             worker
-                .with_access(tenant, order.vendor, async {
-                    let lever = worker.lever_for(tenant, order.vendor).await?;
-                    lever_sync::sync(worker, lever.as_ref(), &order.order_id, None).await
+                .with_access(tenant, order.vendor(), async {
+                    let lever = worker.lever_for(tenant, order.vendor()).await?;
+                    lever_sync::sync(worker, lever.as_ref(), order.order_id(), None).await
                 })
                 .await
                 .map(drop)
@@ -77,14 +76,14 @@ pub async fn on_deleted(
         .orders
         .orders_for_opportunity(tenant.id(), opportunity)
         .await?;
-    let vendors = orders.iter().map(|order| order.vendor);
+    let vendors = orders.iter().map(|order| order.vendor());
     let claim = Claim::Deleted;
     if orders.is_empty() || !confirmed(worker, tenant, opportunity, claim, vendors).await? {
         return Ok(());
     }
     let mut outcome = Ok(());
     for order in open_orders(worker, tenant, opportunity).await? {
-        let description = worker.vendor(order.vendor)?.description;
+        let description = worker.vendor(order.vendor())?.description;
         let cancelled = cancel(worker, tenant, description, order, "deleted").await;
         keep_first_error(&mut outcome, cancelled.map(drop));
     }
@@ -93,8 +92,8 @@ pub async fn on_deleted(
         .orders_for_opportunity(tenant.id(), opportunity)
         .await?;
     let mut purged = 0;
-    for order in orders.iter().filter(|o| o.purged_at.is_none()) {
-        modify_order(worker.orders, &order.order_id, |next| {
+    for order in orders.iter().filter(|o| o.purged_at().is_none()) {
+        modify_order(worker.orders, order.order_id(), |next| {
             purge(next);
             true
         })
@@ -189,7 +188,7 @@ async fn open_orders(
         .orders_for_opportunity(tenant.id(), opportunity)
         .await?
         .into_iter()
-        .filter(|order| order.phase != OrderPhase::Closed)
+        .filter(|order| order.phase() != OrderPhase::Closed)
         .collect())
 }
 
@@ -205,11 +204,11 @@ async fn cancel(
     why: &str,
 ) -> Result<Order, AppError> {
     let service = description.service;
-    let cancelled = match &order.vendor_order_id {
+    let cancelled = match &order.vendor_order_id() {
         None => None,
         Some(vendor_order_id) => {
-            let account = worker.vendor_account(tenant, order.vendor)?;
-            let api = worker.vendor_api(order.vendor)?;
+            let account = worker.vendor_account(tenant, order.vendor())?;
+            let api = worker.vendor_api(order.vendor())?;
             Some(api.cancel(&account, vendor_order_id).await?)
         }
     };
@@ -255,25 +254,24 @@ async fn cancel(
             Some(Cancellation::Unsupported) => "not_cancellable",
         },
     );
-    tracing::info!(order = %order.order_id, vendor = %order.vendor, %problem, "order ended");
-    let modified = modify_order(worker.orders, &order.order_id, |next| {
-        if next.phase == OrderPhase::Closed {
+    tracing::info!(order = %order.order_id(), vendor = %order.vendor(), %problem, "order ended");
+    let modified = modify_order(worker.orders, order.order_id(), |next| {
+        if next.phase() == OrderPhase::Closed {
             return false;
         }
         match (&cancelled, canceled_status) {
             (Some(Cancellation::Cancelled), Some(status)) => {
                 next.advance(status, VendorResults::default());
-                next.problem = Some(problem.clone());
+                next.note_problem(&problem);
             }
             // Ended at the vendor: its callback (or reconciliation) brings the status.
             (Some(Cancellation::AlreadyEnded), _) => {
-                next.problem = Some(problem.clone());
+                next.note_problem(&problem);
             }
             // Still going on at the vendor: it stays open, its callbacks still apply.
             (Some(Cancellation::Unsupported), _) => {
-                next.problem = Some(problem.clone());
-                next.notices
-                    .insert(why.to_owned(), note.clone().unwrap_or_default());
+                next.note_problem(&problem);
+                next.add_notice(why, note.clone().unwrap_or_default());
             }
             _ => next.close(&problem, why, note.clone().unwrap_or_default()),
         }
@@ -289,10 +287,5 @@ async fn cancel(
 /// times. Results, report links, notes' texts, the candidate's name and the vendor-side ids of
 /// intermediate steps (a Sterling candidate) go. A purged order takes no later results in.
 fn purge(order: &mut Order) {
-    order.results = VendorResults::default();
-    order.steps = BTreeMap::new();
-    order.notices = BTreeMap::new();
-    order.problem = None;
-    order.candidate_name = None;
-    order.purged_at = Some(now_millis());
+    order.purge(now_millis());
 }

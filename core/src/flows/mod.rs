@@ -145,9 +145,9 @@ pub struct OrderRef {
 impl From<&Order> for OrderRef {
     fn from(order: &Order) -> Self {
         OrderRef {
-            vendor: order.vendor,
-            order_id: order.order_id.clone(),
-            vendor_order_id: order.vendor_order_id.clone(),
+            vendor: order.vendor(),
+            order_id: order.order_id().clone(),
+            vendor_order_id: order.vendor_order_id().map(str::to_owned),
             status: order.status().map(str::to_owned),
         }
     }

@@ -44,7 +44,7 @@ pub async fn move_candidate(
     };
     let Some(rule) = tenant
         .config
-        .integration(order.vendor)
+        .integration(order.vendor())
         .and_then(|i| i.on_completion.as_ref())
     else {
         return Ok(Move::NotDue);
@@ -54,7 +54,7 @@ pub async fn move_candidate(
     }
     let decision = decide(worker, lever, tenant, rule, &order).await?;
     if let Move::Moved(stage) = &decision {
-        lever.move_to_stage(&order.opportunity_id, stage).await?;
+        lever.move_to_stage(order.opportunity_id(), stage).await?;
         tracing::info!(order = %order_id, "candidate moved on completion");
     } else if let Move::Skipped(why) = &decision {
         tracing::info!(order = %order_id, why, "candidate not moved on completion");
@@ -65,12 +65,10 @@ pub async fn move_candidate(
         Move::NotDue => return Ok(decision),
     };
     modify_order(worker.orders, order_id, |next| {
-        next.lever_written
-            .entry(KEY.to_owned())
-            .or_insert_with(|| WrittenToLever {
-                digest: digest.clone(),
-                ..WrittenToLever::default()
-            });
+        next.record_lever_write_once(KEY, || WrittenToLever {
+            digest: digest.clone(),
+            ..WrittenToLever::default()
+        });
         true
     })
     .await?;
@@ -79,16 +77,16 @@ pub async fn move_candidate(
 
 /// Complete, with a result the rule names (any, when it names none), not yet decided.
 fn is_due(worker: &Worker<'_>, rule: &OnCompletion, order: &Order) -> Result<bool, AppError> {
-    if order.lever_written.contains_key(KEY) || order.purged_at.is_some() {
+    if order.lever_written().contains_key(KEY) || order.purged_at().is_some() {
         return Ok(false);
     }
-    let description = worker.vendor(order.vendor)?.description;
+    let description = worker.vendor(order.vendor())?.description;
     let completed = order
         .status()
         .and_then(|word| description.status(word))
         .is_some_and(|status| status.outcome == Outcome::Completed);
     let result_wanted = rule.when_results.is_empty()
-        || order.results.result_code.as_deref().is_some_and(|code| {
+        || order.results().result_code.as_deref().is_some_and(|code| {
             rule.when_results
                 .iter()
                 .any(|wanted| wanted.eq_ignore_ascii_case(code))
@@ -113,7 +111,7 @@ async fn decide(
             "no stage {wanted} in this Lever account"
         )));
     };
-    let opportunity = lever.opportunity(&order.opportunity_id).await?;
+    let opportunity = lever.opportunity(order.opportunity_id()).await?;
     if opportunity.archived.is_some() {
         return Ok(Move::Skipped("the candidate is archived".into()));
     }

@@ -20,7 +20,7 @@ use crate::error::AppError;
 use crate::ids::{OpportunityId, OrderId};
 use crate::lever::webhook::Event;
 use crate::lever::{LeverApi, LeverError, Opportunity};
-use crate::order::{Attention, Order, OrderPhase};
+use crate::order::{Order, OrderPhase};
 use crate::store::{modify_order, CreateOrder};
 use crate::telemetry::metrics;
 use crate::tenant::{ConfidentialRefusal, Package};
@@ -277,17 +277,14 @@ impl Outcome {
         let (result, why) = match self {
             Outcome::Ordered(_) => (EffectResult::Ordered, None),
             Outcome::AlreadyOpen(_) => (EffectResult::AlreadyOpen, None),
-            Outcome::NotOrdered(o) => (EffectResult::NotOrdered, o.problem.clone()),
-            Outcome::Held(o) => (
-                EffectResult::Held,
-                o.attention.as_ref().map(|a| a.cause.clone()),
-            ),
+            Outcome::NotOrdered(o) => (EffectResult::NotOrdered, o.problem().map(str::to_owned)),
+            Outcome::Held(o) => (EffectResult::Held, o.attention().map(|a| a.cause.clone())),
         };
         Effect {
-            vendor: order.vendor,
+            vendor: order.vendor(),
             result,
-            order: Some(order.order_id.clone()),
-            candidate: order.candidate_name.clone(),
+            order: Some(order.order_id().clone()),
+            candidate: order.candidate_name().map(str::to_owned),
             why,
         }
     }
@@ -313,21 +310,16 @@ pub async fn start(
     let vendor = request.description.id;
     let opportunity_id = OpportunityId::parse(opportunity.id.as_str())
         .map_err(|e| AppError::Lever(LeverError::Decode(e.to_string())))?;
-    let mut intent = Order::new_intent(
+    let intent = Order::new_intent(
         order_id,
         request.tenant.id().clone(),
         vendor,
         opportunity_id,
     );
-    intent.candidate_name = opportunity
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-        .map(str::to_owned);
+    let intent = intent.for_candidate(opportunity.name.as_deref());
     let order = match worker.orders.create_order(&intent).await? {
         CreateOrder::Created => {
-            tracing::info!(order = %intent.order_id, %vendor, "order intent written");
+            tracing::info!(order = %intent.order_id(), %vendor, "order intent written");
             super::reorder::carry_steps(worker, intent).await?
         }
         // This event's order, from an earlier attempt: resume it.
@@ -335,13 +327,13 @@ pub async fn start(
         // A held order (the vendor refused the account or a setting): a new trigger, after
         // a fix (a package tag corrected), places it rather than ordering beside it.
         CreateOrder::AlreadyOpen(held)
-            if held.phase == OrderPhase::Pending && held.attention.is_some() =>
+            if held.phase() == OrderPhase::Pending && held.attention().is_some() =>
         {
-            tracing::info!(order = %held.order_id, %vendor, "a held order is triggered again: resuming it");
+            tracing::info!(order = %held.order_id(), %vendor, "a held order is triggered again: resuming it");
             return resume(worker, request, held).await;
         }
         CreateOrder::AlreadyOpen(open) => {
-            tracing::info!(order = %open.order_id, %vendor, "an order is already open; not ordering again");
+            tracing::info!(order = %open.order_id(), %vendor, "an order is already open; not ordering again");
             metrics::not_ordered("already_open");
             return Ok(Outcome::AlreadyOpen(open));
         }
@@ -353,18 +345,18 @@ pub async fn start(
 /// repeat: an order that already has a vendor order is only shown; the vendor-side ids of
 /// each step are kept on the order as soon as they exist. Errors are the ones worth
 /// retrying; problems a person must fix end as `NotOrdered`.
-#[instrument(skip_all, fields(order = %order.order_id, vendor = %order.vendor))]
+#[instrument(skip_all, fields(order = %order.order_id(), vendor = %order.vendor()))]
 pub async fn place(
     worker: &Worker<'_>,
     request: &Request<'_>,
     mut order: Order,
     opportunity: &Opportunity,
 ) -> Result<Outcome, AppError> {
-    if order.phase != OrderPhase::Pending {
+    if order.phase() != OrderPhase::Pending {
         lever_sync::sync(
             worker,
             request.lever,
-            &order.order_id,
+            order.order_id(),
             Some(&opportunity.tags),
         )
         .await?;
@@ -402,7 +394,7 @@ pub async fn place(
         request.tenant.config.phone_region.as_deref(),
     );
     let callback_url = callback_url(request, description.id)?;
-    let order_id = order.order_id.clone();
+    let order_id = order.order_id().clone();
     let candidate = CandidateOrder {
         order_id: order_id.as_str(),
         name,
@@ -419,12 +411,12 @@ pub async fn place(
     let api = worker.vendor_api(description.id)?;
     let account = worker.vendor_account(request.tenant, description.id)?;
     let placed = loop {
-        match api.place(&account, &candidate, &order.steps).await {
+        match api.place(&account, &candidate, order.steps()).await {
             Ok(Placement::Placed(placed)) => break placed,
             Ok(Placement::Steps(steps)) => {
                 order = modify_order(worker.orders, &order_id, |next| {
                     for (step, id) in &steps {
-                        next.steps.insert((*step).to_owned(), id.clone());
+                        next.record_step(step, id);
                     }
                     true
                 })
@@ -446,14 +438,14 @@ pub async fn place(
             Err(e) => return Err(e.into()),
         }
     };
-    let order = record_placed(worker, description, &order.order_id, &placed).await?;
+    let order = record_placed(worker, description, order.order_id(), &placed).await?;
     tracing::info!(vendor_order = %placed.vendor_order_id, "vendor order placed");
     metrics::ordered(description.id);
     // The order exists now whatever Lever does; a failed tag write retries the message.
     lever_sync::sync(
         worker,
         request.lever,
-        &order.order_id,
+        order.order_id(),
         Some(&opportunity.tags),
     )
     .await?;
@@ -538,12 +530,9 @@ async fn record_placed(
         .and_then(|word| description.status(word))
         .or_else(|| description.status(description.first_status));
     Ok(modify_order(worker.orders, order_id, |next| {
-        if next.vendor_order_id.is_some() {
+        if !next.placed(&placed.vendor_order_id, crate::clock::now_millis()) {
             return false;
         }
-        next.vendor_order_id = Some(placed.vendor_order_id.clone());
-        next.phase = OrderPhase::Open;
-        next.vendor_updated_at = Some(crate::clock::now_millis());
         if let Some(status) = status {
             next.advance(status, placed.results.clone());
         }
@@ -575,14 +564,14 @@ async fn not_ordered(
         _ => Fix::AskAdmin,
     };
     let note = request.description.not_ordered_note(problem, fix);
-    let closed = modify_order(worker.orders, &order.order_id, |next| {
+    let closed = modify_order(worker.orders, order.order_id(), |next| {
         next.close(problem, "not-ordered", note.clone());
         true
     })
     .await?
     .ok_or(AppError::NotFound("order"))?
     .into_order();
-    lever_sync::sync(worker, request.lever, &closed.order_id, None).await?;
+    lever_sync::sync(worker, request.lever, closed.order_id(), None).await?;
     Ok(Outcome::NotOrdered(closed))
 }
 
@@ -641,23 +630,15 @@ async fn hold(
     tracing::warn!(vendor = %request.description.id, %cause, "order held: needs the admin");
     metrics::order_needs_attention(request.description.id);
     let now = now_millis();
-    let held = modify_order(worker.orders, &order.order_id, |next| {
-        if next.attention.is_none() {
-            next.attention = Some(Attention {
-                cause: cause.clone(),
-                fix: fix.clone(),
-                since: now,
-            });
-        }
-        next.notices
-            .entry(HELD_NOTICE.to_owned())
-            .or_insert_with(|| note.clone());
+    let held = modify_order(worker.orders, order.order_id(), |next| {
+        next.hold(&cause, &fix, now);
+        next.add_notice_once(HELD_NOTICE, || note.clone());
         true
     })
     .await?
     .ok_or(AppError::NotFound("order"))?
     .into_order();
-    lever_sync::sync(worker, request.lever, &held.order_id, None).await?;
+    lever_sync::sync(worker, request.lever, held.order_id(), None).await?;
     Ok(Outcome::Held(held))
 }
 
@@ -687,10 +668,10 @@ pub async fn resume(
     request: &Request<'_>,
     order: Order,
 ) -> Result<Outcome, AppError> {
-    if order.phase != OrderPhase::Pending || order.attention.is_none() {
+    if order.phase() != OrderPhase::Pending || order.attention().is_none() {
         return Ok(Outcome::AlreadyOpen(order));
     }
-    let opportunity = match request.lever.opportunity(&order.opportunity_id).await {
+    let opportunity = match request.lever.opportunity(order.opportunity_id()).await {
         Ok(opportunity) => opportunity,
         Err(LeverError::NotFound { .. }) => return Ok(Outcome::AlreadyOpen(order)),
         Err(error) => return Err(error.into()),
@@ -698,8 +679,8 @@ pub async fn resume(
     if opportunity.archived.is_some() {
         return Ok(Outcome::AlreadyOpen(order));
     }
-    let cleared = modify_order(worker.orders, &order.order_id, |next| {
-        next.attention = None;
+    let cleared = modify_order(worker.orders, order.order_id(), |next| {
+        next.release();
         true
     })
     .await?

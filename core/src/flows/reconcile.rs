@@ -34,13 +34,13 @@ pub async fn run(
     let quiet_since = now - millis(settings.reconcile_quiet_after);
     let mut report = ReconcileReport::default();
     for order in orders.quiet_open_orders(quiet_since, BATCH).await? {
-        match (&order.vendor_order_id, order.phase) {
+        match (order.vendor_order_id(), order.phase()) {
             (Some(vendor_order_id), OrderPhase::Open) => {
                 queue
                     .send(&Work::ReadVendorOrder {
-                        tenant: order.tenant_id.clone(),
-                        vendor: order.vendor,
-                        vendor_order_id: vendor_order_id.clone(),
+                        tenant: order.tenant_id().clone(),
+                        vendor: order.vendor(),
+                        vendor_order_id: vendor_order_id.to_owned(),
                         delivery: None,
                     })
                     .await?;

@@ -11,22 +11,22 @@ use crate::store::modify_order;
 /// `intent` with the carried steps of the newest earlier order of its vendor for its
 /// opportunity, stored before the vendor is called.
 pub async fn carry_steps(worker: &Worker<'_>, intent: Order) -> Result<Order, AppError> {
-    let kept = worker.vendor_api(intent.vendor)?.carried_steps();
+    let kept = worker.vendor_api(intent.vendor())?.carried_steps();
     if kept.is_empty() {
         return Ok(intent);
     }
     let earlier = worker
         .orders
-        .orders_for_opportunity(&intent.tenant_id, &intent.opportunity_id)
+        .orders_for_opportunity(intent.tenant_id(), intent.opportunity_id())
         .await?;
     let carried: Vec<(String, String)> = earlier
         .iter()
         .rev()
-        .filter(|o| o.vendor == intent.vendor && o.order_id != intent.order_id)
+        .filter(|o| o.vendor() == intent.vendor() && o.order_id() != intent.order_id())
         .find_map(|o| {
             let steps: Vec<(String, String)> = kept
                 .iter()
-                .filter_map(|k| o.steps.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+                .filter_map(|k| o.steps().get(*k).map(|v| ((*k).to_owned(), v.clone())))
                 .collect();
             (!steps.is_empty()).then_some(steps)
         })
@@ -34,11 +34,11 @@ pub async fn carry_steps(worker: &Worker<'_>, intent: Order) -> Result<Order, Ap
     if carried.is_empty() {
         return Ok(intent);
     }
-    let modified = modify_order(worker.orders, &intent.order_id, |next| {
-        if !next.steps.is_empty() {
+    let modified = modify_order(worker.orders, intent.order_id(), |next| {
+        if !next.steps().is_empty() {
             return false;
         }
-        next.steps.extend(carried.iter().cloned());
+        next.carry_steps(carried.iter().cloned());
         true
     })
     .await?;

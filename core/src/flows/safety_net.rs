@@ -166,8 +166,8 @@ async fn archives(
             .orders_for_opportunity(tenant.id(), &id)
             .await?;
         let mut cancellable = false;
-        for order in orders.iter().filter(|o| o.phase != OrderPhase::Closed) {
-            cancellable |= worker.vendor(order.vendor)?.description.archive_cancels;
+        for order in orders.iter().filter(|o| o.phase() != OrderPhase::Closed) {
+            cancellable |= worker.vendor(order.vendor())?.description.archive_cancels;
         }
         if !cancellable {
             continue;
@@ -213,7 +213,8 @@ async fn handled(
     Ok(vendors.iter().all(|vendor| {
         let id = OrderId::for_stage_entry(tenant.id(), vendor.as_str(), opportunity, entered_at);
         orders.iter().any(|order| {
-            order.vendor == *vendor && (order.order_id == id || order.phase != OrderPhase::Closed)
+            order.vendor() == *vendor
+                && (*order.order_id() == id || order.phase() != OrderPhase::Closed)
         })
     }))
 }

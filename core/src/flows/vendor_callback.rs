@@ -93,16 +93,16 @@ async fn accept(
     };
     let rereads = description.callback_auth.rereads();
     let order = find_order(intake.orders, tenant, description.id, &update, rereads).await?;
-    tracing::Span::current().record("order", tracing::field::display(&order.order_id));
-    logged.opportunity = Some(order.opportunity_id.clone());
-    logged.orders.push(order.order_id.clone());
+    tracing::Span::current().record("order", tracing::field::display(&order.order_id()));
+    logged.opportunity = Some(order.opportunity_id().clone());
+    logged.orders.push(order.order_id().clone());
     let key = format!("callback:{}:{}:{delivery_id}", description.id, tenant.id());
     if rereads {
         // Re-read the order the callback names (by the order's own vendor id: a report
         // event names its order by our reference).
         let vendor_order_id = order
-            .vendor_order_id
-            .clone()
+            .vendor_order_id()
+            .map(str::to_owned)
             .ok_or(AppError::NotFound("order"))?;
         let work = Work::ReadVendorOrder {
             tenant: tenant.id().clone(),
@@ -198,8 +198,8 @@ async fn apply(
         intake
             .queue
             .send(&Work::SyncLever {
-                tenant: order.tenant_id.clone(),
-                order: order.order_id.clone(),
+                tenant: order.tenant_id().clone(),
+                order: order.order_id().clone(),
             })
             .await?;
     }
@@ -224,24 +224,24 @@ pub(crate) async fn apply_update(
 ) -> Result<Modified, AppError> {
     let status = status_of(description, &update)?;
     let advanced = AtomicBool::new(false);
-    let modified = modify_order(orders, &order.order_id, |next| {
+    let modified = modify_order(orders, order.order_id(), |next| {
         let now = now_millis();
-        if next.purged_at.is_some() {
+        if next.purged_at().is_some() {
             advanced.store(false, Relaxed);
             return false;
         }
         advanced.store(next.advance(status, update.results.clone()), Relaxed);
         let heard_lately = next
-            .vendor_updated_at
+            .vendor_updated_at()
             .is_some_and(|at| now - at < VENDOR_HEARD_EVERY_MS);
-        next.vendor_updated_at = Some(now);
+        next.heard_from_vendor(now);
         advanced.load(Relaxed) || !heard_lately
     })
     .await?
     .ok_or(AppError::NotFound("order"))?;
     if advanced.load(Relaxed) {
         tracing::info!(rank = status.rank, status = %status.word,
-            order = %modified.order().order_id, "vendor status applied");
+            order = %modified.order().order_id(), "vendor status applied");
         Ok(modified)
     } else {
         tracing::info!("status is a repeat or older than the order's; nothing changes");
@@ -276,14 +276,12 @@ pub(crate) async fn find_order(
             .and_then(|r| crate::ids::OrderId::parse(r).ok())
         {
             found = orders.get_order(&order_id).await?.filter(|order| {
-                order.vendor == vendor
-                    && (hint
-                        || order.vendor_order_id.as_deref()
-                            == Some(update.vendor_order_id.as_str()))
+                order.vendor() == vendor
+                    && (hint || order.vendor_order_id() == Some(update.vendor_order_id.as_str()))
             });
         }
     }
     found
-        .filter(|order| order.tenant_id == *tenant.id())
+        .filter(|order| order.tenant_id() == tenant.id())
         .ok_or(AppError::NotFound("order"))
 }

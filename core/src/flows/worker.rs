@@ -88,7 +88,7 @@ impl Worker<'_> {
                 let Some(found) = self.orders.get_order(order).await? else {
                     return Ok(Vec::new());
                 };
-                show_in_lever(self, &tenant, found.vendor, order)
+                show_in_lever(self, &tenant, found.vendor(), order)
                     .await
                     .map(|()| Vec::new())
             }
@@ -182,22 +182,20 @@ impl Worker<'_> {
             .orders_for_opportunity(tenant.id(), event.opportunity())
             .await?
             .into_iter()
-            .filter(|o| o.phase == crate::order::OrderPhase::Pending && o.attention.is_none());
+            .filter(|o| o.phase() == crate::order::OrderPhase::Pending && o.attention().is_none());
         for order in pending {
-            let service = self.vendor(order.vendor)?.description.service;
+            let service = self.vendor(order.vendor())?.description.service;
             let note = format!(
                 "{service} not ordered: ordering it kept failing for a day and a half. Your \
                  Lever admin has been told and can retry it from the setup console (Status, \
                  Work that failed)."
             );
-            crate::store::modify_order(self.orders, &order.order_id, |next| {
-                next.notices
-                    .entry(DEAD_LETTER_NOTICE.to_owned())
-                    .or_insert_with(|| note.clone());
+            crate::store::modify_order(self.orders, order.order_id(), |next| {
+                next.add_notice_once(DEAD_LETTER_NOTICE, || note.clone());
                 true
             })
             .await?;
-            show_in_lever(self, &tenant, order.vendor, &order.order_id).await?;
+            show_in_lever(self, &tenant, order.vendor(), order.order_id()).await?;
         }
         Ok(())
     }
@@ -270,7 +268,7 @@ async fn read_vendor_order(
     let order = vendor_callback::find_order(worker.orders, tenant, vendor, &update, false).await?;
     let modified =
         vendor_callback::apply_update(worker.orders, description, &order, update).await?;
-    show_in_lever(worker, tenant, vendor, &modified.order().order_id).await
+    show_in_lever(worker, tenant, vendor, modified.order().order_id()).await
 }
 
 /// Writes what the order should show in Lever, then moves the candidate on if the order

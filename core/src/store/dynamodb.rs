@@ -208,14 +208,13 @@ fn order_key(order: &OrderId) -> Item {
 
 /// Ids cannot contain `#` (see [`crate::ids`]), so the key is unambiguous.
 fn open_order_key(order: &Order) -> Item {
-    let Order {
-        tenant_id,
-        vendor,
-        opportunity_id,
-        ..
-    } = order;
     key(
-        format!("OPEN#{tenant_id}#{vendor}#{opportunity_id}"),
+        format!(
+            "OPEN#{}#{}#{}",
+            order.tenant_id(),
+            order.vendor(),
+            order.opportunity_id()
+        ),
         "OPEN",
     )
 }
@@ -268,37 +267,37 @@ fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 
 /// The order with the keys of the indexes it belongs in.
 fn order_item(order: &Order) -> Result<Item, StoreError> {
-    let mut item = encode(order_key(&order.order_id), order)?;
-    if let Some(vendor_order_id) = &order.vendor_order_id {
+    let mut item = encode(order_key(order.order_id()), order)?;
+    if let Some(vendor_order_id) = &order.vendor_order_id() {
         item.insert(
             BY_VENDOR_ORDER.pk.to_owned(),
-            vendor_order_key(order.vendor, vendor_order_id),
+            vendor_order_key(order.vendor(), vendor_order_id),
         );
         item.insert(
             BY_VENDOR_ORDER.sk.to_owned(),
-            string(order.order_id.as_str()),
+            string(order.order_id().as_str()),
         );
     }
     item.insert(
         BY_OPPORTUNITY.pk.to_owned(),
-        opportunity_key(&order.tenant_id, &order.opportunity_id),
+        opportunity_key(order.tenant_id(), order.opportunity_id()),
     );
     item.insert(
         BY_OPPORTUNITY.sk.to_owned(),
         string(format!(
             "{}#{}",
-            sortable_millis(order.created_at),
-            order.order_id
+            sortable_millis(order.created_at()),
+            order.order_id()
         )),
     );
-    if order.phase != OrderPhase::Closed {
+    if order.phase() != OrderPhase::Closed {
         item.insert(OPEN_ORDERS.pk.to_owned(), string("OPEN"));
         item.insert(
             OPEN_ORDERS.sk.to_owned(),
             string(format!(
                 "{}#{}",
                 sortable_millis(last_activity(order)),
-                order.order_id
+                order.order_id()
             )),
         );
     }
@@ -540,7 +539,7 @@ impl TenantStore for DynamoStore {
 impl OrderStore for DynamoStore {
     async fn create_order(&self, order: &Order) -> Result<CreateOrder, StoreError> {
         let lock = OpenOrder {
-            order_id: order.order_id.clone(),
+            order_id: order.order_id().clone(),
         };
         let items = vec![
             transaction_put(self.put_if(order_item(order)?, NEW_ITEM))?,
@@ -557,7 +556,7 @@ impl OrderStore for DynamoStore {
             };
             match reasons.as_slice() {
                 [existing, _] if condition_failed(existing) => {
-                    if let Some(existing) = self.get_order(&order.order_id).await? {
+                    if let Some(existing) = self.get_order(order.order_id()).await? {
                         return Ok(CreateOrder::Exists(existing));
                     }
                 }
@@ -565,7 +564,7 @@ impl OrderStore for DynamoStore {
                     let holder: OpenOrder = decode(lock.item.clone().unwrap_or_default())?;
                     // Closed since the write failed: the opportunity is free again, try anew.
                     let open = self.get_order(&holder.order_id).await?;
-                    if let Some(open) = open.filter(|o| o.phase != OrderPhase::Closed) {
+                    if let Some(open) = open.filter(|o| o.phase() != OrderPhase::Closed) {
                         return Ok(CreateOrder::AlreadyOpen(open));
                     }
                 }
@@ -597,17 +596,17 @@ impl OrderStore for DynamoStore {
     }
 
     async fn update_order(&self, order: &Order) -> Result<(), StoreError> {
-        let expected = order.version.checked_sub(1).ok_or(StoreError::Conflict)?;
+        let expected = order.version().checked_sub(1).ok_or(StoreError::Conflict)?;
         let save = transaction_put(
             self.put_if(order_item(order)?, "version = :expected")
                 .expression_attribute_values(":expected", number(expected)),
         )?;
-        if order.phase == OrderPhase::Closed {
+        if order.phase() == OrderPhase::Closed {
             let release = Delete::builder()
                 .table_name(&self.table)
                 .set_key(Some(open_order_key(order)))
                 .condition_expression("order_id = :order_id")
-                .expression_attribute_values(":order_id", string(order.order_id.as_str()))
+                .expression_attribute_values(":order_id", string(order.order_id().as_str()))
                 .build()?;
             let items = vec![
                 save.clone(),

@@ -81,7 +81,8 @@ impl MemoryStore {
     /// Every order, oldest first, for the local server's inspection and tests.
     pub fn orders(&self) -> Vec<Order> {
         let mut orders: Vec<Order> = self.lock().orders.values().cloned().collect();
-        orders.sort_by(|a, b| (a.created_at, &a.order_id).cmp(&(b.created_at, &b.order_id)));
+        orders
+            .sort_by(|a, b| (a.created_at(), &a.order_id()).cmp(&(b.created_at(), &b.order_id())));
         orders
     }
 }
@@ -168,19 +169,19 @@ impl TenantStore for MemoryStore {
 impl OrderStore for MemoryStore {
     async fn create_order(&self, order: &Order) -> Result<CreateOrder, StoreError> {
         let mut inner = self.lock();
-        if let Some(existing) = inner.orders.get(&order.order_id) {
+        if let Some(existing) = inner.orders.get(order.order_id()) {
             return Ok(CreateOrder::Exists(existing.clone()));
         }
         let open = inner.orders.values().find(|o| {
-            o.tenant_id == order.tenant_id
-                && o.vendor == order.vendor
-                && o.opportunity_id == order.opportunity_id
-                && o.phase != OrderPhase::Closed
+            o.tenant_id() == order.tenant_id()
+                && o.vendor() == order.vendor()
+                && o.opportunity_id() == order.opportunity_id()
+                && o.phase() != OrderPhase::Closed
         });
         if let Some(existing) = open {
             return Ok(CreateOrder::AlreadyOpen(existing.clone()));
         }
-        inner.orders.insert(order.order_id.clone(), order.clone());
+        inner.orders.insert(order.order_id().clone(), order.clone());
         Ok(CreateOrder::Created)
     }
 
@@ -200,15 +201,15 @@ impl OrderStore for MemoryStore {
         Ok(inner
             .orders
             .values()
-            .find(|o| o.vendor == vendor && o.vendor_order_id.as_deref() == Some(vendor_order_id))
+            .find(|o| o.vendor() == vendor && o.vendor_order_id() == Some(vendor_order_id))
             .cloned())
     }
 
     async fn update_order(&self, order: &Order) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        match inner.orders.get(&order.order_id) {
-            Some(stored) if stored.version + 1 == order.version => {
-                inner.orders.insert(order.order_id.clone(), order.clone());
+        match inner.orders.get(order.order_id()) {
+            Some(stored) if stored.version() + 1 == order.version() => {
+                inner.orders.insert(order.order_id().clone(), order.clone());
                 Ok(())
             }
             _ => Err(StoreError::Conflict),
@@ -223,9 +224,9 @@ impl OrderStore for MemoryStore {
         let mut orders: Vec<Order> = self
             .orders()
             .into_iter()
-            .filter(|o| &o.tenant_id == tenant && &o.opportunity_id == opportunity)
+            .filter(|o| o.tenant_id() == tenant && o.opportunity_id() == opportunity)
             .collect();
-        orders.sort_by_key(|o| o.created_at);
+        orders.sort_by_key(|o| o.created_at());
         Ok(orders)
     }
 
@@ -237,7 +238,7 @@ impl OrderStore for MemoryStore {
         let mut orders: Vec<Order> = self
             .orders()
             .into_iter()
-            .filter(|o| o.phase != OrderPhase::Closed && last_activity(o) < quiet_since)
+            .filter(|o| o.phase() != OrderPhase::Closed && last_activity(o) < quiet_since)
             .collect();
         orders.sort_by_key(last_activity);
         orders.truncate(limit);
@@ -247,7 +248,7 @@ impl OrderStore for MemoryStore {
 
 /// When the vendor last said something about the order, else when it was created.
 pub(super) fn last_activity(order: &Order) -> EpochMillis {
-    order.vendor_updated_at.unwrap_or(order.created_at)
+    order.vendor_updated_at().unwrap_or(order.created_at())
 }
 
 #[async_trait]

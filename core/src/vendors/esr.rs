@@ -166,15 +166,14 @@ mod tests {
     use crate::vendors::{lever_view, LeverWrite};
 
     fn order_with(statuses: &[&str], results: VendorResults) -> Order {
-        let mut order = Order::new_intent(
+        Order::new_intent(
             OrderId::parse("o").unwrap(),
             TenantId::parse("t").unwrap(),
             VendorId::Esr,
             OpportunityId::parse("opp").unwrap(),
-        );
-        order.vendor_order_id = Some("esr_1".into());
-        order.results = results;
-        order.with_history(statuses, 1_795_585_372_000)
+        )
+        .placed_with("esr_1", results)
+        .with_history(statuses, 1_795_585_372_000)
     }
 
     fn notes(order: &Order) -> Vec<(String, bool)> {

@@ -222,8 +222,8 @@ mod tests {
     #[test]
     fn completion_adds_a_secret_note_with_the_result_url() {
         let mut done = order("Complete");
-        done.results.report_url = Some("https://jweb.example/r/1".into());
-        done.results.score = Some("Clear".into());
+        done.results_mut().report_url = Some("https://jweb.example/r/1".into());
+        done.results_mut().score = Some("Clear".into());
         let view = lever_view(&DESCRIPTION, &done);
         let Some(LeverWrite::Note(NoteWrite { text, secret, .. })) = view.get(1) else {
             panic!("a note after the tag: {view:?}");
@@ -235,7 +235,7 @@ mod tests {
         );
         assert!(text.contains("Result: Clear"), "{text}");
         let mut in_progress = order("InProgressJustifacts");
-        in_progress.results.report_url = Some("https://jweb.example/r/1".into());
+        in_progress.results_mut().report_url = Some("https://jweb.example/r/1".into());
         assert_eq!(
             lever_view(&DESCRIPTION, &in_progress).len(),
             1,

@@ -80,7 +80,7 @@ pub fn lever_view(vendor: &VendorDescription, order: &Order) -> Vec<LeverWrite> 
     // Closed at an open status: ended on Lever's side (cancelled when the candidate was
     // archived), so its in-progress tag would say what is no longer so.
     let ended_open =
-        order.phase == OrderPhase::Closed && current.is_some_and(|s| s.outcome == Outcome::Open);
+        order.phase() == OrderPhase::Closed && current.is_some_and(|s| s.outcome == Outcome::Open);
     if let Some(add) = current.and_then(|status| status.tag) {
         let others = |keep: Option<&str>| -> Vec<String> {
             vendor
@@ -106,7 +106,7 @@ pub fn lever_view(vendor: &VendorDescription, order: &Order) -> Vec<LeverWrite> 
     services_note(vendor, order, &mut writes);
     if vendor.lever.flag_notes {
         // Flags are only ever appended, so their position is a stable key.
-        for (n, flag) in order.results.flags.iter().enumerate() {
+        for (n, flag) in order.results().flags.iter().enumerate() {
             writes.push(LeverWrite::Note(NoteWrite {
                 key: format!("flag:{n}"),
                 // ESR's words only: no advice of the product's own.
@@ -120,7 +120,7 @@ pub fn lever_view(vendor: &VendorDescription, order: &Order) -> Vec<LeverWrite> 
         }
     }
     report_note(vendor, order, current.map(|s| s.outcome), &mut writes);
-    for (key, text) in &order.notices {
+    for (key, text) in order.notices() {
         writes.push(note(format!("notice:{key}"), text.clone()));
     }
     writes
@@ -130,17 +130,17 @@ pub fn lever_view(vendor: &VendorDescription, order: &Order) -> Vec<LeverWrite> 
 /// its order id.
 fn reference(order: &Order) -> Option<&str> {
     order
-        .results
+        .results()
         .reference
         .as_deref()
-        .or(order.vendor_order_id.as_deref())
+        .or(order.vendor_order_id())
 }
 
 fn status_notes(vendor: &VendorDescription, order: &Order, writes: &mut Vec<LeverWrite>) {
     let Some(display) = vendor.lever.status_notes else {
         return;
     };
-    let results = &order.results;
+    let results = &order.results();
     let mut shown: Vec<&str> = Vec::new();
     for change in order.history() {
         let Some(status) = vendor.status(&change.status) else {
@@ -197,7 +197,7 @@ fn services_note(vendor: &VendorDescription, order: &Order, writes: &mut Vec<Lev
                 || (status.outcome == Outcome::Open && status.rank > first_rank)
         })
     });
-    let services = &order.results.services;
+    let services = &order.results().services;
     if !in_production || services.is_empty() {
         return;
     }
@@ -235,10 +235,10 @@ fn report_note(
     outcome: Option<Outcome>,
     writes: &mut Vec<LeverWrite>,
 ) {
-    let (Some(display), Some(url)) = (vendor.lever.report_note, &order.results.report_url) else {
+    let (Some(display), Some(url)) = (vendor.lever.report_note, &order.results().report_url) else {
         return;
     };
-    let completed = order.phase == OrderPhase::Closed && outcome == Some(Outcome::Completed);
+    let completed = order.phase() == OrderPhase::Closed && outcome == Some(Outcome::Completed);
     if display.when_completed && !completed {
         return;
     }
@@ -246,7 +246,7 @@ fn report_note(
     if let Some(reference) = reference(order) {
         let _ = writeln!(text, "{} order: {reference}", vendor.name);
     }
-    if let Some(score) = &order.results.score {
+    if let Some(score) = &order.results().score {
         let _ = writeln!(text, "Result: {score}");
     }
     let _ = write!(text, "{}: {url}", display.link_label);

@@ -53,7 +53,7 @@ async fn a_delivery_is_shown_with_the_order_it_placed() {
         (effect.vendor, effect.result),
         (VendorId::Xref, EffectResult::Ordered)
     );
-    assert_eq!(effect.order, Some(world.orders()[0].order_id.clone()));
+    assert_eq!(effect.order, Some(world.orders()[0].order_id().clone()));
     assert_eq!(effect.candidate.as_deref(), Some("Ada Lovelace"));
 }
 
@@ -229,7 +229,7 @@ async fn callbacks_are_shown_with_their_order_and_the_log_filters() {
     assert_eq!(callback.delivery.received, Received::Applied);
     assert_eq!(
         callback.delivery.orders,
-        [world.orders()[0].order_id.clone()]
+        [world.orders()[0].order_id().clone()]
     );
 
     let everything = log(&world, &LogFilter::default()).await;

@@ -58,8 +58,8 @@ async fn ada_with_an_open_reference_check() -> World {
 fn assert_still_open(world: &World) {
     assert!(!world.xref.orders()[0].cancelled, "not cancelled at Xref");
     let order = &world.orders_of(VendorId::Xref)[0];
-    assert_eq!(order.phase, OrderPhase::Open);
-    assert!(order.purged_at.is_none(), "not purged");
+    assert_eq!(order.phase(), OrderPhase::Open);
+    assert!(order.purged_at().is_none(), "not purged");
     assert_eq!(world.lever.tags(ADA), ["Xref - Candidate submitted"]);
 }
 
@@ -130,7 +130,7 @@ async fn archiving_cancels_an_open_reference_check_as_xref_would_show_it() {
     archive(&world, ADA).await;
     assert!(world.xref.orders()[0].cancelled);
     let order = &world.orders_of(VendorId::Xref)[0];
-    assert_eq!(order.phase, OrderPhase::Closed);
+    assert_eq!(order.phase(), OrderPhase::Closed);
     assert_eq!(order.status(), Some("Cancelled"));
     assert_eq!(world.lever.tags(ADA), ["Xref - Cancelled"]);
 }
@@ -143,7 +143,7 @@ async fn a_vendor_that_cannot_cancel_leaves_a_note_and_the_order_goes_on() {
     world.run_worker().await;
     archive(&world, ADA).await;
     let order = &world.orders_of(VendorId::Sterling)[0];
-    assert_eq!(order.phase, OrderPhase::Open, "its callbacks still apply");
+    assert_eq!(order.phase(), OrderPhase::Open, "its callbacks still apply");
     let notes = world.note_texts(ADA);
     assert!(
         notes
@@ -178,10 +178,10 @@ async fn deleting_cancels_and_purges_what_is_stored_about_the_candidate() {
     deliver_deleted(&world, ADA).await;
     assert!(world.xref.orders()[0].cancelled);
     let order = &world.orders_of(VendorId::Xref)[0];
-    assert!(order.purged_at.is_some());
-    assert_eq!(order.results.report_url, None, "report links purged");
-    assert!(order.steps.is_empty());
-    assert_eq!(order.phase, OrderPhase::Closed);
+    assert!(order.purged_at().is_some());
+    assert_eq!(order.results().report_url, None, "report links purged");
+    assert!(order.steps().is_empty());
+    assert_eq!(order.phase(), OrderPhase::Closed);
     assert_eq!(
         world.lever.calls()[calls_before..],
         ["GET opportunity"],
@@ -209,9 +209,10 @@ async fn a_purge_is_not_undone_by_the_vendors_late_word() {
         .unwrap();
     world.run_worker().await;
     let order = &world.orders_of(VendorId::Xref)[0];
-    assert!(order.purged_at.is_some());
+    assert!(order.purged_at().is_some());
     assert_eq!(
-        order.results.report_url, None,
+        order.results().report_url,
+        None,
         "the report link is not stored again"
     );
     assert_eq!(

@@ -32,8 +32,8 @@ async fn a_confirmed_move_orders_one_reference_check_and_tags_the_candidate() {
     );
     assert_eq!(world.lever.tags(ADA), ["Xref - Candidate submitted"]);
     let order = &world.orders_of(VendorId::Xref)[0];
-    assert_eq!(order.phase, OrderPhase::Open);
-    assert_eq!(order.vendor_order_id.as_deref(), Some("v-1"));
+    assert_eq!(order.phase(), OrderPhase::Open);
+    assert_eq!(order.vendor_order_id(), Some("v-1"));
     // The opportunity (confirm and order), its posting, one tag write.
     assert_eq!(
         world.lever.calls(),
@@ -159,7 +159,7 @@ async fn a_candidate_without_email_gets_a_note_and_can_be_ordered_once_fixed() {
         "{}",
         notes[0]
     );
-    assert_eq!(world.orders()[0].phase, OrderPhase::Closed);
+    assert_eq!(world.orders()[0].phase(), OrderPhase::Closed);
     world.lever.set_email(GRACE, "grace@example.com");
     world.lever.move_to(GRACE, SCREEN, now_millis());
     world.stage_change(GRACE, REFCHECK).await.unwrap();
@@ -207,8 +207,8 @@ async fn a_trigger_stage_known_by_name_is_resolved_through_levers_stage_list() {
     );
     let order = &world.orders_of(VendorId::Sterling)[0];
     assert_eq!(
-        order.steps.get("candidate").map(String::as_str),
-        Some(&*format!("candidate-of-{}", order.order_id))
+        order.steps().get("candidate").map(String::as_str),
+        Some(&*format!("candidate-of-{}", order.order_id()))
     );
     assert!(world.lever.calls().contains(&"GET stages".to_owned()));
     let notes = world.note_texts(ADA);
@@ -267,7 +267,7 @@ async fn a_vendor_refusal_closes_the_order_with_the_vendors_message() {
         note.ends_with("Ask your Lever admin to fix this, then move the candidate into the trigger stage again to order it."),
         "{note}"
     );
-    assert_eq!(world.orders()[0].phase, OrderPhase::Closed);
+    assert_eq!(world.orders()[0].phase(), OrderPhase::Closed);
 }
 
 #[tokio::test]
@@ -304,7 +304,7 @@ async fn a_vendor_outage_is_retried_later_with_the_same_idempotency_key() {
         "{outcomes:?}"
     );
     assert_eq!(
-        world.orders()[0].phase,
+        world.orders()[0].phase(),
         OrderPhase::Pending,
         "the intent waits"
     );
@@ -313,7 +313,7 @@ async fn a_vendor_outage_is_retried_later_with_the_same_idempotency_key() {
     assert_eq!(world.xref.orders().len(), 1);
     assert_eq!(
         world.xref.orders()[0].reference,
-        world.orders()[0].order_id.to_string()
+        world.orders()[0].order_id().to_string()
     );
 }
 
@@ -358,8 +358,8 @@ async fn a_vendor_refusing_our_credential_holds_the_order_at_once_instead_of_ret
         "held: no retry can help until the admin fixes the credentials"
     );
     let order = &world.orders()[0];
-    assert_eq!(order.phase, OrderPhase::Pending, "not closed: it resumes");
-    let attention = order.attention.as_ref().expect("needs attention");
+    assert_eq!(order.phase(), OrderPhase::Pending, "not closed: it resumes");
+    let attention = order.attention().expect("needs attention");
     assert!(
         attention.cause.contains("HTTP 401: bad key"),
         "{attention:?}"
@@ -426,7 +426,7 @@ async fn another_delivery_of_one_application_orders_nothing_after_its_order_ende
     let world = World::new().await;
     world.application_created(ADA).await.unwrap();
     world.run_worker().await;
-    let order = world.orders_of(VendorId::HrLogics)[0].order_id.clone();
+    let order = world.orders_of(VendorId::HrLogics)[0].order_id().clone();
     // The survey ended (closed as HRLogics' last word would close it).
     lever_screening::store::modify_order(world.store.as_ref(), &order, |o| {
         o.close("survey ended", "ended", String::new());
@@ -498,8 +498,8 @@ async fn a_package_the_vendor_refuses_holds_the_order_until_the_admin_fixes_it()
         "held, not retried"
     );
     let order = &world.orders()[0];
-    assert_eq!(order.phase, OrderPhase::Pending, "not closed: it resumes");
-    let attention = order.attention.as_ref().expect("needs attention");
+    assert_eq!(order.phase(), OrderPhase::Pending, "not closed: it resumes");
+    let attention = order.attention().expect("needs attention");
     assert!(
         attention
             .cause
@@ -524,7 +524,7 @@ async fn a_package_the_vendor_refuses_holds_the_order_until_the_admin_fixes_it()
         .unwrap();
     assert_eq!(resumed.placed, 1, "{resumed:?}");
     assert_eq!(world.xref.orders().len(), 1);
-    assert!(world.orders()[0].attention.is_none());
+    assert!(world.orders()[0].attention().is_none());
 }
 
 #[tokio::test]
@@ -537,10 +537,8 @@ async fn a_refused_callback_url_is_the_operators_to_fix_and_a_refused_candidate_
     });
     world.stage_change(ADA, REFCHECK).await.unwrap();
     world.run_worker().await;
-    let attention = world.orders()[0]
-        .attention
-        .clone()
-        .expect("needs attention");
+    let orders = world.orders();
+    let attention = orders[0].attention().expect("needs attention");
     assert!(attention.cause.contains("callback URL"), "{attention:?}");
     assert!(attention.fix.contains("PUBLIC_BASE_URL"), "{attention:?}");
 
@@ -553,8 +551,8 @@ async fn a_refused_callback_url_is_the_operators_to_fix_and_a_refused_candidate_
     world.stage_change(ADA, REFCHECK).await.unwrap();
     world.run_worker().await;
     let order = &world.orders()[0];
-    assert_eq!(order.phase, OrderPhase::Closed);
-    assert!(order.attention.is_none());
+    assert_eq!(order.phase(), OrderPhase::Closed);
+    assert!(order.attention().is_none());
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use lever_screening::clock::EpochMillis;
 use lever_screening::delivery_log::{LoggedDelivery, Received, Source, WorkEnd, WorkState};
 use lever_screening::ids::{DeliveryId, OpportunityId, OrderId, TenantId};
-use lever_screening::order::{Order, OrderPhase, VendorResults};
+use lever_screening::order::{Order, VendorResults};
 use lever_screening::status::Status;
 use lever_screening::store::dynamodb::{create_table, DynamoStore};
 use lever_screening::store::memory::MemoryStore;
@@ -59,10 +59,27 @@ fn order(tenant: &str, opportunity_id: &str) -> Order {
 
 /// `order` as its next update: version bumped, `change` applied.
 fn next(order: &Order, change: impl FnOnce(&mut Order)) -> Order {
-    let mut next = order.clone();
-    next.version += 1;
+    let mut next = with(order, "version", serde_json::json!(order.version() + 1));
     change(&mut next);
     next
+}
+
+/// `order` with the record's `field` set to `value`: a state no transition makes, which a
+/// store must keep as it is given (an order's fields are private to its transitions).
+fn with(order: &Order, field: &str, value: serde_json::Value) -> Order {
+    let mut record = serde_json::to_value(order).unwrap();
+    record[field] = value;
+    serde_json::from_value(record).unwrap()
+}
+
+/// `results` as an order's record has them.
+fn results(results: VendorResults) -> serde_json::Value {
+    serde_json::to_value(results).unwrap()
+}
+
+/// Closed as a flow closes an order that was not placed.
+fn close(order: &mut Order) {
+    order.close("not placed", "not-placed", "Not placed".into());
 }
 
 fn integration(api_base: &str) -> Integration {
@@ -316,7 +333,7 @@ async fn orders_are_unique_per_opportunity(store: Arc<dyn Store>) {
         store.create_order(&second).await.unwrap(),
         CreateOrder::AlreadyOpen(first.clone())
     );
-    assert_eq!(store.get_order(&second.order_id).await.unwrap(), None);
+    assert_eq!(store.get_order(second.order_id()).await.unwrap(), None);
 
     let other_opportunity = order("acme", "opp-2");
     let other_tenant = order("globex", "opp-1");
@@ -327,7 +344,7 @@ async fn orders_are_unique_per_opportunity(store: Arc<dyn Store>) {
             CreateOrder::Created
         );
         assert_eq!(
-            store.get_order(&created.order_id).await.unwrap().as_ref(),
+            store.get_order(created.order_id()).await.unwrap().as_ref(),
             Some(created)
         );
     }
@@ -338,14 +355,18 @@ async fn creating_an_existing_order_id_returns_it(store: Arc<dyn Store>) {
     store.create_order(&first).await.unwrap();
     // The same event again, even if it now names another opportunity.
     let mut again = first.clone();
-    again.opportunity_id = opportunity("opp-2");
+    again = with(
+        &again,
+        "opportunity_id",
+        serde_json::json!(opportunity("opp-2")),
+    );
     reported(&mut again, "Different", 1);
     assert_eq!(
         store.create_order(&again).await.unwrap(),
         CreateOrder::Exists(first.clone())
     );
     assert_eq!(
-        store.get_order(&first.order_id).await.unwrap(),
+        store.get_order(first.order_id()).await.unwrap(),
         Some(first.clone())
     );
     assert_eq!(
@@ -355,7 +376,7 @@ async fn creating_an_existing_order_id_returns_it(store: Arc<dyn Store>) {
     );
 
     // Closed, and its opportunity free again: still the existing order, not a new one.
-    let closed = next(&first, |o| o.phase = OrderPhase::Closed);
+    let closed = next(&first, close);
     store.update_order(&closed).await.unwrap();
     assert_eq!(
         store.create_order(&first).await.unwrap(),
@@ -394,15 +415,18 @@ async fn concurrent_creates_make_one_order(store: Arc<dyn Store>) {
     for outcome in outcomes.iter().filter(|o| **o != CreateOrder::Created) {
         assert_eq!(*outcome, CreateOrder::AlreadyOpen(winner.clone()));
     }
-    for loser in attempts.iter().filter(|o| o.order_id != winner.order_id) {
-        assert_eq!(store.get_order(&loser.order_id).await.unwrap(), None);
+    for loser in attempts
+        .iter()
+        .filter(|o| o.order_id() != winner.order_id())
+    {
+        assert_eq!(store.get_order(loser.order_id()).await.unwrap(), None);
     }
 }
 
 async fn closing_an_order_frees_its_opportunity(store: Arc<dyn Store>) {
     let first = order("acme", "opp-1");
     store.create_order(&first).await.unwrap();
-    let opened = next(&first, |o| o.phase = OrderPhase::Open);
+    let opened = next(&first, |o| assert!(o.placed("X-0", NOW)));
     store.update_order(&opened).await.unwrap();
     assert_eq!(
         store.create_order(&order("acme", "opp-1")).await.unwrap(),
@@ -410,7 +434,7 @@ async fn closing_an_order_frees_its_opportunity(store: Arc<dyn Store>) {
         "an open order still holds its opportunity"
     );
 
-    let closed = next(&opened, |o| o.phase = OrderPhase::Closed);
+    let closed = next(&opened, close);
     store.update_order(&closed).await.unwrap();
     let second = order("acme", "opp-1");
     assert_eq!(
@@ -420,10 +444,18 @@ async fn closing_an_order_frees_its_opportunity(store: Arc<dyn Store>) {
 
     // A late update of the closed order must not free the new order's opportunity.
     let late = next(&closed, |o| {
-        o.results.report_url = Some("https://xref.example/r/1".into())
+        let report_url = Some("https://xref.example/r/1".into());
+        *o = with(
+            o,
+            "results",
+            results(VendorResults {
+                report_url,
+                ..Default::default()
+            }),
+        );
     });
     store.update_order(&late).await.unwrap();
-    assert_eq!(store.get_order(&first.order_id).await.unwrap(), Some(late));
+    assert_eq!(store.get_order(first.order_id()).await.unwrap(), Some(late));
     assert_eq!(
         store.create_order(&order("acme", "opp-1")).await.unwrap(),
         CreateOrder::AlreadyOpen(second)
@@ -433,14 +465,20 @@ async fn closing_an_order_frees_its_opportunity(store: Arc<dyn Store>) {
 async fn get_order_returns_stored_or_none(store: Arc<dyn Store>) {
     let mut stored = order("acme", "opp-1");
     reported(&mut stored, "Candidate submitted", 1);
-    stored.steps.insert("candidate".into(), "C-1".into());
-    stored
-        .notices
-        .insert("not-placed".into(), "No email".into());
-    stored.results.score = Some("Green".into());
+    stored.record_step("candidate", "C-1");
+    stored.add_notice("not-placed", "No email".into());
+    let score = Some("Green".into());
+    let stored = with(
+        &stored,
+        "results",
+        results(VendorResults {
+            score,
+            ..Default::default()
+        }),
+    );
     store.create_order(&stored).await.unwrap();
     assert_eq!(
-        store.get_order(&stored.order_id).await.unwrap(),
+        store.get_order(stored.order_id()).await.unwrap(),
         Some(stored)
     );
     assert_eq!(store.get_order(&new_order_id()).await.unwrap(), None);
@@ -463,14 +501,13 @@ async fn finds_order_by_vendor_order_id(store: Arc<dyn Store>) {
     );
 
     let placed = next(&created, |o| {
-        o.vendor_order_id = Some("X-1".into());
-        o.phase = OrderPhase::Open;
+        assert!(o.placed("X-1", NOW));
     });
     store.update_order(&placed).await.unwrap();
-    let other_placed = next(&other, |o| o.vendor_order_id = Some("X-2".into()));
+    let other_placed = next(&other, |o| assert!(o.placed("X-2", NOW)));
     store.update_order(&other_placed).await.unwrap();
     // Vendor ids are only unique per vendor: Sterling may use the same one.
-    let sterling_placed = next(&sterling, |o| o.vendor_order_id = Some("X-1".into()));
+    let sterling_placed = next(&sterling, |o| assert!(o.placed("X-1", NOW)));
     store.update_order(&sterling_placed).await.unwrap();
 
     let found = store.find_by_vendor_order(VendorId::Xref, "X-1").await;
@@ -492,9 +529,10 @@ async fn stale_updates_conflict(store: Arc<dyn Store>) {
     store.update_order(&updated).await.unwrap();
 
     let stale = next(&created, |o| reported(o, "Stale", 1));
-    let skipping = next(&updated, |o| o.version += 1);
-    let mut unversioned = updated.clone();
-    unversioned.version = 0;
+    let skipping = next(&updated, |o| {
+        *o = with(o, "version", serde_json::json!(o.version() + 1))
+    });
+    let unversioned = with(&updated, "version", serde_json::json!(0));
     for rejected in [&stale, &skipping, &unversioned] {
         assert!(
             matches!(
@@ -502,11 +540,11 @@ async fn stale_updates_conflict(store: Arc<dyn Store>) {
                 Err(StoreError::Conflict)
             ),
             "version {} must conflict",
-            rejected.version
+            rejected.version()
         );
     }
     assert_eq!(
-        store.get_order(&created.order_id).await.unwrap(),
+        store.get_order(created.order_id()).await.unwrap(),
         Some(updated)
     );
 
@@ -515,7 +553,7 @@ async fn stale_updates_conflict(store: Arc<dyn Store>) {
         store.update_order(&unknown).await,
         Err(StoreError::Conflict)
     ));
-    assert_eq!(store.get_order(&unknown.order_id).await.unwrap(), None);
+    assert_eq!(store.get_order(unknown.order_id()).await.unwrap(), None);
 }
 
 async fn concurrent_updates_one_wins(store: Arc<dyn Store>) {
@@ -537,7 +575,7 @@ async fn concurrent_updates_one_wins(store: Arc<dyn Store>) {
     }
     assert_eq!(winners.len(), 1, "exactly one update wins");
     assert_eq!(
-        store.get_order(&created.order_id).await.unwrap().as_ref(),
+        store.get_order(created.order_id()).await.unwrap().as_ref(),
         Some(winners[0])
     );
 }
@@ -548,9 +586,9 @@ fn reported(order: &mut Order, status: &'static str, rank: u32) {
 }
 
 /// Orders of one tenant's opportunity, created at the given times.
-async fn create_at(store: &dyn Store, mut order: Order, created_at: EpochMillis) -> Order {
-    order.created_at = created_at;
-    order.updated_at = created_at;
+async fn create_at(store: &dyn Store, order: Order, created_at: EpochMillis) -> Order {
+    let order = with(&order, "created_at", serde_json::json!(created_at));
+    let order = with(&order, "updated_at", serde_json::json!(created_at));
     assert_eq!(
         store.create_order(&order).await.unwrap(),
         CreateOrder::Created
@@ -561,7 +599,7 @@ async fn create_at(store: &dyn Store, mut order: Order, created_at: EpochMillis)
 async fn orders_for_opportunity_lists_only_that_opportunity(store: Arc<dyn Store>) {
     let acme = tenant_id("acme");
     let first = create_at(&*store, order("acme", "opp-1"), NOW - 3000).await;
-    let closed = next(&first, |o| o.phase = OrderPhase::Closed);
+    let closed = next(&first, close);
     store.update_order(&closed).await.unwrap();
     let sterling = create_at(
         &*store,
@@ -594,7 +632,9 @@ async fn quiet_open_orders_lists_the_longest_quiet_first(store: Arc<dyn Store>) 
     let cutoff = NOW - 2000;
     let with_activity = |tenant: &str, opportunity: &str, activity: Option<EpochMillis>| {
         let mut order = order(tenant, opportunity);
-        order.vendor_updated_at = activity;
+        if let Some(at) = activity {
+            order.heard_from_vendor(at);
+        }
         order
     };
     // Quiet since it was created.
@@ -617,10 +657,7 @@ async fn quiet_open_orders_lists_the_longest_quiet_first(store: Arc<dyn Store>) 
     create_at(&*store, with_activity("acme", "opp-d", None), cutoff).await;
     // Quiet, but closed.
     let closed = create_at(&*store, with_activity("acme", "opp-e", None), NOW - 10_000).await;
-    store
-        .update_order(&next(&closed, |o| o.phase = OrderPhase::Closed))
-        .await
-        .unwrap();
+    store.update_order(&next(&closed, close)).await.unwrap();
 
     assert_eq!(
         store.quiet_open_orders(cutoff, 10).await.unwrap(),
@@ -636,16 +673,13 @@ async fn quiet_open_orders_lists_the_longest_quiet_first(store: Arc<dyn Store>) 
     );
 
     // Closing it, or hearing from its vendor, takes an order off the list.
-    store
-        .update_order(&next(&quietest, |o| o.phase = OrderPhase::Closed))
-        .await
-        .unwrap();
+    store.update_order(&next(&quietest, close)).await.unwrap();
     assert_eq!(
         store.quiet_open_orders(cutoff, 10).await.unwrap(),
         vec![never_heard.clone()]
     );
     store
-        .update_order(&next(&never_heard, |o| o.vendor_updated_at = Some(NOW)))
+        .update_order(&next(&never_heard, |o| o.heard_from_vendor(NOW)))
         .await
         .unwrap();
     assert_eq!(store.quiet_open_orders(cutoff, 10).await.unwrap(), vec![]);
@@ -940,10 +974,9 @@ impl OrderStore for Orders {
 }
 
 fn add_notice(order: &mut Order, key: &str) -> bool {
-    order
-        .notices
-        .insert(key.to_owned(), format!("notice {key}"))
-        .is_none()
+    let new = !order.notices().contains_key(key);
+    order.add_notice(key, format!("notice {key}"));
+    new
 }
 
 async fn modify_order_starts_again_after_a_conflict(store: Arc<dyn Store>) {
@@ -955,7 +988,7 @@ async fn modify_order_starts_again_after_a_conflict(store: Arc<dyn Store>) {
     let orders = Orders::with_rival(&store, rival);
 
     let applied = AtomicUsize::new(0);
-    let modified = modify_order(&orders, &created.order_id, |order| {
+    let modified = modify_order(&orders, created.order_id(), |order| {
         applied.fetch_add(1, Ordering::SeqCst);
         add_notice(order, "ours")
     })
@@ -970,13 +1003,13 @@ async fn modify_order_starts_again_after_a_conflict(store: Arc<dyn Store>) {
     let Some(Modified::Changed(written)) = modified else {
         panic!("expected a change, got {modified:?}");
     };
-    assert_eq!(written.version, created.version + 2);
+    assert_eq!(written.version(), created.version() + 2);
     assert_eq!(
-        written.notices.keys().collect::<Vec<_>>(),
+        written.notices().keys().collect::<Vec<_>>(),
         ["ours", "rival"]
     );
     assert_eq!(
-        store.get_order(&created.order_id).await.unwrap(),
+        store.get_order(created.order_id()).await.unwrap(),
         Some(written)
     );
 }
@@ -988,7 +1021,7 @@ async fn concurrent_modifications_all_land(store: Arc<dyn Store>) {
         .into_iter()
         .map(|key| {
             let store = store.clone();
-            let id = created.order_id.clone();
+            let id = created.order_id().clone();
             tokio::spawn(async move {
                 modify_order(&Orders::of(&store), &id, |order| add_notice(order, key)).await
             })
@@ -1001,21 +1034,21 @@ async fn concurrent_modifications_all_land(store: Arc<dyn Store>) {
             "{modified:?}"
         );
     }
-    let stored = store.get_order(&created.order_id).await.unwrap().unwrap();
-    assert_eq!(stored.notices.keys().collect::<Vec<_>>(), ["a", "b"]);
-    assert_eq!(stored.version, created.version + 2);
+    let stored = store.get_order(created.order_id()).await.unwrap().unwrap();
+    assert_eq!(stored.notices().keys().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(stored.version(), created.version() + 2);
 }
 
 async fn modify_order_writes_nothing_without_a_change(store: Arc<dyn Store>) {
     let created = order("acme", "opp-1");
     store.create_order(&created).await.unwrap();
     let orders = Orders::of(&store);
-    let modified = modify_order(&orders, &created.order_id, |_| false)
+    let modified = modify_order(&orders, created.order_id(), |_| false)
         .await
         .unwrap();
     assert_eq!(modified, Some(Modified::Unchanged(created.clone())));
     assert_eq!(
-        store.get_order(&created.order_id).await.unwrap(),
+        store.get_order(created.order_id()).await.unwrap(),
         Some(created)
     );
 

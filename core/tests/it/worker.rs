@@ -142,7 +142,7 @@ async fn a_note_whose_answer_was_lost_is_found_not_posted_twice() {
     let notes = world.note_texts(ADA);
     assert_eq!(notes.len(), 1, "adopted, not posted again: {notes:?}");
     let order = &world.orders_of(VendorId::Sterling)[0];
-    assert!(order.lever_written["status:New"].note_id.is_some());
+    assert!(order.lever_written()["status:New"].note_id.is_some());
     assert!(world.lever.calls().contains(&"GET notes".to_owned()));
 }
 
@@ -171,7 +171,7 @@ async fn notes_carry_no_marker_but_a_creation_time_of_their_own() {
     );
     let order = &world.orders_of(VendorId::Sterling)[0];
     assert_eq!(
-        order.lever_written["status:New"].created_at,
+        order.lever_written()["status:New"].created_at,
         Some(created_at)
     );
 }
@@ -220,7 +220,7 @@ async fn two_concurrent_syncs_of_one_order_write_once() {
     let world = World::new().await;
     world.stage_change(ADA, BGC).await.unwrap();
     world.run_worker().await;
-    let order = world.orders_of(VendorId::Sterling)[0].order_id.clone();
+    let order = world.orders_of(VendorId::Sterling)[0].order_id().clone();
     let before = world.note_texts(ADA).len();
     // A status whose note is not written yet, then two syncs at once.
     lever_screening::store::modify_order(world.store.as_ref(), &order, |next| {

@@ -107,7 +107,7 @@ async fn a_checkr_check_shows_lever_s_tags_one_at_a_time_and_the_report_link() {
         .await
         .unwrap()
         .expect("the order");
-    assert_eq!(order.phase, OrderPhase::Closed);
+    assert_eq!(order.phase(), OrderPhase::Closed);
 }
 
 #[tokio::test]

@@ -1560,7 +1560,7 @@ async fn a_vendor_key_that_goes_bad_holds_the_order_at_once_and_saving_a_working
     assert!(h.stack.xref.orders().is_empty());
     let orders = h.store.orders();
     assert_eq!(orders.len(), 1, "{orders:?}");
-    let attention = orders[0].attention.as_ref().expect("needs attention");
+    let attention = orders[0].attention().expect("needs attention");
     assert!(
         attention
             .cause
@@ -1618,7 +1618,7 @@ async fn a_vendor_key_that_goes_bad_holds_the_order_at_once_and_saving_a_working
     );
     assert_eq!(h.stack.xref.orders().len(), 1);
     assert!(h.tags().contains(&"Xref - Candidate submitted".to_owned()));
-    assert!(h.store.orders()[0].attention.is_none());
+    assert!(h.store.orders()[0].attention().is_none());
     // Resuming again, or the original delivery retried, orders nothing more.
     let resumed = visitor
         .submit(

@@ -362,7 +362,7 @@ async fn a_canceled_esr_order_is_noted_and_nothing_moves_it_back() {
         .store
         .orders()
         .into_iter()
-        .find(|o| o.vendor == VendorId::Esr)
+        .find(|o| o.vendor() == VendorId::Esr)
         .unwrap();
     assert_eq!(order.status(), Some("Canceled"));
 }

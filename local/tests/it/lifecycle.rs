@@ -30,7 +30,7 @@ impl Harness {
             .store
             .orders()
             .into_iter()
-            .filter(|o| o.vendor == vendor)
+            .filter(|o| o.vendor() == vendor)
             .collect();
         assert_eq!(orders.len(), 1, "{orders:#?}");
         orders[0].clone()
@@ -181,8 +181,8 @@ async fn deleting_a_candidate_cancels_her_open_orders_purges_their_results_and_w
     assert_eq!(sent.status, 200, "{}", sent.response);
     h.settle().await;
     let order = h.order_of(VendorId::Xref);
-    assert_eq!(order.results.report_url.as_deref(), Some(report));
-    assert!(order.purged_at.is_none());
+    assert_eq!(order.results().report_url.as_deref(), Some(report));
+    assert!(order.purged_at().is_none());
 
     let calls = h.stack.lever.api_calls().len();
     let sent = h.stack.lever.delete_opportunity(ADA).await.unwrap();
@@ -190,9 +190,9 @@ async fn deleting_a_candidate_cancels_her_open_orders_purges_their_results_and_w
     h.settle().await;
     assert_eq!(h.stack.xref.cancelled(), [id.as_str()]);
     let purged = h.order_of(VendorId::Xref);
-    assert!(purged.purged_at.is_some(), "{purged:#?}");
-    assert_eq!(purged.results, VendorResults::default());
-    assert!(purged.notices.is_empty() && purged.problem.is_none());
+    assert!(purged.purged_at().is_some(), "{purged:#?}");
+    assert_eq!(*purged.results(), VendorResults::default());
+    assert!(purged.notices().is_empty() && purged.problem().is_none());
     assert_eq!(
         h.lever_calls_since(calls),
         [format!("GET /v1/opportunities/{ADA}")],
@@ -228,7 +228,7 @@ async fn assert_still_open(h: &Harness, id: &str) {
     h.settle().await;
     assert!(h.stack.xref.cancelled().is_empty(), "nothing cancelled");
     let order = h.order_of(VendorId::Xref);
-    assert!(order.purged_at.is_none(), "nothing purged");
+    assert!(order.purged_at().is_none(), "nothing purged");
     assert_eq!(h.tags(), [SUBMITTED], "{id}");
 }
 
@@ -316,7 +316,10 @@ async fn a_late_vendor_callback_after_deleting_a_candidate_writes_nothing_to_lev
         .unwrap();
     assert_eq!(late.status, 200, "{}", late.response);
     h.settle().await;
-    assert_eq!(h.order_of(VendorId::Xref).results, VendorResults::default());
+    assert_eq!(
+        *h.order_of(VendorId::Xref).results(),
+        VendorResults::default()
+    );
     assert_eq!(
         h.lever_calls_since(calls),
         Vec::<String>::new(),
@@ -337,7 +340,7 @@ async fn hiring_a_candidate_is_acknowledged_and_cancels_nothing() {
     assert!(h.stack.xref.cancelled().is_empty());
     assert_eq!(h.stack.xref.orders()[0].status, "Candidate submitted");
     assert_eq!(h.tags(), [SUBMITTED]);
-    assert!(h.order_of(VendorId::Xref).purged_at.is_none());
+    assert!(h.order_of(VendorId::Xref).purged_at().is_none());
     assert_eq!(h.lever_calls_since(calls), Vec::<String>::new());
 }
 

@@ -160,7 +160,7 @@ async fn a_stage_change_submits_a_case_and_lever_shows_the_new_note() {
     );
     assert_seed_fields_only(new);
     assert!(h.tags_of(ALAN).is_empty(), "Sterling shows notes, not tags");
-    assert_eq!(h.store.orders()[0].vendor_order_id.as_deref(), Some(&*id));
+    assert_eq!(h.store.orders()[0].vendor_order_id(), Some(&*id));
 }
 
 #[tokio::test]
@@ -188,7 +188,7 @@ async fn each_status_adds_its_note_and_completed_carries_the_results() {
     for note in h.notes(ALAN) {
         assert_seed_fields_only(&note);
     }
-    assert_eq!(h.store.orders()[0].phase, OrderPhase::Closed);
+    assert_eq!(h.store.orders()[0].phase(), OrderPhase::Closed);
 }
 
 #[tokio::test]
@@ -221,7 +221,7 @@ async fn a_canceled_case_is_noted() {
     sterling_reports(&h, &id).await;
     assert_eq!(statuses(&h), ["New", "Canceled"]);
     assert!(services_notes(&h).is_empty(), "nothing was in production");
-    assert_eq!(h.store.orders()[0].phase, OrderPhase::Closed);
+    assert_eq!(h.store.orders()[0].phase(), OrderPhase::Closed);
 }
 
 #[tokio::test]
@@ -329,7 +329,7 @@ async fn a_callback_is_applied_as_sterlings_api_says_not_as_its_body_claims() {
     );
     let order = &h.store.orders()[0];
     assert_eq!(order.status(), Some("In Progress"));
-    assert_eq!(order.results.score, None);
+    assert_eq!(order.results().score, None);
 }
 
 #[tokio::test]
@@ -423,7 +423,7 @@ async fn under_sterlings_v2_words_lever_still_shows_lever_articles_words() {
     let completed = status_notes(&h).pop().unwrap();
     assert!(completed.contains("Results Score: Amber\n"), "{completed}");
     assert!(completed.contains("Results Report: https://sterling.example/reports/alan"));
-    assert_eq!(h.store.orders()[0].phase, OrderPhase::Closed);
+    assert_eq!(h.store.orders()[0].phase(), OrderPhase::Closed);
 }
 
 #[tokio::test]
@@ -435,7 +435,7 @@ async fn reordering_after_a_closed_case_reuses_the_sterling_candidate() {
         .complete(&first, "Green", "https://sterling.example/reports/alan")
         .unwrap();
     sterling_reports(&h, &first).await;
-    assert_eq!(h.store.orders()[0].phase, OrderPhase::Closed);
+    assert_eq!(h.store.orders()[0].phase(), OrderPhase::Closed);
 
     // Back, then into 'Background Check' again: a new case for the same person, whom
     // Sterling keeps, by the id her last order kept.
@@ -450,8 +450,8 @@ async fn reordering_after_a_closed_case_reuses_the_sterling_candidate() {
     assert_eq!(candidates[0].screening_ids, [first.clone(), second.clone()]);
     let orders = h.store.orders();
     assert_eq!(orders.len(), 2);
-    assert_eq!(orders[1].vendor_order_id.as_deref(), Some(second.as_str()));
-    assert_eq!(orders[1].phase, OrderPhase::Open);
+    assert_eq!(orders[1].vendor_order_id(), Some(second.as_str()));
+    assert_eq!(orders[1].phase(), OrderPhase::Open);
     let newest = status_notes(&h).pop().unwrap();
     assert!(
         newest.starts_with(&format!(
@@ -472,8 +472,8 @@ async fn a_screening_create_whose_answer_is_lost_is_not_made_twice() {
     assert_eq!(h.stack.sterling.screenings().len(), 1);
     assert_eq!(h.stack.sterling.emails().len(), 1, "one invitation");
     let order = &h.store.orders()[0];
-    assert_eq!(order.phase, OrderPhase::Open);
-    assert_eq!(order.vendor_order_id.as_deref(), Some(id.as_str()));
+    assert_eq!(order.phase(), OrderPhase::Open);
+    assert_eq!(order.vendor_order_id(), Some(id.as_str()));
     let notes = status_notes(&h);
     assert_eq!(statuses(&h), ["New"]);
     assert!(notes[0].contains(&format!("Reference number: {id}\n")));
@@ -525,7 +525,7 @@ async fn a_package_sterling_refuses_holds_the_order_and_a_corrected_tag_places_i
     assert!(h.stack.sterling.screenings().is_empty());
     assert_eq!(h.stack.sterling.candidates().len(), 1, "Sterling keeps her");
     let held = &h.store.orders()[0];
-    let attention = held.attention.as_ref().expect("held: needs attention");
+    let attention = held.attention().expect("held: needs attention");
     assert!(
         attention
             .cause
@@ -552,6 +552,6 @@ async fn a_package_sterling_refuses_holds_the_order_and_a_corrected_tag_places_i
     assert_eq!(screenings[0].candidate_id, candidates[0].id);
     let orders = h.store.orders();
     assert_eq!(orders.len(), 1, "{orders:?}");
-    assert_eq!(orders[0].phase, OrderPhase::Open);
-    assert!(orders[0].attention.is_none());
+    assert_eq!(orders[0].phase(), OrderPhase::Open);
+    assert!(orders[0].attention().is_none());
 }

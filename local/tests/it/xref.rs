@@ -110,7 +110,11 @@ async fn each_xref_status_replaces_the_previous_tag() {
         );
     }
     let order = &h.store.orders()[0];
-    assert_eq!(order.phase, OrderPhase::Closed, "Completed ends the check");
+    assert_eq!(
+        order.phase(),
+        OrderPhase::Closed,
+        "Completed ends the check"
+    );
 }
 
 #[tokio::test]
@@ -296,8 +300,8 @@ async fn xref_down_the_workers_retry_places_the_order_exactly_once() {
     assert_eq!(h.stack.xref.orders().len(), 1);
     assert_eq!(h.tags(), [SUBMITTED]);
     let order = &h.store.orders()[0];
-    assert_eq!(order.phase, OrderPhase::Open);
-    assert_eq!(order.vendor_order_id.as_deref(), Some("xref_1"));
+    assert_eq!(order.phase(), OrderPhase::Open);
+    assert_eq!(order.vendor_order_id(), Some("xref_1"));
     let opportunity_reads = h
         .lever_calls_since(0)
         .iter()
@@ -317,10 +321,7 @@ async fn an_xref_create_whose_answer_is_lost_is_not_placed_twice() {
     assert_eq!(xref_id, "xref_1");
     assert_eq!(h.stack.xref.orders().len(), 1);
     assert_eq!(h.tags(), [SUBMITTED]);
-    assert_eq!(
-        h.store.orders()[0].vendor_order_id.as_deref(),
-        Some("xref_1")
-    );
+    assert_eq!(h.store.orders()[0].vendor_order_id(), Some("xref_1"));
 }
 
 #[tokio::test]

@@ -483,20 +483,18 @@ impl VendorApi for Sterling {
 mod tests {
     use super::*;
     use crate::ids::{OpportunityId, OrderId, TenantId};
-    use crate::order::{Order, OrderPhase};
+    use crate::order::Order;
     use crate::vendors::{lever_view, LeverWrite};
 
     fn order(history: &[&str], results: VendorResults) -> Order {
-        let mut order = Order::new_intent(
+        Order::new_intent(
             OrderId::parse("o").unwrap(),
             TenantId::parse("t").unwrap(),
             VendorId::Sterling,
             OpportunityId::parse("opp").unwrap(),
-        );
-        order.phase = OrderPhase::Open;
-        order.vendor_order_id = Some("1806030372".into());
-        order.results = results;
-        order.with_history(history, 1_795_585_372_000)
+        )
+        .placed_with("1806030372", results)
+        .with_history(history, 1_795_585_372_000)
     }
 
     fn note_texts(order: &Order) -> Vec<(String, String)> {

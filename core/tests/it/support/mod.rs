@@ -334,7 +334,7 @@ impl World {
     pub fn orders_of(&self, vendor: VendorId) -> Vec<Order> {
         self.orders()
             .into_iter()
-            .filter(|o| o.vendor == vendor)
+            .filter(|o| o.vendor() == vendor)
             .collect()
     }
 

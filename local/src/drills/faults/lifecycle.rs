@@ -164,7 +164,7 @@ pub async fn run(world: &Arc<World>, report: &mut Report) -> Result<(), DrillErr
             Ok(id) => store
                 .orders_for_opportunity(&world.tenant, &id)
                 .await
-                .map(|orders| orders.iter().any(|o| o.purged_at.is_some()))
+                .map(|orders| orders.iter().any(|o| o.purged_at().is_some()))
                 .unwrap_or(false),
             Err(_) => false,
         };

@@ -57,10 +57,13 @@ const WORKER_TIMEOUT: Duration = Duration::from_secs(60);
 const DRAIN_POLL: Duration = Duration::from_millis(50);
 /// Most deliveries one rate may send: the drill keeps one flag per delivery.
 const MAX_DELIVERIES: u64 = 2_000_000;
+/// The domain of the seeded candidates' addresses.
+const EMAIL_DOMAIN: &str = "@load.example.com";
 /// Lever's event name of the stage change webhook.
 const STAGE_CHANGE: &str = "candidateStageChange";
-/// Latencies are recorded in µs, up to a minute (the sender gives up after 20 s).
-const HISTOGRAM_MAX_US: u64 = 60_000_000;
+/// Latencies are recorded in µs, up to an hour: counted from the schedule, a saturated
+/// run's latency is the sender's backlog, far past the 20 s a send may take itself.
+const HISTOGRAM_MAX_US: u64 = 3_600_000_000;
 
 const NEEDS_DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB is not set: the load drill runs \
      the product on DynamoDB Local. Run it with `scripts/local-aws run -- cargo run -p \
@@ -211,9 +214,16 @@ pub struct Row {
     pub stored_once: u64,
     pub stored_twice: u64,
     pub not_stored: u64,
-    /// Accepted deliveries into Xref's trigger stage, and the Xref orders for them.
+    /// Deliveries into Xref's trigger stage: sent, and accepted.
+    pub triggers_sent: u64,
     pub triggers_accepted: u64,
+    /// Xref orders for this rate's candidates. A delivery its sender gave up on may still
+    /// have been taken in (and ordered): so the orders are between the accepted triggers
+    /// and the triggers sent.
     pub orders: u64,
+    /// Accepted triggers with an order at Xref (all of them, if nothing was lost).
+    pub accepted_ordered: u64,
+    /// Orders beyond the first for one candidate.
     pub duplicate_orders: u64,
     pub dead_letters: u64,
     /// Seconds from the last answer until the queue was empty and every order placed;
@@ -253,10 +263,18 @@ impl Row {
                 self.stored_twice, self.not_stored
             ));
         }
-        if self.orders != self.triggers_accepted || self.duplicate_orders > 0 {
+        if self.accepted_ordered != self.triggers_accepted
+            || self.duplicate_orders > 0
+            || self.orders > self.triggers_sent
+        {
             problems.push(format!(
-                "{} Xref orders ({} duplicates) for {} accepted triggering deliveries",
-                self.orders, self.duplicate_orders, self.triggers_accepted
+                "{} of {} accepted triggering deliveries ordered at Xref; {} orders ({} \
+                 duplicates) for {} sent",
+                self.accepted_ordered,
+                self.triggers_accepted,
+                self.orders,
+                self.duplicate_orders,
+                self.triggers_sent
             ));
         }
         if self.dead_letters > 0 {
@@ -444,11 +462,11 @@ impl World {
         };
         self.seed(&plan);
         let sent = self.send(&plan, rate).await;
-        let orders = (0..plan.n)
-            .filter(|&i| plan.triggers(i) && sent.accepted.get(index(i)).copied().unwrap_or(false))
-            .count() as u64;
         let timeout = Duration::from_secs(options.drain_timeout_secs);
-        match self.drain(&plan, orders, sent.last_answer, timeout).await {
+        match self
+            .drain(&plan, &sent.accepted, sent.last_answer, timeout)
+            .await
+        {
             Some(_) => Ok(()),
             None => Err(format!(
                 "the warm-up's work was not drained within {} s",
@@ -486,17 +504,17 @@ impl World {
         let load_after = host::load_average().map(|load| load[0]);
 
         let triggers_accepted = (0..n)
-            .filter(|&i| plan.triggers(i) && sent.accepted.get(index(i)).copied().unwrap_or(false))
+            .filter(|&i| plan.triggers(i) && accepted(&sent.accepted, i))
             .count() as u64;
         let drain_secs = self
             .drain(
                 &plan,
-                triggers_accepted,
+                &sent.accepted,
                 sent.last_answer,
                 Duration::from_secs(options.drain_timeout_secs),
             )
             .await;
-        let (orders, duplicate_orders) = self.orders(&plan);
+        let orders = self.orders(&plan, &sent.accepted);
         let stored = self.stored(&plan, &sent.accepted).await?;
         let dead_letters = self.stack.app.queue().dead_letters(100_000).await?.len() as u64;
         let quantile = |q: f64| sent.latency.value_at_quantile(q) as f64 / 1000.0;
@@ -526,9 +544,11 @@ impl World {
             stored_once: stored.once,
             stored_twice: stored.twice,
             not_stored: stored.missing,
+            triggers_sent: (0..n).filter(|&i| plan.triggers(i)).count() as u64,
             triggers_accepted,
-            orders,
-            duplicate_orders,
+            orders: orders.orders,
+            accepted_ordered: orders.accepted_ordered,
+            duplicate_orders: orders.duplicates,
             dead_letters,
             drain_secs,
             drain_timeout_secs: options.drain_timeout_secs,
@@ -638,19 +658,22 @@ impl World {
         }
     }
 
-    /// Waits until the queue is empty and `orders` orders of the plan are placed; the
-    /// seconds from `since`, or `None` at the timeout.
+    /// Waits until the queue is empty and every accepted trigger of the plan is ordered;
+    /// the seconds from `since`, or `None` at the timeout.
     async fn drain(
         &self,
         plan: &Plan,
-        orders: u64,
+        accepted: &[bool],
         since: Instant,
         timeout: Duration,
     ) -> Option<f64> {
         let until = Instant::now() + timeout;
+        let wanted = (0..plan.n)
+            .filter(|&i| plan.triggers(i) && self::accepted(accepted, i))
+            .count() as u64;
         loop {
             let idle = matches!(self.stack.app.queue().depth().await, Ok(d) if d.is_idle());
-            if idle && self.orders(plan).0 >= orders {
+            if idle && self.orders(plan, accepted).accepted_ordered >= wanted {
                 return Some(since.elapsed().as_secs_f64());
             }
             if Instant::now() >= until {
@@ -660,28 +683,35 @@ impl World {
         }
     }
 
-    /// The plan's Xref orders, and those beyond the first per candidate.
-    fn orders(&self, plan: &Plan) -> (u64, u64) {
-        let mut per_candidate: HashMap<String, u64> = HashMap::new();
+    /// The plan's Xref orders, counted per candidate (by the address seeded for it).
+    fn orders(&self, plan: &Plan, accepted: &[bool]) -> Orders {
+        let mut per_candidate: HashMap<u64, u64> = HashMap::new();
         for order in self.stack.xref.orders() {
-            if order.candidate.email.starts_with(&plan.prefix()) {
-                *per_candidate.entry(order.candidate.email).or_default() += 1;
+            if let Some(i) = plan.number(&order.candidate.email) {
+                *per_candidate.entry(i).or_default() += 1;
             }
         }
         let orders = per_candidate.values().sum();
-        (orders, orders - per_candidate.len() as u64)
+        Orders {
+            orders,
+            duplicates: orders - per_candidate.len() as u64,
+            accepted_ordered: per_candidate
+                .keys()
+                .filter(|&&i| self::accepted(accepted, i))
+                .count() as u64,
+        }
     }
 
     /// How many accepted deliveries the tenant's delivery log holds once, twice or more, or
     /// not at all (by the candidate, which is unique per delivery).
     async fn stored(&self, plan: &Plan, accepted: &[bool]) -> Result<Stored, DrillError> {
-        let accepted_count = accepted.iter().filter(|a| **a).count();
-        // Newest first: this rate's entries come before the earlier rates'.
+        // Newest first: this rate's entries come before the earlier rates'. Every delivery
+        // sent may have one (those the sender gave up on too), so read as many as were sent.
         let entries = self
             .stack
             .app
             .store()
-            .delivery_log(&self.tenant, None, accepted_count + 1000, now_millis())
+            .delivery_log(&self.tenant, None, index(plan.n) + 1000, now_millis())
             .await?;
         let prefix = plan.prefix();
         let mut per_candidate: HashMap<u64, u64> = HashMap::new();
@@ -735,6 +765,18 @@ fn index(i: u64) -> usize {
     usize::try_from(i).unwrap_or(usize::MAX)
 }
 
+/// Whether delivery `i` was answered 2xx.
+fn accepted(accepted: &[bool], i: u64) -> bool {
+    accepted.get(index(i)).copied().unwrap_or(false)
+}
+
+/// A rate's Xref orders.
+struct Orders {
+    orders: u64,
+    duplicates: u64,
+    accepted_ordered: u64,
+}
+
 /// When delivery `i` is due, from the first: `i / rate` seconds, exact in nanoseconds.
 fn schedule(i: u64, rate: u32) -> Duration {
     let nanos = u128::from(i) * 1_000_000_000 / u128::from(rate.max(1));
@@ -767,6 +809,12 @@ impl Plan {
         format!("{}{i:07}", self.prefix())
     }
 
+    /// The number of this rate's candidate with this email address.
+    fn number(&self, email: &str) -> Option<u64> {
+        let local = email.strip_suffix(EMAIL_DOMAIN)?;
+        local.strip_prefix(&self.prefix())?.parse().ok()
+    }
+
     /// Whether delivery `i` moves its candidate into Xref's trigger stage: `share` percent,
     /// evenly spread (when the running count of the share steps up at `i`).
     fn triggers(&self, i: u64) -> bool {
@@ -779,7 +827,7 @@ impl Plan {
     fn opportunity(&self, i: u64) -> SimOpportunity {
         let id = self.candidate(i);
         SimOpportunity {
-            emails: vec![format!("{id}@load.example.com")],
+            emails: vec![format!("{id}{EMAIL_DOMAIN}")],
             name: format!("Load Candidate {i}"),
             id,
             phones: Vec::new(),
@@ -1111,7 +1159,7 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "| rate /s | sent | achieved /s | p50 ms | p99 ms | p99.9 ms | max ms | errors | \
-             stored once | orders | drain s | host CPU busy (steal) | this process, CPUs | \
+             stored once | accepted triggers ordered (orders) | drain s | host CPU busy (steal) | this process, CPUs | \
              load avg 1 min after |"
         )?;
         writeln!(
@@ -1121,7 +1169,7 @@ impl fmt::Display for Report {
         for row in &self.rows {
             writeln!(
                 f,
-                "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {}/{} | {}/{} | {} | {} ({}) | {} | {} |",
+                "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {}/{} | {}/{} ({}) | {} | {} ({}) | {} | {} |",
                 row.rate,
                 row.sent,
                 row.achieved_rate,
@@ -1132,8 +1180,9 @@ impl fmt::Display for Report {
                 row.errors,
                 row.stored_once,
                 row.accepted,
-                row.orders,
+                row.accepted_ordered,
                 row.triggers_accepted,
+                row.orders,
                 row.drain_secs
                     .map_or(format!("not in {} s", row.drain_timeout_secs), |s| {
                         format!("{s:.2}")
@@ -1173,9 +1222,11 @@ impl fmt::Display for Report {
                 row.stored_once,
                 row.accepted,
                 met(row.stored_once == row.accepted && row.stored_twice == 0),
-                row.orders,
+                row.accepted_ordered,
                 row.triggers_accepted,
-                met(row.orders == row.triggers_accepted && row.duplicate_orders == 0),
+                met(row.accepted_ordered == row.triggers_accepted
+                    && row.duplicate_orders == 0
+                    && row.orders <= row.triggers_sent),
                 row.dead_letters,
                 met(row.dead_letters == 0),
                 met(row.drain_secs.is_some()),
@@ -1255,6 +1306,9 @@ mod tests {
         assert!(!p.triggers(0) && p.triggers(49) && !p.triggers(50) && p.triggers(99));
         assert!(p.candidate(7).starts_with(&p.prefix()));
         assert_eq!(p.candidate(7), "load0-0000007");
+        assert_eq!(p.number("load0-0000007@load.example.com"), Some(7));
+        assert_eq!(p.number("load1-0000007@load.example.com"), None);
+        assert_eq!(p.number("load0-0000007@elsewhere.example.com"), None);
     }
 
     #[test]
@@ -1307,8 +1361,9 @@ mod tests {
         let before = host::parse_cpu("cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3\n").unwrap();
         let after = host::parse_cpu("cpu  200 0 100 900 50 0 0 50 0 0\n").unwrap();
         let share = after.since(&before);
-        assert!((share.busy - 0.6).abs() < 1e-9, "{share:?}");
-        assert!((share.steal - 0.2).abs() < 1e-9, "{share:?}");
+        // 300 ticks passed: 100 idle, 50 stolen.
+        assert!((share.busy - 2.0 / 3.0).abs() < 1e-9, "{share:?}");
+        assert!((share.steal - 1.0 / 6.0).abs() < 1e-9, "{share:?}");
         assert_eq!(host::parse_cpu("intr 1 2"), None);
         let stat = "42 (my (odd) name) S 1 1 1 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1";
         assert_eq!(host::parse_process_cpu(stat), Some(3.0));
@@ -1333,8 +1388,10 @@ mod tests {
             stored_once: 100,
             stored_twice: 0,
             not_stored: 0,
+            triggers_sent: 3,
             triggers_accepted: 2,
-            orders: 2,
+            orders: 3,
+            accepted_ordered: 2,
             duplicate_orders: 0,
             dead_letters: 0,
             drain_secs: Some(0.5),
@@ -1359,12 +1416,16 @@ mod tests {
                 ..row.clone()
             },
             Row {
-                orders: 3,
+                orders: 4,
                 duplicate_orders: 1,
                 ..row.clone()
             },
             Row {
-                orders: 1,
+                accepted_ordered: 1,
+                ..row.clone()
+            },
+            Row {
+                orders: 4,
                 ..row.clone()
             },
             Row {

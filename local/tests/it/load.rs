@@ -41,6 +41,7 @@ async fn every_delivery_is_answered_stored_once_and_its_work_drained() {
         assert_eq!(row.stored_once, n, "{report}");
         assert_eq!(row.triggers_accepted, n / 10, "{report}");
         assert_eq!(row.orders, n / 10, "{report}");
+        assert_eq!(row.accepted_ordered, n / 10, "{report}");
         assert_eq!(
             row.answers.get("202 queued").copied(),
             Some(n / 10),

@@ -114,7 +114,10 @@ pub(crate) async fn put_secret(
 
 /// `{prefix}-work` and its dead-letter queue `{prefix}-dead-letters`, as the template
 /// makes them (a standard queue whose redrive policy moves a message after 25 receives).
-async fn create_queues(sqs: &aws_sdk_sqs::Client, prefix: &str) -> Result<Queues, BoxError> {
+pub(crate) async fn create_queues(
+    sqs: &aws_sdk_sqs::Client,
+    prefix: &str,
+) -> Result<Queues, BoxError> {
     use aws_sdk_sqs::types::QueueAttributeName;
     let dead_letters = sqs
         .create_queue()

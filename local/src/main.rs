@@ -58,6 +58,9 @@ enum Command {
     /// Every function's real work with an AWS identity holding only its own IAM policy,
     /// against services that enforce it (set up by `scripts/iam-drill`, which runs this).
     Iam(drills::iam::Options),
+    /// Intake under a constant arrival rate through the API Gateway path: p50/p99/p99.9
+    /// latency per rate, errors, the worker's drain time, and every delivery stored once.
+    Load(drills::load::Options),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -159,6 +162,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
         Command::BulkMove(options) => println!("{}", drills::bulk_move::run(&options).await?),
         Command::Faults(options) => println!("{}", drills::faults::run(&options).await?),
         Command::Iam(options) => println!("{}", drills::iam::run(&options).await?),
+        Command::Load(options) => println!("{}", drills::load::run(&options).await?),
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod bulk_move;
 pub mod faults;
 pub mod iam;
+pub mod load;
 
 /// What a drill fails with: its set-up, not what it measures (that is in its report).
 pub type DrillError = Box<dyn std::error::Error + Send + Sync>;

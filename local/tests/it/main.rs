@@ -14,6 +14,7 @@ mod faults;
 mod hrlogics_esr;
 mod http;
 mod lifecycle;
+mod load;
 mod oauth;
 mod registry;
 mod safety_net;

@@ -45,10 +45,16 @@ async fn prepare() -> Result<App, AdminError> {
     if let Some(problem) = environment_problem(|name| std::env::var(name).ok()) {
         return Err(AdminError::Usage(problem));
     }
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    // The full chain (profiles, SSO), which the functions' own configuration does not read:
+    // the app's clients take this one (`tls::use_aws_config`), still on rustls + ring.
+    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(lever_screening::tls::aws_http_client())
+        .load()
+        .await;
     if let Some(problem) = credentials_problem(&aws).await {
         return Err(AdminError::Failed(problem));
     }
+    lever_screening::tls::use_aws_config(aws);
     App::from_env(Vendors::standard())
         .await
         .map_err(|e| AdminError::Usage(e.to_string()))

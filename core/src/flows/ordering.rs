@@ -500,19 +500,16 @@ pub fn phone_e164<'a>(
     phones: impl IntoIterator<Item = &'a str>,
     region: Option<&str>,
 ) -> Option<String> {
+    use rlibphonenumber::{PhoneNumber, PhoneNumberFormat, Region};
     let region = region
-        .and_then(|r| {
-            r.to_ascii_uppercase()
-                .parse::<phonenumber::country::Id>()
-                .ok()
-        })
-        .unwrap_or(phonenumber::country::Id::US);
+        .and_then(|r| r.to_ascii_uppercase().parse::<Region>().ok())
+        .unwrap_or(Region::US);
     phones.into_iter().find_map(|raw| {
-        let number = phonenumber::parse(Some(region), raw).ok()?;
-        if !phonenumber::is_valid(&number) {
+        let number = PhoneNumber::parse(raw, Some(region)).ok()?;
+        if !number.is_valid() {
             return None;
         }
-        Some(number.format().mode(phonenumber::Mode::E164).to_string())
+        Some(number.format_as(PhoneNumberFormat::E164).into_owned())
     })
 }
 

@@ -926,24 +926,9 @@ fn spawn_worker(app: Arc<App>, wait: Duration) -> JoinHandle<()> {
     })
 }
 
-/// AWS configuration for the local emulators: their endpoints from `AWS_ENDPOINT_URL_*`,
-/// and a region and credentials when none are set (the emulators accept any).
+/// AWS configuration for the local emulators.
 async fn aws() -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-    {
-        loader = loader.region(aws_config::Region::new("us-east-1"));
-    }
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "load-drill",
-        ));
-    }
-    loader.load().await
+    super::emulators_aws_config("load-drill").await
 }
 
 fn endpoint(variable: &str) -> Option<String> {

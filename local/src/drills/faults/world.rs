@@ -351,22 +351,8 @@ async fn store(kind: StoreKind) -> Result<(Arc<dyn Store>, Backing), DrillError>
         .ok()
         .filter(|value| !value.trim().is_empty())
         .ok_or(NEEDS_DYNAMODB)?;
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-    {
-        loader = loader.region(aws_config::Region::new("us-east-1"));
-    }
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        // DynamoDB Local accepts any credentials.
-        loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "faults-drill",
-        ));
-    }
-    let client = aws_sdk_dynamodb::Client::new(&loader.load().await);
+    let client =
+        aws_sdk_dynamodb::Client::new(&super::super::emulators_aws_config("faults-drill").await);
     let table = format!("faults-{}", uuid::Uuid::new_v4().simple());
     tokio::time::timeout(START_TIMEOUT, dynamodb::create_table(&client, &table))
         .await

@@ -1,7 +1,14 @@
 //! Running as a Lambda function: each function's `main` is one call here. The app is built
 //! once per execution environment (clients only, nothing fetched), logs go to stdout, and
-//! metrics are flushed as CloudWatch Embedded Metric Format after each invocation. Each
-//! invocation runs in its X-Ray trace's [`xray::scope`], so its AWS calls carry the trace.
+//! metrics are flushed as CloudWatch Embedded Metric Format after each invocation
+//! ([`published`]). Each invocation runs in its X-Ray trace's [`xray::scope`], so its AWS
+//! calls carry the trace.
+//!
+//! The runtime is `lambda_runtime::run` (one tracing span per invocation, with its request
+//! and trace ids) and, for HTTP, `lambda_http::run` with API Gateway's payload 2.0 only:
+//! `metrics_cloudwatch_embedded`'s own Lambda wrapper would turn on every `lambda_http` event
+//! type (REST API, ALB, WebSocket), and each HTTP event would first be tried as a REST API
+//! event, which the template never sends.
 
 use crate::app::App;
 use crate::clock::{now_millis, Deadline};
@@ -13,30 +20,65 @@ use crate::xray;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::RequestExt;
 use lambda_runtime::LambdaEvent;
+use metrics_cloudwatch_embedded::Collector;
+use std::future::Future;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 type Error = lambda_runtime::Error;
 
 /// The CloudWatch namespace every metric is published in.
 pub const METRICS_NAMESPACE: &str = "LeverScreening";
 
+/// The count published once per execution environment, with its first invocation.
+pub const COLD_START_METRIC: &str = "ColdStart";
+
 /// Installs the process-wide metrics recorder: CloudWatch Embedded Metric Format in the
 /// [`METRICS_NAMESPACE`], one document per label set, whose labels are its only dimensions
-/// (the alarms in `template.yaml` match on exactly those), plus a `ColdStart` count.
+/// (the alarms in `template.yaml` match on exactly those). [`published`] adds a
+/// [`COLD_START_METRIC`] count.
 ///
 /// # Errors
 /// When a recorder is already installed in this process.
-pub fn install_metrics() -> Result<&'static metrics_cloudwatch_embedded::Collector, Error> {
+pub fn install_metrics() -> Result<&'static Collector, Error> {
     Ok(metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(METRICS_NAMESPACE)
-        .lambda_cold_start_metric("ColdStart")
         .init()
         .map_err(|e| format!("metrics: {e}"))?)
 }
 
+/// Runs one invocation and publishes its metrics to stdout, which Lambda sends to CloudWatch
+/// Logs: a [`COLD_START_METRIC`] count before the execution environment's first invocation,
+/// and every metric recorded until it ends after it. A metric that cannot be written is
+/// logged, never the invocation's failure.
+pub async fn published<T>(metrics: &Collector, invocation: impl Future<Output = T>) -> T {
+    static FIRST: AtomicBool = AtomicBool::new(true);
+    published_to(metrics, &FIRST, std::io::stdout, invocation).await
+}
+
+/// [`published`], with the first-invocation flag and the output given.
+async fn published_to<T, W: Write>(
+    metrics: &Collector,
+    first: &AtomicBool,
+    out: impl Fn() -> W,
+    invocation: impl Future<Output = T>,
+) -> T {
+    if first.swap(false, Ordering::Relaxed) {
+        if let Err(error) =
+            metrics.write_single(COLD_START_METRIC, Some(metrics::Unit::Count), 1, out())
+        {
+            tracing::warn!(%error, "could not publish the cold start metric");
+        }
+    }
+    let result = invocation.await;
+    if let Err(error) = metrics.flush(out()) {
+        tracing::warn!(%error, "could not publish the invocation's metrics");
+    }
+    result
+}
+
 /// Starts a function whose app holds `vendors`.
-async fn start(
-    vendors: Vendors,
-) -> Result<(App, &'static metrics_cloudwatch_embedded::Collector), Error> {
+async fn start(vendors: Vendors) -> Result<(App, &'static Collector), Error> {
     telemetry::init_logs();
     let metrics = install_metrics()?;
     Ok((App::from_env(vendors).await?, metrics))
@@ -49,17 +91,19 @@ async fn start(
 pub async fn serve_http(endpoint: impl Endpoint) -> Result<(), Error> {
     let (app, metrics) = start(endpoint.vendors()).await?;
     let app = &app;
-    metrics_cloudwatch_embedded::lambda::handler::run_http(
-        metrics,
+    lambda_http::run(lambda_http::service_fn(
         move |request: lambda_http::Request| {
             let trace = request
                 .lambda_context_ref()
                 .and_then(|context| context.xray_trace_id.clone());
-            xray::scope(trace, async move {
-                Ok::<_, Error>(endpoint.serve(app, request).await)
-            })
+            published(
+                metrics,
+                xray::scope(trace, async move {
+                    Ok::<_, Error>(endpoint.serve(app, request).await)
+                }),
+            )
         },
-    )
+    ))
     .await
 }
 
@@ -68,30 +112,32 @@ pub async fn serve_http(endpoint: impl Endpoint) -> Result<(), Error> {
 pub async fn run_worker() -> Result<(), Error> {
     let (app, metrics) = start(Vendors::standard()).await?;
     let app = &app;
-    metrics_cloudwatch_embedded::lambda::handler::run(
-        metrics,
+    lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<SqsEvent>| {
-            xray::scope(event.context.xray_trace_id.clone(), async move {
-                let deadline =
-                    Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
-                let messages: Vec<_> = event
-                    .payload
-                    .records
-                    .into_iter()
-                    .filter_map(crate::queue::sqs::from_event)
-                    .collect();
-                let failed = app
-                    .worker(deadline)
-                    .handle_batch(app.queue().as_ref(), &messages)
-                    .await;
-                let mut response = SqsBatchResponse::default();
-                for id in failed {
-                    response.add_failure(id);
-                }
-                Ok::<_, Error>(response)
-            })
+            published(
+                metrics,
+                xray::scope(event.context.xray_trace_id.clone(), async move {
+                    let deadline =
+                        Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
+                    let messages: Vec<_> = event
+                        .payload
+                        .records
+                        .into_iter()
+                        .filter_map(crate::queue::sqs::from_event)
+                        .collect();
+                    let failed = app
+                        .worker(deadline)
+                        .handle_batch(app.queue().as_ref(), &messages)
+                        .await;
+                    let mut response = SqsBatchResponse::default();
+                    for id in failed {
+                        response.add_failure(id);
+                    }
+                    Ok::<_, Error>(response)
+                }),
+            )
         },
-    )
+    ))
     .await
 }
 
@@ -112,57 +158,130 @@ pub enum Job {
 pub async fn run_scheduled(job: Job) -> Result<(), Error> {
     let (app, metrics) = start(Vendors::described()).await?;
     let app = &app;
-    metrics_cloudwatch_embedded::lambda::handler::run(
-        metrics,
+    lambda_runtime::run(lambda_runtime::service_fn(
         move |event: LambdaEvent<serde_json::Value>| {
-            xray::scope(event.context.xray_trace_id.clone(), async move {
-                let deadline =
-                    Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
-                let report = match job {
-                    Job::ReconcileOrders => serde_json::to_value(
-                        reconcile::run(
-                            app.store().as_ref(),
-                            app.queue().as_ref(),
-                            &app.settings,
-                            now_millis(),
-                        )
-                        .await?,
-                    )?,
-                    Job::CheckWebhooks | Job::SafetyNet => {
-                        let worker = app.worker(deadline);
-                        let (mut checked, mut failed, mut found) = (0, 0, 0);
-                        // One tenant that cannot be checked (its Lever down, its credential
-                        // revoked) does not keep the others from being checked.
-                        for config in app.store().list_tenants().await? {
-                            let result = async {
-                                let tenant = app.tenants().tenant(&config.tenant_id).await?;
-                                if job == Job::SafetyNet {
-                                    let run =
-                                        safety_net::run(&worker, &tenant, now_millis()).await?;
-                                    return Ok::<_, crate::AppError>(run.found());
-                                }
-                                webhook_health::check(&worker, &tenant).await.map(|_| 0)
-                            };
-                            match result.await {
-                                Ok(n) => (checked, found) = (checked + 1, found + n),
-                                Err(error) => {
-                                    failed += 1;
-                                    tracing::warn!(tenant = %config.tenant_id, ?job, %error,
+            published(
+                metrics,
+                xray::scope(event.context.xray_trace_id.clone(), async move {
+                    let deadline =
+                        Deadline::lambda(event.context.deadline, app.settings.work.deadline_margin);
+                    let report = match job {
+                        Job::ReconcileOrders => serde_json::to_value(
+                            reconcile::run(
+                                app.store().as_ref(),
+                                app.queue().as_ref(),
+                                &app.settings,
+                                now_millis(),
+                            )
+                            .await?,
+                        )?,
+                        Job::CheckWebhooks | Job::SafetyNet => {
+                            let worker = app.worker(deadline);
+                            let (mut checked, mut failed, mut found) = (0, 0, 0);
+                            // One tenant that cannot be checked (its Lever down, its credential
+                            // revoked) does not keep the others from being checked.
+                            for config in app.store().list_tenants().await? {
+                                let result = async {
+                                    let tenant = app.tenants().tenant(&config.tenant_id).await?;
+                                    if job == Job::SafetyNet {
+                                        let run =
+                                            safety_net::run(&worker, &tenant, now_millis()).await?;
+                                        return Ok::<_, crate::AppError>(run.found());
+                                    }
+                                    webhook_health::check(&worker, &tenant).await.map(|_| 0)
+                                };
+                                match result.await {
+                                    Ok(n) => (checked, found) = (checked + 1, found + n),
+                                    Err(error) => {
+                                        failed += 1;
+                                        tracing::warn!(tenant = %config.tenant_id, ?job, %error,
                                     "could not check the tenant");
+                                    }
                                 }
                             }
+                            let mut report =
+                                serde_json::json!({ "tenants": checked, "failed": failed });
+                            if job == Job::SafetyNet {
+                                report["found"] = found.into();
+                            }
+                            report
                         }
-                        let mut report =
-                            serde_json::json!({ "tenants": checked, "failed": failed });
-                        if job == Job::SafetyNet {
-                            report["found"] = found.into();
-                        }
-                        report
-                    }
-                };
-                Ok::<_, Error>(report)
-            })
+                    };
+                    Ok::<_, Error>(report)
+                }),
+            )
         },
-    )
+    ))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// What the invocations wrote, shared with the test.
+    #[derive(Clone, Default)]
+    struct Output(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Output {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Output {
+        /// The metric names of each EMF document written since the last call.
+        fn take_metric_names(&self) -> Vec<Vec<String>> {
+            let written = std::mem::take(&mut *self.0.lock().unwrap());
+            String::from_utf8(written)
+                .unwrap()
+                .lines()
+                .map(|line| {
+                    let document: serde_json::Value = serde_json::from_str(line).unwrap();
+                    assert_eq!(
+                        document["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+                        METRICS_NAMESPACE
+                    );
+                    document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|metric| metric["Name"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn each_invocation_publishes_its_metrics_and_only_the_first_a_cold_start() {
+        let metrics = install_metrics().unwrap();
+        let (first, output) = (AtomicBool::new(true), Output::default());
+        let invocation = || async {
+            metrics::counter!("WebhookRejected", "reason" => "signature").increment(1);
+            "answered"
+        };
+
+        let answer = published_to(metrics, &first, || output.clone(), invocation()).await;
+        assert_eq!(answer, "answered");
+        assert_eq!(
+            output.take_metric_names(),
+            [
+                vec![COLD_START_METRIC.to_owned()],
+                vec!["WebhookRejected".into()]
+            ]
+        );
+
+        published_to(metrics, &first, || output.clone(), invocation()).await;
+        assert_eq!(
+            output.take_metric_names(),
+            [vec!["WebhookRejected".to_owned()]],
+            "a warm invocation publishes no cold start"
+        );
+    }
 }

@@ -656,11 +656,6 @@ fn source(request: &Request) -> String {
             .source_ip
             .clone()
             .unwrap_or_else(|| "unknown".into()),
-        Some(RequestContext::ApiGatewayV1(context)) => context
-            .identity
-            .source_ip
-            .clone()
-            .unwrap_or_else(|| "unknown".into()),
         _ => "local".into(),
     }
 }

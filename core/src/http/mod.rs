@@ -326,7 +326,6 @@ fn public_base_url(app: &App, request: &Request) -> String {
     }
     let domain = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context.domain_name.clone(),
-        Some(RequestContext::ApiGatewayV1(context)) => context.domain_name.clone(),
         _ => None,
     };
     if let Some(domain) = domain {

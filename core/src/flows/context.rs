@@ -67,11 +67,7 @@ impl Worker<'_> {
     /// How to speak to `vendor`: an error in a function built without its adapter
     /// ([`crate::vendors::Vendors::described`]), where no flow should call it.
     pub fn vendor_api(&self, vendor: VendorId) -> Result<&dyn VendorApi, AppError> {
-        self.vendor(vendor)?.api().ok_or_else(|| {
-            AppError::Misconfigured(format!(
-                "this function does not speak to {vendor}: that work belongs to the worker"
-            ))
-        })
+        adapter(self.vendor(vendor)?)
     }
 
     /// The tenant's account with `vendor`, for this invocation's calls.
@@ -150,4 +146,17 @@ impl Worker<'_> {
             "Lever refused the integration's credential: disabled until reconnected");
         Ok(())
     }
+}
+
+/// `vendor`'s wire adapter: an error in a function built without it
+/// ([`crate::vendors::Vendors::described`], or another vendor's callback function), where no
+/// flow should speak to `vendor`.
+pub fn adapter(vendor: &Vendor) -> Result<&dyn VendorApi, AppError> {
+    vendor.api().ok_or_else(|| {
+        AppError::Misconfigured(format!(
+            "this function does not hold {}'s adapter: the worker calls it, and its own \
+             callback function reads its callbacks",
+            vendor.description.id
+        ))
+    })
 }

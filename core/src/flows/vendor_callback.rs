@@ -3,7 +3,7 @@
 //! callbacks are unsigned (Sterling) or come out of order (Checkr) only hints, and the
 //! worker re-reads the order from the vendor's API before anything is applied.
 
-use super::{lever_sync, Ack, AckStatus, Intake, OrderRef};
+use super::{context, lever_sync, Ack, AckStatus, Intake, OrderRef};
 use crate::callback_auth::{self, CallbackAuthError};
 use crate::clock::now_millis;
 use crate::delivery_log::{LoggedDelivery, Source};
@@ -79,12 +79,7 @@ async fn accept(
         return Err(AppError::NotFound("tenant"));
     }
     let delivery_id = authenticate(intake, tenant, description, callback).await?;
-    let api = known.api().ok_or_else(|| {
-        AppError::Misconfigured(format!(
-            "this function does not read {}'s callbacks",
-            description.id
-        ))
-    })?;
+    let api = context::adapter(known)?;
     let parsed = api
         .parse_callback(callback.body)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;

@@ -46,7 +46,7 @@ async fn prepare() -> Result<App, AdminError> {
         return Err(AdminError::Usage(problem));
     }
     // The full chain (profiles, SSO), which the functions' own configuration does not read:
-    // the app's clients take this one (`tls::use_aws_config`), still on rustls + ring.
+    // the app's clients are built on this one, still on rustls + ring.
     let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(lever_screening::tls::aws_http_client())
         .load()
@@ -54,10 +54,7 @@ async fn prepare() -> Result<App, AdminError> {
     if let Some(problem) = credentials_problem(&aws).await {
         return Err(AdminError::Failed(problem));
     }
-    lever_screening::tls::use_aws_config(aws);
-    App::from_env(Vendors::standard())
-        .await
-        .map_err(|e| AdminError::Usage(e.to_string()))
+    App::from_env_with(Vendors::standard(), &aws).map_err(|e| AdminError::Usage(e.to_string()))
 }
 
 async fn credentials_problem(aws: &aws_config::SdkConfig) -> Option<String> {

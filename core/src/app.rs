@@ -85,17 +85,26 @@ impl App {
     /// `DEAD_LETTER_QUEUE_URL`; `vendors` as in [`App::new`]. Builds clients only; nothing
     /// is fetched yet, so a cold start stays short.
     pub async fn from_env(vendors: Vendors) -> Result<Self, ConfigError> {
+        Self::from_env_with(vendors, &crate::tls::aws_config().await)
+    }
+
+    /// [`App::from_env`] on the AWS configuration `aws`: for a tool on an operator's machine
+    /// (the admin command), whose credentials come from a profile or SSO, which a function's
+    /// configuration ([`crate::tls::aws_config`]) does not read.
+    pub fn from_env_with(
+        vendors: Vendors,
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, ConfigError> {
         let table = env_required("TABLE_NAME")?;
         let prefix = env_required("SECRETS_PREFIX")?;
         let queue_url = env_required("WORK_QUEUE_URL")?;
         let dead_letter_url = env_required("DEAD_LETTER_QUEUE_URL")?;
         let settings = Settings::from_env()?;
-        let aws = crate::tls::aws_config().await;
         // Each client puts the invocation's X-Ray trace on its requests (`crate::xray`).
         let trace = crate::xray::TraceHeader;
-        let dynamodb = aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(trace);
-        let secrets = aws_sdk_secretsmanager::config::Builder::from(&aws).interceptor(trace);
-        let sqs = aws_sdk_sqs::config::Builder::from(&aws).interceptor(trace);
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(aws).interceptor(trace);
+        let secrets = aws_sdk_secretsmanager::config::Builder::from(aws).interceptor(trace);
+        let sqs = aws_sdk_sqs::config::Builder::from(aws).interceptor(trace);
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamodb.build()), table);
         let secrets = SecretsManagerSource::new(
             aws_sdk_secretsmanager::Client::from_conf(secrets.build()),

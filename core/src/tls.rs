@@ -15,7 +15,6 @@ use aws_sdk_dynamodb::config::{Credentials, Region, SharedCredentialsProvider, S
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use std::collections::HashMap;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Makes ring rustls' process-wide default, so that every client built without its own
@@ -35,16 +34,6 @@ pub fn aws_http_client() -> SharedHttpClient {
         .build_https()
 }
 
-/// A configuration a tool set with [`use_aws_config`].
-static TOOL_CONFIG: OnceLock<aws_config::SdkConfig> = OnceLock::new();
-
-/// Makes [`aws_config`] return `config` from now on in this process: for a tool on an
-/// operator's machine (the admin command), whose credentials come from a profile or SSO,
-/// which the functions' configuration does not read. The first call wins.
-pub fn use_aws_config(config: aws_config::SdkConfig) {
-    let _ = TOOL_CONFIG.set(config);
-}
-
 /// The SDK configuration every AWS client of the app is built from, with HTTPS on
 /// rustls + ring ([`aws_http_client`]).
 ///
@@ -56,11 +45,8 @@ pub fn use_aws_config(config: aws_config::SdkConfig) {
 /// default chains (`aws_config::load_defaults`) also read profile files, web identity tokens
 /// (with an STS client) and the container and instance metadata endpoints: about 0.8 MB of
 /// every function's x86_64 binary that Lambda never uses (docs/performance.md). A tool that needs
-/// them hands its configuration over with [`use_aws_config`] first.
+/// them builds its app with [`crate::app::App::from_env_with`].
 pub async fn aws_config() -> aws_config::SdkConfig {
-    if let Some(config) = TOOL_CONFIG.get() {
-        return config.clone();
-    }
     from_vars(
         std::env::vars()
             .filter(|(name, value)| name.starts_with("AWS_") && !value.is_empty())

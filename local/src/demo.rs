@@ -163,7 +163,7 @@ impl Demo {
         let again = self
             .stack
             .lever
-            .send_raw(&lever_url(&self.stack, demo::TENANT), &sent.body)
+            .send_raw(&self.stack.stage_change_url(demo::TENANT), &sent.body)
             .await?;
         show_answer("lever-candidate-stage-change", &again);
         self.settle().await?;
@@ -671,13 +671,6 @@ fn strip_tags(html: &str) -> String {
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
-}
-
-fn lever_url(stack: &Stack, tenant: &str) -> String {
-    format!(
-        "{}/lever/{tenant}/candidate-stage-change",
-        stack.functions_url
-    )
 }
 
 fn show_answer(function: &str, sent: &SentWebhook) {

@@ -108,6 +108,15 @@ impl Drop for Stack {
 }
 
 impl Stack {
+    /// Where `tenant`'s Candidate Stage Change webhook is delivered (what Lever's webhook
+    /// settings hold), for the demo and the drills.
+    pub fn stage_change_url(&self, tenant: &str) -> String {
+        format!(
+            "{}/lever/{tenant}/candidate-stage-change",
+            self.functions_url
+        )
+    }
+
     /// Where the simulator of `vendor` listens: every vendor has one here (a match, so a
     /// new vendor does not compile until the stack serves its simulator).
     pub fn vendor_url(&self, vendor: VendorId) -> &str {

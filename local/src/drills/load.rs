@@ -438,11 +438,7 @@ impl World {
         }
         let http = reqwest::Client::builder().timeout(SEND_TIMEOUT).build()?;
         Ok(World {
-            webhook_url: format!(
-                "{}/lever/{}/candidate-stage-change",
-                stack.functions_url,
-                demo::TENANT
-            ),
+            webhook_url: stack.stage_change_url(demo::TENANT),
             tenant: TenantId::parse(demo::TENANT)?,
             stack,
             http,

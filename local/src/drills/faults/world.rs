@@ -128,11 +128,7 @@ impl World {
         stack.app.tenants().invalidate(&tenant);
         let http = reqwest::Client::builder().timeout(SEND_TIMEOUT).build()?;
         Ok(World {
-            webhook_url: format!(
-                "{}/lever/{}/candidate-stage-change",
-                stack.functions_url,
-                demo::TENANT
-            ),
+            webhook_url: stack.stage_change_url(demo::TENANT),
             stack,
             gateway,
             tenant,

@@ -11,6 +11,10 @@
 //! - **warm p50 / p99 ms**: each later event, handed out → answered (Lambda's *Duration*);
 //! - **CPU ms/event**: user + system CPU time of the process over the warm events, per event;
 //! - **peak RSS MB**: the process's high-water resident memory (`VmHWM`) over the run;
+//! - **RSS growth after 1,000 events MB**: in a run of more than 1,000 events, the peak RSS
+//!   at the end less the peak RSS right after event 1,000 is answered: what a long-lived
+//!   execution environment keeps gaining (for the worker, events are invocations, so
+//!   `--batch 1` makes them messages);
 //! - **binary MB / zip MB**: the stripped release executable, and the deployment zip with it
 //!   as `bootstrap` (for Python: the handler's source; boto3 comes with Lambda's runtime).
 //!
@@ -158,7 +162,8 @@ async fn measure(
             let m = run_one(subject, args.events).await?;
             eprintln!(
                 "bench: run {round}/{} {}: init {:.1} ms, first response {:.1} ms, warm p50 {:.2} ms, \
-                 p99 {:.2} ms, {:.3} ms CPU/event, peak RSS {:.1} MB",
+                 p99 {:.2} ms, {:.3} ms CPU/event, peak RSS {:.1} MB, RSS growth after 1,000 events \
+                 {:+.2} MB",
                 args.runs,
                 subject.target.label,
                 m.init_ms,
@@ -166,7 +171,8 @@ async fn measure(
                 m.warm_p50_ms,
                 m.warm_p99_ms,
                 m.cpu_ms_per_event,
-                m.peak_rss_mb
+                m.peak_rss_mb,
+                m.rss_growth_mb
             );
             runs.push(m);
         }

@@ -2,7 +2,7 @@
 //! each Rust function against the Python baseline as ratios, and the worker's per-message
 //! figures.
 
-use crate::run::{Measurement, Workload};
+use crate::run::{Measurement, Workload, RSS_MARK};
 
 /// A function's medians over its runs, and its package sizes.
 #[derive(Debug, Clone)]
@@ -36,6 +36,7 @@ pub fn medians(runs: &[Measurement]) -> Measurement {
         warm_p99_ms: median(|m| m.warm_p99_ms),
         cpu_ms_per_event: median(|m| m.cpu_ms_per_event),
         peak_rss_mb: median(|m| m.peak_rss_mb),
+        rss_growth_mb: median(|m| m.rss_growth_mb),
         events_per_s: median(|m| m.events_per_s),
     }
 }
@@ -84,14 +85,15 @@ pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) 
     out.push_str(&format!(
         "lever-screening bench: {events} events per run, {runs} run(s) per function, medians; {machine}\n\n"
     ));
-    out.push_str(
-        "| function | init ms | first response ms | warm p50 ms | warm p99 ms | CPU ms/event | peak RSS MB | binary MB | zip MB |\n\
-         |---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
-    );
+    out.push_str(&format!(
+        "| function | init ms | first response ms | warm p50 ms | warm p99 ms | CPU ms/event | peak RSS MB | RSS growth after {} events MB | binary MB | zip MB |\n\
+         |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        thousands(RSS_MARK)
+    ));
     for s in summaries {
         let m = &s.median;
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             s.label,
             figure(m.init_ms),
             figure(m.first_response_ms),
@@ -99,6 +101,7 @@ pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) 
             figure(m.warm_p99_ms),
             figure(m.cpu_ms_per_event),
             figure(m.peak_rss_mb),
+            growth(m.rss_growth_mb),
             optional(s.binary_mb),
             optional(s.zip_mb),
         ));
@@ -165,6 +168,28 @@ pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) 
     out
 }
 
+/// An RSS growth in MiB, signed ("+0.12").
+fn growth(mb: f64) -> String {
+    if mb.is_finite() {
+        format!("+{}", figure(mb.max(0.0)))
+    } else {
+        figure(mb)
+    }
+}
+
+/// `n` with thousands separated: "30,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +202,7 @@ mod tests {
             warm_p99_ms: value,
             cpu_ms_per_event: value,
             peak_rss_mb: value,
+            rss_growth_mb: value,
             events_per_s: value,
         }
     }
@@ -248,7 +274,9 @@ mod tests {
         };
         let report = render(&[idle, python], 200, 1, "test machine");
         assert!(
-            report.contains("| lever-oauth-callback | 8.00 | — | — | — | — | 6.50 | 7.00 | 3.00 |"),
+            report.contains(
+                "| lever-oauth-callback | 8.00 | — | — | — | — | 6.50 | — | 7.00 | 3.00 |"
+            ),
             "{report}"
         );
         assert!(
@@ -257,5 +285,35 @@ mod tests {
             ),
             "{report}"
         );
+    }
+
+    #[test]
+    fn rss_growth_is_a_column_with_its_sign() {
+        let summary = Summary {
+            label: "rust".into(),
+            workload: Workload::StageChange,
+            median: Measurement {
+                rss_growth_mb: 0.125,
+                ..measurement(1.0)
+            },
+            binary_mb: Some(5.0),
+            zip_mb: Some(2.0),
+            is_baseline: false,
+        };
+        let report = render(&[summary], 2_000, 1, "test machine");
+        assert!(
+            report.contains("| RSS growth after 1,000 events MB |"),
+            "{report}"
+        );
+        assert!(report.contains("| 1.00 | +0.12 | 5.00 |"), "{report}");
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(30_000), "30,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -18,6 +18,14 @@
 //! - **binary MB / zip MB**: the stripped release executable, and the deployment zip with it
 //!   as `bootstrap` (for Python: the handler's source; boto3 comes with Lambda's runtime).
 //!
+//! The functions reach DynamoDB, Secrets Manager and SQS over HTTPS, as in Lambda: a local
+//! TLS-terminating proxy ([`tls_proxy`], on its own runtime thread) with a root generated per
+//! bench sits in front of each plain-HTTP endpoint the environment names, and every measured
+//! function is pointed at it and trusts that root only (`SSL_CERT_FILE` for Rust,
+//! `AWS_CA_BUNDLE` for boto3). So the first response includes the first connections' TLS
+//! handshakes, as a cold function's first caller waits for them. `--plain-http` turns the
+//! proxy off, for comparison. The harness's own clients (the fixture) use the plain endpoints.
+//!
 //! Functions given with `--idle-bin` (those whose events come from Lever, a vendor or a
 //! schedule this bench does not play) are started and measured to their first `next` only:
 //! init, the RSS then, and their size.
@@ -33,9 +41,10 @@ mod report;
 mod run;
 mod runtime_api;
 mod setup;
+mod tls_proxy;
 
 use clap::Parser;
-use report::Summary;
+use report::{Setup, Summary};
 use run::{RunPlan, Target, Workload};
 use std::path::{Path, PathBuf};
 
@@ -76,9 +85,14 @@ struct Args {
     /// SQS messages per worker invocation (Lambda's default batch size is 10).
     #[arg(long, default_value_t = 10)]
     batch: usize,
-    /// Where each function's output goes (`<function>.log`, overwritten each run).
+    /// Where each function's output goes (`<function>.log`, overwritten each run), and the
+    /// TLS proxy's root certificate (`tls-proxy-root.pem`).
     #[arg(long, default_value = ".cache/logs/bench")]
     log_dir: PathBuf,
+    /// Let the functions call the AWS services over plain HTTP, as the local services serve
+    /// it, instead of over TLS through the proxy (no handshake paid, unlike in Lambda).
+    #[arg(long)]
+    plain_http: bool,
 }
 
 /// A function to measure, and its package.
@@ -99,7 +113,7 @@ async fn main() {
 }
 
 async fn bench(args: &Args) -> Result<(), BoxError> {
-    let subjects = subjects(args)?;
+    let mut subjects = subjects(args)?;
     if subjects.is_empty() {
         return Err(
             "nothing to measure: give --stage-change-bin, --worker-bin, --idle-bin or --python"
@@ -110,15 +124,57 @@ async fn bench(args: &Args) -> Result<(), BoxError> {
         return Err("--runs must be at least 1 and --events at least 2".into());
     }
     std::fs::create_dir_all(&args.log_dir)?;
+    let proxy = if args.plain_http {
+        eprintln!("bench: AWS calls over plain HTTP (--plain-http)");
+        None
+    } else {
+        Some(start_tls_proxy(args, &mut subjects)?)
+    };
     let fixture = setup::Fixture::create().await?;
     let outcome = measure(args, &subjects, &fixture).await;
     fixture.remove().await;
+    drop(proxy);
     let summaries = outcome?;
-    print!(
-        "{}",
-        report::render(&summaries, args.events, args.runs, &process::machine())
-    );
+    let setup = Setup {
+        events: args.events,
+        runs: args.runs,
+        machine: &process::machine(),
+        tls: !args.plain_http,
+    };
+    print!("{}", report::render(&summaries, &setup));
     Ok(())
+}
+
+/// Puts the AWS endpoints of the environment behind the TLS proxy, and points every subject
+/// at it: HTTPS endpoints, and the proxy's root as the only one trusted.
+fn start_tls_proxy(args: &Args, subjects: &mut [Subject]) -> Result<tls_proxy::TlsProxy, BoxError> {
+    let variables = tls_proxy::endpoint_variables(std::env::vars());
+    let proxy = tls_proxy::TlsProxy::start(&variables, &args.log_dir)?.ok_or_else(|| {
+        format!(
+            "none of {} is set: nothing to put behind the TLS proxy (scripts/local-aws sets \
+             them; --plain-http to go without TLS)",
+            tls_proxy::ENDPOINT_VARIABLES.join(", ")
+        )
+    })?;
+    for endpoint in &proxy.endpoints {
+        eprintln!(
+            "bench: AWS calls over TLS: {} = {} (proxy to {})",
+            endpoint.variable, endpoint.https, endpoint.upstream
+        );
+    }
+    eprintln!(
+        "bench: the functions trust only {}",
+        proxy.root_pem.display()
+    );
+    for subject in subjects {
+        let env = if subject.is_baseline {
+            proxy.python_env()
+        } else {
+            proxy.rust_env()
+        };
+        subject.target.env.extend(env);
+    }
+    Ok(proxy)
 }
 
 /// Runs every subject `--runs` times, taking turns, after one unrecorded warm-up run.

@@ -4,6 +4,16 @@
 
 use crate::run::{Measurement, Workload, RSS_MARK};
 
+/// How the figures were taken, for the header.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    pub events: usize,
+    pub runs: usize,
+    pub machine: &'a str,
+    /// Whether the functions reached the AWS services over TLS (the proxy) or plain HTTP.
+    pub tls: bool,
+}
+
 /// A function's medians over its runs, and its package sizes.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -80,11 +90,24 @@ fn ratio(name: &str, baseline: f64, value: f64, better: &str, worse: &str) -> St
 }
 
 /// The whole report, as printed.
-pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) -> String {
+pub fn render(summaries: &[Summary], setup: &Setup<'_>) -> String {
+    let Setup {
+        events,
+        runs,
+        machine,
+        tls,
+    } = *setup;
     let mut out = String::new();
     out.push_str(&format!(
-        "lever-screening bench: {events} events per run, {runs} run(s) per function, medians; {machine}\n\n"
+        "lever-screening bench: {events} events per run, {runs} run(s) per function, medians; {machine}\n"
     ));
+    out.push_str(if tls {
+        "AWS calls over TLS, as in Lambda: HTTPS to a local TLS-terminating proxy (rustls) in front of \
+         DynamoDB Local and moto, so each first response includes its connections' handshakes\n\n"
+    } else {
+        "AWS calls over plain HTTP to DynamoDB Local and moto (--plain-http): no TLS handshake is paid, \
+         unlike in Lambda\n\n"
+    });
     out.push_str(&format!(
         "| function | init ms | first response ms | warm p50 ms | warm p99 ms | CPU ms/event | peak RSS MB | RSS growth after {} events MB | binary MB | zip MB |\n\
          |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
@@ -207,6 +230,24 @@ mod tests {
         }
     }
 
+    const SETUP: Setup<'static> = Setup {
+        events: 200,
+        runs: 1,
+        machine: "test machine",
+        tls: true,
+    };
+
+    fn python(init_ms: f64) -> Summary {
+        Summary {
+            label: "python".into(),
+            workload: Workload::StageChange,
+            median: measurement(init_ms),
+            binary_mb: None,
+            zip_mb: Some(0.003),
+            is_baseline: true,
+        }
+    }
+
     #[test]
     fn medians_take_the_middle_run() {
         let m = medians(&[measurement(3.0), measurement(1.0), measurement(2.0)]);
@@ -239,9 +280,7 @@ mod tests {
         };
         let report = render(
             &[summary("rust", 1.0, false), summary("python", 30.0, true)],
-            200,
-            1,
-            "test machine",
+            &SETUP,
         );
         assert!(report.contains("| rust | 1.00 | 1.00 |"), "{report}");
         assert!(
@@ -272,7 +311,7 @@ mod tests {
             zip_mb: Some(0.003),
             is_baseline: true,
         };
-        let report = render(&[idle, python], 200, 1, "test machine");
+        let report = render(&[idle, python], &SETUP);
         assert!(
             report.contains(
                 "| lever-oauth-callback | 8.00 | — | — | — | — | 6.50 | — | 7.00 | 3.00 |"
@@ -300,12 +339,32 @@ mod tests {
             zip_mb: Some(2.0),
             is_baseline: false,
         };
-        let report = render(&[summary], 2_000, 1, "test machine");
+        let report = render(
+            &[summary],
+            &Setup {
+                events: 2_000,
+                ..SETUP
+            },
+        );
         assert!(
             report.contains("| RSS growth after 1,000 events MB |"),
             "{report}"
         );
         assert!(report.contains("| 1.00 | +0.12 | 5.00 |"), "{report}");
+    }
+
+    #[test]
+    fn the_header_says_how_the_aws_services_were_reached() {
+        let report = render(&[python(400.0)], &SETUP);
+        assert!(report.contains("AWS calls over TLS"), "{report}");
+        let plain = render(
+            &[python(400.0)],
+            &Setup {
+                tls: false,
+                ..SETUP
+            },
+        );
+        assert!(plain.contains("AWS calls over plain HTTP"), "{plain}");
     }
 
     #[test]

@@ -32,8 +32,15 @@
 //!
 //! Each function runs `--runs` times, the functions taking turns, and the report gives the
 //! medians, with each Rust function's figures as ratios to the Python baseline's.
-//! MB are MiB (2^20 bytes), as Lambda counts memory. Nothing here passes or fails on a
-//! threshold: it reports.
+//! MB are MiB (2^20 bytes), as Lambda counts memory.
+//!
+//! Then each Rust function against the performance targets ([`report`]), each "met", "NOT
+//! met" or "not measured (why)": stripped binary ≤ 6 MB (6,000,000 bytes, the stricter
+//! reading; this machine's build, x86_64 here, where Lambda runs arm64), init ≤ 8 ms and
+//! ≥ 40× faster than the Python baseline's, and for the functions with a workload peak RSS
+//! growing ≤ 0.5 MB (500,000 bytes) from event 1,000 to event 30,000 (`--events 30000
+//! --batch 1 --runs 1`). The bench still fails only when a function answers wrongly or dies,
+//! never on a target.
 
 mod events;
 mod process;

@@ -1,8 +1,32 @@
 //! The printed report: one Markdown table row per function (medians over the runs), then
-//! each Rust function against the Python baseline as ratios, and the worker's per-message
-//! figures.
+//! each Rust function against the Python baseline as ratios, the worker's per-message
+//! figures, and each Rust function against the performance targets, met or not.
 
-use crate::run::{Measurement, Workload};
+use crate::process::BYTES_PER_MB;
+use crate::run::{Measurement, Workload, RSS_MARK};
+
+/// Largest stripped binary: "6 MB" read as 6,000,000 bytes, the stricter reading (the deploy
+/// script allows 6 MiB).
+pub const BINARY_LIMIT_BYTES: f64 = 6_000_000.0;
+/// Longest init (exec → first `next`, Lambda's *Init Duration*).
+pub const INIT_LIMIT_MS: f64 = 8.0;
+/// Least factor by which a function's init beats the Python baseline's.
+pub const INIT_FACTOR: f64 = 40.0;
+/// Most the peak RSS may grow from event [`RSS_MARK`] to event [`RSS_GROWTH_EVENTS`]:
+/// "0.5 MB" read as 500,000 bytes.
+pub const RSS_GROWTH_LIMIT_BYTES: f64 = 500_000.0;
+/// The run the memory target is about: this many events in one execution environment.
+pub const RSS_GROWTH_EVENTS: usize = 30_000;
+
+/// How the figures were taken, for the header.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    pub events: usize,
+    pub runs: usize,
+    pub machine: &'a str,
+    /// Whether the functions reached the AWS services over TLS (the proxy) or plain HTTP.
+    pub tls: bool,
+}
 
 /// A function's medians over its runs, and its package sizes.
 #[derive(Debug, Clone)]
@@ -36,6 +60,7 @@ pub fn medians(runs: &[Measurement]) -> Measurement {
         warm_p99_ms: median(|m| m.warm_p99_ms),
         cpu_ms_per_event: median(|m| m.cpu_ms_per_event),
         peak_rss_mb: median(|m| m.peak_rss_mb),
+        rss_growth_mb: median(|m| m.rss_growth_mb),
         events_per_s: median(|m| m.events_per_s),
     }
 }
@@ -79,19 +104,33 @@ fn ratio(name: &str, baseline: f64, value: f64, better: &str, worse: &str) -> St
 }
 
 /// The whole report, as printed.
-pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) -> String {
+pub fn render(summaries: &[Summary], setup: &Setup<'_>) -> String {
+    let Setup {
+        events,
+        runs,
+        machine,
+        tls,
+    } = *setup;
     let mut out = String::new();
     out.push_str(&format!(
-        "lever-screening bench: {events} events per run, {runs} run(s) per function, medians; {machine}\n\n"
+        "lever-screening bench: {events} events per run, {runs} run(s) per function, medians; {machine}\n"
     ));
-    out.push_str(
-        "| function | init ms | first response ms | warm p50 ms | warm p99 ms | CPU ms/event | peak RSS MB | binary MB | zip MB |\n\
-         |---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
-    );
+    out.push_str(if tls {
+        "AWS calls over TLS, as in Lambda: HTTPS to a local TLS-terminating proxy (rustls) in front of \
+         DynamoDB Local and moto, so each first response includes its connections' handshakes\n\n"
+    } else {
+        "AWS calls over plain HTTP to DynamoDB Local and moto (--plain-http): no TLS handshake is paid, \
+         unlike in Lambda\n\n"
+    });
+    out.push_str(&format!(
+        "| function | init ms | first response ms | warm p50 ms | warm p99 ms | CPU ms/event | peak RSS MB | RSS growth after {} events MB | binary MB | zip MB |\n\
+         |---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        thousands(RSS_MARK)
+    ));
     for s in summaries {
         let m = &s.median;
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             s.label,
             figure(m.init_ms),
             figure(m.first_response_ms),
@@ -99,6 +138,7 @@ pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) 
             figure(m.warm_p99_ms),
             figure(m.cpu_ms_per_event),
             figure(m.peak_rss_mb),
+            growth(m.rss_growth_mb),
             optional(s.binary_mb),
             optional(s.zip_mb),
         ));
@@ -162,7 +202,148 @@ pub fn render(summaries: &[Summary], events: usize, runs: usize, machine: &str) 
             ));
         }
     }
+    out.push_str(&targets(summaries, events));
     out
+}
+
+/// An RSS growth in MiB, signed ("+0.12").
+fn growth(mb: f64) -> String {
+    if mb.is_finite() {
+        format!("+{}", figure(mb.max(0.0)))
+    } else {
+        figure(mb)
+    }
+}
+
+/// `n` with thousands separated: "30,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+/// The "Targets" section: each Rust function's binary size, init, init against the
+/// baseline's and (for those with a workload) RSS growth, each against its target, "met",
+/// "NOT met" or "not measured (why)". Its MB are 10^6 bytes.
+fn targets(summaries: &[Summary], events: usize) -> String {
+    let functions: Vec<&Summary> = summaries.iter().filter(|s| !s.is_baseline).collect();
+    if functions.is_empty() {
+        return String::new();
+    }
+    let baseline = summaries.iter().find(|s| s.is_baseline);
+    let mut out = format!(
+        "\nTargets (MB here are 10^6 bytes: \"6 MB\" and \"0.5 MB\" read the stricter way, where the table's MB \
+         are MiB; binaries are this machine's {arch} builds, Lambda runs arm64 ones):\n",
+        arch = std::env::consts::ARCH
+    );
+    for s in functions {
+        let mut parts = vec![binary_target(s), init_target(s)];
+        parts.push(init_factor_target(s, baseline));
+        if s.workload != Workload::Idle {
+            parts.push(rss_growth_target(s, events));
+        }
+        out.push_str(&format!("- {}: {}\n", s.label, parts.join("; ")));
+    }
+    out
+}
+
+fn binary_target(s: &Summary) -> String {
+    let limit = format!("≤ {} MB", BINARY_LIMIT_BYTES / 1e6);
+    match s.binary_mb.map(|mb| mb * BYTES_PER_MB) {
+        Some(bytes) => format!(
+            "binary {} MB ({}) vs {limit}: {}",
+            figure(bytes / 1e6),
+            std::env::consts::ARCH,
+            verdict(bytes <= BINARY_LIMIT_BYTES)
+        ),
+        None => format!("binary vs {limit}: not measured (no executable)"),
+    }
+}
+
+fn init_target(s: &Summary) -> String {
+    let init = s.median.init_ms;
+    let limit = format!("≤ {INIT_LIMIT_MS} ms");
+    if init.is_finite() {
+        format!(
+            "init {} ms vs {limit}: {}",
+            figure(init),
+            verdict(init <= INIT_LIMIT_MS)
+        )
+    } else {
+        format!("init vs {limit}: not measured")
+    }
+}
+
+fn init_factor_target(s: &Summary, baseline: Option<&Summary>) -> String {
+    let limit = format!("≥ {INIT_FACTOR}×");
+    let Some(baseline) = baseline else {
+        return format!(
+            "init against Python's vs {limit} faster: not measured (no Python baseline in this run)"
+        );
+    };
+    let factor = baseline.median.init_ms / s.median.init_ms;
+    if factor.is_finite() && factor > 0.0 {
+        format!(
+            "init {}× faster than Python vs {limit}: {}",
+            figure(factor),
+            verdict(factor >= INIT_FACTOR)
+        )
+    } else {
+        format!("init against Python's vs {limit} faster: not measured (no init figure)")
+    }
+}
+
+/// Peak RSS growth from event [`RSS_MARK`] to the run's last: met only over a run of
+/// [`RSS_GROWTH_EVENTS`] events or more; over a shorter run, growth beyond the limit is
+/// already "NOT met" (peak RSS only grows), and growth within it is "not measured". For the
+/// worker, events are invocations (batches).
+fn rss_growth_target(s: &Summary, events: usize) -> String {
+    let last = s.workload.invocations(events);
+    let (unit, units) = match s.workload.messages_per_event() {
+        1 => ("event", "events".to_owned()),
+        n => ("invocation", format!("invocations of {n} messages")),
+    };
+    let mark = thousands(RSS_MARK);
+    let target_end = thousands(RSS_GROWTH_EVENTS);
+    let limit = format!("≤ {} MB", RSS_GROWTH_LIMIT_BYTES / 1e6);
+    let how = "scripts/bench --events 30000 --batch 1 --runs 1";
+    let grown = s.median.rss_growth_mb * BYTES_PER_MB;
+    if !grown.is_finite() {
+        return format!(
+            "RSS growth from {unit} {mark} to {target_end} vs {limit}: not measured (runs of {} \
+             {units}; it takes more than {mark}: {how})",
+            thousands(last)
+        );
+    }
+    let measured = format!(
+        "RSS growth from {unit} {mark} to {} {} MB",
+        thousands(last),
+        growth(grown / 1e6)
+    );
+    if grown > RSS_GROWTH_LIMIT_BYTES {
+        format!("{measured} vs {limit}: NOT met")
+    } else if last >= RSS_GROWTH_EVENTS {
+        format!("{measured} vs {limit}: met")
+    } else {
+        format!(
+            "{measured} vs {limit} to {unit} {target_end}: not measured (a shorter run, within \
+             the limit so far: {how})"
+        )
+    }
 }
 
 #[cfg(test)]
@@ -177,8 +358,64 @@ mod tests {
             warm_p99_ms: value,
             cpu_ms_per_event: value,
             peak_rss_mb: value,
+            rss_growth_mb: value,
             events_per_s: value,
         }
+    }
+
+    const SETUP: Setup<'static> = Setup {
+        events: 200,
+        runs: 1,
+        machine: "test machine",
+        tls: true,
+    };
+
+    /// A Rust function's row: `binary_bytes` big, `init_ms` to start, RSS growing by
+    /// `growth_bytes` after event 1,000.
+    fn rust(
+        label: &str,
+        workload: Workload,
+        binary_bytes: f64,
+        init_ms: f64,
+        growth_bytes: f64,
+    ) -> Summary {
+        Summary {
+            label: label.into(),
+            workload,
+            median: Measurement {
+                init_ms,
+                rss_growth_mb: growth_bytes / BYTES_PER_MB,
+                ..measurement(1.0)
+            },
+            binary_mb: Some(binary_bytes / BYTES_PER_MB),
+            zip_mb: Some(2.0),
+            is_baseline: false,
+        }
+    }
+
+    fn python(init_ms: f64) -> Summary {
+        Summary {
+            label: "python".into(),
+            workload: Workload::StageChange,
+            median: measurement(init_ms),
+            binary_mb: None,
+            zip_mb: Some(0.003),
+            is_baseline: true,
+        }
+    }
+
+    /// The report's line for `label` in its Targets section.
+    fn target_line(report: &str, label: &str) -> String {
+        let targets = report
+            .split_once("\nTargets")
+            .unwrap_or_else(|| panic!("no Targets section: {report}"))
+            .1;
+        let prefix = format!("- {label}: ");
+        targets
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no target line for {label}: {report}"))
+            .to_owned()
     }
 
     #[test]
@@ -213,9 +450,7 @@ mod tests {
         };
         let report = render(
             &[summary("rust", 1.0, false), summary("python", 30.0, true)],
-            200,
-            1,
-            "test machine",
+            &SETUP,
         );
         assert!(report.contains("| rust | 1.00 | 1.00 |"), "{report}");
         assert!(
@@ -246,9 +481,11 @@ mod tests {
             zip_mb: Some(0.003),
             is_baseline: true,
         };
-        let report = render(&[idle, python], 200, 1, "test machine");
+        let report = render(&[idle, python], &SETUP);
         assert!(
-            report.contains("| lever-oauth-callback | 8.00 | — | — | — | — | 6.50 | 7.00 | 3.00 |"),
+            report.contains(
+                "| lever-oauth-callback | 8.00 | — | — | — | — | 6.50 | — | 7.00 | 3.00 |"
+            ),
             "{report}"
         );
         assert!(
@@ -257,5 +494,183 @@ mod tests {
             ),
             "{report}"
         );
+    }
+
+    #[test]
+    fn rss_growth_is_a_column_with_its_sign() {
+        let summary = Summary {
+            label: "rust".into(),
+            workload: Workload::StageChange,
+            median: Measurement {
+                rss_growth_mb: 0.125,
+                ..measurement(1.0)
+            },
+            binary_mb: Some(5.0),
+            zip_mb: Some(2.0),
+            is_baseline: false,
+        };
+        let report = render(
+            &[summary],
+            &Setup {
+                events: 2_000,
+                ..SETUP
+            },
+        );
+        assert!(
+            report.contains("| RSS growth after 1,000 events MB |"),
+            "{report}"
+        );
+        assert!(report.contains("| 1.00 | +0.12 | 5.00 |"), "{report}");
+    }
+
+    #[test]
+    fn the_header_says_how_the_aws_services_were_reached() {
+        let report = render(&[python(400.0)], &SETUP);
+        assert!(report.contains("AWS calls over TLS"), "{report}");
+        let plain = render(
+            &[python(400.0)],
+            &Setup {
+                tls: false,
+                ..SETUP
+            },
+        );
+        assert!(plain.contains("AWS calls over plain HTTP"), "{plain}");
+    }
+
+    #[test]
+    fn targets_met_over_a_run_as_long_as_the_target_says() {
+        let stage_change = rust(
+            "stage-change",
+            Workload::StageChange,
+            5_900_000.0,
+            4.0,
+            120_000.0,
+        );
+        let report = render(
+            &[stage_change, python(400.0)],
+            &Setup {
+                events: 30_000,
+                ..SETUP
+            },
+        );
+        assert!(
+            report.contains("| stage-change | 4.00 | 1.00 | 1.00 | 1.00 | 1.00 | 1.00 | +0.11 |"),
+            "{report}"
+        );
+        assert_eq!(
+            target_line(&report, "stage-change"),
+            format!(
+                "binary 5.90 MB ({}) vs ≤ 6 MB: met; init 4.00 ms vs ≤ 8 ms: met; \
+                 init 100× faster than Python vs ≥ 40×: met; \
+                 RSS growth from event 1,000 to 30,000 +0.12 MB vs ≤ 0.5 MB: met",
+                std::env::consts::ARCH
+            )
+        );
+        assert!(!target_line(&report, "stage-change").contains("NOT"));
+        assert!(!report.contains("- python:"), "{report}");
+    }
+
+    #[test]
+    fn targets_not_met_say_so() {
+        // 6 MiB is over "6 MB" read as 6,000,000 bytes; 9 ms is too slow, and 10× too little.
+        let worker = rust(
+            "worker",
+            Workload::WorkerBatch { messages: 1 },
+            6.0 * BYTES_PER_MB,
+            9.0,
+            600_000.0,
+        );
+        let report = render(
+            &[worker, python(90.0)],
+            &Setup {
+                events: 1_500,
+                ..SETUP
+            },
+        );
+        let line = target_line(&report, "worker");
+        assert!(line.contains("binary 6.29 MB"), "{line}");
+        assert!(line.contains("vs ≤ 6 MB: NOT met"), "{line}");
+        assert!(line.contains("init 9.00 ms vs ≤ 8 ms: NOT met"), "{line}");
+        assert!(
+            line.contains("init 10.0× faster than Python vs ≥ 40×: NOT met"),
+            "{line}"
+        );
+        // Peak RSS only grows: beyond the limit by event 1,500 is beyond it by 30,000.
+        assert!(
+            line.contains("RSS growth from event 1,000 to 1,500 +0.60 MB vs ≤ 0.5 MB: NOT met"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn targets_not_measured_say_why_and_never_met() {
+        // No baseline, a run too short for the memory figure, and one shorter than the target.
+        let worker = rust(
+            "worker",
+            Workload::WorkerBatch { messages: 10 },
+            5_000_000.0,
+            3.0,
+            f64::NAN,
+        );
+        let report = render(&[worker], &SETUP);
+        let line = target_line(&report, "worker");
+        assert!(
+            line.contains("init against Python's vs ≥ 40× faster: not measured (no Python baseline in this run)"),
+            "{line}"
+        );
+        assert!(
+            line.contains(
+                "RSS growth from invocation 1,000 to 30,000 vs ≤ 0.5 MB: not measured \
+                 (runs of 20 invocations of 10 messages; it takes more than 1,000: \
+                 scripts/bench --events 30000 --batch 1 --runs 1)"
+            ),
+            "{line}"
+        );
+
+        let stage_change = rust(
+            "stage-change",
+            Workload::StageChange,
+            5_000_000.0,
+            3.0,
+            10_000.0,
+        );
+        let report = render(
+            &[stage_change],
+            &Setup {
+                events: 1_500,
+                ..SETUP
+            },
+        );
+        let line = target_line(&report, "stage-change");
+        assert!(
+            line.contains(
+                "RSS growth from event 1,000 to 1,500 +0.01 MB vs ≤ 0.5 MB to event 30,000: \
+                 not measured (a shorter run, within the limit so far"
+            ),
+            "{line}"
+        );
+        let memory = line.rsplit("; ").next().unwrap();
+        assert!(!memory.ends_with(": met"), "{line}");
+    }
+
+    #[test]
+    fn a_function_only_started_has_no_memory_target() {
+        let idle = rust("oauth-callback", Workload::Idle, 5_000_000.0, 3.0, f64::NAN);
+        let report = render(&[idle, python(400.0)], &SETUP);
+        let line = target_line(&report, "oauth-callback");
+        assert!(
+            line.ends_with("init 133× faster than Python vs ≥ 40×: met"),
+            "{line}"
+        );
+        assert!(!line.contains("RSS"), "{line}");
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(30_000), "30,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

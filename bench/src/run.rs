@@ -11,12 +11,17 @@
 //!    are fetched here);
 //! 4. its next `next` request (idle again): CPU time is read;
 //! 5. every following event: `next`-served → answer received is one warm latency;
+//!    In a run of more than [`RSS_MARK`] events, the peak RSS is read as soon as event
+//!    [`RSS_MARK`] is answered;
 //! 6. the `next` request after the last answer (everything of the last event done): CPU
 //!    time and peak RSS are read, and the process is killed.
 //!
 //! `cpu_ms_per_event` is the CPU time between 4 and 6 over the warm events; `events_per_s`
 //! the warm events over the wall time between 4 and 6 (runtime API round trips included, as
-//! in Lambda). Every answer is checked, so a run measures the path it claims to or fails.
+//! in Lambda); `rss_growth_mb` the peak RSS at 6 less the peak RSS after event [`RSS_MARK`]:
+//! what a long-lived execution environment gains after its first thousand events (caches
+//! filled, pools grown), which should be nothing. Every answer is checked, so a run measures
+//! the path it claims to or fails.
 
 use crate::events;
 use crate::process::{cpu_ms, peak_rss_mb};
@@ -27,6 +32,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+/// The event after whose answer the peak RSS is read, the base of `rss_growth_mb`.
+pub const RSS_MARK: usize = 1_000;
 
 /// Longest a process may take to ask for its first event.
 const INIT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -139,6 +147,9 @@ pub struct Measurement {
     pub warm_p99_ms: f64,
     pub cpu_ms_per_event: f64,
     pub peak_rss_mb: f64,
+    /// Peak RSS at the end less peak RSS after event [`RSS_MARK`]; NaN in a run of no more
+    /// than [`RSS_MARK`] events.
+    pub rss_growth_mb: f64,
     pub events_per_s: f64,
 }
 
@@ -151,6 +162,7 @@ impl Measurement {
         warm_p99_ms: f64::NAN,
         cpu_ms_per_event: f64::NAN,
         peak_rss_mb: f64::NAN,
+        rss_growth_mb: f64::NAN,
         events_per_s: f64::NAN,
     };
 }
@@ -202,6 +214,7 @@ pub async fn run(target: &Target, plan: &RunPlan<'_>) -> Result<Measurement, Box
     let mut first_response_ms = 0.0;
     let mut latencies_ms = Vec::with_capacity(plan.events - 1);
     let mut warm = (0.0, exec_at);
+    let mut rss_at_mark_mb = f64::NAN;
     for event in 0..plan.events {
         if event > 0 {
             process.next_requested(EVENT_TIMEOUT).await?;
@@ -225,6 +238,9 @@ pub async fn run(target: &Target, plan: &RunPlan<'_>) -> Result<Measurement, Box
         } else {
             latencies_ms.push(millis(answered_at - served_at));
         }
+        if event + 1 == RSS_MARK && plan.events > RSS_MARK {
+            rss_at_mark_mb = peak_rss_mb(pid)?;
+        }
     }
     process.next_requested(EVENT_TIMEOUT).await?;
     let (cpu_start_ms, warm_start) = warm;
@@ -242,6 +258,7 @@ pub async fn run(target: &Target, plan: &RunPlan<'_>) -> Result<Measurement, Box
         warm_p99_ms: percentile(&latencies_ms, 99.0),
         cpu_ms_per_event: (cpu_end_ms - cpu_start_ms) / warm_events,
         peak_rss_mb,
+        rss_growth_mb: peak_rss_mb - rss_at_mark_mb,
         events_per_s: warm_events / warm_s,
     })
 }

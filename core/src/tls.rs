@@ -5,6 +5,10 @@
 //! Certificates are checked against the system's roots (`SSL_CERT_FILE` / `SSL_CERT_DIR`
 //! when set, as OpenSSL reads them).
 //!
+//! One HTTP stack for both: the AWS SDK's requests go through reqwest too ([`aws_http_client`]),
+//! instead of the SDK's own hyper client, which would link a second client and HTTP/2 that
+//! the AWS APIs used here do not need (docs/performance.md).
+//!
 //! Also the SDK configuration: in Lambda it comes from the environment alone (see
 //! [`aws_config`]), which keeps the SDK's default credential and region chains out of every
 //! function's binary.
@@ -12,9 +16,16 @@
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region, SharedCredentialsProvider, SharedHttpClient};
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Makes ring rustls' process-wide default, so that every client built without its own
@@ -27,11 +38,96 @@ pub fn install_crypto_provider() {
     }
 }
 
-/// The HTTPS client for the AWS APIs, on rustls + ring instead of the SDK's default client.
+/// The HTTPS client for the AWS APIs: reqwest on rustls + ring ([`http_client`]'s stack).
 pub fn aws_http_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::rustls(CryptoMode::Ring))
-        .build_https()
+    SharedHttpClient::new(SdkHttpClient::default())
+}
+
+/// The SDK's [`HttpClient`] on reqwest: one reqwest client per connect timeout the SDK asks
+/// for (one in practice: the configuration's), each with its own connection pool, kept for
+/// the process's life as the SDK expects of a client.
+#[derive(Debug, Default)]
+struct SdkHttpClient {
+    clients: Mutex<Vec<(Option<Duration>, reqwest::Client)>>,
+}
+
+impl HttpClient for SdkHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let connect_timeout = settings.connect_timeout();
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        let client = match clients.iter().find(|(timeout, _)| *timeout == connect_timeout) {
+            Some((_, client)) => client.clone(),
+            None => {
+                install_crypto_provider();
+                let mut builder = reqwest::Client::builder();
+                if let Some(timeout) = connect_timeout {
+                    builder = builder.connect_timeout(timeout);
+                }
+                // Only a TLS back end that cannot start fails here: nothing would work.
+                let client = builder.build().unwrap_or_else(|_| reqwest::Client::new());
+                clients.push((connect_timeout, client.clone()));
+                client
+            }
+        };
+        SharedHttpConnector::new(SdkConnector {
+            client,
+            read_timeout: settings.read_timeout(),
+        })
+    }
+}
+
+/// One SDK client's connector: its requests, each bounded by the read timeout when one is
+/// set (reqwest's timeout covers the whole exchange, a little stricter than a read timeout).
+#[derive(Debug)]
+struct SdkConnector {
+    client: reqwest::Client,
+    read_timeout: Option<Duration>,
+}
+
+impl HttpConnector for SdkConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let (client, read_timeout) = (self.client.clone(), self.read_timeout);
+        HttpConnectorFuture::new(async move {
+            let request = request
+                .try_into_http1x()
+                .map_err(|e| ConnectorError::user(e.into()))?;
+            let (parts, body) = request.into_parts();
+            // The AWS APIs used here take small JSON bodies, always in memory.
+            let body = body
+                .bytes()
+                .ok_or_else(|| ConnectorError::user("a streaming request body".into()))?
+                .to_vec();
+            let mut outgoing = client
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body);
+            if let Some(timeout) = read_timeout {
+                outgoing = outgoing.timeout(timeout);
+            }
+            let mut response = outgoing.send().await.map_err(connector_error)?;
+            let mut answer = http::Response::new(SdkBody::empty());
+            *answer.status_mut() = response.status();
+            *answer.headers_mut() = std::mem::take(response.headers_mut());
+            *answer.body_mut() = SdkBody::from(response.bytes().await.map_err(connector_error)?);
+            HttpResponse::try_from(answer).map_err(|e| ConnectorError::other(e.into(), None))
+        })
+    }
+}
+
+/// How the SDK's retry policy sees a failed exchange: a timeout or an I/O failure (refused,
+/// reset, TLS refused) is transient and retried; a request that could not be built is not.
+fn connector_error(error: reqwest::Error) -> ConnectorError {
+    if error.is_timeout() {
+        ConnectorError::timeout(error.into())
+    } else if error.is_builder() {
+        ConnectorError::user(error.into())
+    } else {
+        ConnectorError::io(error.into())
+    }
 }
 
 /// The SDK configuration every AWS client of the app is built from, with HTTPS on
@@ -172,5 +268,80 @@ mod tests {
         let config = from_vars(vars(&[("AWS_DEFAULT_REGION", "us-east-1")]));
         assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-1"));
         assert!(config.credentials_provider().is_none());
+    }
+
+    /// A connector as the SDK gets one, with a read timeout of `read_timeout`.
+    fn connector(read_timeout: Duration) -> SdkConnector {
+        SdkConnector {
+            client: http_client(),
+            read_timeout: Some(read_timeout),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sdk_connector_carries_the_status_headers_and_body_both_ways() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !request.ends_with(br#"{"TableName":"t"}"#) {
+                let n = stream.read(&mut chunk).await.unwrap();
+                assert_ne!(n, 0, "the request ended early");
+                request.extend_from_slice(&chunk[..n]);
+            }
+            let body = r#"{"__type":"ResourceNotFoundException"}"#;
+            let answer = format!(
+                "HTTP/1.1 400 Bad Request\r\nx-amzn-requestid: r-1\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8(request).unwrap()
+        });
+        let mut request = HttpRequest::new(SdkBody::from(r#"{"TableName":"t"}"#));
+        request.set_uri(format!("http://127.0.0.1:{port}/")).unwrap();
+        request.set_method("POST").unwrap();
+        request
+            .headers_mut()
+            .insert("x-amz-target", "DynamoDB_20120810.DescribeTable");
+
+        let response = connector(Duration::from_secs(5)).call(request).await.unwrap();
+        assert_eq!(response.status().as_u16(), 400);
+        assert_eq!(response.headers().get("x-amzn-requestid"), Some("r-1"));
+        assert_eq!(
+            response.body().bytes(),
+            Some(&br#"{"__type":"ResourceNotFoundException"}"#[..])
+        );
+        let sent = server.await.unwrap().to_ascii_lowercase();
+        assert!(sent.starts_with("post / http/1.1\r\n"), "{sent}");
+        assert!(
+            sent.contains("x-amz-target: dynamodb_20120810.describetable"),
+            "{sent}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_sdk_retries_a_refused_connection_and_a_timeout_as_transient() {
+        let refused = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let request = |port: u16| HttpRequest::get(format!("http://127.0.0.1:{port}/")).unwrap();
+        let error = connector(Duration::from_secs(5))
+            .call(request(refused))
+            .await
+            .unwrap_err();
+        assert!(error.is_io(), "{error:?}");
+
+        // Accepted by the kernel, never answered.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let error = connector(Duration::from_millis(200))
+            .call(request(port))
+            .await
+            .unwrap_err();
+        assert!(error.is_timeout(), "{error:?}");
     }
 }

@@ -22,7 +22,9 @@ pub async fn local_aws_config() -> aws_config::SdkConfig {
     required_env("AWS_ENDPOINT_URL_DYNAMODB");
     required_env("AWS_ENDPOINT_URL_SECRETS_MANAGER");
     required_env("AWS_ENDPOINT_URL_SQS");
+    // The functions' own HTTP client (reqwest), so that every suite here goes through it.
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(lever_screening::tls::aws_http_client())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "test", "test", None, None, "tests",

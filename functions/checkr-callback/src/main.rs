@@ -5,7 +5,7 @@
 use lever_screening::http;
 use lever_screening::vendors::checkr;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lever_screening::lambda::serve_http(http::VendorCallback(&checkr::MODULE)).await
 }

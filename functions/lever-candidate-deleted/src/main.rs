@@ -4,7 +4,7 @@
 use lever_screening::http;
 use lever_screening::lever::webhook::WebhookKind;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lever_screening::lambda::serve_http(http::LeverWebhook(WebhookKind::CandidateDeleted)).await
 }

@@ -4,7 +4,7 @@
 
 use lever_screening::lambda::Job;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lever_screening::lambda::run_scheduled(Job::SafetyNet).await
 }

@@ -3,7 +3,7 @@
 
 use lever_screening::http;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lever_screening::lambda::serve_http(http::Console).await
 }

@@ -59,7 +59,10 @@ impl HttpClient for SdkHttpClient {
     ) -> SharedHttpConnector {
         let connect_timeout = settings.connect_timeout();
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        let client = match clients.iter().find(|(timeout, _)| *timeout == connect_timeout) {
+        let client = match clients
+            .iter()
+            .find(|(timeout, _)| *timeout == connect_timeout)
+        {
             Some((_, client)) => client.clone(),
             None => {
                 install_crypto_provider();
@@ -301,13 +304,18 @@ mod tests {
             String::from_utf8(request).unwrap()
         });
         let mut request = HttpRequest::new(SdkBody::from(r#"{"TableName":"t"}"#));
-        request.set_uri(format!("http://127.0.0.1:{port}/")).unwrap();
+        request
+            .set_uri(format!("http://127.0.0.1:{port}/"))
+            .unwrap();
         request.set_method("POST").unwrap();
         request
             .headers_mut()
             .insert("x-amz-target", "DynamoDB_20120810.DescribeTable");
 
-        let response = connector(Duration::from_secs(5)).call(request).await.unwrap();
+        let response = connector(Duration::from_secs(5))
+            .call(request)
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), 400);
         assert_eq!(response.headers().get("x-amzn-requestid"), Some("r-1"));
         assert_eq!(

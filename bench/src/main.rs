@@ -61,6 +61,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Events of the unrecorded warm-up run (DynamoDB Local's JVM compiles its hot paths).
 const WARM_UP_EVENTS: usize = 300;
 
+/// The pause before each run. Deleting the last run's table and ending its process keep
+/// DynamoDB Local's JVM and the kernel busy for a moment: a function started at once had its
+/// init doubled or tripled (seen on the third function after the worker's run), which is the
+/// host's noise, not the function's.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Debug, Parser)]
 #[command(
     about = "Benchmarks the Lambda functions under a mock Lambda Runtime API, \
@@ -147,6 +153,7 @@ async fn bench(args: &Args) -> Result<(), BoxError> {
         runs: args.runs,
         machine: &process::machine(),
         tls: !args.plain_http,
+        arch: std::env::consts::ARCH,
     };
     print!("{}", report::render(&summaries, &setup));
     Ok(())
@@ -199,6 +206,7 @@ async fn measure(
             .join(format!("{}.log", subject.target.function_name));
         let target = subject.target.clone();
         async move {
+            tokio::time::sleep(SETTLE).await;
             fixture.create_table(&table).await?;
             let plan = RunPlan {
                 fixture,

@@ -46,9 +46,37 @@ pub fn aws_http_client() -> SharedHttpClient {
 /// The SDK's [`HttpClient`] on reqwest: one reqwest client per connect timeout the SDK asks
 /// for (one in practice: the configuration's), each with its own connection pool, kept for
 /// the process's life as the SDK expects of a client.
+///
+/// Unlike reqwest's defaults, and like the SDK's own client, it follows no redirect (a
+/// signed request must reach the endpoint it was signed for, and a misdirected endpoint
+/// should show its 3xx) and reads no proxy from the environment (`HTTPS_PROXY` set for the
+/// vendors' calls must not carry DynamoDB's).
 #[derive(Debug, Default)]
 struct SdkHttpClient {
     clients: Mutex<Vec<(Option<Duration>, reqwest::Client)>>,
+}
+
+impl SdkHttpClient {
+    /// The client for `connect_timeout`, built the first time; an error when reqwest cannot
+    /// build one (no trusted root could be loaded), which each call then reports.
+    fn client(&self, connect_timeout: Option<Duration>) -> Result<reqwest::Client, String> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, client)) = clients.iter().find(|(t, _)| *t == connect_timeout) {
+            return Ok(client.clone());
+        }
+        install_crypto_provider();
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
+        if let Some(timeout) = connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| format!("the HTTPS client for AWS could not be built: {e}"))?;
+        clients.push((connect_timeout, client.clone()));
+        Ok(client)
+    }
 }
 
 impl HttpClient for SdkHttpClient {
@@ -57,27 +85,8 @@ impl HttpClient for SdkHttpClient {
         settings: &HttpConnectorSettings,
         _: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        let connect_timeout = settings.connect_timeout();
-        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        let client = match clients
-            .iter()
-            .find(|(timeout, _)| *timeout == connect_timeout)
-        {
-            Some((_, client)) => client.clone(),
-            None => {
-                install_crypto_provider();
-                let mut builder = reqwest::Client::builder();
-                if let Some(timeout) = connect_timeout {
-                    builder = builder.connect_timeout(timeout);
-                }
-                // Only a TLS back end that cannot start fails here: nothing would work.
-                let client = builder.build().unwrap_or_else(|_| reqwest::Client::new());
-                clients.push((connect_timeout, client.clone()));
-                client
-            }
-        };
         SharedHttpConnector::new(SdkConnector {
-            client,
+            client: self.client(settings.connect_timeout()),
             read_timeout: settings.read_timeout(),
         })
     }
@@ -87,13 +96,22 @@ impl HttpClient for SdkHttpClient {
 /// set (reqwest's timeout covers the whole exchange, a little stricter than a read timeout).
 #[derive(Debug)]
 struct SdkConnector {
-    client: reqwest::Client,
+    client: Result<reqwest::Client, String>,
     read_timeout: Option<Duration>,
 }
 
 impl HttpConnector for SdkConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let (client, read_timeout) = (self.client.clone(), self.read_timeout);
+        let client = match &self.client {
+            Ok(client) => client.clone(),
+            Err(error) => {
+                return HttpConnectorFuture::ready(Err(ConnectorError::other(
+                    error.clone().into(),
+                    None,
+                )))
+            }
+        };
+        let read_timeout = self.read_timeout;
         HttpConnectorFuture::new(async move {
             let request = request
                 .try_into_http1x()
@@ -111,12 +129,12 @@ impl HttpConnector for SdkConnector {
             if let Some(timeout) = read_timeout {
                 outgoing = outgoing.timeout(timeout);
             }
-            let mut response = outgoing.send().await.map_err(connector_error)?;
-            let mut answer = http::Response::new(SdkBody::empty());
-            *answer.status_mut() = response.status();
-            *answer.headers_mut() = std::mem::take(response.headers_mut());
-            *answer.body_mut() = SdkBody::from(response.bytes().await.map_err(connector_error)?);
-            HttpResponse::try_from(answer).map_err(|e| ConnectorError::other(e.into(), None))
+            let response = outgoing.send().await.map_err(connector_error)?;
+            // The body streams on, so that the SDK's stalled-stream protection still stops
+            // a response that stops arriving, as it does with the SDK's own client.
+            let response: http::Response<reqwest::Body> = response.into();
+            HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
+                .map_err(|e| ConnectorError::other(e.into(), None))
         })
     }
 }
@@ -276,13 +294,71 @@ mod tests {
     /// A connector as the SDK gets one, with a read timeout of `read_timeout`.
     fn connector(read_timeout: Duration) -> SdkConnector {
         SdkConnector {
-            client: http_client(),
+            client: SdkHttpClient::default().client(Some(Duration::from_secs(1))),
             read_timeout: Some(read_timeout),
         }
     }
 
+    /// Serves one connection on a loopback port: reads the request head, writes `answer`,
+    /// then holds the connection open for `hold`.
+    async fn serve_once(answer: &'static str, hold: Duration) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => head.extend_from_slice(&chunk[..n]),
+                }
+            }
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            tokio::time::sleep(hold).await;
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn the_sdk_connector_follows_no_redirect() {
+        let port = serve_once(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://127.0.0.1:9/\r\n\
+             content-length: 0\r\n\r\n",
+            Duration::ZERO,
+        )
+        .await;
+        let request = HttpRequest::get(format!("http://127.0.0.1:{port}/")).unwrap();
+        let response = connector(Duration::from_secs(5))
+            .call(request)
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 307);
+    }
+
+    #[tokio::test]
+    async fn the_sdk_connector_hands_the_body_over_as_it_arrives() {
+        // Headers and half the body, then nothing for a minute: the response is handed over
+        // at once, so that the SDK's stalled-stream protection can judge the body.
+        let port = serve_once(
+            "HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n0123456789",
+            Duration::from_secs(60),
+        )
+        .await;
+        let request = HttpRequest::get(format!("http://127.0.0.1:{port}/")).unwrap();
+        let call = connector(Duration::from_secs(120)).call(request);
+        let response = tokio::time::timeout(Duration::from_secs(5), call)
+            .await
+            .expect("the connector waited for the whole body")
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(response.body().bytes().is_none(), "the body is a stream");
+    }
+
     #[tokio::test]
     async fn the_sdk_connector_carries_the_status_headers_and_body_both_ways() {
+        use aws_smithy_types::byte_stream::ByteStream;
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -318,9 +394,13 @@ mod tests {
             .unwrap();
         assert_eq!(response.status().as_u16(), 400);
         assert_eq!(response.headers().get("x-amzn-requestid"), Some("r-1"));
+        let body = ByteStream::new(response.into_body())
+            .collect()
+            .await
+            .unwrap();
         assert_eq!(
-            response.body().bytes(),
-            Some(&br#"{"__type":"ResourceNotFoundException"}"#[..])
+            body.into_bytes(),
+            &br#"{"__type":"ResourceNotFoundException"}"#[..]
         );
         let sent = server.await.unwrap().to_ascii_lowercase();
         assert!(sent.starts_with("post / http/1.1\r\n"), "{sent}");

@@ -70,11 +70,24 @@ async fn published_to<T, W: Write>(
             tracing::warn!(%error, "could not publish the cold start metric");
         }
     }
-    let result = invocation.await;
-    if let Err(error) = metrics.flush(out()) {
-        tracing::warn!(%error, "could not publish the invocation's metrics");
+    // Flushed when the invocation ends, or unwinds: a handler's panic (which the runtime
+    // reports as the invocation's error) must not carry its metrics into the next one.
+    let _flush = FlushOnDrop { metrics, out };
+    invocation.await
+}
+
+/// Publishes what was recorded when dropped.
+struct FlushOnDrop<'a, W: Write, F: Fn() -> W> {
+    metrics: &'a Collector,
+    out: F,
+}
+
+impl<W: Write, F: Fn() -> W> Drop for FlushOnDrop<'_, W, F> {
+    fn drop(&mut self) {
+        if let Err(error) = self.metrics.flush((self.out)()) {
+            tracing::warn!(%error, "could not publish the invocation's metrics");
+        }
     }
-    result
 }
 
 /// Starts a function whose app holds `vendors`.
@@ -282,6 +295,24 @@ mod tests {
             output.take_metric_names(),
             [vec!["WebhookRejected".to_owned()]],
             "a warm invocation publishes no cold start"
+        );
+
+        let panicking = async {
+            metrics::counter!("WebhookRejected", "reason" => "signature").increment(1);
+            panic!("a handler's bug");
+        };
+        let unwound = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(published_to(
+            metrics,
+            &first,
+            || output.clone(),
+            panicking,
+        )))
+        .await;
+        assert!(unwound.is_err());
+        assert_eq!(
+            output.take_metric_names(),
+            [vec!["WebhookRejected".to_owned()]],
+            "an invocation that panicked publishes its own metrics"
         );
     }
 }

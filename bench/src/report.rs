@@ -97,14 +97,17 @@ fn optional(value: Option<f64>) -> String {
 
 /// `baseline / value` as "N× better" (or "N× worse" when it is below 1).
 fn ratio(name: &str, baseline: f64, value: f64, better: &str, worse: &str) -> String {
-    let factor = baseline / value;
-    if !factor.is_finite() || factor <= 0.0 {
-        format!("{name} —")
-    } else if factor >= 1.0 {
-        format!("{name} {}× {better}", figure(factor))
-    } else {
-        format!("{name} {}× {worse}", figure(1.0 / factor))
+    match factor(baseline, value) {
+        None => format!("{name} —"),
+        Some(factor) if factor >= 1.0 => format!("{name} {}× {better}", figure(factor)),
+        Some(factor) => format!("{name} {}× {worse}", figure(1.0 / factor)),
     }
+}
+
+/// `baseline / value`, when both are figures (not NaN, not zero).
+fn factor(baseline: f64, value: f64) -> Option<f64> {
+    let factor = baseline / value;
+    (factor.is_finite() && factor > 0.0).then_some(factor)
 }
 
 /// The whole report, as printed.
@@ -305,15 +308,13 @@ fn init_factor_target(s: &Summary, baseline: Option<&Summary>) -> String {
             "init against Python's vs {limit} faster: not measured (no Python baseline in this run)"
         );
     };
-    let factor = baseline.median.init_ms / s.median.init_ms;
-    if factor.is_finite() && factor > 0.0 {
-        format!(
+    match factor(baseline.median.init_ms, s.median.init_ms) {
+        Some(factor) => format!(
             "init {}× faster than Python vs {limit}: {}",
             figure(factor),
             verdict(factor >= INIT_FACTOR)
-        )
-    } else {
-        format!("init against Python's vs {limit} faster: not measured (no init figure)")
+        ),
+        None => format!("init against Python's vs {limit} faster: not measured (no init figure)"),
     }
 }
 
